@@ -1,0 +1,35 @@
+# Every target creates the virtual environment itself (.venv), so a fresh clone needs only `make ...`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: crawl demo test lint bench bench-extract clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+crawl: $(STAMP)  ## crawl the live site politely into archive/itp6.db
+	$(BIN)/itp6crawl crawl
+
+demo: $(STAMP)  ## serve the local replica, crawl it into archive/demo.db, search it
+	$(BIN)/itp6crawl demo
+
+test: $(STAMP)  ## lint and the test suite (no network beyond 127.0.0.1)
+	$(BIN)/ruff check itp6crawl tests benchmarks
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check itp6crawl tests benchmarks
+	$(BIN)/ruff format --check itp6crawl tests benchmarks
+
+bench-extract: $(STAMP)  ## extraction quality side by side (needs ../shared/benchmarks)
+	$(BIN)/python benchmarks/extract_quality.py
+
+bench: bench-extract
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info archive/demo.db*

@@ -1,0 +1,3 @@
+from itp6crawl.cli import main
+
+main()

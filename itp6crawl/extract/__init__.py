@@ -1,0 +1,59 @@
+"""Extraction: page bytes and URL in, :class:`~itp6crawl.models.Article` out.
+
+Pure functions: no Scrapy, no SQLite, no network. The JustNews theme rules run when the markup is
+recognised; anything else goes through the generic fallback, and ``Article.extractor`` says which.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..models import Article
+from .encoding import decode_html
+from .fallback import extract_generic_from_tree
+from .html import ExtractionError, parse_document
+from .meta import read_head
+from .theme import detect_theme, extract_theme
+
+THEME_MISMATCH = "theme not recognised: generic fallback used"
+EMPTY_THEME_BODY = "theme matched but its content was empty: generic fallback used"
+
+
+def _check(article: Article) -> Article:
+    if not article.body_text and not article.title:
+        raise ExtractionError("no article found: no title and no body text")
+    if not article.body_text:
+        raise ExtractionError(f"no body text found for {article.title!r}")
+    return article
+
+
+def extract_article(
+    html: bytes | str, url: str, *, fetched_at: datetime | None = None, header_charset: str | None = None
+) -> Article:
+    """Extract the article of one page. ``fetched_at`` resolves relative dates (3天前); ``header_charset``
+    is the HTTP header's charset, which the bytes may contradict. Raises ExtractionError with the reason
+    when the page holds no article."""
+    doc = parse_document(decode_html(html, header_charset))
+    head = read_head(doc, url)
+    theme = detect_theme(doc)
+    if theme is not None:
+        article = extract_theme(doc, url, theme, head, fetched_at)
+        if article.body_text:
+            return article
+        warning = EMPTY_THEME_BODY
+    else:
+        warning = THEME_MISMATCH
+    article = extract_generic_from_tree(doc, url, head, fetched_at)
+    article.warnings.append(warning)
+    return _check(article)
+
+
+def extract_generic(
+    html: bytes | str, url: str, *, fetched_at: datetime | None = None, header_charset: str | None = None
+) -> Article:
+    """Extract with the generic fallback only, whatever the markup."""
+    doc = parse_document(decode_html(html, header_charset))
+    return _check(extract_generic_from_tree(doc, url, read_head(doc, url), fetched_at))
+
+
+__all__ = ["Article", "ExtractionError", "decode_html", "extract_article", "extract_generic"]

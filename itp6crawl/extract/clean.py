@@ -1,0 +1,225 @@
+"""Turn a content element into the archive's body: text blocks, clean HTML and images.
+
+Works on a copy; shared by the theme rules and the generic fallback so both produce the same forms.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml import etree
+
+from ..models import Image
+from .boilerplate import is_notice_line, squash
+from .html import HtmlElement, absolute, collapse, has_class, text_of
+
+_DROP_TAGS = (
+    "script", "style", "noscript", "iframe", "frame", "frameset", "form", "input", "button", "select", "textarea",
+    "svg", "object", "embed", "link", "meta", "template", "canvas", "audio", "video", "source",
+)
+# Theme chrome that can sit inside the content element on JustNews pages.
+_CHROME_CLASSES = (
+    "entry-copyright", "entry-action", "entry-bar", "entry-tag", "entry-page", "entry-related-posts",
+    "wpcom_ad_wrap", "wpcom_myimg_wrap", "wpcom-ad", "entry-readmore", "post-copyright", "social-share",
+    "entry-footer", "btn-dashang", "btn-zan", "sharethis", "bdsharebuttonbox",
+)
+_KEEP_ATTRIBUTES = {
+    "a": ("href", "title"),
+    "img": ("src", "alt", "title", "width", "height"),
+    "td": ("colspan", "rowspan"),
+    "th": ("colspan", "rowspan", "scope"),
+    "ol": ("start", "type"),
+    "li": ("value",),
+    "time": ("datetime",),
+}
+_BLOCK_TAGS = frozenset(
+    ["p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "table", "thead", "tbody", "tfoot", "tr", "blockquote", "pre", "dl", "dt", "dd", "hr", "address", "center", "caption", "details", "summary"]
+)
+_MEDIA_TAGS = frozenset(("figure", "figcaption", "img", "picture"))
+_LAZY_SRC = ("data-original", "data-src", "data-lazy-src", "data-actualsrc", "src")
+_CREDIT = re.compile(r"^(?:原创文章,?)?作者[:：]\s*(.+)$")
+
+
+@dataclass(slots=True)
+class Body:
+    blocks: list[str] = field(default_factory=list)
+    html: str = ""
+    images: list[Image] = field(default_factory=list)
+    credit: str = ""
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.blocks)
+
+
+def credit_from_lines(lines: list[str]) -> str:
+    """The value of a ``作者:`` notice line, '' if none."""
+    for line in lines:
+        match = _CREDIT.match(collapse(line))
+        if match:
+            return match.group(1).strip()
+    return ""
+
+
+def text_blocks(root: HtmlElement) -> list[str]:
+    """Block texts in document order: one per paragraph, heading, list item or table row.
+
+    Images and their captions are not text (they go to ``images``); ``<br>`` breaks a block; a table
+    row's cells are joined with `` | ``.
+    """
+    blocks: list[str] = []
+    buffer: list[str] = []
+
+    def flush() -> None:
+        text = collapse("".join(buffer))
+        buffer.clear()
+        if text:
+            blocks.append(text)
+
+    def walk(element: HtmlElement) -> None:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if not tag or tag in _MEDIA_TAGS:
+            return
+        if tag == "br":
+            flush()
+            return
+        if tag == "tr":
+            flush()
+            cells = [text_of(cell) for cell in element if isinstance(cell.tag, str) and cell.tag in ("td", "th")]
+            if any(cells):
+                blocks.append(" | ".join(cells))
+            return
+        is_block = tag in _BLOCK_TAGS
+        if is_block:
+            flush()
+        if element.text:
+            buffer.append(element.text)
+        for child in element:
+            walk(child)
+            if child.tail:
+                buffer.append(child.tail)
+        if is_block:
+            flush()
+
+    walk(root)
+    flush()
+    return blocks
+
+
+def _image_caption(img: HtmlElement) -> str:
+    for ancestor in img.iterancestors():
+        if ancestor.tag == "figure" or "wp-caption" in (ancestor.get("class") or "").split():
+            caption = ancestor.xpath(f".//figcaption | .//*[{has_class('wp-caption-text')}]")
+            return text_of(caption[0]) if caption else ""
+        if ancestor.tag in ("p", "div", "td", "li") and ancestor.tag != "figure":
+            break
+    return ""
+
+
+def _collect_images(root: HtmlElement, base: str) -> list[Image]:
+    images: list[Image] = []
+    seen: set[str] = set()
+    for img in root.iter("img"):
+        src = ""
+        for attribute in _LAZY_SRC:
+            candidate = absolute(base, img.get(attribute))
+            if candidate and not candidate.startswith("data:"):
+                src = candidate
+                break
+        if not src:
+            img.drop_tree()
+            continue
+        img.set("src", src)
+        if src in seen:
+            continue
+        seen.add(src)
+        images.append(Image(src=src, alt=collapse(img.get("alt")), caption=_image_caption(img)))
+    return images
+
+
+def _scrub_attributes(root: HtmlElement, base: str) -> None:
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        keep = _KEEP_ATTRIBUTES.get(element.tag, ())
+        for name in list(element.attrib):
+            if name not in keep:
+                del element.attrib[name]
+        if element.tag == "a":
+            href = absolute(base, element.get("href"))
+            if href:
+                element.set("href", href)
+            elif "href" in element.attrib:
+                del element.attrib["href"]
+
+
+def _last_text_block(root: HtmlElement) -> HtmlElement | None:
+    """The last element holding a text block of its own (a paragraph-like leaf)."""
+    for element in reversed(list(root.iter("p", "div", "li", "h2", "h3", "h4", "blockquote", "span", "strong"))):
+        if text_of(element) and not element.xpath(".//p | .//div | .//li"):
+            return element
+    return None
+
+
+def strip_trailing_notice(root: HtmlElement) -> list[str]:
+    """Remove notice lines (disclaimer, tip, 作者/链接, copyright) standing as plain paragraphs at the
+    end of the body, as old posts have them; return the removed lines."""
+    removed: list[str] = []
+    while True:
+        element = _last_text_block(root)
+        if element is None:
+            return removed
+        lines = text_blocks(element) or [text_of(element)]
+        if not all(is_notice_line(line) for line in lines):
+            return removed
+        removed[:0] = lines
+        parent = element.getparent()
+        element.drop_tree()
+        # Drop wrappers the removal emptied, up to the content root.
+        while parent is not None and parent is not root and not text_of(parent) and not parent.xpath(".//img"):
+            grandparent = parent.getparent()
+            parent.drop_tree()
+            parent = grandparent
+
+
+def _drop_empty(root: HtmlElement) -> None:
+    for element in reversed(list(root.iter("p", "div", "span", "section", "strong", "em", "a"))):
+        if element is root:
+            continue
+        if not text_of(element) and not element.xpath(".//img | .//br | .//hr | .//table"):
+            element.drop_tree()
+
+
+def clean_body(content: HtmlElement, base: str, *, prune_chrome_classes: bool = True) -> Body:
+    """Clean a copy of ``content`` into a :class:`Body`."""
+    root = copy.deepcopy(content)
+    etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, *_DROP_TAGS, with_tail=False)
+    notice_lines: list[str] = []
+    if prune_chrome_classes:
+        predicate = " or ".join(has_class(name) for name in _CHROME_CLASSES)
+        for element in root.xpath(f".//*[{predicate}]"):
+            if has_class("entry-copyright") and "entry-copyright" in (element.get("class") or ""):
+                notice_lines.extend(text_blocks(element))
+            element.drop_tree()
+    notice_lines.extend(strip_trailing_notice(root))
+    images = _collect_images(root, base)
+    _scrub_attributes(root, base)
+    _drop_empty(root)
+    blocks = text_blocks(root)
+    root.tag = "div"
+    root.attrib.clear()
+    html = lxml.html.tostring(root, encoding="unicode", method="html").strip()
+    return Body(blocks=blocks, html=html, images=images, credit=credit_from_lines(notice_lines))
+
+
+def notice_credit(element: HtmlElement | None) -> str:
+    """The credit (作者:) from a notice element such as ``div.entry-copyright``."""
+    return credit_from_lines(text_blocks(element)) if element is not None else ""
+
+
+def flat_contains(haystack: str, needle: str) -> bool:
+    """Whitespace- and width-insensitive containment."""
+    return squash(needle) in squash(haystack)

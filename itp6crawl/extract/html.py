@@ -1,0 +1,80 @@
+"""Small lxml helpers shared by the extractors and the discovery parsers."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+
+HtmlElement = lxml.html.HtmlElement
+
+
+class ExtractionError(ValueError):
+    """The page cannot yield an article; the message says why."""
+
+
+def has_class(name: str) -> str:
+    """XPath predicate for ``class~=name``."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+def parse_document(text: str) -> HtmlElement:
+    """Parse decoded HTML into an element tree; raise ExtractionError for non-HTML."""
+    stripped = text.lstrip()
+    if not stripped:
+        raise ExtractionError("empty document")
+    if stripped.startswith("<?xml") and "<html" not in stripped[:2000].lower():
+        raise ExtractionError("XML, not an HTML page")
+    # lxml refuses str input that carries an XML encoding declaration.
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    try:
+        doc = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as error:
+        raise ExtractionError(f"unparseable HTML: {error}") from error
+    return doc
+
+
+def collapse(text: str | None) -> str:
+    """Runs of whitespace (nbsp and ideographic space included) to one space, stripped."""
+    return " ".join(text.split()) if text else ""
+
+
+def text_of(element: HtmlElement | None) -> str:
+    """The element's whole text, whitespace collapsed; '' for None."""
+    if element is None:
+        return ""
+    return collapse("".join(element.itertext()))
+
+
+def first(element: HtmlElement, xpath: str) -> HtmlElement | None:
+    found = element.xpath(xpath)
+    return found[0] if found else None
+
+
+def first_text(element: HtmlElement, xpath: str) -> str:
+    """Text of the first match of ``xpath`` (an element or a string result)."""
+    found = element.xpath(xpath)
+    if not found:
+        return ""
+    value = found[0]
+    return collapse(value) if isinstance(value, str) else text_of(value)
+
+
+def absolute(base: str, href: str | None) -> str:
+    """``href`` resolved against ``base``; '' for empty, fragment-only or script links."""
+    if not href:
+        return ""
+    href = href.strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+        return ""
+    return urljoin(base, href)
+
+
+def remove(element: HtmlElement) -> None:
+    """Drop an element but keep its tail text in place."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    element.drop_tree()

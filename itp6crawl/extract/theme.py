@@ -1,0 +1,127 @@
+"""Rules for the JustNews theme (WPCOM), versions 6.x and 5.x, as itp6.com renders it.
+
+Structure decides what is body: ``div.entry-content`` minus the theme's notice block, with everything
+around it (info line, tags, 赞/打赏, entry-bar, prev/next, related posts, comments, sidebar, footer)
+read as metadata or dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from ..models import Article, Comment
+from .clean import clean_body, notice_credit, text_blocks
+from .dates import normalise_datetime, parse_count
+from .html import HtmlElement, first, first_text, has_class, text_of
+from .links import neighbour_link, related_links
+from .meta import HeadMeta
+
+_CONTENT = f"//div[{has_class('entry-content')}]"
+_VIEWS = re.compile(r"(?:阅读|浏览|views?)\s*[:：]?\s*(\d[\d,.]*\s*[kKwW万]?)")
+_COMMENT_ID = re.compile(r"comment-(\d+)")
+
+
+def detect_theme(doc: HtmlElement) -> str | None:
+    """'justnews6', 'justnews5', or None when the page is not a JustNews article."""
+    content = first(doc, _CONTENT)
+    if content is None:
+        return None
+    if content.xpath(f"ancestor::div[{has_class('entry-main')}]"):
+        return "justnews6"
+    if content.xpath(f"ancestor::div[{has_class('entry')}]") and doc.xpath(
+        f"//*[{has_class('entry-head')} or {has_class('entry-title')}]"
+    ):
+        return "justnews5"
+    return None
+
+
+def _article_root(doc: HtmlElement, content: HtmlElement) -> HtmlElement:
+    for ancestor in content.iterancestors():
+        if ancestor.tag == "article" or has_class_of(ancestor, "entry-main") or has_class_of(ancestor, "entry"):
+            return ancestor
+    return doc
+
+
+def has_class_of(element: HtmlElement, name: str) -> bool:
+    return name in (element.get("class") or "").split()
+
+
+def _published(root: HtmlElement, head: HeadMeta, now: datetime | None) -> str | None:
+    stamp = first_text(root, f".//time[{has_class('published')}]/@datetime") or first_text(
+        root, ".//*[contains(@class, 'entry-info')]//time/@datetime"
+    )
+    return (
+        normalise_datetime(stamp, now)
+        or normalise_datetime(head.published, now)
+        or normalise_datetime(first_text(root, f".//*[{has_class('entry-info')}]//time"), now)
+        or normalise_datetime(first_text(root, f".//*[{has_class('entry-date')}]"), now)
+    )
+
+
+def _comments(doc: HtmlElement, now: datetime | None) -> list[Comment]:
+    comments: list[Comment] = []
+    for item in doc.xpath(f"//*[{has_class('comments-list')}]//li[{has_class('comment')}]"):
+        match = _COMMENT_ID.search(item.get("id") or "")
+        parent = item.xpath(f"ancestor::li[{has_class('comment')}][1]/@id")
+        parent_match = _COMMENT_ID.search(parent[0]) if parent else None
+        # Only this comment's own parts, not those of nested replies.
+        own = f"[not(ancestor::ul[{has_class('children')}][ancestor::li[@id='{item.get('id')}']])]"
+        text_node = first(item, f".//*[{has_class('comment-text')}]{own}")
+        author = first_text(item, f".//*[{has_class('nickname')} or {has_class('comment-author')}]{own}")
+        stamp = first_text(item, f".//time{own}/@datetime") or first_text(
+            item, f".//*[{has_class('comment-time')} or {has_class('date')} or self::time]{own}"
+        )
+        if text_node is None:
+            continue
+        comments.append(
+            Comment(
+                author=author,
+                text="\n\n".join(text_blocks(text_node)),
+                time=normalise_datetime(stamp, now),
+                comment_id=int(match.group(1)) if match else None,
+                parent_id=int(parent_match.group(1)) if parent_match else None,
+            )
+        )
+    return comments
+
+
+def extract_theme(doc: HtmlElement, url: str, theme: str, head: HeadMeta, now: datetime | None) -> Article:
+    """Extract an article from a page ``detect_theme`` recognised."""
+    content = first(doc, _CONTENT)
+    assert content is not None  # detect_theme found it
+    root = _article_root(doc, content)
+    canonical = head.canonical or url
+    body = clean_body(content, canonical)
+    info = first(root, f".//*[{has_class('entry-info')}]")
+    credit = body.credit or notice_credit(first(doc, f"//*[{has_class('entry-copyright')}]"))
+    views_match = _VIEWS.search(text_of(info)) if info is not None else None
+    article_id = None
+    match = re.match(r"post-(\d+)$", first_text(doc, "//article/@id"))
+    if match:
+        article_id = int(match.group(1))
+    return Article(
+        url=canonical,
+        id=article_id or head.post_id,
+        title=first_text(root, f".//h1[{has_class('entry-title')}]") or head.title,
+        author=(first_text(info, f".//*[{has_class('nickname')}]") if info is not None else "") or head.author,
+        credit=credit,
+        published_at=_published(root, head, now),
+        modified_at=normalise_datetime(head.modified, now)
+        or normalise_datetime(first_text(root, f".//time[{has_class('updated')}]/@datetime"), now),
+        categories=[text_of(a) for a in (info if info is not None else root).xpath(".//a[contains(@rel, 'category')]")],
+        tags=[text_of(a) for a in doc.xpath(f"//*[{has_class('entry-tag')}]//a[@rel='tag' or contains(@rel, 'tag')]")],
+        summary=first_text(root, f".//*[{has_class('entry-excerpt')}]"),
+        body_text=body.text,
+        body_html=body.html,
+        images=body.images,
+        views=parse_count(views_match.group(1)) if views_match else None,
+        likes=parse_count(first_text(doc, f"//*[{has_class('btn-zan')}]")),
+        related=[link for link in related_links(doc, canonical, now) if link.url != canonical],
+        prev=neighbour_link(doc, canonical, "prev", now),
+        next=neighbour_link(doc, canonical, "next", now),
+        comments=_comments(doc, now),
+        extractor="theme",
+        theme=theme,
+    )
+

@@ -1,0 +1,23 @@
+"""The item the spider yields: one fetched page, filled in by the pipelines as it goes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .models import Article
+from .store import Segments
+
+
+@dataclass(slots=True)
+class PageItem:
+    url: str  # the URL the body came from (after redirects)
+    request_url: str
+    status: int | None
+    fetched_at: datetime
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    charset: str | None = None  # from the Content-Type header; the body may contradict it
+    failure: str | None = None  # why this page cannot be archived; set by the spider or a pipeline
+    article: Article | None = None  # set by ExtractPipeline
+    segments: Segments | None = None  # set by SegmentPipeline

@@ -1,0 +1,48 @@
+"""Scrapy settings: every default in one place, polite for the live site.
+
+``LOCAL_REPLICA_SETTINGS`` relaxes politeness; the crawl runner allows it for loopback hosts only.
+"""
+
+BOT_NAME = "itp6crawl"
+SPIDER_MODULES = ["itp6crawl.spiders"]
+NEWSPIDER_MODULE = "itp6crawl.spiders"
+
+USER_AGENT = "itp6crawl/0.1 (archive of the ITP6 patient community; polite: 1 request at a time)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 1
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 2.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
+}
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+ITEM_PIPELINES = {
+    "itp6crawl.pipelines.ExtractPipeline": 100,
+    "itp6crawl.pipelines.SegmentPipeline": 200,
+    "itp6crawl.pipelines.StorePipeline": 300,
+}
+
+# Our own settings.
+ITP6_SITE = "https://www.itp6.com"
+ITP6_DB = "archive/itp6.db"
+
+LOCAL_REPLICA_SETTINGS = {
+    "DOWNLOAD_DELAY": 0,
+    "RANDOMIZE_DOWNLOAD_DELAY": False,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS": 8,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "RETRY_TIMES": 0,
+}

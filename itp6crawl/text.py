@@ -1,0 +1,104 @@
+"""Chinese and English text for search: normalisation and jieba-compatible segmentation.
+
+Index columns hold precise-mode tokens joined by spaces (FTS5's unicode61 tokenizer splits on them);
+search mode adds the sub-words of long words for recall. English and technical terms are never
+handed to the Chinese segmenter: ``CD4+CD25+``, ``IgG1`` and ``10^9/L`` stay whole, case-folded.
+Traditional characters are folded to Simplified so either spelling finds the other.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import rjieba
+from opencc import OpenCC
+
+USER_DICTIONARY = resources.files("itp6crawl") / "data" / "userdict.txt"
+
+# A run of Han characters, or a technical term: letters/digits joined by + - ^ / . (CD4+CD25+, 10^9/L,
+# TPO-RA, 2.5mg), with trailing plus signs kept (CD4+).
+_PIECES = re.compile(
+    r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)"
+    r"|(?P<term>[0-9a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+(?:[+\-^/.'_][0-9a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+)*\+*)"
+)
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width to half-width), Traditional to Simplified, case-folded."""
+    return _t2s().convert(unicodedata.normalize("NFKC", text)).casefold()
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> OpenCC:
+    return OpenCC("t2s")
+
+
+class Segmenter:
+    """jieba-compatible segmentation (rjieba, HMM off) with the medical user dictionary."""
+
+    def __init__(self, user_dictionary: Path | None = None) -> None:
+        self._jieba = rjieba.Jieba()
+        path = Path(user_dictionary) if user_dictionary else Path(str(USER_DICTIONARY))
+        for word, freq in read_user_dictionary(path):
+            self._jieba.add_word(word, freq, None)
+
+    def _pieces(self, text: str, search: bool) -> list[str]:
+        tokens: list[str] = []
+        for match in _PIECES.finditer(normalise(text)):
+            if match["term"]:
+                tokens.append(match["term"])
+            elif search:
+                tokens.extend(self._jieba.cut_for_search(match["han"], False))
+            else:
+                tokens.extend(self._jieba.cut(match["han"], False))
+        return tokens
+
+    def tokens(self, text: str) -> list[str]:
+        """Precise-mode tokens, punctuation and spaces dropped."""
+        return self._pieces(text, search=False)
+
+    def search_tokens(self, text: str) -> list[str]:
+        """Search-mode tokens: the precise tokens plus the sub-words of long ones."""
+        return self._pieces(text, search=True)
+
+    def index_text(self, text: str) -> str:
+        """Precise tokens joined by spaces, for an FTS column."""
+        return " ".join(self.tokens(text))
+
+    def extra_text(self, text: str) -> str:
+        """Search-mode sub-words that precise mode does not produce, each once, for recall."""
+        precise = set(self.tokens(text))
+        extra = dict.fromkeys(t for t in self.search_tokens(text) if t not in precise)
+        return " ".join(extra)
+
+
+def read_user_dictionary(path: Path) -> list[tuple[str, int]]:
+    """(word, frequency) pairs of a jieba user dictionary (``word [freq] [tag]`` per line)."""
+    entries = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        parts = line.split()
+        if not parts or parts[0].startswith("#"):
+            continue
+        if len(parts) > 1 and not parts[1].isdigit():
+            raise ValueError(f"{path}:{number}: frequency must be a whole number, got {parts[1]!r}")
+        entries.append((normalise(parts[0]), int(parts[1]) if len(parts) > 1 else 1000))
+    return entries
+
+
+@lru_cache(maxsize=1)
+def default_segmenter() -> Segmenter:
+    """One shared segmenter with the packaged dictionary (loading it takes a moment)."""
+    return Segmenter()
+
+
+def fts_query(text: str, segmenter: Segmenter | None = None) -> str:
+    """An FTS5 MATCH expression: every precise token of ``text`` quoted, all required.
+
+    Quoting makes any user input safe: FTS5 operators and punctuation become plain phrase text.
+    """
+    tokens = (segmenter or default_segmenter()).tokens(text)
+    return " ".join('"' + token.replace('"', '""') + '"' for token in dict.fromkeys(tokens))
