@@ -27,7 +27,7 @@ FTS_COLUMNS = ["title_seg", "body_seg", "search_extra"]
 # Columns whose change makes a new version; counts (views, likes) and comments do not.
 CONTENT_COLUMNS = ("url", "title", "author", "credit", "published_at", "modified_at", "categories", "tags",
                    "summary", "body_text", "images")
-VERSIONED_COLUMNS = CONTENT_COLUMNS + ("body_html", "extractor", "content_hash", "fetched_at", "changed_at")
+VERSIONED_COLUMNS = (*CONTENT_COLUMNS, "body_html", "extractor", "content_hash", "fetched_at", "changed_at")
 
 Outcome = Literal["new", "changed", "unchanged"]
 

@@ -36,7 +36,11 @@ _KEEP_ATTRIBUTES = {
     "time": ("datetime",),
 }
 _BLOCK_TAGS = frozenset(
-    ["p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "table", "thead", "tbody", "tfoot", "tr", "blockquote", "pre", "dl", "dt", "dd", "hr", "address", "center", "caption", "details", "summary"]
+    (
+        "p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "h1", "h2", "h3", "h4",
+        "h5", "h6", "ul", "ol", "li", "table", "thead", "tbody", "tfoot", "tr", "blockquote", "pre", "dl", "dt",
+        "dd", "hr", "address", "center", "caption", "details", "summary",
+    )
 )
 _MEDIA_TAGS = frozenset(("figure", "figcaption", "img", "picture"))
 _LAZY_SRC = ("data-original", "data-src", "data-lazy-src", "data-actualsrc", "src")

@@ -52,7 +52,10 @@ def neighbour_link(doc: HtmlElement, base: str, rel: str, now: datetime | None =
         return None
     title = anchor.get("title") or ""
     if not title:
-        title_node = first(anchor, f".//*[{has_class('entry-page-title')}] | ./span[not(ancestor::*[{has_class('entry-page-info')}])][1]")
+        title_node = first(
+            anchor,
+            f".//*[{has_class('entry-page-title')}] | ./span[not(ancestor::*[{has_class('entry-page-info')}])][1]",
+        )
         title = text_of(title_node) if title_node is not None else text_of(anchor)
     title = re.sub(r"^[«‹]?\s*(上一篇|下一篇)\s*[»›]?\s*[:：]?\s*", "", title).strip()
     block = anchor.xpath(f"ancestor::*[{has_class('entry-page-' + rel)}][1]")
