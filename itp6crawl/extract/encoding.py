@@ -3,9 +3,9 @@
 Order: a byte-order mark; strict UTF-8 (multi-byte text in another encoding almost never decodes as
 UTF-8, so this also overrides a wrong header); the declared charsets (HTTP header, then <meta>),
 tried strictly; GB18030 (a superset of GB2312 and GBK, the usual undeclared Chinese encodings);
-Big5; and only then a lossy decode. A single-byte declaration (ISO-8859-1, windows-1252) never wins
-over GB18030 on bytes that read as Chinese, since such a header is the classic lie of a misconfigured
-server.
+Big5; the same readings again tolerating a handful of broken bytes; and only then a guess. A
+single-byte declaration (ISO-8859-1, windows-1252) never wins over GB18030 on bytes that read as
+Chinese, since such a header is the classic lie of a misconfigured server.
 """
 
 from __future__ import annotations
@@ -78,6 +78,12 @@ def decode_html(data: bytes | str, header_charset: str | None = None) -> str:
             return text
     for text in (chinese, _strict(data, "big5")):
         if text is not None:
+            return text
+    # A few broken bytes (a character cut in half) must not throw the whole page to a guess: accept the
+    # declared or Chinese reading when it needs only a handful of replacement characters.
+    for encoding in [*(e for e in declared if e and e not in _SINGLE_BYTE), "gb18030", "utf-8"]:
+        text = data.decode(encoding, errors="replace")
+        if text.count("\ufffd") <= max(3, len(text) // 2000):
             return text
     try:
         from charset_normalizer import from_bytes

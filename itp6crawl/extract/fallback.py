@@ -12,7 +12,9 @@ import copy
 import logging
 from datetime import datetime
 
+import lxml.html
 import trafilatura
+from lxml import etree
 from trafilatura.htmlprocessing import convert_to_html
 
 from ..models import Article, Link
@@ -60,8 +62,9 @@ def generic_body(doc: HtmlElement, url: str) -> Body:
     )
     if result is None or result.body is None:
         return Body()
-    html_root = convert_to_html(result.body)
-    content = html_root.find("body")
+    # trafilatura builds plain lxml.etree elements; re-parse as lxml.html for the shared cleaner.
+    markup = etree.tostring(convert_to_html(result.body), encoding="unicode")
+    content = lxml.html.document_fromstring(markup).find("body")
     removed = _prune_site_lines(content)
     body = clean_body(content, url, prune_chrome_classes=False)
     body.credit = body.credit or credit_from_lines(removed)

@@ -17,17 +17,27 @@ from .html import HtmlElement, absolute, first, first_text, has_class, text_of
 _DATE_TEXT = re.compile(r"\d{4}[-年/.]\d{1,2}|\d+\s*(?:秒|分钟|小时|天|周)前|昨天|前天")
 
 
+def _first_of(element: HtmlElement, *xpaths: str) -> HtmlElement | None:
+    """The first match of the first XPath that matches anything."""
+    for xpath in xpaths:
+        found = first(element, xpath)
+        if found is not None:
+            return found
+    return None
+
+
 def related_links(doc: HtmlElement, base: str, now: datetime | None = None) -> list[Link]:
     """Related posts in either list style (post-loop cards or ``li.item > a > span`` + ``span.date``)."""
-    container = first(doc, f"//*[{has_class('entry-related-posts')}]") or first(
-        doc, f"//ul[{has_class('entry-related')}]"
-    )
+    container = first(doc, f"//*[{has_class('entry-related-posts')}] | //ul[{has_class('entry-related')}]")
     if container is None:
         return []
     links: list[Link] = []
     for item in container.xpath(f".//li[{has_class('item')}] | .//ul[{has_class('entry-related')}]/li"):
-        anchor = first(item, f".//*[{has_class('item-title')}]//a[@href]") or first(item, ".//a[@href][span]") or first(
-            item, f".//a[@href][not({has_class('item-category')})][normalize-space()]"
+        anchor = _first_of(
+            item,
+            f".//*[{has_class('item-title')}]//a[@href]",
+            ".//a[@href][span]",
+            f".//a[@href][not({has_class('item-category')})][normalize-space()]",
         )
         if anchor is None:
             continue
@@ -36,7 +46,10 @@ def related_links(doc: HtmlElement, base: str, now: datetime | None = None) -> l
             continue
         title_span = first(anchor, f"./span[not({has_class('date')})]")
         title = text_of(title_span) if title_span is not None else text_of(anchor) or (anchor.get("title") or "")
-        date_text = first_text(item, f".//*[{has_class('date')}]")
+        date_text = first_text(item, f".//*[{has_class('date')}]") or next(
+            (text for text in (text_of(span) for span in item.xpath("./span | ./div/span")) if _DATE_TEXT.search(text)),
+            "",
+        )
         links.append(Link(url=url, title=title, date=normalise_day(date_text, now)))
     return links
 
@@ -44,7 +57,7 @@ def related_links(doc: HtmlElement, base: str, now: datetime | None = None) -> l
 def neighbour_link(doc: HtmlElement, base: str, rel: str, now: datetime | None = None) -> Link | None:
     """The previous (``rel='prev'``) or next post link of the theme's entry-page block."""
     scope = f"//*[{has_class('entry-page')}]"
-    anchor = first(doc, f"{scope}//a[@rel='{rel}']") or first(doc, f"//*[{has_class('entry-page-' + rel)}]//a[@href]")
+    anchor = _first_of(doc, f"{scope}//a[@rel='{rel}']", f"//*[{has_class('entry-page-' + rel)}]//a[@href]")
     if anchor is None:
         return None
     url = absolute(base, anchor.get("href"))

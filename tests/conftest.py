@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from itp6crawl.extract.dates import CST
+from itp6crawl.models import Article, Comment, Image, Link
+
+
+def make_article(post_id: int = 101, **changes) -> Article:
+    """A small article as extraction would return it."""
+    fields = dict(
+        url=f"https://www.itp6.com/{post_id}.html",
+        id=post_id,
+        title="服用艾曲泊帕三个月的经历",
+        author="小林",
+        credit="小林",
+        published_at="2024-06-02T23:10:00+08:00",
+        modified_at="2024-06-03T08:00:00+08:00",
+        categories=["治疗过程分享"],
+        tags=["艾曲泊帕", "ITP"],
+        summary="",
+        body_text="确诊免疫性血小板减少症后，医生建议服用艾曲泊帕。\n\n三个月后血小板升到 80×10^9/L，IgG1 正常。",
+        body_html="<div><p>确诊免疫性血小板减少症后，医生建议服用艾曲泊帕。</p></div>",
+        images=[Image(src="https://www.itp6.com/a.jpg", alt="化验单", caption="化验单")],
+        views=1234,
+        likes=3,
+        related=[Link(url="https://www.itp6.com/102.html", title="另一篇", date="2024-05-30")],
+        prev=Link(url="https://www.itp6.com/100.html", title="上一篇文章"),
+        next=None,
+        comments=[Comment(author="病友A", text="加油！", time="2024-06-03T09:00:00+08:00", comment_id=7)],
+    )
+    fields.update(changes)
+    return Article(**fields)
+
+
+@pytest.fixture
+def article_factory():
+    return make_article
+
+
+@pytest.fixture
+def fetch_time():
+    return datetime(2024, 6, 5, 12, 0, tzinfo=CST)

@@ -1,0 +1,51 @@
+import pytest
+
+from itp6crawl.extract import decode_html, extract_article
+
+TEXT = "免疫性血小板减少症患者服用艾曲泊帕，血小板升到 50×10^9/L。"
+
+
+def page(charset_meta: str | None, text: str = TEXT) -> str:
+    meta = f'<meta charset="{charset_meta}">' if charset_meta else ""
+    return f"<html><head>{meta}<title>t</title></head><body><p>{text}</p></body></html>"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk", "gb18030", "gb2312"])
+def test_declared_encoding(encoding):
+    assert TEXT in decode_html(page(encoding).encode(encoding))
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030"])
+def test_undeclared_chinese_encoding(encoding):
+    assert TEXT in decode_html(page(None).encode(encoding))
+
+
+def test_header_charset_that_contradicts_a_gbk_body():
+    data = page("gbk").encode("gbk")
+    assert TEXT in decode_html(data, header_charset="utf-8")
+    assert TEXT in decode_html(data, header_charset="iso-8859-1")
+
+
+def test_header_charset_that_contradicts_a_utf8_body():
+    assert TEXT in decode_html(page("gbk").encode("utf-8"), header_charset="gb2312")
+
+
+def test_byte_order_mark_wins():
+    assert TEXT in decode_html(b"\xef\xbb\xbf" + page("gbk").encode("utf-8"))
+
+
+def test_entities_are_decoded_in_extracted_text():
+    html = (
+        "<html><head><title>t</title></head><body><article><h1>标题</h1><div class='content'>"
+        + "<p>利妥昔单抗&amp;地塞米松&nbsp;联合&#8220;冲击&#8221;治疗，&lt;50&gt; 的情况。</p>" * 8
+        + "</div></article></body></html>"
+    )
+    text = extract_article(html.encode("gbk", "xmlcharrefreplace"), "https://example.org/1.html").body_text
+    assert "利妥昔单抗&地塞米松 联合“冲击”治疗,<50> 的情况。" in text.replace("，", ",")
+
+
+def test_a_character_cut_in_half_costs_one_character_not_the_page():
+    data = page("gb2312", TEXT * 20).encode("gb18030")
+    broken = data.replace("减".encode("gb18030"), "减".encode("gb18030")[:1], 1)
+    text = decode_html(broken)
+    assert text.count("\ufffd") <= 2 and text.count(TEXT) == 19

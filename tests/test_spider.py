@@ -1,0 +1,121 @@
+import asyncio
+
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse, TextResponse, XmlResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
+
+from itp6crawl.items import PageItem
+from itp6crawl.spiders.itp6 import Itp6Spider
+
+SITE = "http://127.0.0.1:8123"
+
+
+@pytest.fixture
+def spider():
+    crawler = get_crawler(Itp6Spider)
+    crawler.stats.open_spider()
+    return Itp6Spider.from_crawler(crawler, site=SITE + "/")
+
+
+def test_start_asks_robots_and_home(spider):
+    async def collect():
+        return [request async for request in spider.start()]
+
+    urls = [request.url for request in asyncio.run(collect())]
+    assert urls == [f"{SITE}/robots.txt", f"{SITE}/"]
+
+
+def test_only_post_permalinks_of_this_site_become_articles(spider):
+    assert spider.article_request(f"{SITE}/123.html?replytocom=5#respond").url == f"{SITE}/123.html"
+    assert spider.article_request(f"{SITE}/weixinqun/") is None
+    assert spider.article_request("https://www.example.org/123.html") is None
+    assert spider.article_request("http://127.0.0.1:9999/123.html") is None  # another port is another site
+
+
+def test_bad_site_is_refused():
+    crawler = get_crawler(Itp6Spider)
+    with pytest.raises(ValueError, match="http"):
+        Itp6Spider.from_crawler(crawler, site="ftp://x")
+
+
+def test_robots_without_sitemap_falls_back_to_wp_sitemap(spider):
+    response = TextResponse(f"{SITE}/robots.txt", body=b"User-agent: *\nDisallow: /wp-admin/\n")
+    assert [r.url for r in spider.parse_robots(response)] == [f"{SITE}/wp-sitemap.xml"]
+    response = TextResponse(f"{SITE}/robots.txt", body=f"Sitemap: {SITE}/wp-sitemap.xml\n".encode())
+    assert [r.url for r in spider.parse_robots(response)] == [f"{SITE}/wp-sitemap.xml"]
+
+
+def test_sitemap_index_and_urlset(spider):
+    index = XmlResponse(
+        f"{SITE}/wp-sitemap.xml",
+        body=f"""<?xml version="1.0"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>{SITE}/wp-sitemap-posts-post-1.xml</loc></sitemap></sitemapindex>""".encode(),
+    )
+    assert [r.url for r in spider.parse_sitemap(index)] == [f"{SITE}/wp-sitemap-posts-post-1.xml"]
+    urlset = XmlResponse(
+        f"{SITE}/wp-sitemap-posts-post-1.xml",
+        body=f"""<?xml version="1.0"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>{SITE}/16001.html</loc><lastmod>2024-06-01T00:00:00+08:00</lastmod></url>
+<url><loc>{SITE}/16002.html</loc></url>
+<url><loc>{SITE}/category/zhiliao/</loc></url>
+<url><loc>https://elsewhere.example/1.html</loc></url></urlset>""".encode(),
+    )
+    requests = list(spider.parse_sitemap(urlset))
+    assert [(r.url, r.callback.__name__) for r in requests] == [
+        (f"{SITE}/16001.html", "parse_article"),
+        (f"{SITE}/16002.html", "parse_article"),
+        (f"{SITE}/category/zhiliao/", "parse_listing"),
+    ]
+
+
+def test_invalid_sitemap_is_counted_not_fatal(spider):
+    response = XmlResponse(f"{SITE}/wp-sitemap.xml", body=b"<html>not a sitemap</html>")
+    assert list(spider.parse_sitemap(response)) == []
+
+
+LISTING = f"""<html><body>
+<nav><a href="{SITE}/category/zhiliao/">治疗</a><a href="{SITE}/category/baike/page/2/">x</a></nav>
+<ul class="post-loop"><li class="item"><h2 class="item-title"><a href="{SITE}/16001.html">一</a></h2></li>
+<li class="item"><h2 class="item-title"><a href="{SITE}/16002.html">二</a></h2></li></ul>
+<ul class="pagination"><li class="next"><a class="next" href="{{next}}">下一页</a></li></ul>
+</body></html>"""
+
+
+def test_category_listing_follows_articles_and_pagination(spider):
+    page = LISTING.replace("{next}", f"{SITE}/category/zhiliao/page/2/")
+    response = HtmlResponse(f"{SITE}/category/zhiliao/", body=page.encode(), encoding="utf-8")
+    urls = [r.url for r in spider.parse_listing(response)]
+    assert urls == [
+        f"{SITE}/16001.html",
+        f"{SITE}/16002.html",
+        f"{SITE}/category/zhiliao/",
+        f"{SITE}/category/zhiliao/page/2/",
+    ]
+
+
+def test_home_pagination_is_not_followed(spider):
+    page = LISTING.replace("{next}", f"{SITE}/page/2/")
+    response = HtmlResponse(f"{SITE}/", body=page.encode(), encoding="utf-8")
+    assert f"{SITE}/page/2/" not in [r.url for r in spider.parse_listing(response)]
+
+
+def test_failed_article_fetch_becomes_a_failure_item(spider):
+    request = Request(f"{SITE}/16001.html", callback=spider.parse_article)
+    response = HtmlResponse(request.url, status=500, request=request, body=b"")
+    failure = Failure(HttpError(response))
+    failure.request = request
+    (item,) = list(spider.on_error(failure))
+    assert isinstance(item, PageItem) and item.failure == "HTTP 500" and item.status == 500
+
+
+def test_failed_listing_fetch_is_only_logged(spider):
+    request = Request(f"{SITE}/category/x/", callback=spider.parse_listing)
+    failure = Failure(ConnectionRefusedError("refused"))
+    failure.request = request
+    assert list(spider.on_error(failure)) == []
+    assert spider.crawler.stats.get_value("itp6/fetch_failed") == 1

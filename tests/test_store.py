@@ -1,0 +1,112 @@
+import json
+from datetime import timedelta
+
+import pytest
+import sqlite_utils
+
+from itp6crawl.store import Archive, Segments, content_hash
+from itp6crawl.text import default_segmenter
+
+
+def segments_for(article) -> Segments:
+    seg = default_segmenter()
+    return Segments(seg.index_text(article.title), seg.index_text(article.body_text), "")
+
+
+@pytest.fixture
+def archive(tmp_path):
+    with Archive.open(tmp_path / "sub" / "itp6.db") as archive:
+        yield archive
+
+
+def test_schema_is_created_with_fts(archive):
+    tables = set(archive.db.table_names())
+    assert {"articles", "links", "comments", "article_versions", "crawl_runs", "failures", "articles_fts"} <= tables
+    assert archive.articles.detect_fts() == "articles_fts"
+    assert archive.db.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def test_open_twice_is_idempotent(tmp_path):
+    Archive.open(tmp_path / "a.db").close()
+    with Archive.open(tmp_path / "a.db") as archive:
+        assert archive.articles.count == 0
+
+
+def test_save_new_article_with_links_and_comments(archive, article_factory, fetch_time):
+    article = article_factory()
+    assert archive.save_article(article, segments_for(article), fetch_time) == "new"
+    row = archive.articles.get(101)
+    assert row["title"] == article.title and row["status"] == "live"
+    assert json.loads(row["categories"]) == ["治疗过程分享"]
+    assert json.loads(row["images"]) == [{"src": "https://www.itp6.com/a.jpg", "alt": "化验单", "caption": "化验单"}]
+    assert row["first_seen_at"] == row["fetched_at"] == row["changed_at"] == "2024-06-05T12:00:00+08:00"
+    links = list(archive.db.query("SELECT kind, dst_url, dst_id, title, date FROM links ORDER BY kind"))
+    assert [(link["kind"], link["dst_url"]) for link in links] == [
+        ("prev", "https://www.itp6.com/100.html"),
+        ("related", "https://www.itp6.com/102.html"),
+    ]
+    assert all(link["dst_id"] is None for link in links)  # not archived yet
+    comments = list(archive.db.table("comments").rows)
+    assert comments[0]["author"] == "病友A" and comments[0]["text"] == "加油！"
+
+
+def test_link_targets_resolve_when_they_are_archived(archive, article_factory, fetch_time):
+    first = article_factory()
+    archive.save_article(first, segments_for(first), fetch_time)
+    target = article_factory(102, related=[], prev=None, comments=[])
+    archive.save_article(target, segments_for(target), fetch_time)
+    row = archive.db.execute("SELECT dst_id FROM links WHERE kind = 'related' AND src_id = 101").fetchone()
+    assert row[0] == 102
+    back = article_factory(103, related=[first.related[0]], prev=None, comments=[])
+    archive.save_article(back, segments_for(back), fetch_time)  # link to an already archived article
+    assert archive.db.execute("SELECT dst_id FROM links WHERE src_id = 103").fetchone()[0] == 102
+
+
+def test_unchanged_content_updates_counts_without_a_version(archive, article_factory, fetch_time):
+    article = article_factory()
+    archive.save_article(article, segments_for(article), fetch_time)
+    later = fetch_time + timedelta(days=1)
+    again = article_factory(views=2000, comments=[])
+    assert archive.save_article(again, segments_for(again), later) == "unchanged"
+    row = archive.articles.get(101)
+    assert row["views"] == 2000 and row["changed_at"] == "2024-06-05T12:00:00+08:00"
+    assert row["fetched_at"] == "2024-06-06T12:00:00+08:00"
+    assert archive.db.table("article_versions").count == 0
+    assert archive.db.table("comments").count == 0  # replaced by the latest page's comments
+
+
+def test_changed_content_keeps_the_previous_version(archive, article_factory, fetch_time):
+    article = article_factory()
+    archive.save_article(article, segments_for(article), fetch_time)
+    edited = article_factory(body_text=article.body_text + "\n\n补充：复查正常。")
+    assert archive.save_article(edited, segments_for(edited), fetch_time + timedelta(days=2)) == "changed"
+    versions = list(archive.db.table("article_versions").rows)
+    assert len(versions) == 1
+    assert versions[0]["body_text"] == article.body_text and versions[0]["version"] == 1
+    assert versions[0]["content_hash"] == content_hash(article)
+    assert archive.articles.get(101)["body_text"].endswith("复查正常。")
+
+
+def test_fts_triggers_follow_updates(archive, article_factory, fetch_time):
+    article = article_factory()
+    archive.save_article(article, segments_for(article), fetch_time)
+    edited = article_factory(title="改用罗米司亭", body_text="换药后效果更好。")
+    archive.save_article(edited, segments_for(edited), fetch_time)
+    db = sqlite_utils.Database(archive.db.conn)
+    assert [r["id"] for r in db.table("articles").search('"罗米司亭"')] == [101]
+    assert list(db.table("articles").search('"艾曲泊帕"')) == []
+
+
+def test_article_without_id_is_refused(archive, article_factory, fetch_time):
+    with pytest.raises(ValueError, match="without a post id"):
+        archive.save_article(article_factory(id=None), Segments(), fetch_time)
+
+
+def test_runs_and_failures(archive, fetch_time):
+    run = archive.begin_run("https://www.itp6.com", fetch_time)
+    archive.record_failure(run, "https://www.itp6.com/9.html", "HTTP 500", fetch_time, status=500)
+    archive.finish_run(run, fetch_time, "finished", {"pages": 1, "failures": 1}, {"x": 1})
+    row = archive.db.table("crawl_runs").get(run)
+    assert row["finish_reason"] == "finished" and row["failures"] == 1 and json.loads(row["stats"]) == {"x": 1}
+    failure = next(iter(archive.db.table("failures").rows))
+    assert failure["reason"] == "HTTP 500" and failure["run_id"] == run

@@ -1,0 +1,54 @@
+import pytest
+
+from itp6crawl.text import Segmenter, default_segmenter, fts_query, normalise, read_user_dictionary
+
+
+@pytest.fixture(scope="module")
+def seg() -> Segmenter:
+    return default_segmenter()
+
+
+def test_user_dictionary_keeps_drug_names_whole(seg):
+    tokens = seg.tokens("服用艾曲泊帕和罗米司亭，再用利妥昔单抗与丙种球蛋白，间充质干细胞移植，巨核细胞")
+    for word in ("艾曲泊帕", "罗米司亭", "利妥昔单抗", "丙种球蛋白", "间充质干细胞", "巨核细胞"):
+        assert word in tokens
+
+
+def test_english_terms_stay_whole_and_case_folded(seg):
+    tokens = seg.tokens("CD4+CD25+ CD127low调节性T细胞，IgG1 升高，血小板 30×10^9/L，TPO-RA 2.5mg")
+    for term in ("cd4+cd25+", "cd127low", "igg1", "10^9/l", "tpo-ra", "2.5mg"):
+        assert term in tokens
+
+
+def test_traditional_is_folded_to_simplified(seg):
+    assert seg.tokens("血小板減少") == seg.tokens("血小板减少")
+    assert normalise("醫師ＡＢＣ") == "医师abc"
+
+
+def test_punctuation_is_not_a_token(seg):
+    assert not {"，", "。", "(", ")", " "} & set(seg.tokens("你好，世界。(测试)"))
+
+
+def test_search_mode_adds_sub_words_for_recall(seg):
+    extra = seg.extra_text("免疫性血小板减少症").split()
+    assert "血小板" in extra and "免疫" in extra
+    assert "免疫性血小板减少症" not in extra  # already a precise token
+
+
+@pytest.mark.parametrize("query", ['"', "AND OR NOT", "a*b", "NEAR(x y)", "col:val", "'; drop table", "^"])
+def test_fts_query_quotes_every_token(query):
+    match = fts_query(query)
+    assert all(part.startswith('"') and part.endswith('"') for part in match.split(" ") if part)
+
+
+def test_user_dictionary_file_errors_are_specific(tmp_path):
+    bad = tmp_path / "dict.txt"
+    bad.write_text("艾曲泊帕 many n\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"dict.txt:1: frequency"):
+        read_user_dictionary(bad)
+
+
+def test_custom_user_dictionary(tmp_path):
+    words = tmp_path / "dict.txt"
+    words.write_text("# comment\n血小板生成素受体 5000 n\n", encoding="utf-8")
+    assert "血小板生成素受体" in Segmenter(words).tokens("血小板生成素受体激动剂")
