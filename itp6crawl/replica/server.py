@@ -1,0 +1,140 @@
+"""A threaded HTTP server on 127.0.0.1 serving a :class:`~itp6crawl.replica.site.Site`.
+
+Answers GET and HEAD with the site's current state, conditional GET (If-None-Match, If-Modified-Since)
+with 304, and records every request. Faults (a status for the next N requests of a path) and a fixed
+delay can be injected for crawler tests.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from email.utils import parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+
+from .site import Response, Site
+
+
+def not_modified(request_headers: dict[str, str], response_headers: dict[str, str]) -> bool:
+    """True when a conditional request matches the response's validators (RFC 9110: INM wins over IMS).
+
+    Header names are expected in title case (``If-None-Match``)."""
+    etag = response_headers.get("ETag")
+    if_none_match = request_headers.get("If-None-Match")
+    if if_none_match is not None:
+        if etag is None:
+            return False
+        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+        return "*" in tags or etag.removeprefix("W/") in tags
+    since, last_modified = request_headers.get("If-Modified-Since"), response_headers.get("Last-Modified")
+    if since is None or last_modified is None:
+        return False
+    try:
+        return parsedate_to_datetime(last_modified) <= parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    replica: ReplicaServer  # set on the subclass made per server
+
+    def version_string(self) -> str:
+        return "nginx"
+
+    def do_GET(self) -> None:
+        self._answer(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(send_body=False)
+
+    def _answer(self, send_body: bool) -> None:
+        replica = self.replica
+        if replica.delay:
+            time.sleep(replica.delay)
+        try:
+            status, headers, body = replica.respond(
+                self.path, {k.title(): v for k, v in self.headers.items()}
+            )
+        except Exception:  # a replica bug: show it, answer 500
+            traceback.print_exc()
+            status, headers, body = 500, {"Content-Type": "text/plain; charset=utf-8"}, b"replica error\n"
+        replica.log(self.command, self.path, status)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if status != 304:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if send_body and status != 304:
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class ReplicaServer:
+    """``with ReplicaServer(site) as server:`` serves ``site`` at ``server.base_url`` from a daemon thread."""
+
+    def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 0, *, delay: float = 0.0) -> None:
+        self.site = site
+        self.delay = delay
+        self.request_log: list[tuple[str, str, int]] = []
+        self._log_lock = threading.Lock()
+        self._faults: dict[str, list[int]] = {}
+        handler = type("ReplicaHandler", (_Handler,), {"replica": self})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self.host, self.port = self.httpd.server_address[:2]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def respond(self, path: str, request_headers: dict[str, str]) -> Response:
+        """The response to a GET of ``path``, conditional headers and injected faults applied."""
+        with self._log_lock:
+            pending = self._faults.get(path)
+            fault = pending.pop(0) if pending else None
+        if fault is not None:
+            return fault, {"Content-Type": "text/plain; charset=utf-8"}, f"injected {fault}\n".encode()
+        status, headers, body = self.site.render(path, self.base_url)
+        if status == 200 and not_modified(request_headers, headers):
+            keep = {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}
+            return 304, keep, b""
+        return status, headers, body
+
+    def inject_fault(self, path: str, status: int = 503, times: int = 1) -> None:
+        """Answer the next ``times`` requests of ``path`` (as requested, query included) with ``status``."""
+        with self._log_lock:
+            self._faults.setdefault(path, []).extend([status] * times)
+
+    def log(self, method: str, path: str, status: int) -> None:
+        with self._log_lock:
+            self.request_log.append((method, path, status))
+
+    def start(self) -> ReplicaServer:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self.httpd.serve_forever, name="replica-server", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self.httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self.httpd.server_close()
+
+    def __enter__(self) -> ReplicaServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

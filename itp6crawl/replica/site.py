@@ -1,0 +1,1231 @@
+"""The replica's model: a deterministic, mutable site of synthetic articles, rendered lazily.
+
+:func:`build_site` draws every article's metadata up front (cheap: 20,000 articles in well under a second
+or two) and leaves bodies, comments and pages to be rendered on request. :class:`Site` answers any path
+with a status, headers and bytes, keeps the gold (what a perfect extractor would return) and can be
+changed afterwards (update, remove, add articles) for incremental-crawl tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import math
+import random
+import re
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote
+
+from . import corpus, theme
+from .corpus import BodyContext, Chunk, collapse
+from .theme import JUSTNEWS5, JUSTNEWS6, SHANGHAI, ArticleView, Chrome, CommentView, Neighbour, PostCard, iso
+
+DEFAULT_NOW = datetime(2024, 6, 5, 12, 0, 0, tzinfo=SHANGHAI)
+SITE_START = datetime(2016, 1, 8, 9, 0, 0, tzinfo=SHANGHAI)
+PER_PAGE = 10
+SITEMAP_SIZE = 2000
+FIRST_POST_ID = 16000
+
+Response = tuple[int, dict[str, str], bytes]
+HTML_TYPE = "text/html; charset=UTF-8"
+STATIC_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    slug: str
+    name: str
+    term_id: int
+    load_more: bool = False  # the theme's "load more" button instead of numbered pagination
+
+    @property
+    def path(self) -> str:
+        return f"/category/{self.slug}/"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    nick: str
+    slug: str
+    editor: bool = False
+
+    @property
+    def path(self) -> str:
+        return f"/author/{self.slug}/"
+
+
+@dataclass(slots=True)
+class WpPage:
+    """A WordPress page (not a post): served themed, never part of the gold."""
+
+    id: int
+    slug: str
+    title: str
+    date: datetime
+    paragraphs: tuple[str, ...]
+
+    @property
+    def path(self) -> str:
+        return f"/{self.slug}/"
+
+
+CATEGORIES = (
+    Category("zhiliao", corpus.CATEGORY_NAMES["zhiliao"], 2, load_more=True),
+    Category("zhinan", corpus.CATEGORY_NAMES["zhinan"], 3),
+    Category("baike", corpus.CATEGORY_NAMES["baike"], 4),
+    Category("keyan", corpus.CATEGORY_NAMES["keyan"], 5),
+    Category("yongyao", corpus.CATEGORY_NAMES["yongyao"], 6),
+    Category("shenghuo", corpus.CATEGORY_NAMES["shenghuo"], 7),
+)
+CATEGORY_BY_SLUG = {c.slug: c for c in CATEGORIES}
+EDITOR_USERS = tuple(User(i + 1, nick, f"editor{i + 1}", True) for i, nick in enumerate(corpus.EDITORS))
+PATIENT_USERS = tuple(User(100 + i * 7, nick, f"u{100 + i * 7}") for i, nick in enumerate(corpus.NICKNAMES))
+USERS = EDITOR_USERS + PATIENT_USERS
+USER_BY_SLUG = {u.slug: u for u in USERS}
+USER_BY_NICK = {u.nick: u for u in USERS}
+KIND_WEIGHTS = (("story", 0.40), ("guide", 0.12), ("baike", 0.22), ("news", 0.26))
+KIND_CATEGORIES = {
+    "story": (("zhiliao", 0.7), ("yongyao", 0.2), ("shenghuo", 0.1)),
+    "guide": (("zhinan", 1.0),),
+    "baike": (("baike", 0.7), ("shenghuo", 0.3)),
+    "news": (("keyan", 0.85), ("yongyao", 0.15)),
+}
+WEIXINQUN = WpPage(
+    2046,
+    "weixinqun",
+    corpus.WEIXINQUN_TITLE,
+    datetime(2019, 3, 12, 10, 0, tzinfo=SHANGHAI),
+    (
+        "ITP6病友网的微信病友交流群按地区和病程分了几个群,新确诊的病友、家长和长期患者都可以加入。",
+        "加群方法:用微信扫一扫页面下方的二维码,添加群助手为好友,备注“城市+病程”,群助手会拉你进群。",
+        "群内禁止广告和推销药品,讨论用药请以医生意见为准。",
+    ),
+)
+OTHER_PAGES = (
+    WpPage(
+        2,
+        "about",
+        corpus.ABOUT_TITLE,
+        datetime(2016, 1, 8, 9, 0, tzinfo=SHANGHAI),
+        (
+            "ITP6病友网是一个由免疫性血小板减少症患者自发建立的公益交流平台。",
+            "我们整理病友的治疗经历、指南解读和科普知识,希望新确诊的病友少走弯路。",
+            "本站内容仅供参考,不能代替医生的诊断和治疗。",
+        ),
+    ),
+    WpPage(3151, "login", "登录", datetime(2019, 3, 1, 9, 0, tzinfo=SHANGHAI), ("请使用手机号或微信登录。",)),
+    WpPage(
+        3152, "register", "注册", datetime(2019, 3, 1, 9, 0, tzinfo=SHANGHAI), ("注册后可以发表评论和投稿。",)
+    ),
+)
+PAGES = {p.slug: p for p in (WEIXINQUN, *OTHER_PAGES)}
+PAGE_BY_ID = {p.id: p for p in PAGES.values()}
+
+_ARTICLE = re.compile(r"^/(\d+)\.html$")
+_ARTICLE_SLASH = re.compile(r"^/(\d+)\.html/$")
+_LISTING = re.compile(r"^/(category|tag|author)/([^/]+)/(?:page/(\d+)/)?$")
+_LISTING_NOSLASH = re.compile(r"^/(category|tag|author)/([^/]+)(?:/page/(\d+))?$")
+_HOME_PAGE = re.compile(r"^/page/(\d+)/?$")
+_POST_SITEMAP = re.compile(r"^/wp-sitemap-posts-post-(\d+)\.xml$")
+_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360f8cfc0f01f0005000201ea2a4c0a0000000049454e44ae426082"
+)
+
+
+@dataclass(slots=True)
+class ArticleSpec:
+    """Everything drawn for one article; body and comments are generated from ``body_seed`` on demand."""
+
+    id: int
+    kind: str  # story | guide | baike | news
+    theme: str  # justnews6 | justnews5
+    title: str
+    author: str  # nickname shown in a.nickname
+    author_slug: str
+    credit: str  # value of the 作者: line
+    published: datetime
+    modified: datetime
+    categories: list[str]  # category slugs, primary first
+    tags: list[str]
+    views: int
+    show_views: bool
+    likes: int
+    listed: bool
+    summary: str
+    related: list[int]  # post ids, or the id of a WordPress page (WEIXINQUN.id)
+    related_style: str  # loop | list (6.x); 5.x always renders its own list
+    related_title: str  # 相关推荐 | 相关文章
+    n_comments: int
+    body_seed: int
+    city: str
+    tpo: str
+    drug: str
+    copyright: str  # div | plain | both: where the notice lines are
+    show_datetime: bool  # time[datetime] present (5.x pages may show only the visible date)
+    breadcrumb: bool
+    text_indent: bool
+    entities: bool  # typographic quotes as numeric entities
+    image_style: str  # figure | lazy
+    trap: int | None  # index into corpus.TRAPS forced into the body
+    extra_html: bool  # inline script and onclick in the body
+    sitemap_lastmod: bool
+    links: list[tuple[int, str]] = field(default_factory=list)  # (post id, title) linked from the body
+    revision: int = 0  # bumped by Site.update_article: each adds an 【更新】 paragraph
+    paragraphs: list[str] | None = None  # replaces the generated body when set
+
+    @property
+    def path(self) -> str:
+        return f"/{self.id}.html"
+
+    def url(self, base: str) -> str:
+        return f"{base}{self.path}"
+
+
+def _weighted(rng: random.Random, options: tuple[tuple[str, float], ...]) -> str:
+    roll, total = rng.random(), 0.0
+    for value, weight in options:
+        total += weight
+        if roll < total:
+            return value
+    return options[-1][0]
+
+
+def tag_slug(name: str) -> str:
+    """WordPress slug of a tag: lower case, non-ASCII percent-encoded in lower-case hex."""
+    return quote(name.lower(), safe="").lower()
+
+
+def http_date(dt: datetime) -> str:
+    return format_datetime(dt.astimezone(UTC), usegmt=True)
+
+
+class _Draw:
+    """Draws the metadata of new articles from one random stream."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def spec(self, post_id: int, published: datetime, now: datetime, index: int, old: bool) -> ArticleSpec:
+        rng = self.rng
+        kind = _weighted(rng, KIND_WEIGHTS)
+        primary = _weighted(rng, KIND_CATEGORIES[kind])
+        categories = [primary]
+        if rng.random() < 0.12:
+            categories.append(rng.choice([c.slug for c in CATEGORIES if c.slug != primary]))
+        patient = rng.choice(PATIENT_USERS)
+        city, tpo = rng.choice(corpus.CITIES), rng.choice(corpus.TPO_RA)
+        drug = rng.choice((*corpus.TPO_RA, "利妥昔单抗", "间充质干细胞"))
+        if kind == "story":
+            if rng.random() < 0.8:
+                user = patient
+                credit = patient.nick if rng.random() < 0.7 else f"{patient.nick}(病友投稿)"
+            else:
+                user = rng.choice(EDITOR_USERS)
+                credit = f"病友 {patient.nick}"
+        else:
+            user = rng.choice(EDITOR_USERS)
+            credit = rng.choice((corpus.SITE_NAME, f"{corpus.SITE_NAME}整理", user.nick, f"{user.nick}编译"))
+        title = corpus.make_title(rng, kind, patient.nick, city, tpo, drug, published.year)
+        if rng.random() < 0.35:
+            modified = published + timedelta(seconds=rng.randint(3600, 400 * 86400))
+            modified = min(modified, now - timedelta(minutes=5))
+            modified = max(modified, published)
+        else:
+            modified = published
+        theme_name = JUSTNEWS5 if rng.random() < 0.25 else JUSTNEWS6
+        copyright_mode = "div"  # old posts may carry the notice as plain paragraphs
+        if old and rng.random() < 0.5:
+            copyright_mode = "plain" if rng.random() < 0.5 else "both"
+        n_tags = rng.choice((0, 1, 2, 2, 3, 4))
+        trap = (
+            corpus_trap(index)
+            if index % 5 == 2
+            else (rng.randrange(len(corpus.TRAPS)) if rng.random() < 0.05 else None)
+        )
+        return ArticleSpec(
+            id=post_id,
+            kind=kind,
+            theme=theme_name,
+            title=title,
+            author=user.nick,
+            author_slug=user.slug,
+            credit=credit,
+            published=published,
+            modified=modified,
+            categories=categories,
+            tags=rng.sample(corpus.TAGS, n_tags),
+            views=int(math.exp(rng.uniform(3.5, 10.3))),
+            show_views=rng.random() < 0.7,
+            likes=int(rng.random() ** 3 * 90),
+            listed=rng.random() >= 1 / 15,
+            summary=corpus.make_summary(rng, kind, patient.nick, tpo, drug) if rng.random() < 0.25 else "",
+            related=[],
+            related_style="list" if rng.random() < 0.4 else "loop",
+            related_title="相关推荐" if rng.random() < 0.7 else "相关文章",
+            n_comments=rng.randint(1, 6) if rng.random() < 0.4 else 0,
+            body_seed=rng.getrandbits(32),
+            city=city,
+            tpo=tpo,
+            drug=drug,
+            copyright=copyright_mode,
+            show_datetime=theme_name == JUSTNEWS6 or rng.random() < 0.6,
+            breadcrumb=rng.random() < 0.6,
+            text_indent=rng.random() < 0.2,
+            entities=rng.random() < 0.5,
+            image_style="lazy" if theme_name == JUSTNEWS6 and rng.random() < 0.3 else "figure",
+            trap=trap,
+            extra_html=rng.random() < 0.1,
+            sitemap_lastmod=rng.random() < 0.7,
+        )
+
+
+def corpus_trap(index: int) -> int:
+    return (index // 5) % len(corpus.TRAPS)
+
+
+def _publication_times(rng: random.Random, n: int, now: datetime) -> list[datetime]:
+    """Times in roughly id order: the bulk since 2016, the last few within the week before ``now``."""
+    n_recent = min(n, max(2, min(12, n // 25)))
+    bulk = n - n_recent
+    span = (now - timedelta(days=7) - SITE_START).total_seconds()
+    times = sorted(SITE_START + timedelta(seconds=rng.uniform(0, span)) for _ in range(bulk))
+    recent = sorted(now - timedelta(seconds=rng.uniform(600, 6.9 * 86400)) for _ in range(n_recent))
+    if n_recent >= 2:
+        recent[-1] = now - timedelta(minutes=rng.randint(12, 50))  # one shows 'N分钟前'
+        recent[-2] = min(recent[-2], now - timedelta(hours=rng.randint(2, 20)))
+        recent.sort()
+    times += recent
+    # Drafts published late: a few posts swap times with a neighbour, so id order != publication order.
+    for i in range(bulk):
+        if rng.random() < 0.04:
+            j = min(bulk - 1, i + rng.randint(1, 5))
+            times[i], times[j] = times[j], times[i]
+    return [t.replace(second=rng.randint(0, 59) if rng.random() < 0.5 else 0, microsecond=0) for t in times]
+
+
+def _pick_related(
+    rng: random.Random, spec: ArticleSpec, peers: list[int], position: int, pool: list[int]
+) -> list[int]:
+    k = rng.randint(4, 6)
+    window = [p for p in peers[max(0, position - 40) : position + 40] if p != spec.id]
+    if len(window) < k:
+        window += [p for p in rng.sample(pool, min(len(pool), k * 3)) if p != spec.id and p not in window]
+    chosen = rng.sample(window, min(k, len(window)))
+    if rng.random() < 0.1:
+        chosen.insert(rng.randint(0, len(chosen)), WEIXINQUN.id)
+    return chosen
+
+
+def build_site(n_articles: int = 40, seed: int = 0, now: datetime = DEFAULT_NOW) -> Site:
+    """A deterministic site of ``n_articles`` synthetic articles; pages render lazily."""
+    rng = random.Random(seed)
+    ids: list[int] = []
+    post_id = FIRST_POST_ID + rng.randint(0, 30)
+    for _ in range(n_articles):
+        ids.append(post_id)
+        post_id += rng.randint(1, 40)
+    times = _publication_times(rng, n_articles, now)
+    draw = _Draw(rng)
+    old_limit = n_articles // 3
+    specs = [draw.spec(pid, times[i], now, i, i < old_limit) for i, pid in enumerate(ids)]
+    seen: dict[str, int] = {}
+    for spec in specs:  # the site has no two posts of one title: number repeats as editors do
+        count = seen.get(spec.title, 0) + 1
+        seen[spec.title] = count
+        if count > 1:
+            spec.title = f"{spec.title}({count})"
+    if n_articles >= 15 and all(s.listed for s in specs):
+        specs[n_articles // 2].listed = False
+    if specs:
+        latest = max(specs, key=lambda s: (s.published, s.id))
+        latest.listed = True  # the newest post is on the home page
+    by_category: dict[str, list[int]] = {}
+    for spec in specs:
+        by_category.setdefault(spec.categories[0], []).append(spec.id)
+    position = {pid: i for peers in by_category.values() for i, pid in enumerate(peers)}
+    titles = {s.id: s.title for s in specs}
+    for index, spec in enumerate(specs):
+        spec.related = _pick_related(rng, spec, by_category[spec.categories[0]], position[spec.id], ids)
+        earlier = ids[max(0, index - 200) : index]
+        if earlier and rng.random() < 0.5:
+            spec.links = [
+                (pid, titles[pid]) for pid in rng.sample(earlier, min(len(earlier), rng.randint(1, 2)))
+            ]
+    return Site(specs, seed=seed, now=now, next_id=post_id)
+
+
+# --------------------------------------------------------------------------- the site
+
+
+class Site:
+    """The replica's state and renderer. Thread-safe: the server renders while tests mutate."""
+
+    def __init__(
+        self,
+        articles: list[ArticleSpec],
+        *,
+        seed: int = 0,
+        now: datetime = DEFAULT_NOW,
+        next_id: int | None = None,
+    ) -> None:
+        self.seed = seed
+        self.now = now
+        self._by_id: dict[int, ArticleSpec] = {a.id: a for a in articles}
+        self._articles = sorted(articles, key=lambda a: a.id)
+        self._next_id = next_id or (max(self._by_id, default=FIRST_POST_ID) + 1)
+        self._lock = threading.RLock()
+        self._version = 0
+        self._derived: dict[str, object] = {}
+        self._derived_version = -1
+        self._bodies: OrderedDict[tuple[int, int], list[Chunk]] = OrderedDict()
+        self._added = 0
+        self.changed_at = max((a.modified for a in articles), default=now)
+
+    # ----------------------------------------------------------------- state
+    @property
+    def articles(self) -> list[ArticleSpec]:
+        """Live articles in id order (a copy of the list; the specs themselves are live)."""
+        with self._lock:
+            return list(self._articles)
+
+    def article(self, post_id: int) -> ArticleSpec | None:
+        return self._by_id.get(post_id)
+
+    def _touch(self, when: datetime | None = None) -> None:
+        self._version += 1
+        self.changed_at = max(self.changed_at, when or self.now)
+
+    def _index(self) -> dict[str, object]:
+        """Derived orders and lists, recomputed after each change."""
+        if self._derived_version == self._version:
+            return self._derived
+        order = sorted(self._articles, key=lambda a: (a.published, a.id))
+        listed_desc = [a for a in reversed(order) if a.listed]
+        by_category: dict[str, list[ArticleSpec]] = {c.slug: [] for c in CATEGORIES}
+        by_tag: dict[str, list[ArticleSpec]] = {}
+        by_author: dict[str, list[ArticleSpec]] = {}
+        for a in listed_desc:
+            for slug in a.categories:
+                by_category[slug].append(a)
+            for tag in a.tags:
+                by_tag.setdefault(tag, []).append(a)
+            by_author.setdefault(a.author_slug, []).append(a)
+        hot = sorted((a for a in self._articles if a.listed), key=lambda a: (-a.views, a.id))[:6]
+        tag_counts = sorted(by_tag, key=lambda t: (-len(by_tag[t]), corpus.TAGS.index(t)))[:12]
+        self._derived = {
+            "order": order,
+            "position": {a.id: i for i, a in enumerate(order)},
+            "listed_desc": listed_desc,
+            "by_category": by_category,
+            "by_tag": by_tag,
+            "by_author": by_author,
+            "hot": hot,
+            "cloud": tag_counts,
+        }
+        self._derived_version = self._version
+        return self._derived
+
+    # ----------------------------------------------------------------- mutation
+    def update_article(
+        self,
+        post_id: int,
+        *,
+        title: str | None = None,
+        paragraphs: list[str] | None = None,
+        summary: str | None = None,
+        tags: list[str] | None = None,
+        views: int | None = None,
+        likes: int | None = None,
+        listed: bool | None = None,
+        modified: datetime | None = None,
+        revise: bool | None = None,
+    ) -> ArticleSpec:
+        """Change an article. Content changes (title, paragraphs, summary, tags, revise) set its modified
+        time (``modified`` or ``site.now``); with no argument at all the body gets one more 【更新】
+        paragraph. Views, likes and listed change without touching the modified time."""
+        with self._lock:
+            spec = self._by_id[post_id]
+            content = any(v is not None for v in (title, paragraphs, summary, tags)) or bool(revise)
+            if revise is None and not content and views is None and likes is None and listed is None:
+                revise = content = True
+            if title is not None:
+                spec.title = title
+            if paragraphs is not None:
+                spec.paragraphs = list(paragraphs)
+            if summary is not None:
+                spec.summary = summary
+            if tags is not None:
+                spec.tags = list(tags)
+            if views is not None:
+                spec.views = views
+            if likes is not None:
+                spec.likes = likes
+            if listed is not None:
+                spec.listed = listed
+            if revise:
+                spec.revision += 1
+            if content:
+                spec.modified = max(modified or self.now, spec.published)
+            self._bodies = OrderedDict((k, v) for k, v in self._bodies.items() if k[0] != post_id)
+            self._touch(spec.modified)
+            return spec
+
+    def remove_article(self, post_id: int) -> ArticleSpec:
+        """Delete an article: its URL answers 404 and it leaves every list, sitemap and neighbour link."""
+        with self._lock:
+            spec = self._by_id.pop(post_id)
+            self._articles.remove(spec)
+            self._touch()
+            return spec
+
+    def add_article(
+        self, *, published: datetime | None = None, listed: bool = True, **fields: object
+    ) -> ArticleSpec:
+        """Publish a new article (at ``site.now`` unless given); any ArticleSpec field may be overridden."""
+        with self._lock:
+            self._added += 1
+            rng = random.Random(f"{self.seed}-added-{self._added}")
+            post_id = self._next_id
+            self._next_id += rng.randint(1, 40)
+            when = (published or self.now).replace(microsecond=0)
+            spec = _Draw(rng).spec(post_id, when, self.now, 1, False)
+            spec.modified = when
+            spec.listed = listed
+            spec.views, spec.likes, spec.n_comments = rng.randint(5, 60), 0, 0
+            for name, value in fields.items():
+                if not hasattr(spec, name):
+                    raise TypeError(f"ArticleSpec has no field {name!r}")
+                setattr(spec, name, value)
+            peers = [a.id for a in self._articles if a.categories[0] == spec.categories[0]] or [
+                a.id for a in self._articles
+            ]
+            if peers and not fields.get("related"):
+                spec.related = rng.sample(peers[-30:], min(len(peers[-30:]), rng.randint(4, 6)))
+            self._by_id[post_id] = spec
+            self._articles.append(spec)
+            self._touch(when)
+            return spec
+
+    # ----------------------------------------------------------------- article parts
+    def body(self, spec: ArticleSpec) -> list[Chunk]:
+        """The chunks of an article's entry-content (cached)."""
+        key = (spec.id, spec.revision)
+        with self._lock:
+            cached = self._bodies.get(key)
+            if cached is not None:
+                self._bodies.move_to_end(key)
+                return cached
+            if spec.paragraphs is not None:
+                chunks = [
+                    Chunk(f"<p>{corpus.escape_text(p, spec.entities)}</p>", [collapse(p)])
+                    for p in spec.paragraphs
+                ]
+                chunks = [c if c.blocks[0] else Chunk(c.html, []) for c in chunks]
+                chunks += [
+                    Chunk(f"<p>【更新】第{number}次修订。</p>", [f"【更新】第{number}次修订。"])
+                    for number in range(1, spec.revision + 1)
+                ]
+            else:
+                ctx = BodyContext(
+                    seed=spec.body_seed,
+                    kind=spec.kind,
+                    published=spec.published,
+                    nick=spec.credit,
+                    city=spec.city,
+                    tpo=spec.tpo,
+                    drug=spec.drug,
+                    link_targets=[(f"/{pid}.html", t) for pid, t in spec.links],
+                    trap=spec.trap,
+                    entities=spec.entities,
+                    image_style=spec.image_style,
+                    extra_html=spec.extra_html,
+                    revision=spec.revision,
+                    upload_id=spec.id + 1,
+                )
+                chunks = corpus.write_body(ctx)
+            self._bodies[key] = chunks
+            if len(self._bodies) > 4096:
+                self._bodies.popitem(last=False)
+            return chunks
+
+    def excerpt(self, spec: ArticleSpec) -> str:
+        if spec.summary:
+            return spec.summary
+        text = " ".join(b for c in self.body(spec) for b in c.blocks)
+        return text[:88] + "..." if len(text) > 88 else text
+
+    def comments(self, spec: ArticleSpec) -> list[dict[str, object]]:
+        """Comments in page order (each thread depth-first), with parent ids."""
+        rng = random.Random(spec.body_seed ^ 0x5EED)
+        if spec.n_comments == 0:
+            return []
+        span = max(60.0, (self.now - spec.published).total_seconds() - 60)
+        offsets = sorted(rng.uniform(60, span) for _ in range(spec.n_comments))
+        threads: list[list[dict[str, object]]] = []
+        for number, offset in enumerate(offsets):
+            when = (spec.published + timedelta(seconds=offset)).replace(second=0, microsecond=0)
+            reply = bool(threads) and rng.random() < 0.35
+            author = spec.author if reply and rng.random() < 0.5 else rng.choice((*corpus.NICKNAMES, "游客"))
+            item: dict[str, object] = {
+                "author": author,
+                "time": when,
+                "text": corpus.make_comment(rng, reply, spec.tpo, spec.city),
+                "comment_id": spec.id * 10 + number + 3,
+                "parent_id": None,
+            }
+            if reply:
+                thread = rng.choice(threads)
+                item["parent_id"] = thread[0]["comment_id"]
+                thread.append(item)
+            else:
+                threads.append([item])
+        return [c for thread in threads for c in thread]
+
+    # ----------------------------------------------------------------- views
+    def _chrome(self, base: str, current: str = "") -> Chrome:
+        index = self._index()
+        return Chrome(
+            base=base,
+            now=self.now,
+            categories=[(c.slug, c.name, base + c.path) for c in CATEGORIES],
+            hot=[self._card(a, base) for a in index["hot"]],  # type: ignore[union-attr]
+            tags=[(t, f"{base}/tag/{tag_slug(t)}/") for t in index["cloud"]],  # type: ignore[union-attr]
+            current=current,
+        )
+
+    def _card(self, spec: ArticleSpec, base: str) -> PostCard:
+        category = CATEGORY_BY_SLUG[spec.categories[0]]
+        return PostCard(
+            url=spec.url(base),
+            title=spec.title,
+            date=spec.published,
+            category_name=category.name,
+            category_url=base + category.path,
+            excerpt=self.excerpt(spec),
+            thumb=self._thumb(spec, base),
+            views=spec.views,
+            comments=spec.n_comments,
+            likes=spec.likes,
+            author=spec.author,
+            author_url=base + USER_BY_SLUG[spec.author_slug].path,
+        )
+
+    @staticmethod
+    def _thumb(spec: ArticleSpec, base: str) -> str:
+        return f"{base}/wp-content/uploads/{spec.published:%Y/%m}/thumb-{spec.id}.png"
+
+    def _page_card(self, page: WpPage, base: str) -> PostCard:
+        return PostCard(
+            url=base + page.path,
+            title=page.title,
+            date=page.date,
+            category_name="病友群",
+            category_url=base + page.path,
+            excerpt=page.paragraphs[0],
+            thumb=f"{base}/wp-content/uploads/2020/05/qun.png",
+            views=12873,
+            comments=0,
+            likes=35,
+        )
+
+    def _related(self, spec: ArticleSpec, base: str) -> list[PostCard]:
+        cards = []
+        for rid in spec.related:
+            if rid in PAGE_BY_ID:
+                cards.append(self._page_card(PAGE_BY_ID[rid], base))
+            elif rid in self._by_id:
+                cards.append(self._card(self._by_id[rid], base))
+        return cards
+
+    def _neighbours(self, spec: ArticleSpec) -> tuple[ArticleSpec | None, ArticleSpec | None]:
+        index = self._index()
+        order: list[ArticleSpec] = index["order"]  # type: ignore[assignment]
+        i = index["position"][spec.id]  # type: ignore[index]
+        return (order[i - 1] if i > 0 else None), (order[i + 1] if i + 1 < len(order) else None)
+
+    def _comment_views(self, spec: ArticleSpec, base: str) -> list[CommentView]:
+        views: dict[int, CommentView] = {}
+        roots: list[CommentView] = []
+        for c in self.comments(spec):
+            author = str(c["author"])
+            view = CommentView(
+                int(c["comment_id"]),
+                author,
+                c["time"],
+                str(c["text"]),  # type: ignore[arg-type]
+                f"{base}/wp-content/uploads/avatar/{zlib.crc32(author.encode()) % 20}.png",
+            )
+            views[view.id] = view
+            parent = c["parent_id"]
+            (views[parent].children if parent else roots).append(view)  # type: ignore[index]
+        return roots
+
+    def content_html(self, spec: ArticleSpec, base: str) -> str:
+        html_text = "\n".join(c.html for c in self.body(spec)).replace(corpus.BASE, base)
+        if spec.copyright in ("plain", "both"):
+            html_text += "\n" + theme.plain_copyright(spec.credit, spec.url(base))
+        return html_text
+
+    def article_view(self, spec: ArticleSpec, base: str) -> ArticleView:
+        prev, nxt = self._neighbours(spec)
+
+        def neighbour(other: ArticleSpec | None) -> Neighbour | None:
+            if other is None:
+                return None
+            return Neighbour(other.url(base), other.title, other.published, self._thumb(other, base))
+
+        user = USER_BY_SLUG[spec.author_slug]
+        images = [i for c in self.body(spec) for i in c.images]
+        return ArticleView(
+            id=spec.id,
+            url=spec.url(base),
+            theme=spec.theme,
+            title=spec.title,
+            author=spec.author,
+            author_url=base + user.path,
+            author_id=user.id,
+            avatar=f"{base}/wp-content/uploads/avatar/{user.id % 20}.png",
+            credit=spec.credit,
+            published=spec.published,
+            modified=spec.modified,
+            show_datetime=spec.show_datetime,
+            categories=[
+                (s, CATEGORY_BY_SLUG[s].name, base + CATEGORY_BY_SLUG[s].path) for s in spec.categories
+            ],
+            tags=[(t, f"{base}/tag/{tag_slug(t)}/") for t in spec.tags],
+            views=spec.views if spec.show_views else None,
+            likes=spec.likes,
+            summary=spec.summary,
+            description=self.excerpt(spec),
+            content_html=self.content_html(spec, base),
+            copyright_div=spec.copyright in ("div", "both"),
+            related_title=spec.related_title,
+            related_style=spec.related_style,
+            related=self._related(spec, base),
+            prev=neighbour(prev),
+            next=neighbour(nxt),
+            comments=self._comment_views(spec, base),
+            n_comments=spec.n_comments,
+            breadcrumb=spec.breadcrumb,
+            text_indent=spec.text_indent,
+            image=base + images[0]["src"]
+            if images and images[0]["src"].startswith("/")
+            else self._thumb(spec, base),
+        )
+
+    # ----------------------------------------------------------------- gold
+    def gold_article(self, spec: ArticleSpec, base: str) -> dict[str, object]:
+        """What a perfect extractor returns for one article page."""
+        with self._lock:
+            prev, nxt = self._neighbours(spec)
+            chunks = self.body(spec)
+            related = [
+                {"url": c.url, "title": c.title, "date": theme.ymd(c.date)} for c in self._related(spec, base)
+            ]
+            return {
+                "id": spec.id,
+                "url": spec.url(base),
+                "theme": spec.theme,
+                "title": collapse(spec.title),
+                "author": spec.author,
+                "credit": collapse(spec.credit),
+                "published_at": iso(spec.published),
+                "modified_at": iso(spec.modified),
+                "categories": [CATEGORY_BY_SLUG[s].name for s in spec.categories],
+                "tags": list(spec.tags),
+                "summary": collapse(spec.summary),
+                "body": [b for c in chunks for b in c.blocks if b],
+                "images": [
+                    {
+                        "src": base + i["src"] if i["src"].startswith("/") else i["src"],
+                        "alt": i["alt"],
+                        "caption": i["caption"],
+                    }
+                    for c in chunks
+                    for i in c.images
+                ],
+                "views": spec.views if spec.show_views else None,
+                "likes": spec.likes,
+                "related": related,
+                "prev_url": prev.url(base) if prev else None,
+                "next_url": nxt.url(base) if nxt else None,
+                "prev_title": prev.title if prev else None,
+                "next_title": nxt.title if nxt else None,
+                "comments": [
+                    {
+                        "author": c["author"],
+                        "time": iso(c["time"]),
+                        "text": collapse(str(c["text"])),  # type: ignore[arg-type]
+                        "comment_id": c["comment_id"],
+                        "parent_id": c["parent_id"],
+                    }
+                    for c in self.comments(spec)
+                ],
+                "listed": spec.listed,
+            }
+
+    def gold(self, base_url: str) -> list[dict[str, object]]:
+        """One dict per live article, in id order."""
+        base = base_url.rstrip("/")
+        with self._lock:
+            return [self.gold_article(a, base) for a in self._articles]
+
+    # ----------------------------------------------------------------- rendering
+    def render(self, path: str, base_url: str) -> Response:
+        """Status, headers and body for any request path (query string included)."""
+        base = base_url.rstrip("/")
+        with self._lock:
+            return self._route(path or "/", base)
+
+    def _route(self, raw: str, base: str) -> Response:
+        path, _, query = raw.partition("?")
+        path = path.split("#", 1)[0] or "/"
+        params = parse_qs(query)
+        if path == "/" and "p" in params:
+            return self._shortlink(params["p"][0], base)
+        if path == "/" and "s" in params:
+            return self._search(params["s"][0], base)
+        if path == "/":
+            return self._home(base)
+        if match := _ARTICLE.match(path):
+            spec = self._by_id.get(int(match[1]))
+            return self._article(spec, base) if spec else self._not_found(base)
+        if match := _ARTICLE_SLASH.match(path):
+            return self._redirect(f"{base}/{match[1]}.html")
+        if match := _HOME_PAGE.match(path):
+            number = int(match[1])
+            if number <= 1 or not path.endswith("/"):
+                return self._redirect(f"{base}/" if number <= 1 else f"{base}/page/{number}/")
+            return self._home_page_n(number, base)
+        if match := _LISTING.match(path):
+            return self._listing(match[1], unquote(match[2]), int(match[3] or 1), base, match[3] is not None)
+        if match := _LISTING_NOSLASH.match(path):
+            return self._redirect(f"{base}{path}/")
+        slug = path.strip("/")
+        if slug in PAGES:
+            if not path.endswith("/"):
+                return self._redirect(f"{base}/{slug}/")
+            return self._wp_page(PAGES[slug], base)
+        if path == "/robots.txt":
+            return self._ok(self.robots(base).encode(), "text/plain; charset=utf-8", self.changed_at)
+        if path.startswith("/wp-sitemap") or path == "/feed/":
+            return self._feeds(path, base)
+        if path.startswith("/wp-json"):
+            body = json.dumps(
+                {
+                    "code": "rest_no_route",
+                    "message": "未找到匹配URL和请求方式的路由。",
+                    "data": {"status": 404},
+                },
+                ensure_ascii=False,
+            ).encode()
+            return 404, {"Content-Type": "application/json; charset=UTF-8"}, body
+        if path.startswith(("/wp-content/", "/wp-includes/")):
+            return self._static(path, base)
+        return self._not_found(base)
+
+    # ----------------------------------------------------------------- responses
+    @staticmethod
+    def _ok(body: bytes, content_type: str, last_modified: datetime) -> Response:
+        headers = {
+            "Content-Type": content_type,
+            "Last-Modified": http_date(last_modified),
+            "ETag": '"' + hashlib.sha1(body).hexdigest()[:24] + '"',
+        }
+        return 200, headers, body
+
+    def _html(
+        self, page: str, last_modified: datetime, base: str, shortlink_id: int | None = None
+    ) -> Response:
+        status, headers, body = self._ok(page.encode("utf-8"), HTML_TYPE, last_modified)
+        headers["Link"] = f'<{base}/wp-json/>; rel="https://api.w.org/"'
+        if shortlink_id is not None:
+            headers["Link"] += f", <{base}/?p={shortlink_id}>; rel=shortlink"
+        return status, headers, body
+
+    @staticmethod
+    def _redirect(location: str) -> Response:
+        return 301, {"Location": location, "Content-Type": HTML_TYPE}, b""
+
+    def _not_found(self, base: str) -> Response:
+        chrome = self._chrome(base)
+        page = theme.document(
+            chrome,
+            head_html=theme.head(
+                chrome,
+                title=f"页面未找到 - {corpus.SITE_NAME}",
+                canonical=f"{base}/",
+                description=corpus.SITE_TAGLINE,
+            ),
+            body_class="error404 lang-cn el-boxed header-fixed",
+            main_html=theme.not_found_main(base),
+            theme=JUSTNEWS6,
+        )
+        return 404, {"Content-Type": HTML_TYPE}, page.encode("utf-8")
+
+    def _shortlink(self, value: str, base: str) -> Response:
+        if value.isdigit():
+            if int(value) in self._by_id:
+                return self._redirect(self._by_id[int(value)].url(base))
+            if int(value) in PAGE_BY_ID:
+                return self._redirect(base + PAGE_BY_ID[int(value)].path)
+        return self._not_found(base)
+
+    def _article(self, spec: ArticleSpec, base: str) -> Response:
+        view = self.article_view(spec, base)
+        chrome = self._chrome(base, spec.categories[0])
+        jsonld = {
+            "@context": "https://schema.org",
+            "@type": "Article",
+            "@id": view.url,
+            "url": view.url,
+            "headline": spec.title,
+            "image": [view.image],
+            "description": view.description,
+            "datePublished": iso(spec.published),
+            "dateModified": iso(spec.modified),
+            "author": {"@type": "Person", "name": spec.author, "url": view.author_url},
+            "publisher": {
+                "@type": "Organization",
+                "name": corpus.SITE_NAME,
+                "logo": {"@type": "ImageObject", "url": f"{base}/wp-content/uploads/2019/03/logo.png"},
+            },
+        }
+        og_extra = [
+            ("article:published_time", iso(spec.published)),
+            ("article:modified_time", iso(spec.modified)),
+            ("article:author", spec.author),
+        ]
+        og_extra += [("article:section", name) for _, name, _ in view.categories[:1]]
+        og_extra += [("article:tag", t) for t in spec.tags]
+        head_html = theme.head(
+            chrome,
+            title=f"{spec.title} - {corpus.SITE_NAME}",
+            canonical=view.url,
+            description=view.description,
+            keywords=",".join(spec.tags),
+            og_type="article",
+            og_extra=og_extra,
+            jsonld=jsonld,
+            shortlink=f"{base}/?p={spec.id}",
+            theme=spec.theme,
+            image=view.image,
+        )
+        body_class = (
+            f"post-template-default single single-post postid-{spec.id} single-format-standard "
+            "lang-cn el-boxed header-fixed"
+        )
+        trail = [(view.categories[0][1], view.categories[0][2])] if spec.breadcrumb else None
+        page = theme.document(
+            chrome,
+            head_html=head_html,
+            body_class=body_class,
+            main_html=theme.article_main(view, self.now),
+            theme=spec.theme,
+            trail=trail,
+            post_id=spec.id,
+        )
+        return self._html(page, spec.modified, base, spec.id)
+
+    def _wp_page(self, page: WpPage, base: str) -> Response:
+        chrome = self._chrome(base)
+        content = "\n".join(f"<p>{corpus.escape_text(p, True)}</p>" for p in page.paragraphs)
+        if page is WEIXINQUN:
+            content += (
+                f'\n<figure id="attachment_2047" style="width: 430px" class="wp-caption aligncenter">'
+                '<img class="size-full wp-image-2047" src="'
+                f'{base}/wp-content/uploads/2019/03/qun-qrcode.png" '
+                'alt="病友群二维码" width="430" height="430"><figcaption class="wp-caption-text">病友群二维码'
+                "</figcaption></figure>"
+            )
+        head_html = theme.head(
+            chrome,
+            title=f"{page.title} - {corpus.SITE_NAME}",
+            canonical=base + page.path,
+            description=page.paragraphs[0],
+            shortlink=f"{base}/?p={page.id}",
+        )
+        document = theme.document(
+            chrome,
+            head_html=head_html,
+            body_class=f"page-template-default page page-id-{page.id} lang-cn el-boxed",
+            main_html=theme.page_main(page.id, page.title, content),
+            theme=JUSTNEWS6,
+            post_id=page.id,
+        )
+        return self._html(document, page.date, base, page.id)
+
+    def _list_page(
+        self,
+        base: str,
+        *,
+        title: str,
+        heading: str,
+        description: str,
+        canonical: str,
+        items: list[ArticleSpec],
+        page: int,
+        url_of: Callable[[int], str],
+        load_more: bool = False,
+        current: str = "",
+        body_class: str,
+        pages: int | None = None,
+    ) -> Response:
+        chrome = self._chrome(base, current)
+        cards = [self._card(a, base) for a in items]
+        total_pages = pages if pages is not None else max(1, math.ceil(len(items) / PER_PAGE))
+        pager = theme.pagination(page, total_pages, url_of, load_more)
+        main = theme.listing_main(chrome, heading=heading, description=description, cards=cards, pager=pager)
+        head_html = theme.head(chrome, title=title, canonical=canonical, description=description or heading)
+        document = theme.document(
+            chrome, head_html=head_html, body_class=body_class, main_html=main, theme=JUSTNEWS6
+        )
+        last = max((a.modified for a in items), default=self.changed_at)
+        return self._html(document, last, base)
+
+    def _home(self, base: str) -> Response:
+        listed: list[ArticleSpec] = self._index()["listed_desc"]  # type: ignore[assignment]
+        pages = max(1, math.ceil(len(listed) / PER_PAGE))
+        return self._list_page(
+            base,
+            title=f"{corpus.SITE_NAME} - {corpus.SITE_TAGLINE}",
+            heading="最新文章",
+            description=corpus.SITE_TAGLINE,
+            canonical=f"{base}/",
+            items=listed[:PER_PAGE],
+            page=1,
+            url_of=lambda n: f"{base}/" if n == 1 else f"{base}/page/{n}/",
+            current="home",
+            body_class="home blog lang-cn el-boxed header-fixed",
+            pages=pages,
+        )
+
+    def _home_page_n(self, number: int, base: str) -> Response:
+        """The theme's quirk: /page/n/ of the home page is a themed page without items."""
+        chrome = self._chrome(base, "home")
+        main = theme.listing_main(chrome, heading="最新文章", description="", cards=[], pager="")
+        head_html = theme.head(
+            chrome,
+            title=f"{corpus.SITE_NAME} - 第{number}页",
+            canonical=f"{base}/page/{number}/",
+            description=corpus.SITE_TAGLINE,
+        )
+        document = theme.document(
+            chrome,
+            head_html=head_html,
+            body_class="home blog paged lang-cn el-boxed",
+            main_html=main,
+            theme=JUSTNEWS6,
+        )
+        return self._html(document, self.changed_at, base)
+
+    def _listing(self, kind: str, slug: str, page: int, base: str, explicit_page: bool = False) -> Response:
+        index = self._index()
+        load_more = False
+        if kind == "category":
+            category = CATEGORY_BY_SLUG.get(slug)
+            if category is None:
+                return self._not_found(base)
+            items = index["by_category"][slug]  # type: ignore[index]
+            name, description, load_more = category.name, f"{category.name}相关文章", category.load_more
+        elif kind == "tag":
+            tag = next((t for t in index["by_tag"] if t.lower() == slug.lower()), None)  # type: ignore[union-attr]
+            if tag is None:
+                return self._not_found(base)
+            items, name, description = index["by_tag"][tag], tag, ""  # type: ignore[index]
+            slug = tag_slug(tag)
+        else:
+            user = USER_BY_SLUG.get(slug)
+            if user is None:
+                return self._not_found(base)
+            items, name, description = index["by_author"].get(slug, []), user.nick, ""  # type: ignore[union-attr]
+        pages = max(1, math.ceil(len(items) / PER_PAGE))
+        root = f"{base}/{kind}/{slug}/"
+        if explicit_page and page == 1:
+            return self._redirect(root)
+        if page > pages or page < 1:
+            return self._not_found(base)
+
+        def url_of(n: int) -> str:
+            return root if n == 1 else f"{root}page/{n}/"
+
+        chunk = items[(page - 1) * PER_PAGE : page * PER_PAGE]
+        suffix = f" - 第{page}页" if page > 1 else ""
+        return self._list_page(
+            base,
+            title=f"{name}{suffix} - {corpus.SITE_NAME}",
+            heading=name,
+            description=description,
+            canonical=url_of(page),
+            items=chunk,
+            page=page,
+            url_of=url_of,
+            load_more=load_more,
+            current=slug if kind == "category" else "",
+            pages=pages,
+            body_class=f"archive {kind} {kind}-{slug} lang-cn el-boxed" + (" paged" if page > 1 else ""),
+        )
+
+    def _search(self, term: str, base: str) -> Response:
+        listed: list[ArticleSpec] = self._index()["listed_desc"]  # type: ignore[assignment]
+        found = [a for a in listed if term and term.lower() in a.title.lower()][:PER_PAGE]
+        return self._list_page(
+            base,
+            title=f"{term} 的搜索结果 - {corpus.SITE_NAME}",
+            heading=f"“{term}”的搜索结果",
+            description="",
+            canonical=f"{base}/?s={quote(term)}",
+            items=found,
+            page=1,
+            url_of=lambda n: f"{base}/?s={quote(term)}",
+            body_class="search search-results lang-cn el-boxed",
+            pages=1,
+        )
+
+    # ----------------------------------------------------------------- robots, sitemaps, feed, static
+    @staticmethod
+    def robots(base: str) -> str:
+        return (
+            "User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n\n"
+            f"Sitemap: {base}/wp-sitemap.xml\n"
+        )
+
+    def sitemap_chunks(self) -> list[list[ArticleSpec]]:
+        """Listed articles in id order, 2,000 to a posts sitemap (WordPress core)."""
+        listed = [a for a in self._articles if a.listed]
+        return [listed[i : i + SITEMAP_SIZE] for i in range(0, len(listed), SITEMAP_SIZE)] or [[]]
+
+    def _feeds(self, path: str, base: str) -> Response:
+        xml_type = "application/xml; charset=UTF-8"
+        head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+        urlset = '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        if path == "/wp-sitemap.xml":
+            names = [f"wp-sitemap-posts-post-{n}.xml" for n in range(1, len(self.sitemap_chunks()) + 1)]
+            names += ["wp-sitemap-posts-page-1.xml", "wp-sitemap-taxonomies-category-1.xml"]
+            body = (
+                head + f'<?xml-stylesheet type="text/xsl" href="{base}/wp-sitemap-index.xsl" ?>\n'
+                '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                + "".join(f"<sitemap><loc>{base}/{n}</loc></sitemap>" for n in names)
+                + "</sitemapindex>\n"
+            )
+            return self._ok(body.encode(), xml_type, self.changed_at)
+        if match := _POST_SITEMAP.match(path):
+            chunks = self.sitemap_chunks()
+            number = int(match[1])
+            if not 1 <= number <= len(chunks):
+                return self._not_found(base)
+            entries = []
+            for a in chunks[number - 1]:
+                lastmod = ""
+                if a.sitemap_lastmod:
+                    lastmod = f"<lastmod>{a.modified.astimezone(UTC).isoformat()}</lastmod>"
+                entries.append(f"<url><loc>{a.url(base)}</loc>{lastmod}</url>")
+            body = (
+                head
+                + f'<?xml-stylesheet type="text/xsl" href="{base}/wp-sitemap.xsl" ?>\n'
+                + urlset
+                + "".join(entries)
+                + "</urlset>\n"
+            )
+            last = max((a.modified for a in chunks[number - 1]), default=self.changed_at)
+            return self._ok(body.encode(), xml_type, last)
+        if path == "/wp-sitemap-posts-page-1.xml":
+            entries = "".join(f"<url><loc>{base}{p.path}</loc></url>" for p in (OTHER_PAGES[0], WEIXINQUN))
+            body = (
+                head
+                + f'<?xml-stylesheet type="text/xsl" href="{base}/wp-sitemap.xsl" ?>\n'
+                + urlset
+                + entries
+            )
+            return self._ok((body + "</urlset>\n").encode(), xml_type, WEIXINQUN.date)
+        if path == "/wp-sitemap-taxonomies-category-1.xml":
+            entries = "".join(f"<url><loc>{base}{c.path}</loc></url>" for c in CATEGORIES)
+            body = (
+                head
+                + f'<?xml-stylesheet type="text/xsl" href="{base}/wp-sitemap.xsl" ?>\n'
+                + urlset
+                + entries
+            )
+            return self._ok((body + "</urlset>\n").encode(), xml_type, self.changed_at)
+        if path in ("/wp-sitemap.xsl", "/wp-sitemap-index.xsl"):
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n<xsl:stylesheet version="1.0" '
+                'xmlns:xsl="http://www.w3.org/1999/XSL/Transform"></xsl:stylesheet>\n'
+            )
+            return self._ok(body.encode(), "application/xml; charset=UTF-8", STATIC_DATE)
+        if path == "/feed/":
+            return self._ok(self.rss(base).encode(), "application/rss+xml; charset=UTF-8", self.changed_at)
+        return self._not_found(base)
+
+    def rss(self, base: str) -> str:
+        listed: list[ArticleSpec] = self._index()["listed_desc"]  # type: ignore[assignment]
+        items = "".join(
+            f"<item><title>{html.escape(a.title)}</title><link>{a.url(base)}</link>"
+            f"<pubDate>{http_date(a.published).replace('GMT', '+0000')}</pubDate>"
+            f"<dc:creator><![CDATA[{a.author}]]></dc:creator>"
+            f'<guid isPermaLink="false">{base}/?p={a.id}</guid>'
+            f"<description><![CDATA[{self.excerpt(a)}]]></description></item>\n"
+            for a in listed[:PER_PAGE]
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/">\n<channel>\n'
+            f"<title>{corpus.SITE_NAME}</title>\n<link>{base}</link>\n<description>{corpus.SITE_TAGLINE}</description>\n"
+            f"<language>zh-CN</language>\n{items}</channel>\n</rss>\n"
+        )
+
+    def _static(self, path: str, base: str) -> Response:
+        if path.endswith(".png"):
+            return self._ok(_PNG, "image/png", STATIC_DATE)
+        if path.endswith(".css"):
+            return self._ok(b"/* replica */\n", "text/css", STATIC_DATE)
+        if path.endswith(".js"):
+            return self._ok(b"/* replica */\n", "application/javascript", STATIC_DATE)
+        return self._not_found(base)
+
+    # ----------------------------------------------------------------- enumeration and files
+    def paths(self) -> Iterator[str]:
+        """Every page the site serves (not static assets or redirects), each once."""
+        with self._lock:
+            index = self._index()
+            yield from ("/", "/page/2/", "/robots.txt", "/wp-sitemap.xml", "/feed/")
+            for n in range(1, len(self.sitemap_chunks()) + 1):
+                yield f"/wp-sitemap-posts-post-{n}.xml"
+            yield from ("/wp-sitemap-posts-page-1.xml", "/wp-sitemap-taxonomies-category-1.xml")
+            for kind, groups in (
+                ("category", index["by_category"]),
+                ("tag", index["by_tag"]),
+                ("author", index["by_author"]),
+            ):
+                for key, items in groups.items():  # type: ignore[union-attr]
+                    slug = tag_slug(key) if kind == "tag" else key
+                    for page in range(1, max(1, math.ceil(len(items) / PER_PAGE)) + 1):
+                        yield f"/{kind}/{slug}/" + (f"page/{page}/" if page > 1 else "")
+            for page in PAGES.values():
+                yield page.path
+            for spec in list(self._articles):
+                yield spec.path
+
+    def write(self, directory: Path | str, base_url: str) -> None:
+        """Write every page under ``directory`` (``/x/`` as ``x/index.html``), a 404 page and gold.json."""
+        root = Path(directory)
+        for path in self.paths():
+            _, _, body = self.render(path, base_url)
+            relative = unquote(path).lstrip("/")
+            target = root / (relative + "index.html" if relative.endswith("/") or not relative else relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(body)
+        _, _, body = self._not_found(base_url.rstrip("/"))
+        (root / "404.html").write_bytes(body)
+        gold = json.dumps(self.gold(base_url), ensure_ascii=False, indent=1)
+        (root / "gold.json").write_text(gold + "\n", encoding="utf-8")
