@@ -33,7 +33,8 @@ def extract_article(
     """Extract the article of one page. ``fetched_at`` resolves relative dates (3天前); ``header_charset``
     is the HTTP header's charset, which the bytes may contradict. Raises ExtractionError with the reason
     when the page holds no article."""
-    doc = parse_document(decode_html(html, header_charset))
+    text = decode_html(html, header_charset)
+    doc = parse_document(text)
     head = read_head(doc, url)
     theme = detect_theme(doc)
     if theme is not None:
@@ -43,7 +44,7 @@ def extract_article(
         warning = EMPTY_THEME_BODY
     else:
         warning = THEME_MISMATCH
-    article = extract_generic_from_tree(doc, url, head, fetched_at)
+    article = extract_generic_from_tree(doc, text, url, head, fetched_at)
     article.warnings.append(warning)
     return _check(article)
 
@@ -52,8 +53,9 @@ def extract_generic(
     html: bytes | str, url: str, *, fetched_at: datetime | None = None, header_charset: str | None = None
 ) -> Article:
     """Extract with the generic fallback only, whatever the markup."""
-    doc = parse_document(decode_html(html, header_charset))
-    return _check(extract_generic_from_tree(doc, url, read_head(doc, url), fetched_at))
+    text = decode_html(html, header_charset)
+    doc = parse_document(text)
+    return _check(extract_generic_from_tree(doc, text, url, read_head(doc, url), fetched_at))
 
 
 __all__ = ["Article", "ExtractionError", "decode_html", "extract_article", "extract_generic"]
