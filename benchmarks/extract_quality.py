@@ -86,12 +86,53 @@ def trafilatura_extractor() -> Extractor:
     return Extractor("trafilatura", run, f"trafilatura {getattr(trafilatura, '__version__', '?')} favor_precision")
 
 
-_BLOCK_TAGS = frozenset((
-    "address", "article", "aside", "blockquote", "body", "br", "caption", "center", "dd", "details", "div", "dl",
-    "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
-    "html", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th",
-    "thead", "tr", "ul",
-))
+_BLOCK_TAGS = frozenset(
+    (
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "br",
+        "caption",
+        "center",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "html",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    )
+)
 _DROP_TAGS = ("script", "style", "noscript", "template")
 
 
@@ -265,8 +306,16 @@ def replica_pages(n_articles: int, *, renamed: bool) -> list[Page]:
             except TypeError:  # renamer wants text
                 body = rename(decode_html(body, header_charset(headers)))
         html = decode_html(body, header_charset(headers))
-        pages.append(Page(str(gold.get("id") or gold["url"]), gold["url"], html, "\n\n".join(gold["body"]),
-                          gold=gold, fetched_at=getattr(site, "now", None)))
+        pages.append(
+            Page(
+                str(gold.get("id") or gold["url"]),
+                gold["url"],
+                html,
+                "\n\n".join(gold["body"]),
+                gold=gold,
+                fetched_at=getattr(site, "now", None),
+            )
+        )
     return pages
 
 
@@ -287,8 +336,15 @@ def snippet_pages(shared: Path) -> list[Page]:
     pages = []
     for url, entry in evaldata.items():
         data = (root / "html" / entry["file"]).read_bytes()
-        pages.append(Page(entry["file"], url, decode_html(data), must=list(entry.get("with", [])),
-                          must_not=list(entry.get("without", []))))
+        pages.append(
+            Page(
+                entry["file"],
+                url,
+                decode_html(data),
+                must=list(entry.get("with", [])),
+                must_not=list(entry.get("without", [])),
+            )
+        )
     return pages
 
 
@@ -298,8 +354,14 @@ def english_pages(shared: Path) -> list[Page]:
     pages = []
     for page_id in sorted(ground):
         data = gzip.decompress((root / "html" / f"{page_id}.html.gz").read_bytes())
-        pages.append(Page(page_id, ground[page_id].get("url") or "", decode_html(data, "utf-8"),
-                          ground[page_id].get("articleBody") or ""))
+        pages.append(
+            Page(
+                page_id,
+                ground[page_id].get("url") or "",
+                decode_html(data, "utf-8"),
+                ground[page_id].get("articleBody") or "",
+            )
+        )
     return pages
 
 
@@ -355,8 +417,22 @@ def _images(gold_images: list[Any], ours: list[Any]) -> tuple[Any, Any]:
 
 
 METADATA_FIELDS = (
-    "title", "author", "credit", "published_at", "modified_at", "categories", "tags", "summary", "views",
-    "likes", "images", "related_urls", "related_titles", "prev_url", "next_url", "comment_authors",
+    "title",
+    "author",
+    "credit",
+    "published_at",
+    "modified_at",
+    "categories",
+    "tags",
+    "summary",
+    "views",
+    "likes",
+    "images",
+    "related_urls",
+    "related_titles",
+    "prev_url",
+    "next_url",
+    "comment_authors",
     "comment_texts",
 )
 # Also compared and printed, but outside the "0 mismatches" target.
@@ -365,8 +441,20 @@ EXTRA_FIELDS = ("id", "theme", "related_dates", "prev_title", "next_title", "com
 
 def metadata_pairs(gold: dict[str, Any], article: Any) -> Iterator[tuple[str, Any, Any]]:
     """(field, gold value, our value) for each field the gold records."""
-    for name in ("id", "theme", "title", "author", "credit", "published_at", "modified_at", "categories", "tags",
-                 "summary", "views", "likes"):
+    for name in (
+        "id",
+        "theme",
+        "title",
+        "author",
+        "credit",
+        "published_at",
+        "modified_at",
+        "categories",
+        "tags",
+        "summary",
+        "views",
+        "likes",
+    ):
         if name in gold:
             yield name, gold[name], getattr(article, name, None)
     if "images" in gold:
@@ -415,9 +503,15 @@ class PageResult:
     snippets: dict[str, Any] | None = None
 
 
-def run_extractor(extractor: Extractor, pages: list[Page], *, check_leaks: bool,
-                  metadata: Counter[str] | None = None, examples: dict[str, str] | None = None,
-                  compared: Counter[str] | None = None) -> list[PageResult]:
+def run_extractor(
+    extractor: Extractor,
+    pages: list[Page],
+    *,
+    check_leaks: bool,
+    metadata: Counter[str] | None = None,
+    examples: dict[str, str] | None = None,
+    compared: Counter[str] | None = None,
+) -> list[PageResult]:
     if pages:  # warm-up, untimed: lazy imports and caches inside the extractor
         with contextlib.suppress(Exception):  # a failure shows on the timed call below
             extractor.fn(pages[0])
@@ -436,8 +530,14 @@ def run_extractor(extractor: Extractor, pages: list[Page], *, check_leaks: bool,
         if page.must or page.must_not:
             score = snippet_score(out.text, page.must, page.must_not)
             p = r = f1 = 0.0
-            snippets = {"found": score.found, "must": score.must_total, "absent": score.absent,
-                        "must_not": score.must_not_total, "missing": score.missing, "leaked": score.leaked}
+            snippets = {
+                "found": score.found,
+                "must": score.must_total,
+                "absent": score.absent,
+                "must_not": score.must_not_total,
+                "missing": score.missing,
+                "leaked": score.leaked,
+            }
         else:
             p, r, f1 = token_prf(out.text, page.reference)
             snippets = None
@@ -484,10 +584,18 @@ def summarise(results: list[PageResult]) -> dict[str, Any]:
     if first_error:
         summary["first_error"] = f"{first_error.id}: {first_error.error}"
     summary["per_page"] = [
-        {"id": r.id, "p": round(r.precision, 4), "r": round(r.recall, 4), "f1": round(r.f1, 4), "ms": round(r.ms, 2),
-         **({"leaks": r.leaks} if r.leaks else {}), **({"notice": r.notice} if r.notice else {}),
-         **({"path": r.path} if r.path else {}), **({"error": r.error} if r.error else {}),
-         **({"snippets": r.snippets} if r.snippets else {})}
+        {
+            "id": r.id,
+            "p": round(r.precision, 4),
+            "r": round(r.recall, 4),
+            "f1": round(r.f1, 4),
+            "ms": round(r.ms, 2),
+            **({"leaks": r.leaks} if r.leaks else {}),
+            **({"notice": r.notice} if r.notice else {}),
+            **({"path": r.path} if r.path else {}),
+            **({"error": r.error} if r.error else {}),
+            **({"snippets": r.snippets} if r.snippets else {}),
+        }
         for r in results
     ]
     return summary
@@ -501,8 +609,10 @@ def print_table(title: str, figures: dict[str, dict[str, Any]], *, leaks: bool, 
         print("  " + "-" * (len(header) - 2))
         for name, fig in figures.items():
             s = fig["snippets"]
-            print(f"  {name:<12} {s['found']:>5} / {s['must']:<3} {s['absent']:>9} / {s['must_not']:<4} "
-                  f"{fig['ms_per_page']:>8.1f}  {fig['errors']}")
+            print(
+                f"  {name:<12} {s['found']:>5} / {s['must']:<3} {s['absent']:>9} / {s['must_not']:<4} "
+                f"{fig['ms_per_page']:>8.1f}  {fig['errors']}"
+            )
         return
     header = f"  {'extractor':<12} {'P':>6} {'R':>6} {'F1':>6} {'ms/page':>8} {'median':>7}"
     if leaks:
@@ -511,11 +621,15 @@ def print_table(title: str, figures: dict[str, dict[str, Any]], *, leaks: bool, 
     print(header)
     print("  " + "-" * (len(header) - 2))
     for name, fig in figures.items():
-        row = (f"  {name:<12} {fig['precision']:>6.3f} {fig['recall']:>6.3f} {fig['f1']:>6.3f}"
-               f" {fig['ms_per_page']:>8.1f} {fig['ms_median']:>7.1f}")
+        row = (
+            f"  {name:<12} {fig['precision']:>6.3f} {fig['recall']:>6.3f} {fig['f1']:>6.3f}"
+            f" {fig['ms_per_page']:>8.1f} {fig['ms_median']:>7.1f}"
+        )
         if leaks:
-            row += (f" {fig['leak_pages']:>10} {fig['leak_markers']:>8} {fig['notice_leak_pages']:>12}"
-                    f" {fig['notice_leaks']:>7}")
+            row += (
+                f" {fig['leak_pages']:>10} {fig['leak_markers']:>8} {fig['notice_leak_pages']:>12}"
+                f" {fig['notice_leaks']:>7}"
+            )
         paths = ", ".join(f"{k} {v}" for k, v in sorted(fig.get("paths", {}).items()))
         row += f"  {fig['errors']:>6}  {paths}"
         print(row)
@@ -535,13 +649,27 @@ def print_details(figures: dict[str, dict[str, Any]], *, worst: int, leaks: bool
         if not rows:
             print("  ours: every page at F1 1.0")
             return
-        print(f"  ours worst {len(rows)} (F1, others in brackets): " + "; ".join(
-            f"{r['id'][:16]} {r['f1']:.3f}" + "".join(f" ({n[:4]} {o.get(r['id'], 0):.3f})" for n, o in others.items())
-            for r in rows))
+        print(
+            f"  ours worst {len(rows)} (F1, others in brackets): "
+            + "; ".join(
+                f"{r['id'][:16]} {r['f1']:.3f}"
+                + "".join(f" ({n[:4]} {o.get(r['id'], 0):.3f})" for n, o in others.items())
+                for r in rows
+            )
+        )
 
 
-def run_set(name: str, title: str, pages: list[Page], extractors: list[Extractor], *, leaks: bool,
-            metadata_for_ours: bool = False, worst: int = 5, snippets: bool = False) -> dict[str, Any]:
+def run_set(
+    name: str,
+    title: str,
+    pages: list[Page],
+    extractors: list[Extractor],
+    *,
+    leaks: bool,
+    metadata_for_ours: bool = False,
+    worst: int = 5,
+    snippets: bool = False,
+) -> dict[str, Any]:
     figures: dict[str, dict[str, Any]] = {}
     result: dict[str, Any] = {"title": title, "pages": len(pages)}
     if leaks:
@@ -559,8 +687,9 @@ def run_set(name: str, title: str, pages: list[Page], extractors: list[Extractor
         compared: Counter[str] = Counter()
         if metadata_for_ours and extractor.name == "ours" and not extractor.note.startswith("STAND-IN"):
             mismatches = Counter()
-        page_results = run_extractor(extractor, pages, check_leaks=leaks, metadata=mismatches, examples=examples,
-                                     compared=compared)
+        page_results = run_extractor(
+            extractor, pages, check_leaks=leaks, metadata=mismatches, examples=examples, compared=compared
+        )
         figures[extractor.name] = summarise(page_results)
         figures[extractor.name]["seconds"] = round(time.perf_counter() - started, 2)
         if mismatches is not None:
@@ -576,8 +705,10 @@ def run_set(name: str, title: str, pages: list[Page], extractors: list[Extractor
     result["extractors"] = figures
     print_table(f"{title}: {len(pages)} pages", figures, leaks=leaks, snippets=snippets)
     if ref_leaks:
-        print(f"  note: {len(ref_leaks)} gold bodies quote a leak marker themselves (e.g. {', '.join(ref_leaks[:4])});"
-              " a marker counts as a leak only beyond the gold's own count")
+        print(
+            f"  note: {len(ref_leaks)} gold bodies quote a leak marker themselves (e.g. {', '.join(ref_leaks[:4])});"
+            " a marker counts as a leak only beyond the gold's own count"
+        )
     print_details(figures, worst=worst, leaks=leaks)
     if "metadata" in result:
         meta = result["metadata"]
@@ -614,24 +745,44 @@ def targets(sets: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         rows.append({"target": label, "status": "SKIP" if ok is None else ("PASS" if ok else "MISS"), "value": value})
 
     rep, ren, zh = ours("replica"), ours("renamed"), ours("zh")
-    add(f"replica: ours F1 >= {TARGET_REPLICA_F1}", None if rep is None else rep["f1"] >= TARGET_REPLICA_F1,
-        f"{rep['f1']:.4f}" if rep else "-")
-    add("replica: 0 leak markers in ours", None if rep is None else rep["leak_markers"] == 0 and not rep["errors"],
-        f"{rep['leak_markers']} on {rep['leak_pages']} pages{failed(rep)}" if rep else "-")
+    add(
+        f"replica: ours F1 >= {TARGET_REPLICA_F1}",
+        None if rep is None else rep["f1"] >= TARGET_REPLICA_F1,
+        f"{rep['f1']:.4f}" if rep else "-",
+    )
+    add(
+        "replica: 0 leak markers in ours",
+        None if rep is None else rep["leak_markers"] == 0 and not rep["errors"],
+        f"{rep['leak_markers']} on {rep['leak_pages']} pages{failed(rep)}" if rep else "-",
+    )
     meta = sets.get("replica", {}).get("metadata")
-    add("replica: 0 metadata mismatches (ours)", None if meta is None else sum(meta["mismatches"].values()) == 0,
-        str(sum(meta["mismatches"].values())) if meta else "-")
-    add(f"renamed: ours F1 >= {TARGET_RENAMED_F1}", None if ren is None else ren["f1"] >= TARGET_RENAMED_F1,
-        f"{ren['f1']:.4f}" if ren else "-")
-    add("renamed: 0 notice leaks in ours", None if ren is None else ren["notice_leaks"] == 0 and not ren["errors"],
-        f"{ren['notice_leaks']} on {ren['notice_leak_pages']} pages{failed(ren)}" if ren else "-")
+    add(
+        "replica: 0 metadata mismatches (ours)",
+        None if meta is None else sum(meta["mismatches"].values()) == 0,
+        str(sum(meta["mismatches"].values())) if meta else "-",
+    )
+    add(
+        f"renamed: ours F1 >= {TARGET_RENAMED_F1}",
+        None if ren is None else ren["f1"] >= TARGET_RENAMED_F1,
+        f"{ren['f1']:.4f}" if ren else "-",
+    )
+    add(
+        "renamed: 0 notice leaks in ours",
+        None if ren is None else ren["notice_leaks"] == 0 and not ren["errors"],
+        f"{ren['notice_leaks']} on {ren['notice_leak_pages']} pages{failed(ren)}" if ren else "-",
+    )
     traf = other("zh", "trafilatura")
-    add("zh: ours F1 >= trafilatura", None if zh is None or traf is None else zh["f1"] >= traf["f1"],
-        f"{zh['f1']:.4f} vs {traf['f1']:.4f}" if zh and traf else "-")
+    add(
+        "zh: ours F1 >= trafilatura",
+        None if zh is None or traf is None else zh["f1"] >= traf["f1"],
+        f"{zh['f1']:.4f} vs {traf['f1']:.4f}" if zh and traf else "-",
+    )
     traf_rep = other("replica", "trafilatura")
-    add("replica: ours ms/page < trafilatura", None if rep is None or traf_rep is None
-        else rep["ms_per_page"] < traf_rep["ms_per_page"],
-        f"{rep['ms_per_page']:.1f} vs {traf_rep['ms_per_page']:.1f}" if rep and traf_rep else "-")
+    add(
+        "replica: ours ms/page < trafilatura",
+        None if rep is None or traf_rep is None else rep["ms_per_page"] < traf_rep["ms_per_page"],
+        f"{rep['ms_per_page']:.1f} vs {traf_rep['ms_per_page']:.1f}" if rep and traf_rep else "-",
+    )
     return rows
 
 
@@ -647,14 +798,21 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="at most N pages per set")
     parser.add_argument("--articles", type=int, default=300, help="replica articles to build (default 300)")
-    parser.add_argument("--shared", type=Path, default=None,
-                        help="shared data folder (default $ITP6_SHARED, else ../shared beside the repo)")
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=None,
+        help="shared data folder (default $ITP6_SHARED, else ../shared beside the repo)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write every figure, per page too, to this file")
     parser.add_argument("--english", action="store_true", help="also run the scrapinghub (English) set")
     parser.add_argument("--only", default=None, help="comma list of sets: replica,renamed,zh,snippets,english")
     parser.add_argument("--worst", type=int, default=5, help="list ours' N worst pages per set (default 5)")
-    parser.add_argument("--stand-in", action="store_true",
-                        help="development only: if ours is missing, time trafilatura (default settings) in its place")
+    parser.add_argument(
+        "--stand-in",
+        action="store_true",
+        help="development only: if ours is missing, time trafilatura (default settings) in its place",
+    )
     return parser.parse_args(list(argv) if argv is not None else None)
 
 
@@ -677,8 +835,10 @@ def main(argv: Iterable[str] | None = None) -> int:
     print(f"  python      : {platform.python_version()} on {platform.machine()}")
     for extractor in extractors:
         print(f"  {extractor.name:<12}: {extractor.note}")
-    print("  metric      : token bag P/R/F1 (NFKC, lowercase, CJK chars as tokens, punctuation ignored), "
-          "macro average over pages; ms/page = extractor call only")
+    print(
+        "  metric      : token bag P/R/F1 (NFKC, lowercase, CJK chars as tokens, punctuation ignored), "
+        "macro average over pages; ms/page = extractor call only"
+    )
 
     report: dict[str, Any] = {
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
@@ -704,34 +864,68 @@ def main(argv: Iterable[str] | None = None) -> int:
     if "replica" in wanted:
         pages = load("replica", lambda: replica_pages(args.articles, renamed=False))
         if pages is not None:
-            sets["replica"] = run_set("replica", "(a) replica gold pages, JustNews markup", pages, extractors,
-                                      leaks=True, metadata_for_ours=True, worst=args.worst)
+            sets["replica"] = run_set(
+                "replica",
+                "(a) replica gold pages, JustNews markup",
+                pages,
+                extractors,
+                leaks=True,
+                metadata_for_ours=True,
+                worst=args.worst,
+            )
     if "renamed" in wanted:
         pages = load("renamed", lambda: replica_pages(args.articles, renamed=True))
         if pages is not None:
-            sets["renamed"] = run_set("renamed", "(b) replica pages, theme classes renamed (fallback path)", pages,
-                                      extractors, leaks=True, worst=args.worst)
+            sets["renamed"] = run_set(
+                "renamed",
+                "(b) replica pages, theme classes renamed (fallback path)",
+                pages,
+                extractors,
+                leaks=True,
+                worst=args.worst,
+            )
     if "zh" in wanted:
         pages = load("zh", lambda: zh_pages(shared))
         if pages is not None:
-            sets["zh"] = run_set("zh", "(c) zh-web-content-extraction (README anchors: trafilatura 0.876, "
-                                 "readability 0.899)", pages, extractors, leaks=False, worst=args.worst)
+            sets["zh"] = run_set(
+                "zh",
+                "(c) zh-web-content-extraction (README anchors: trafilatura 0.876, readability 0.899)",
+                pages,
+                extractors,
+                leaks=False,
+                worst=args.worst,
+            )
     if "snippets" in wanted:
         pages = load("snippets", lambda: snippet_pages(shared))
         if pages is not None:
-            sets["snippets"] = run_set("snippets", "(d) trafilatura-eval-zh must / must-not snippets", pages,
-                                       extractors, leaks=False, snippets=True, worst=0)
+            sets["snippets"] = run_set(
+                "snippets",
+                "(d) trafilatura-eval-zh must / must-not snippets",
+                pages,
+                extractors,
+                leaks=False,
+                snippets=True,
+                worst=0,
+            )
             for name, fig in sets["snippets"]["extractors"].items():
-                misses = [f"{r['id'][:24]}: missing {r['snippets']['missing']} leaked {r['snippets']['leaked']}"
-                          for r in fig["per_page"] if r["snippets"]["missing"] or r["snippets"]["leaked"]]
+                misses = [
+                    f"{r['id'][:24]}: missing {r['snippets']['missing']} leaked {r['snippets']['leaked']}"
+                    for r in fig["per_page"]
+                    if r["snippets"]["missing"] or r["snippets"]["leaked"]
+                ]
                 for line in misses:
                     print(f"    {name:<12} {line}")
     if "english" in wanted:
         pages = load("english", lambda: english_pages(shared))
         if pages is not None:
-            sets["english"] = run_set("english", "(e) scrapinghub article-extraction-benchmark (token F1; README "
-                                      "sh4 anchors are a different metric)", pages, extractors, leaks=False,
-                                      worst=args.worst)
+            sets["english"] = run_set(
+                "english",
+                "(e) scrapinghub article-extraction-benchmark (token F1; README sh4 anchors are a different metric)",
+                pages,
+                extractors,
+                leaks=False,
+                worst=args.worst,
+            )
 
     report["targets"] = targets(sets)
     print("\ntargets")

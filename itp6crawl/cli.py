@@ -38,11 +38,20 @@ def _print_run(db: Path, stats: dict) -> None:
 
 @main.command()
 @click.option("--site", default=DEFAULT_SITE, show_default=True, help="Site root to crawl.")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB, show_default=True,
-              help="SQLite archive to write (created if missing).")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_DB,
+    show_default=True,
+    help="SQLite archive to write (created if missing).",
+)
 @click.option("--local", is_flag=True, help="Drop delays and allow parallel requests (loopback sites only).")
-@click.option("--log-level", default="INFO", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.option(
+    "--log-level",
+    default="INFO",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
 def crawl(site: str, db: Path, local: bool, log_level: str) -> None:
     """Crawl SITE politely (robots.txt, one request at a time, a delay) into the archive."""
     from .crawl import run_crawl
@@ -105,8 +114,9 @@ def search(query: str, db: Path, limit: int, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--articles", default=60, show_default=True, type=click.IntRange(1, 100_000),
-              help="Size of the replica to serve.")
+@click.option(
+    "--articles", default=60, show_default=True, type=click.IntRange(1, 100_000), help="Size of the replica to serve."
+)
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEMO_DB, show_default=True)
 @click.option("--query", default="艾曲泊帕", show_default=True, help="Sample search to run afterwards.")
 def demo(articles: int, db: Path, query: str) -> None:

@@ -40,8 +40,9 @@ def crawl_settings(db: str | Path, *, local: bool = False, overrides: dict[str, 
     return settings
 
 
-def run_crawl(site: str, db: str | Path, *, local: bool = False,
-              overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def run_crawl(
+    site: str, db: str | Path, *, local: bool = False, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Crawl ``site`` into the archive at ``db``; return Scrapy's final stats. Blocks until done."""
     if local and not is_loopback(site):
         raise ValueError(f"--local relaxes politeness and is only allowed for loopback sites, not {site}")

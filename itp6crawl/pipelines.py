@@ -66,8 +66,16 @@ class SegmentPipeline:
         if article is None:
             return item
         seg = self.segmenter
-        metadata = " ".join([article.summary, article.author, article.credit, *article.categories, *article.tags,
-                             *(image.caption or image.alt for image in article.images)])
+        metadata = " ".join(
+            [
+                article.summary,
+                article.author,
+                article.credit,
+                *article.categories,
+                *article.tags,
+                *(image.caption or image.alt for image in article.images),
+            ]
+        )
         extra = seg.extra_text(f"{article.title}\n{article.body_text}")
         item.segments = Segments(
             title_seg=seg.index_text(article.title),
@@ -85,8 +93,14 @@ class StorePipeline:
         self.path = Path(crawler.settings.get("ITP6_DB"))
         self.archive: Archive | None = None
         self.run_id: int | None = None
-        self.counts = {"pages": 0, "articles_new": 0, "articles_changed": 0, "articles_unchanged": 0,
-                       "failures": 0, "fallbacks": 0}
+        self.counts = {
+            "pages": 0,
+            "articles_new": 0,
+            "articles_changed": 0,
+            "articles_unchanged": 0,
+            "failures": 0,
+            "fallbacks": 0,
+        }
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -124,8 +138,11 @@ class StorePipeline:
         if self.archive is None or self.run_id is None:
             return
         if self.counts["fallbacks"]:
-            logger.warning("%d of %d pages used the generic fallback: has the site's theme changed?",
-                           self.counts["fallbacks"], self.counts["pages"])
+            logger.warning(
+                "%d of %d pages used the generic fallback: has the site's theme changed?",
+                self.counts["fallbacks"],
+                self.counts["pages"],
+            )
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         self.archive.finish_run(self.run_id, datetime.now(CST), reason, self.counts, stats)
         self.archive.close()

@@ -48,7 +48,7 @@ def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
         folded = text.casefold()
     positions = [folded.find(term) for term in terms if term and folded.find(term) >= 0]
     start = max(0, min(positions) - width // 3) if positions else 0
-    window = " ".join(text[start:start + width].split())
+    window = " ".join(text[start : start + width].split())
     for term in sorted(set(terms), key=len, reverse=True):
         if term:
             window = re.sub(re.escape(term), lambda m: f"【{m.group(0)}】", window, flags=re.IGNORECASE)
@@ -74,8 +74,14 @@ def search(path: str | Path, query: str, limit: int = 20, segmenter: Segmenter |
             [match, limit],
         ).fetchall()
     return [
-        Hit(id=row["id"], url=row["url"], title=row["title"], published_at=row["published_at"],
-            score=-row["rank"], snippet=snippet(row["body_text"] or "", terms))
+        Hit(
+            id=row["id"],
+            url=row["url"],
+            title=row["title"],
+            published_at=row["published_at"],
+            score=-row["rank"],
+            snippet=snippet(row["body_text"] or "", terms),
+        )
         for row in rows
     ]
 

@@ -25,17 +25,48 @@ from .models import Article
 SCHEMA_VERSION = 1
 FTS_COLUMNS = ["title_seg", "body_seg", "search_extra"]
 # Columns whose change makes a new version; counts (views, likes) and comments do not.
-CONTENT_COLUMNS = ("url", "title", "author", "credit", "published_at", "modified_at", "categories", "tags",
-                   "summary", "body_text", "images")
+CONTENT_COLUMNS = (
+    "url",
+    "title",
+    "author",
+    "credit",
+    "published_at",
+    "modified_at",
+    "categories",
+    "tags",
+    "summary",
+    "body_text",
+    "images",
+)
 VERSIONED_COLUMNS = (*CONTENT_COLUMNS, "body_html", "extractor", "content_hash", "fetched_at", "changed_at")
 
 Outcome = Literal["new", "changed", "unchanged"]
 
 _ARTICLE_COLUMNS: dict[str, type] = {
-    "id": int, "url": str, "title": str, "author": str, "credit": str, "published_at": str, "modified_at": str,
-    "categories": str, "tags": str, "summary": str, "body_text": str, "body_html": str, "images": str,
-    "views": int, "likes": int, "title_seg": str, "body_seg": str, "search_extra": str, "content_hash": str,
-    "extractor": str, "status": str, "first_seen_at": str, "fetched_at": str, "changed_at": str,
+    "id": int,
+    "url": str,
+    "title": str,
+    "author": str,
+    "credit": str,
+    "published_at": str,
+    "modified_at": str,
+    "categories": str,
+    "tags": str,
+    "summary": str,
+    "body_text": str,
+    "body_html": str,
+    "images": str,
+    "views": int,
+    "likes": int,
+    "title_seg": str,
+    "body_seg": str,
+    "search_extra": str,
+    "content_hash": str,
+    "extractor": str,
+    "status": str,
+    "first_seen_at": str,
+    "fetched_at": str,
+    "changed_at": str,
 }
 
 
@@ -61,10 +92,17 @@ def _json(value: Any) -> str:
 
 def _content_record(article: Article) -> dict[str, Any]:
     return {
-        "url": article.url, "title": article.title, "author": article.author, "credit": article.credit,
-        "published_at": article.published_at, "modified_at": article.modified_at,
-        "categories": _json(article.categories), "tags": _json(article.tags), "summary": article.summary,
-        "body_text": article.body_text, "images": _json([asdict(image) for image in article.images]),
+        "url": article.url,
+        "title": article.title,
+        "author": article.author,
+        "credit": article.credit,
+        "published_at": article.published_at,
+        "modified_at": article.modified_at,
+        "categories": _json(article.categories),
+        "tags": _json(article.tags),
+        "summary": article.summary,
+        "body_text": article.body_text,
+        "images": _json([asdict(image) for image in article.images]),
     }
 
 
@@ -109,31 +147,57 @@ class Archive:
             db.table("articles").create_index(["url"], unique=True, if_not_exists=True)
             db.table("articles").create_index(["published_at"], if_not_exists=True)
             db.table("links").create(
-                {"src_id": int, "kind": str, "position": int, "dst_url": str, "dst_id": int, "title": str,
-                 "date": str},
-                pk=("src_id", "kind", "position"), foreign_keys=[("src_id", "articles", "id")], if_not_exists=True,
+                {"src_id": int, "kind": str, "position": int, "dst_url": str, "dst_id": int, "title": str, "date": str},
+                pk=("src_id", "kind", "position"),
+                foreign_keys=[("src_id", "articles", "id")],
+                if_not_exists=True,
             )
             db.table("links").create_index(["dst_url"], if_not_exists=True)
             db.table("comments").create(
-                {"article_id": int, "position": int, "comment_id": int, "parent_id": int, "author": str,
-                 "time": str, "text": str},
-                pk=("article_id", "position"), foreign_keys=[("article_id", "articles", "id")], if_not_exists=True,
+                {
+                    "article_id": int,
+                    "position": int,
+                    "comment_id": int,
+                    "parent_id": int,
+                    "author": str,
+                    "time": str,
+                    "text": str,
+                },
+                pk=("article_id", "position"),
+                foreign_keys=[("article_id", "articles", "id")],
+                if_not_exists=True,
             )
             versions = {"article_id": int, "version": int, "archived_at": str}
             versions.update({column: _ARTICLE_COLUMNS[column] for column in VERSIONED_COLUMNS})
             db.table("article_versions").create(
-                versions, pk=("article_id", "version"), foreign_keys=[("article_id", "articles", "id")],
+                versions,
+                pk=("article_id", "version"),
+                foreign_keys=[("article_id", "articles", "id")],
                 if_not_exists=True,
             )
             db.table("crawl_runs").create(
-                {"id": int, "site": str, "started_at": str, "finished_at": str, "finish_reason": str,
-                 "pages": int, "articles_new": int, "articles_changed": int, "articles_unchanged": int,
-                 "failures": int, "fallbacks": int, "stats": str},
-                pk="id", if_not_exists=True,
+                {
+                    "id": int,
+                    "site": str,
+                    "started_at": str,
+                    "finished_at": str,
+                    "finish_reason": str,
+                    "pages": int,
+                    "articles_new": int,
+                    "articles_changed": int,
+                    "articles_unchanged": int,
+                    "failures": int,
+                    "fallbacks": int,
+                    "stats": str,
+                },
+                pk="id",
+                if_not_exists=True,
             )
             db.table("failures").create(
                 {"id": int, "run_id": int, "url": str, "status": int, "reason": str, "at": str},
-                pk="id", foreign_keys=[("run_id", "crawl_runs", "id")], if_not_exists=True,
+                pk="id",
+                foreign_keys=[("run_id", "crawl_runs", "id")],
+                if_not_exists=True,
             )
             db.table("failures").create_index(["url"], if_not_exists=True)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -148,16 +212,22 @@ class Archive:
             table = self.db.table("crawl_runs").insert({"site": site, "started_at": iso(started_at)})
         return int(table.last_pk)
 
-    def finish_run(self, run_id: int, finished_at: datetime, reason: str, counts: dict[str, int],
-                   stats: dict[str, Any]) -> None:
+    def finish_run(
+        self, run_id: int, finished_at: datetime, reason: str, counts: dict[str, int], stats: dict[str, Any]
+    ) -> None:
         """Record how a crawl ended, with its counts and Scrapy's stats."""
-        record = {"finished_at": iso(finished_at), "finish_reason": reason,
-                  "stats": json.dumps(stats, ensure_ascii=False, default=str), **counts}
+        record = {
+            "finished_at": iso(finished_at),
+            "finish_reason": reason,
+            "stats": json.dumps(stats, ensure_ascii=False, default=str),
+            **counts,
+        }
         with self.db.conn:
             self.db.table("crawl_runs").update(run_id, record)
 
-    def record_failure(self, run_id: int | None, url: str, reason: str, at: datetime,
-                       status: int | None = None) -> None:
+    def record_failure(
+        self, run_id: int | None, url: str, reason: str, at: datetime, status: int | None = None
+    ) -> None:
         """Remember a page that could not be archived, and why; archived data stays untouched."""
         with self.db.conn:
             self.db.table("failures").insert(
@@ -173,10 +243,18 @@ class Archive:
         now = iso(fetched_at)
         digest = content_hash(article)
         record: dict[str, Any] = {
-            "id": article.id, **_content_record(article), "body_html": article.body_html,
-            "views": article.views, "likes": article.likes, "title_seg": segments.title_seg,
-            "body_seg": segments.body_seg, "search_extra": segments.search_extra, "content_hash": digest,
-            "extractor": article.extractor, "status": "live", "fetched_at": now,
+            "id": article.id,
+            **_content_record(article),
+            "body_html": article.body_html,
+            "views": article.views,
+            "likes": article.likes,
+            "title_seg": segments.title_seg,
+            "body_seg": segments.body_seg,
+            "search_extra": segments.search_extra,
+            "content_hash": digest,
+            "extractor": article.extractor,
+            "status": "live",
+            "fetched_at": now,
         }
         with self.db.conn:
             try:
@@ -195,8 +273,9 @@ class Archive:
                 self.articles.update(article.id, record)
             self._replace_links(article)
             self._replace_comments(article)
-            self.db.execute("UPDATE links SET dst_id = ? WHERE dst_url = ? AND dst_id IS NULL",
-                            [article.id, article.url])
+            self.db.execute(
+                "UPDATE links SET dst_id = ? WHERE dst_url = ? AND dst_id IS NULL", [article.id, article.url]
+            )
         return outcome
 
     def _archive_version(self, previous: dict[str, Any], archived_at: str) -> None:
@@ -215,8 +294,15 @@ class Archive:
         if not rows:
             return
         self.db.table("links").insert_all(
-            {"src_id": article.id, "kind": kind, "position": position, "dst_url": link.url, "title": link.title,
-             "date": link.date, "dst_id": self._article_id(link.url)}
+            {
+                "src_id": article.id,
+                "kind": kind,
+                "position": position,
+                "dst_url": link.url,
+                "title": link.title,
+                "date": link.date,
+                "dst_id": self._article_id(link.url),
+            }
             for kind, position, link in rows
         )
 

@@ -211,9 +211,7 @@ def test_size_and_large_site_speed() -> None:
     rendered = time.perf_counter() - started
     print(f"build_site(20_000): {built:.2f}s, one page: {rendered * 1000:.1f}ms")
     assert (
-        len(big.articles) == 20_000
-        and status == 200
-        and spec.title.encode() in html.unescape(body.decode()).encode()
+        len(big.articles) == 20_000 and status == 200 and spec.title.encode() in html.unescape(body.decode()).encode()
     )
     ids = [a.id for a in big.articles]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
@@ -295,20 +293,13 @@ def test_links_match_gold(site: Site, gold: list[dict]) -> None:
         if g["prev_url"]:
             assert f'<a href="{g["prev_url"]}" title="' in page and 'rel="prev"' in page
         related = page[page.index('class="entry-related-posts"') : page.index('id="comments"')]
-        hrefs = re.findall(
-            r'<h3 class="item-title"><a href="([^"]+)"|<li class="item"><a href="([^"]+)"', related
-        )
+        hrefs = re.findall(r'<h3 class="item-title"><a href="([^"]+)"|<li class="item"><a href="([^"]+)"', related)
         assert [a or b for a, b in hrefs] == [r["url"] for r in g["related"]]
         assert 4 <= len([r for r in g["related"] if r["url"] in by_url]) <= 6
-        styles[
-            "loop" if "post-loop-default" in related else "list6" if "post-loop-list" in related else "list5"
-        ] += 1
+        styles["loop" if "post-loop-default" in related else "list6" if "post-loop-list" in related else "list5"] += 1
         for r in g["related"]:
             if r["url"] in by_url:
-                assert (
-                    r["title"] == by_url[r["url"]]["title"]
-                    and r["date"] == by_url[r["url"]]["published_at"][:10]
-                )
+                assert r["title"] == by_url[r["url"]]["title"] and r["date"] == by_url[r["url"]]["published_at"][:10]
         for c in g["comments"]:
             assert f'id="comment-{c["comment_id"]}"' in page
     assert min(styles.values()) > 0 and len(styles) == 3
@@ -493,9 +484,7 @@ def test_server_conditional_get_and_mutation() -> None:
         assert url not in fetch(server.base_url + "/wp-sitemap-posts-post-1.xml")[2].decode()
         new = site.add_article()
         assert fetch(server.base_url + new.path)[0] == 200
-        assert (
-            server.base_url + new.path in fetch(server.base_url + "/wp-sitemap-posts-post-1.xml")[2].decode()
-        )
+        assert server.base_url + new.path in fetch(server.base_url + "/wp-sitemap-posts-post-1.xml")[2].decode()
 
         server.inject_fault("/robots.txt", 503)
         assert fetch(server.base_url + "/robots.txt")[0] == 503

@@ -20,9 +20,16 @@ _RELATIVE = re.compile(r"(?P<n>\d+|半|一|两|几)\s*(?P<unit>秒|分钟|分|�
 _DAY_WORDS = {"今天": 0, "昨天": 1, "前天": 2}
 _CN_NUMBERS = {"一": 1, "两": 2, "半": 0, "几": 3}
 _UNITS = {
-    "秒": timedelta(seconds=1), "分钟": timedelta(minutes=1), "分": timedelta(minutes=1),
-    "小时": timedelta(hours=1), "个小时": timedelta(hours=1), "天": timedelta(days=1),
-    "周": timedelta(weeks=1), "星期": timedelta(weeks=1), "个月": timedelta(days=30), "月": timedelta(days=30),
+    "秒": timedelta(seconds=1),
+    "分钟": timedelta(minutes=1),
+    "分": timedelta(minutes=1),
+    "小时": timedelta(hours=1),
+    "个小时": timedelta(hours=1),
+    "天": timedelta(days=1),
+    "周": timedelta(weeks=1),
+    "星期": timedelta(weeks=1),
+    "个月": timedelta(days=30),
+    "月": timedelta(days=30),
 }
 
 
@@ -71,8 +78,15 @@ def parse_date(text: str | None, now: datetime | None = None) -> datetime | None
     if match:
         hour = _hour(int(match["H"]), match["ampm"]) if match["H"] else 0
         try:
-            return datetime(int(match["y"]), int(match["m"]), int(match["d"]), hour, int(match["M"] or 0),
-                            int(match["S"] or 0), tzinfo=CST)
+            return datetime(
+                int(match["y"]),
+                int(match["m"]),
+                int(match["d"]),
+                hour,
+                int(match["M"] or 0),
+                int(match["S"] or 0),
+                tzinfo=CST,
+            )
         except ValueError:
             return None
     reference = _now(now)
@@ -93,8 +107,14 @@ def parse_date(text: str | None, now: datetime | None = None) -> datetime | None
     match = _MD_ONLY.match(text)
     if match:  # month and day only: this year, or last year if that would be in the future
         try:
-            moment = reference.replace(month=int(match["m"]), day=int(match["d"]), hour=int(match["H"] or 0),
-                                       minute=int(match["M"] or 0), second=0, microsecond=0)
+            moment = reference.replace(
+                month=int(match["m"]),
+                day=int(match["d"]),
+                hour=int(match["H"] or 0),
+                minute=int(match["M"] or 0),
+                second=0,
+                microsecond=0,
+            )
         except ValueError:
             return None
         return moment if moment <= reference else moment.replace(year=moment.year - 1)

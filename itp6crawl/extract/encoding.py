@@ -57,10 +57,13 @@ def decode_html(data: bytes | str, header_charset: str | None = None) -> str:
     """Decode page bytes to text (see the module docstring for the order). Text passes through."""
     if isinstance(data, str):
         return data
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                          (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if data.startswith(bom):
-            return data[len(bom):].decode(encoding, errors="replace")
+            return data[len(bom) :].decode(encoding, errors="replace")
     if data.isascii():
         return data.decode("ascii")
     text = _strict(data, "utf-8")

@@ -26,7 +26,7 @@ from trafilatura.htmlprocessing import convert_to_html
 
 from ..models import Article, Link
 from ..quality import tokens
-from .boilerplate import is_chrome_line
+from .boilerplate import is_chrome_line, is_notice_line
 from .clean import Body, clean_body, credit_from_lines, text_blocks
 from .dates import normalise_datetime
 from .html import HtmlElement, absolute, first, first_text, text_of
@@ -122,6 +122,20 @@ def generic_body(doc: HtmlElement, text: str, url: str) -> Body:
     return first_reading
 
 
+def notice_credit_anywhere(doc: HtmlElement) -> str:
+    """The 作者: line of the site's notice wherever it stands, when the readings dropped the notice.
+
+    Only a 作者: line within a few lines of another notice line counts: a page may say 作者: elsewhere."""
+    body = doc.find("body")
+    lines = text_blocks(body) if body is not None else []
+    for index, line in enumerate(lines):
+        if is_notice_line(line) and not credit_from_lines([line]):
+            credit = credit_from_lines(lines[max(0, index - 4) : index + 5])
+            if credit:
+                return credit
+    return ""
+
+
 def _rel_link(doc: HtmlElement, base: str, rel: str) -> Link | None:
     anchor = first(doc, f"//body//a[@rel='{rel}'][@href]")
     if anchor is None:
@@ -130,9 +144,7 @@ def _rel_link(doc: HtmlElement, base: str, rel: str) -> Link | None:
     return Link(url=url, title=anchor.get("title") or text_of(anchor)) if url else None
 
 
-def extract_generic_from_tree(
-    doc: HtmlElement, text: str, url: str, head: HeadMeta, now: datetime | None
-) -> Article:
+def extract_generic_from_tree(doc: HtmlElement, text: str, url: str, head: HeadMeta, now: datetime | None) -> Article:
     canonical = head.canonical or url
     body = generic_body(doc, text, canonical)
     h1 = first_text(doc, "//body//h1")
@@ -142,9 +154,9 @@ def extract_generic_from_tree(
     return Article(
         url=canonical,
         id=head.post_id,
-        title=h1 if h1 and (not head.title or h1 in head.title or head.title in h1) else head.title or h1,
+        title=head.title or h1 or head.document_title,
         author=head.author,
-        credit=body.credit,
+        credit=body.credit or notice_credit_anywhere(doc),
         published_at=published,
         modified_at=normalise_datetime(head.modified, now),
         categories=list(dict.fromkeys(text_of(a) for a in doc.xpath("//body//a[contains(@rel, 'category')]")))

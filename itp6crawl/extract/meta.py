@@ -17,7 +17,8 @@ _SHORTLINK = re.compile(r"[?&]p=(\d+)")
 @dataclass(slots=True)
 class HeadMeta:
     canonical: str = ""
-    title: str = ""
+    title: str = ""  # as declared for sharing: og:title or the JSON-LD headline
+    document_title: str = ""  # the <title> tag, often "article - site"
     description: str = ""
     published: str = ""
     modified: str = ""
@@ -66,9 +67,7 @@ def read_head(doc: HtmlElement, url: str) -> HeadMeta:
     def prop(name: str) -> str:
         return first_text(doc, f"//meta[@property='{name}' or @name='{name}']/@content")
 
-    meta.canonical = absolute(url, first_text(doc, "//link[@rel='canonical']/@href")) or absolute(
-        url, prop("og:url")
-    )
+    meta.canonical = absolute(url, first_text(doc, "//link[@rel='canonical']/@href")) or absolute(url, prop("og:url"))
     meta.title = prop("og:title")
     meta.description = prop("og:description") or prop("description")
     meta.published = prop("article:published_time")
@@ -85,8 +84,7 @@ def read_head(doc: HtmlElement, url: str) -> HeadMeta:
         meta.published = meta.published or str(obj.get("datePublished", ""))
         meta.modified = meta.modified or str(obj.get("dateModified", ""))
         meta.author = meta.author or _author_name(obj.get("author"))
-    if not meta.title:
-        meta.title = first_text(doc, "//title")
+    meta.document_title = first_text(doc, "//title")
     shortlink = first_text(doc, "//link[@rel='shortlink']/@href")
     match = _SHORTLINK.search(shortlink)
     if match:

@@ -103,7 +103,7 @@ def extract_theme(doc: HtmlElement, url: str, theme: str, head: HeadMeta, now: d
     return Article(
         url=canonical,
         id=article_id or head.post_id,
-        title=first_text(root, f".//h1[{has_class('entry-title')}]") or head.title,
+        title=first_text(root, f".//h1[{has_class('entry-title')}]") or head.title or head.document_title,
         author=(first_text(info, f".//*[{has_class('nickname')}]") if info is not None else "") or head.author,
         credit=credit,
         published_at=_published(root, head, now),
@@ -124,4 +124,3 @@ def extract_theme(doc: HtmlElement, url: str, theme: str, head: HeadMeta, now: d
         extractor="theme",
         theme=theme,
     )
-

@@ -18,12 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     parser.add_argument("--articles", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--now", default=DEFAULT_NOW.isoformat(), help="the site's clock, ISO 8601 with offset"
-    )
-    parser.add_argument(
-        "--write", type=Path, metavar="DIR", help="write every page and gold.json to DIR, then exit"
-    )
+    parser.add_argument("--now", default=DEFAULT_NOW.isoformat(), help="the site's clock, ISO 8601 with offset")
+    parser.add_argument("--write", type=Path, metavar="DIR", help="write every page and gold.json to DIR, then exit")
     parser.add_argument("--base-url", help="home URL used in written pages (default http://HOST:PORT)")
     args = parser.parse_args(argv)
 

@@ -612,8 +612,7 @@ class BodyWriter:
         width, height = rng.choice(((640, 480), (800, 600), (1080, 720), (600, 800)))
         if self.ctx.image_style == "lazy":
             img_src = (
-                f'src="{BASE}/wp-content/themes/justnews/themer/assets/images/lazy.png" '
-                f'data-original="{BASE}{src}"'
+                f'src="{BASE}/wp-content/themes/justnews/themer/assets/images/lazy.png" data-original="{BASE}{src}"'
             )
             img_class = f"size-full wp-image-{att} j-lazy"
         else:
@@ -697,9 +696,7 @@ class BodyWriter:
         sections = rng.random() < 0.55
         indent = rng.random() < 0.3
         child = rng.random() < 0.25  # a parent writing about a child, or an adult patient
-        diagnosis = [
-            s for s in STORY_DIAGNOSIS if ("孩子" in s) == child or not ("孩子" in s or "我{age}" in s)
-        ]
+        diagnosis = [s for s in STORY_DIAGNOSIS if ("孩子" in s) == child or not ("孩子" in s or "我{age}" in s)]
         pools = (diagnosis, STORY_TREATMENT, STORY_TREATMENT, STORY_FEELINGS)
         for index, pool in enumerate(pools):
             if sections and index < len(STORY_HEADINGS):
@@ -768,8 +765,7 @@ class BodyWriter:
         # The manual 目录 at the top: its items are body blocks.
         self.chunks.append(Chunk("<p><strong>目录</strong></p>", ["目录"]))
         items = "\n".join(
-            f'<li><a href="#mulu-{i + 1}">{escape_text(t, self.ctx.entities)}</a></li>'
-            for i, t in enumerate(titles)
+            f'<li><a href="#mulu-{i + 1}">{escape_text(t, self.ctx.entities)}</a></li>' for i, t in enumerate(titles)
         )
         self.chunks.append(Chunk(f"<ol>\n{items}\n</ol>", [collapse(t) for t in titles]))
         for index, title in enumerate(titles):

@@ -55,9 +55,7 @@ class _Handler(BaseHTTPRequestHandler):
         if replica.delay:
             time.sleep(replica.delay)
         try:
-            status, headers, body = replica.respond(
-                self.path, {k.title(): v for k, v in self.headers.items()}
-            )
+            status, headers, body = replica.respond(self.path, {k.title(): v for k, v in self.headers.items()})
         except Exception:  # a replica bug: show it, answer 500
             traceback.print_exc()
             status, headers, body = 500, {"Content-Type": "text/plain; charset=utf-8"}, b"replica error\n"
@@ -118,9 +116,7 @@ class ReplicaServer:
 
     def start(self) -> ReplicaServer:
         if self._thread is None:
-            self._thread = threading.Thread(
-                target=self.httpd.serve_forever, name="replica-server", daemon=True
-            )
+            self._thread = threading.Thread(target=self.httpd.serve_forever, name="replica-server", daemon=True)
             self._thread.start()
         return self
 

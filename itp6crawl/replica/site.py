@@ -123,9 +123,7 @@ OTHER_PAGES = (
         ),
     ),
     WpPage(3151, "login", "登录", datetime(2019, 3, 1, 9, 0, tzinfo=SHANGHAI), ("请使用手机号或微信登录。",)),
-    WpPage(
-        3152, "register", "注册", datetime(2019, 3, 1, 9, 0, tzinfo=SHANGHAI), ("注册后可以发表评论和投稿。",)
-    ),
+    WpPage(3152, "register", "注册", datetime(2019, 3, 1, 9, 0, tzinfo=SHANGHAI), ("注册后可以发表评论和投稿。",)),
 )
 PAGES = {p.slug: p for p in (WEIXINQUN, *OTHER_PAGES)}
 PAGE_BY_ID = {p.id: p for p in PAGES.values()}
@@ -313,9 +311,7 @@ def _publication_times(rng: random.Random, n: int, now: datetime) -> list[dateti
     return [t.replace(second=rng.randint(0, 59) if rng.random() < 0.5 else 0, microsecond=0) for t in times]
 
 
-def _pick_related(
-    rng: random.Random, spec: ArticleSpec, peers: list[int], position: int, pool: list[int]
-) -> list[int]:
+def _pick_related(rng: random.Random, spec: ArticleSpec, peers: list[int], position: int, pool: list[int]) -> list[int]:
     k = rng.randint(4, 6)
     window = [p for p in peers[max(0, position - 40) : position + 40] if p != spec.id]
     if len(window) < k:
@@ -358,9 +354,7 @@ def build_site(n_articles: int = 40, seed: int = 0, now: datetime = DEFAULT_NOW)
         spec.related = _pick_related(rng, spec, by_category[spec.categories[0]], position[spec.id], ids)
         earlier = ids[max(0, index - 200) : index]
         if earlier and rng.random() < 0.5:
-            spec.links = [
-                (pid, titles[pid]) for pid in rng.sample(earlier, min(len(earlier), rng.randint(1, 2)))
-            ]
+            spec.links = [(pid, titles[pid]) for pid in rng.sample(earlier, min(len(earlier), rng.randint(1, 2)))]
     return Site(specs, seed=seed, now=now, next_id=post_id)
 
 
@@ -488,9 +482,7 @@ class Site:
             self._touch()
             return spec
 
-    def add_article(
-        self, *, published: datetime | None = None, listed: bool = True, **fields: object
-    ) -> ArticleSpec:
+    def add_article(self, *, published: datetime | None = None, listed: bool = True, **fields: object) -> ArticleSpec:
         """Publish a new article (at ``site.now`` unless given); any ArticleSpec field may be overridden."""
         with self._lock:
             self._added += 1
@@ -527,8 +519,7 @@ class Site:
                 return cached
             if spec.paragraphs is not None:
                 chunks = [
-                    Chunk(f"<p>{corpus.escape_text(p, spec.entities)}</p>", [collapse(p)])
-                    for p in spec.paragraphs
+                    Chunk(f"<p>{corpus.escape_text(p, spec.entities)}</p>", [collapse(p)]) for p in spec.paragraphs
                 ]
                 chunks = [c if c.blocks[0] else Chunk(c.html, []) for c in chunks]
                 chunks += [
@@ -699,9 +690,7 @@ class Site:
             published=spec.published,
             modified=spec.modified,
             show_datetime=spec.show_datetime,
-            categories=[
-                (s, CATEGORY_BY_SLUG[s].name, base + CATEGORY_BY_SLUG[s].path) for s in spec.categories
-            ],
+            categories=[(s, CATEGORY_BY_SLUG[s].name, base + CATEGORY_BY_SLUG[s].path) for s in spec.categories],
             tags=[(t, f"{base}/tag/{tag_slug(t)}/") for t in spec.tags],
             views=spec.views if spec.show_views else None,
             likes=spec.likes,
@@ -718,9 +707,7 @@ class Site:
             n_comments=spec.n_comments,
             breadcrumb=spec.breadcrumb,
             text_indent=spec.text_indent,
-            image=base + images[0]["src"]
-            if images and images[0]["src"].startswith("/")
-            else self._thumb(spec, base),
+            image=base + images[0]["src"] if images and images[0]["src"].startswith("/") else self._thumb(spec, base),
         )
 
     # ----------------------------------------------------------------- gold
@@ -729,9 +716,7 @@ class Site:
         with self._lock:
             prev, nxt = self._neighbours(spec)
             chunks = self.body(spec)
-            related = [
-                {"url": c.url, "title": c.title, "date": theme.ymd(c.date)} for c in self._related(spec, base)
-            ]
+            related = [{"url": c.url, "title": c.title, "date": theme.ymd(c.date)} for c in self._related(spec, base)]
             return {
                 "id": spec.id,
                 "url": spec.url(base),
@@ -844,9 +829,7 @@ class Site:
         }
         return 200, headers, body
 
-    def _html(
-        self, page: str, last_modified: datetime, base: str, shortlink_id: int | None = None
-    ) -> Response:
+    def _html(self, page: str, last_modified: datetime, base: str, shortlink_id: int | None = None) -> Response:
         status, headers, body = self._ok(page.encode("utf-8"), HTML_TYPE, last_modified)
         headers["Link"] = f'<{base}/wp-json/>; rel="https://api.w.org/"'
         if shortlink_id is not None:
@@ -987,9 +970,7 @@ class Site:
         pager = theme.pagination(page, total_pages, url_of, load_more)
         main = theme.listing_main(chrome, heading=heading, description=description, cards=cards, pager=pager)
         head_html = theme.head(chrome, title=title, canonical=canonical, description=description or heading)
-        document = theme.document(
-            chrome, head_html=head_html, body_class=body_class, main_html=main, theme=JUSTNEWS6
-        )
+        document = theme.document(chrome, head_html=head_html, body_class=body_class, main_html=main, theme=JUSTNEWS6)
         last = max((a.modified for a in items), default=self.changed_at)
         return self._html(document, last, base)
 
@@ -1096,8 +1077,7 @@ class Site:
     @staticmethod
     def robots(base: str) -> str:
         return (
-            "User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n\n"
-            f"Sitemap: {base}/wp-sitemap.xml\n"
+            f"User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n\nSitemap: {base}/wp-sitemap.xml\n"
         )
 
     def sitemap_chunks(self) -> list[list[ArticleSpec]]:
@@ -1141,21 +1121,11 @@ class Site:
             return self._ok(body.encode(), xml_type, last)
         if path == "/wp-sitemap-posts-page-1.xml":
             entries = "".join(f"<url><loc>{base}{p.path}</loc></url>" for p in (OTHER_PAGES[0], WEIXINQUN))
-            body = (
-                head
-                + f'<?xml-stylesheet type="text/xsl" href="{base}/wp-sitemap.xsl" ?>\n'
-                + urlset
-                + entries
-            )
+            body = head + f'<?xml-stylesheet type="text/xsl" href="{base}/wp-sitemap.xsl" ?>\n' + urlset + entries
             return self._ok((body + "</urlset>\n").encode(), xml_type, WEIXINQUN.date)
         if path == "/wp-sitemap-taxonomies-category-1.xml":
             entries = "".join(f"<url><loc>{base}{c.path}</loc></url>" for c in CATEGORIES)
-            body = (
-                head
-                + f'<?xml-stylesheet type="text/xsl" href="{base}/wp-sitemap.xsl" ?>\n'
-                + urlset
-                + entries
-            )
+            body = head + f'<?xml-stylesheet type="text/xsl" href="{base}/wp-sitemap.xsl" ?>\n' + urlset + entries
             return self._ok((body + "</urlset>\n").encode(), xml_type, self.changed_at)
         if path in ("/wp-sitemap.xsl", "/wp-sitemap-index.xsl"):
             body = (

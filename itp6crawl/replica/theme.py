@@ -508,9 +508,7 @@ def entry_info(view: ArticleView, now: datetime) -> str:
         when = f'<time class="entry-date published" datetime="{iso(view.published)}" pubdate>{visible}</time>'
     else:
         when = f'<span class="entry-date">{visible}</span>'
-    cats = ", ".join(
-        f'<a href="{url}" rel="category tag">{text(name)}</a>' for _, name, url in view.categories
-    )
+    cats = ", ".join(f'<a href="{url}" rel="category tag">{text(name)}</a>' for _, name, url in view.categories)
     parts = [
         f'<span class="vcard"><a class="nickname url fn j-user-card" data-user="{view.author_id}" '
         f'href="{view.author_url}">{text(view.author)}</a></span>',
@@ -703,8 +701,7 @@ def article_main(view: ArticleView, now: datetime) -> str:
         + " entry"
     )
     head_html = (
-        f'<div class="entry-head">\n<h1 class="entry-title">{text(view.title)}</h1>\n'
-        f"{entry_info(view, now)}\n</div>"
+        f'<div class="entry-head">\n<h1 class="entry-title">{text(view.title)}</h1>\n{entry_info(view, now)}\n</div>'
     )
     summary = ""
     if view.summary:
@@ -720,9 +717,7 @@ def article_main(view: ArticleView, now: datetime) -> str:
             + "</div>"
         )
     if theme == JUSTNEWS5:
-        footer_html = "\n".join(
-            (tags, entry_action(view), entry_bar(view), entry_page(view, now), related_block(view))
-        )
+        footer_html = "\n".join((tags, entry_action(view), entry_bar(view), entry_page(view, now), related_block(view)))
         return (
             f'<article id="post-{view.id}" class="{classes}">\n<div class="entry">\n{head_html}\n{summary}\n'
             f'{content}\n<div class="entry-footer">\n{footer_html}\n</div>\n</div>\n</article>\n'

@@ -82,8 +82,7 @@ class Itp6Spider(Spider):
                 yield Request(category, callback=self.parse_listing, errback=self.on_error)
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
-        listing = parse_listing(parse_document(decode_html(response.body, _header_charset(response))),
-                                response.url)
+        listing = parse_listing(parse_document(decode_html(response.body, _header_charset(response))), response.url)
         for url in listing.article_urls:
             if (request := self.article_request(url)) is not None:
                 yield request
@@ -96,10 +95,13 @@ class Itp6Spider(Spider):
 
     def parse_article(self, response: Response) -> Iterator[PageItem | Request]:
         yield PageItem(
-            url=response.url, request_url=response.request.url if response.request else response.url,
-            status=response.status, fetched_at=datetime.now(CST),
+            url=response.url,
+            request_url=response.request.url if response.request else response.url,
+            status=response.status,
+            fetched_at=datetime.now(CST),
             headers={k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
-            body=response.body, charset=_header_charset(response),
+            body=response.body,
+            charset=_header_charset(response),
         )
         try:
             doc = parse_document(decode_html(response.body, _header_charset(response)))
@@ -119,8 +121,9 @@ class Itp6Spider(Spider):
         reason = f"HTTP {status}" if status else f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
         self.crawler.stats.inc_value("itp6/fetch_failed")
         if request.callback == self.parse_article:
-            yield PageItem(url=request.url, request_url=request.url, status=status,
-                           fetched_at=datetime.now(CST), failure=reason)
+            yield PageItem(
+                url=request.url, request_url=request.url, status=status, fetched_at=datetime.now(CST), failure=reason
+            )
         else:
             self.logger.warning("Could not fetch %s: %s", request.url, reason)
 

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from itp6crawl.cli import main
+from itp6crawl.replica import build_site
+
+BASE = "https://www.itp6.com"
+
+
+@pytest.mark.parametrize("command", ["crawl", "extract", "search", "demo"])
+def test_every_command_has_help(command):
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_extract_prints_the_article_as_json(tmp_path):
+    site = build_site(n_articles=5, seed=4)
+    spec = site.articles[1]
+    page = tmp_path / "page.html"
+    page.write_bytes(site.render(spec.path, BASE)[2])
+    result = CliRunner().invoke(
+        main, ["extract", str(page), "--url", spec.url(BASE), "--fetched-at", "2024-06-05T12:00:00+08:00"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    required = {
+        "id",
+        "url",
+        "title",
+        "author",
+        "credit",
+        "published_at",
+        "modified_at",
+        "categories",
+        "tags",
+        "summary",
+        "body_text",
+        "images",
+        "related",
+        "prev_url",
+        "next_url",
+        "comments",
+    }
+    assert required <= set(data)
+    gold = next(g for g in site.gold(BASE) if g["id"] == spec.id)
+    assert data["id"] == spec.id and data["title"] == gold["title"] and data["body_text"] == "\n\n".join(gold["body"])
+    assert [r["url"] for r in data["related"]] == [r["url"] for r in gold["related"]]
+
+
+def test_extract_reports_a_page_without_article(tmp_path):
+    empty = tmp_path / "empty.html"
+    empty.write_bytes(b"")
+    result = CliRunner().invoke(main, ["extract", str(empty), "--url", f"{BASE}/1.html"])
+    assert result.exit_code == 1 and "empty document" in result.output
+
+
+def test_extract_rejects_a_bad_fetch_time(tmp_path):
+    page = tmp_path / "p.html"
+    page.write_bytes(b"<html></html>")
+    result = CliRunner().invoke(main, ["extract", str(page), "--url", BASE, "--fetched-at", "yesterday"])
+    assert result.exit_code == 2 and "ISO 8601" in result.output
+
+
+def test_search_without_archive_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(main, ["search", "艾曲泊帕", "--db", str(tmp_path / "none.db")])
+    assert result.exit_code == 1 and "no archive at" in result.output
+
+
+def test_local_is_refused_for_the_live_site(tmp_path):
+    result = CliRunner().invoke(main, ["crawl", "--local", "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 2 and "loopback" in result.output
+
+
+def test_search_and_extract_do_not_import_scrapy():
+    code = (
+        "import sys, itp6crawl.cli as c, itp6crawl.search, itp6crawl.extract; "
+        "print(any(m.split('.')[0] in ('scrapy', 'twisted') for m in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_demo_crawls_and_searches(tmp_path):
+    db = tmp_path / "demo.db"
+    result = subprocess.run(
+        [sys.executable, "-m", "itp6crawl", "demo", "--articles", "12", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "articles 12" in result.stdout and "failed 0" in result.stdout
+    assert "itp6crawl search" in result.stdout and "【" in result.stdout

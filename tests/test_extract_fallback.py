@@ -1,0 +1,93 @@
+"""The generic fallback: renamed theme markup and pages from elsewhere."""
+
+from __future__ import annotations
+
+import pytest
+
+from itp6crawl.extract import THEME_MISMATCH, ExtractionError, extract_article, extract_generic
+from itp6crawl.extract.boilerplate import is_notice_line, leaks
+from itp6crawl.quality import token_prf
+from itp6crawl.replica import DEFAULT_NOW, build_site, rename_theme_classes
+
+BASE = "https://www.itp6.com"
+
+
+@pytest.fixture(scope="module")
+def renamed():
+    site = build_site(n_articles=30, seed=5)
+    gold = {g["id"]: g for g in site.gold(BASE)}
+    out = []
+    for spec in site.articles:
+        html = rename_theme_classes(site.render(spec.path, BASE)[2].decode("utf-8"))
+        out.append((spec, gold[spec.id], extract_article(html, spec.url(BASE), fetched_at=DEFAULT_NOW)))
+    return out
+
+
+def test_renamed_markup_takes_the_fallback_and_says_so(renamed):
+    for _, _, article in renamed:
+        assert article.extractor == "fallback" and article.theme is None
+        assert THEME_MISMATCH in article.warnings
+
+
+def test_renamed_markup_body_is_close_to_gold(renamed):
+    scores = [token_prf(article.body_text, "\n\n".join(gold["body"]))[2] for _, gold, article in renamed]
+    assert sum(scores) / len(scores) >= 0.95
+    assert min(scores) >= 0.85
+
+
+def test_renamed_markup_never_leaks_the_notice(renamed):
+    for spec, gold, article in renamed:
+        assert not any(is_notice_line(line) for line in article.body_text.split("\n\n")), spec.id
+        assert len(leaks(article.body_text)) <= len(leaks("\n\n".join(gold["body"]))), spec.id
+
+
+def test_renamed_markup_keeps_metadata_wordpress_marks_anyway(renamed):
+    for spec, gold, article in renamed:
+        assert article.id == gold["id"] and article.url == gold["url"]
+        assert article.title == gold["title"]
+        assert article.published_at == gold["published_at"]
+        assert article.categories == gold["categories"] and article.tags == gold["tags"]
+        assert article.credit == gold["credit"], spec.id
+        assert article.prev_url == gold["prev_url"] and article.next_url == gold["next_url"]
+
+
+FOREIGN = """<html><head><meta charset="gbk"><title>某医院血液科 - 科普</title></head><body>
+<div id="header"><a href="/">首页</a> | <a href="/about">关于我们</a></div>
+<div class="main"><h1>血小板减少的常见原因</h1>
+<p>血小板减少可由骨髓生成不足、破坏过多或分布异常引起，免疫性血小板减少症属于破坏过多。</p>
+<p>诊断时需要复查血常规，必要时做骨髓穿刺，排除其他疾病。</p>
+<p>治疗以糖皮质激素为一线方案，效果不佳时可考虑丙种球蛋白或 TPO-RA 类药物。</p>
+<p>文章属于病友个人治疗见解及自身对疾病的治疗分析仅供参考(不代表本站同意其说法)谨慎参阅!</p>
+<p>作者:某医生</p></div>
+<div id="footer">版权所有 某医院 京ICP备00000000号</div></body></html>"""
+
+
+def test_page_from_another_site():
+    article = extract_article(FOREIGN.encode("gbk"), "https://hospital.example/kepu/12.html")
+    assert article.extractor == "fallback"
+    assert article.title == "血小板减少的常见原因"
+    assert "免疫性血小板减少症属于破坏过多" in article.body_text
+    assert "TPO-RA" in article.body_text
+    assert "谨慎参阅" not in article.body_text and "ICP" not in article.body_text
+    assert article.credit == "某医生"
+
+
+def test_generic_can_be_forced_on_theme_pages():
+    site = build_site(n_articles=5, seed=1)
+    spec = site.articles[2]
+    article = extract_generic(site.render(spec.path, BASE)[2], spec.url(BASE))
+    assert article.extractor == "fallback" and article.body_text
+
+
+@pytest.mark.parametrize(
+    ("html", "reason"),
+    [
+        (b"", "empty document"),
+        (b"   \n", "empty document"),
+        (b'<?xml version="1.0"?><urlset/>', "XML, not an HTML page"),
+        (b"<html><head></head><body></body></html>", "no article found"),
+    ],
+)
+def test_pages_without_an_article_raise_a_specific_error(html, reason):
+    with pytest.raises(ExtractionError, match=reason):
+        extract_article(html, "https://www.itp6.com/1.html")
