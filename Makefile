@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: crawl demo test lint bench bench-extract clean
+.PHONY: crawl demo test lint bench bench-extract bench-crawl clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,10 @@ lint: $(STAMP)
 bench-extract: $(STAMP)  ## extraction quality side by side (needs ../shared/benchmarks)
 	$(BIN)/python benchmarks/extract_quality.py
 
-bench: bench-extract
+bench-crawl: $(STAMP)  ## crawl 2,000 replica articles on 127.0.0.1: throughput, memory, search latency
+	$(BIN)/python benchmarks/crawl_throughput.py
+
+bench: bench-extract bench-crawl
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info archive/demo.db*

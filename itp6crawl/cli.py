@@ -47,17 +47,31 @@ def _print_run(db: Path, stats: dict) -> None:
 )
 @click.option("--local", is_flag=True, help="Drop delays and allow parallel requests (loopback sites only).")
 @click.option(
+    "-s",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a Scrapy setting, as `scrapy crawl -s` does (repeatable).",
+)
+@click.option(
     "--log-level",
     default="INFO",
     show_default=True,
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
 )
-def crawl(site: str, db: Path, local: bool, log_level: str) -> None:
+def crawl(site: str, db: Path, local: bool, overrides: tuple[str, ...], log_level: str) -> None:
     """Crawl SITE politely (robots.txt, one request at a time, a delay) into the archive."""
     from .crawl import run_crawl
 
+    settings = {"LOG_LEVEL": log_level.upper()}
+    for override in overrides:
+        name, equals, value = override.partition("=")
+        if not equals or not name:
+            raise click.BadParameter(f"expected NAME=VALUE, got {override!r}", param_hint="-s/--set")
+        settings[name.strip()] = value
     try:
-        stats = run_crawl(site, db, local=local, overrides={"LOG_LEVEL": log_level.upper()})
+        stats = run_crawl(site, db, local=local, overrides=settings)
     except ValueError as error:
         raise click.UsageError(str(error)) from error
     _print_run(db, stats)

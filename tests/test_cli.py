@@ -96,3 +96,8 @@ def test_demo_crawls_and_searches(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "articles 12" in result.stdout and "failed 0" in result.stdout
     assert "itp6crawl search" in result.stdout and "【" in result.stdout
+
+
+def test_setting_override_must_be_name_equals_value(tmp_path):
+    result = CliRunner().invoke(main, ["crawl", "-s", "DOWNLOAD_DELAY", "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 2 and "NAME=VALUE" in result.output
