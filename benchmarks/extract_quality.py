@@ -861,71 +861,45 @@ def main(argv: Iterable[str] | None = None) -> int:
             print(f"\n({name}) skipped: {type(error).__name__}: {error}")
             return None
 
-    if "replica" in wanted:
-        pages = load("replica", lambda: replica_pages(args.articles, renamed=False))
+    # name: (title, loader, options for run_set)
+    set_specs: dict[str, tuple[str, Callable[[], list[Page]], dict[str, Any]]] = {
+        "replica": (
+            "(a) replica gold pages, JustNews markup",
+            lambda: replica_pages(args.articles, renamed=False),
+            {"leaks": True, "metadata_for_ours": True, "worst": args.worst},
+        ),
+        "renamed": (
+            "(b) replica pages, theme classes renamed (fallback path)",
+            lambda: replica_pages(args.articles, renamed=True),
+            {"leaks": True, "worst": args.worst},
+        ),
+        "zh": (
+            "(c) zh-web-content-extraction (README anchors: trafilatura 0.876, readability 0.899)",
+            lambda: zh_pages(shared),
+            {"leaks": False, "worst": args.worst},
+        ),
+        "snippets": (
+            "(d) trafilatura-eval-zh must / must-not snippets",
+            lambda: snippet_pages(shared),
+            {"leaks": False, "snippets": True, "worst": 0},
+        ),
+        "english": (
+            "(e) scrapinghub article-extraction-benchmark (token F1; README sh4 anchors are a different metric)",
+            lambda: english_pages(shared),
+            {"leaks": False, "worst": args.worst},
+        ),
+    }
+    for name, (title, loader, options) in set_specs.items():
+        if name not in wanted:
+            continue
+        pages = load(name, loader)
         if pages is not None:
-            sets["replica"] = run_set(
-                "replica",
-                "(a) replica gold pages, JustNews markup",
-                pages,
-                extractors,
-                leaks=True,
-                metadata_for_ours=True,
-                worst=args.worst,
-            )
-    if "renamed" in wanted:
-        pages = load("renamed", lambda: replica_pages(args.articles, renamed=True))
-        if pages is not None:
-            sets["renamed"] = run_set(
-                "renamed",
-                "(b) replica pages, theme classes renamed (fallback path)",
-                pages,
-                extractors,
-                leaks=True,
-                worst=args.worst,
-            )
-    if "zh" in wanted:
-        pages = load("zh", lambda: zh_pages(shared))
-        if pages is not None:
-            sets["zh"] = run_set(
-                "zh",
-                "(c) zh-web-content-extraction (README anchors: trafilatura 0.876, readability 0.899)",
-                pages,
-                extractors,
-                leaks=False,
-                worst=args.worst,
-            )
-    if "snippets" in wanted:
-        pages = load("snippets", lambda: snippet_pages(shared))
-        if pages is not None:
-            sets["snippets"] = run_set(
-                "snippets",
-                "(d) trafilatura-eval-zh must / must-not snippets",
-                pages,
-                extractors,
-                leaks=False,
-                snippets=True,
-                worst=0,
-            )
-            for name, fig in sets["snippets"]["extractors"].items():
-                misses = [
-                    f"{r['id'][:24]}: missing {r['snippets']['missing']} leaked {r['snippets']['leaked']}"
-                    for r in fig["per_page"]
-                    if r["snippets"]["missing"] or r["snippets"]["leaked"]
-                ]
-                for line in misses:
-                    print(f"    {name:<12} {line}")
-    if "english" in wanted:
-        pages = load("english", lambda: english_pages(shared))
-        if pages is not None:
-            sets["english"] = run_set(
-                "english",
-                "(e) scrapinghub article-extraction-benchmark (token F1; README sh4 anchors are a different metric)",
-                pages,
-                extractors,
-                leaks=False,
-                worst=args.worst,
-            )
+            sets[name] = run_set(name, title, pages, extractors, **options)
+    for name, fig in sets.get("snippets", {}).get("extractors", {}).items():
+        for row in fig["per_page"]:
+            if row["snippets"]["missing"] or row["snippets"]["leaked"]:
+                missing, leaked = row["snippets"]["missing"], row["snippets"]["leaked"]
+                print(f"    {name:<12} {row['id'][:24]}: missing {missing} leaked {leaked}")
 
     report["targets"] = targets(sets)
     print("\ntargets")
