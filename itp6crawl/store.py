@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -319,12 +317,3 @@ class Archive:
     def _article_id(self, url: str) -> int | None:
         row = self.db.execute("SELECT id FROM articles WHERE url = ?", [url]).fetchone()
         return row[0] if row else None
-
-
-@contextmanager
-def open_archive(path: str | Path) -> Iterator[Archive]:
-    archive = Archive.open(path)
-    try:
-        yield archive
-    finally:
-        archive.close()

@@ -13,7 +13,7 @@ import lxml.html
 from lxml import etree
 
 from ..models import Image
-from .boilerplate import is_notice_line, squash
+from .boilerplate import is_notice_line
 from .html import HtmlElement, absolute, collapse, has_class, text_of
 
 _DROP_TAGS = (
@@ -286,8 +286,3 @@ def clean_body(content: HtmlElement, base: str, *, prune_chrome_classes: bool = 
 def notice_credit(element: HtmlElement | None) -> str:
     """The credit (作者:) from a notice element such as ``div.entry-copyright``."""
     return credit_from_lines(text_blocks(element)) if element is not None else ""
-
-
-def flat_contains(haystack: str, needle: str) -> bool:
-    """Whitespace- and width-insensitive containment."""
-    return squash(needle) in squash(haystack)

@@ -70,11 +70,3 @@ def absolute(base: str, href: str | None) -> str:
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
         return ""
     return urljoin(base, href)
-
-
-def remove(element: HtmlElement) -> None:
-    """Drop an element but keep its tail text in place."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    element.drop_tree()

@@ -37,14 +37,12 @@ def detect_theme(doc: HtmlElement) -> str | None:
 
 
 def _article_root(doc: HtmlElement, content: HtmlElement) -> HtmlElement:
+    """The element holding one article: ``article#post-N`` (6.x) or ``div.entry`` (5.x)."""
     for ancestor in content.iterancestors():
-        if ancestor.tag == "article" or has_class_of(ancestor, "entry-main") or has_class_of(ancestor, "entry"):
+        classes = (ancestor.get("class") or "").split()
+        if ancestor.tag == "article" or "entry-main" in classes or "entry" in classes:
             return ancestor
     return doc
-
-
-def has_class_of(element: HtmlElement, name: str) -> bool:
-    return name in (element.get("class") or "").split()
 
 
 def _published(root: HtmlElement, head: HeadMeta, now: datetime | None) -> str | None:
