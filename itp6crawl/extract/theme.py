@@ -47,7 +47,7 @@ def _article_root(doc: HtmlElement, content: HtmlElement) -> HtmlElement:
 
 def _published(root: HtmlElement, head: HeadMeta, now: datetime | None) -> str | None:
     stamp = first_text(root, f".//time[{has_class('published')}]/@datetime") or first_text(
-        root, ".//*[contains(@class, 'entry-info')]//time/@datetime"
+        root, f".//*[{has_class('entry-info')}]//time/@datetime"
     )
     return (
         normalise_datetime(stamp, now)
@@ -108,7 +108,7 @@ def extract_theme(doc: HtmlElement, url: str, theme: str, head: HeadMeta, now: d
         modified_at=normalise_datetime(head.modified, now)
         or normalise_datetime(first_text(root, f".//time[{has_class('updated')}]/@datetime"), now),
         categories=[text_of(a) for a in (info if info is not None else root).xpath(".//a[contains(@rel, 'category')]")],
-        tags=[text_of(a) for a in doc.xpath(f"//*[{has_class('entry-tag')}]//a[@rel='tag' or contains(@rel, 'tag')]")],
+        tags=[text_of(a) for a in doc.xpath(f"//*[{has_class('entry-tag')}]//a[contains(@rel, 'tag')]")],
         summary=first_text(root, f".//*[{has_class('entry-excerpt')}]"),
         body_text=body.text,
         body_html=body.html,
