@@ -33,7 +33,7 @@ def readme_recipes() -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 def archive_path(tmp_path_factory):
-    site = build_site(n_articles=8, seed=9)
+    site = build_site(n_articles=24, seed=9)
     path = tmp_path_factory.mktemp("readme") / "itp6.db"
     segment = SegmentPipeline()
     with Archive.open(path) as archive:
