@@ -75,6 +75,10 @@ def crawl(site: str, db: Path, local: bool, overrides: tuple[str, ...], log_leve
     except ValueError as error:
         raise click.UsageError(str(error)) from error
     _print_run(db, stats)
+    if not stats.get("response_received_count"):
+        raise click.ClickException(
+            f"could not reach {site}: no page was fetched (see the log above); the archive's articles are unchanged"
+        )
 
 
 @main.command()

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
 import pytest
+import sqlite_utils
 from click.testing import CliRunner
 
 from itp6crawl.cli import main
@@ -101,3 +103,32 @@ def test_demo_crawls_and_searches(tmp_path):
 def test_setting_override_must_be_name_equals_value(tmp_path):
     result = CliRunner().invoke(main, ["crawl", "-s", "DOWNLOAD_DELAY", "--db", str(tmp_path / "x.db")])
     assert result.exit_code == 2 and "NAME=VALUE" in result.output
+
+
+def test_unreachable_site_is_an_error_and_recorded(tmp_path):
+    with socket.socket() as probe:  # a free port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    db = tmp_path / "x.db"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "itp6crawl",
+            "crawl",
+            "--site",
+            f"http://127.0.0.1:{port}",
+            "--db",
+            str(db),
+            "--local",
+            "--log-level",
+            "ERROR",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1 and "could not reach" in result.stderr
+    failures = list(sqlite_utils.Database(db).table("failures").rows)
+    assert {f["url"].rsplit(str(port), 1)[1] for f in failures} == {"/robots.txt", "/"}
+    assert all("ConnectionRefused" in f["reason"] for f in failures)

@@ -113,9 +113,10 @@ def test_failed_article_fetch_becomes_a_failure_item(spider):
     assert isinstance(item, PageItem) and item.failure == "HTTP 500" and item.status == 500
 
 
-def test_failed_listing_fetch_is_only_logged(spider):
+def test_failed_listing_fetch_is_recorded_too(spider):
     request = Request(f"{SITE}/category/x/", callback=spider.parse_listing)
     failure = Failure(ConnectionRefusedError("refused"))
     failure.request = request
-    assert list(spider.on_error(failure)) == []
+    (item,) = list(spider.on_error(failure))
+    assert item.failure == "ConnectionRefusedError: refused" and item.status is None
     assert spider.crawler.stats.get_value("itp6/fetch_failed") == 1

@@ -115,17 +115,16 @@ class Itp6Spider(Spider):
                 yield request
 
     def on_error(self, failure: Failure) -> Iterator[PageItem]:
-        """Record a page that failed, so the archive knows; only article pages become items."""
+        """Turn a failed fetch into a failure item, so the archive records it and the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
         status = failure.value.response.status if failure.check(HttpError) else None
         reason = f"HTTP {status}" if status else f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
         self.crawler.stats.inc_value("itp6/fetch_failed")
-        if request.callback == self.parse_article:
-            yield PageItem(
-                url=request.url, request_url=request.url, status=status, fetched_at=datetime.now(CST), failure=reason
-            )
-        else:
+        if request.callback != self.parse_article:
             self.logger.warning("Could not fetch %s: %s", request.url, reason)
+        yield PageItem(
+            url=request.url, request_url=request.url, status=status, fetched_at=datetime.now(CST), failure=reason
+        )
 
 
 def _header_charset(response: Response) -> str | None:
