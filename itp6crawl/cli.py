@@ -113,12 +113,12 @@ def search(query: str, db: Path, limit: int, as_json: bool) -> None:
     """Full-text search of the archive, Chinese or English (e.g. 艾曲泊帕, IgG1, 血小板 激素)."""
     from dataclasses import asdict
 
-    from .search import ArchiveMissing
+    from .search import ArchiveError
     from .search import search as run_search
 
     try:
         hits = run_search(db, query, limit=limit)
-    except ArchiveMissing as error:
+    except ArchiveError as error:
         raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(json.dumps([asdict(hit) for hit in hits], ensure_ascii=False, indent=2))

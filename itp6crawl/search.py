@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,17 +30,29 @@ class Hit:
     snippet: str
 
 
-class ArchiveMissing(FileNotFoundError):
+class ArchiveError(Exception):
+    """The archive cannot be read: missing, or not an itp6crawl archive."""
+
+
+class ArchiveMissing(ArchiveError, FileNotFoundError):
     """The database file does not exist (nothing has been crawled into it yet)."""
 
 
-def connect_readonly(path: str | Path) -> sqlite3.Connection:
+@contextmanager
+def connect_readonly(path: str | Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection, closed afterwards; SQLite errors become :class:`ArchiveError`."""
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise ArchiveMissing(f"no archive at {path}: run `itp6crawl crawl` or `itp6crawl demo` first")
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # A file: URI, properly quoted, so '#' or '?' in a folder name cannot change what is opened.
+    connection = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
     connection.row_factory = sqlite3.Row
-    return connection
+    try:
+        yield connection
+    except sqlite3.DatabaseError as error:
+        raise ArchiveError(f"{path} is not a readable itp6crawl archive: {error}") from error
+    finally:
+        connection.close()
 
 
 def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
@@ -49,9 +63,10 @@ def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
     positions = [folded.find(term) for term in terms if term and folded.find(term) >= 0]
     start = max(0, min(positions) - width // 3) if positions else 0
     window = " ".join(text[start : start + width].split())
-    for term in sorted(set(terms), key=len, reverse=True):
-        if term:
-            window = re.sub(re.escape(term), lambda m: f"【{m.group(0)}】", window, flags=re.IGNORECASE)
+    wanted = sorted({term for term in terms if term}, key=len, reverse=True)
+    if wanted:  # one pass, longest first, so highlights never nest
+        pattern = re.compile("|".join(map(re.escape, wanted)), flags=re.IGNORECASE)
+        window = pattern.sub(lambda m: f"【{m.group(0)}】", window)
     return ("…" if start else "") + window + ("…" if start + width < len(text) else "")
 
 

@@ -1,7 +1,8 @@
 """Chinese and English text for search: normalisation and jieba-compatible segmentation.
 
 Index columns hold precise-mode tokens joined by spaces (FTS5's unicode61 tokenizer splits on them);
-search mode adds the sub-words of long words for recall. English and technical terms are never
+for recall, ``extra_text`` adds every dictionary word found inside a longer token (search mode and
+full mode), so 血小板减少症 finds an article that wrote 原发免疫性血小板减少症. English and technical terms are never
 handed to the Chinese segmenter: ``CD4+CD25+``, ``IgG1`` and ``10^9/L`` stay whole, case-folded.
 Traditional characters are folded to Simplified so either spelling finds the other.
 """
@@ -21,9 +22,10 @@ USER_DICTIONARY = resources.files("itp6crawl") / "data" / "userdict.txt"
 
 # A run of Han characters, or a technical term: letters/digits joined by + - ^ / . (CD4+CD25+, 10^9/L,
 # TPO-RA, 2.5mg), with trailing plus signs kept (CD4+).
+_LETTER = r"0-9a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff"  # Latin and Greek (IFN-γ, β2, μg)
 _PIECES = re.compile(
     r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)"
-    r"|(?P<term>[0-9a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+(?:[+\-^/.'_][0-9a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+)*\+*)"
+    rf"|(?P<term>[{_LETTER}]+(?:[+\-^/.'_][{_LETTER}]+)*\+*)"
 )
 
 
@@ -46,31 +48,32 @@ class Segmenter:
         for word, freq in read_user_dictionary(path):
             self._jieba.add_word(word, freq, None)
 
-    def _pieces(self, text: str, search: bool) -> list[str]:
+    def _pieces(self, text: str, mode: str) -> list[str]:
         tokens: list[str] = []
         for match in _PIECES.finditer(normalise(text)):
             if match["term"]:
                 tokens.append(match["term"])
-            elif search:
-                tokens.extend(self._jieba.cut_for_search(match["han"], False))
-            else:
+            elif mode == "precise":
                 tokens.extend(self._jieba.cut(match["han"], False))
+            else:  # recall: search mode's 2- and 3-character words, and every dictionary word inside
+                tokens.extend(self._jieba.cut_for_search(match["han"], False))
+                tokens.extend(word for word in self._jieba.cut_all(match["han"]) if len(word) > 1)
         return tokens
 
     def tokens(self, text: str) -> list[str]:
         """Precise-mode tokens, punctuation and spaces dropped."""
-        return self._pieces(text, search=False)
+        return self._pieces(text, "precise")
 
     def search_tokens(self, text: str) -> list[str]:
-        """Search-mode tokens: the precise tokens plus the sub-words of long ones."""
-        return self._pieces(text, search=True)
+        """Recall tokens: search mode plus every dictionary word (2+ characters) inside long words."""
+        return self._pieces(text, "recall")
 
     def index_text(self, text: str) -> str:
         """Precise tokens joined by spaces, for an FTS column."""
         return " ".join(self.tokens(text))
 
     def extra_text(self, text: str) -> str:
-        """Search-mode sub-words that precise mode does not produce, each once, for recall."""
+        """Sub-words that precise mode does not produce, each once, for recall."""
         precise = set(self.tokens(text))
         extra = dict.fromkeys(t for t in self.search_tokens(text) if t not in precise)
         return " ".join(extra)

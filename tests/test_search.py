@@ -1,6 +1,8 @@
+import sqlite3
+
 import pytest
 
-from itp6crawl.search import ArchiveMissing, search, snippet, summary
+from itp6crawl.search import ArchiveError, ArchiveMissing, search, snippet, summary
 from itp6crawl.store import Archive, Segments
 from itp6crawl.text import default_segmenter
 
@@ -67,3 +69,37 @@ def test_snippet_centres_on_the_term():
     text = "开头" * 100 + "艾曲泊帕" + "结尾" * 100
     out = snippet(text, ["艾曲泊帕"], width=40)
     assert "【艾曲泊帕】" in out and out.startswith("…") and out.endswith("…")
+
+
+def test_disease_name_inside_a_longer_dictionary_word_is_found(tmp_path, article_factory, fetch_time):
+    path = tmp_path / "a.db"
+    seg = default_segmenter()
+    texts = {1: "确诊原发免疫性血小板减少症已经五年。", 2: "免疫性血小板减少症的治疗选择。", 3: "与此无关的内容。"}
+    with Archive.open(path) as archive:
+        for post_id, body in texts.items():
+            article = article_factory(post_id, title=f"第{post_id}篇", body_text=body, related=[], prev=None)
+            archive.save_article(
+                article, Segments(seg.index_text(article.title), seg.index_text(body), seg.extra_text(body)), fetch_time
+            )
+    for query in ("血小板减少症", "免疫性血小板减少症", "血小板"):
+        assert {hit.id for hit in search(path, query)} == {1, 2}, query
+
+
+def test_highlights_never_nest():
+    out = snippet("服用艾曲泊帕后血小板回升", ["艾曲泊帕", "泊", "帕", "血小板", "小板"])
+    assert out == "服用【艾曲泊帕】后【血小板】回升"
+
+
+@pytest.mark.parametrize("folder", ["a#b", "c?d", "空 格"])
+def test_paths_with_uri_characters_open_the_right_file(db, tmp_path, folder):
+    target = tmp_path / folder / "itp6.db"
+    target.parent.mkdir()
+    target.write_bytes(db.read_bytes())
+    assert search(target, "艾曲泊帕")
+
+
+def test_a_file_that_is_not_an_archive_is_a_clear_error(tmp_path):
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE x (y)").connection.commit()
+    with pytest.raises(ArchiveError, match="not a readable itp6crawl archive"):
+        search(other, "x")

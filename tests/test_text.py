@@ -52,3 +52,14 @@ def test_custom_user_dictionary(tmp_path):
     words = tmp_path / "dict.txt"
     words.write_text("# comment\n血小板生成素受体 5000 n\n", encoding="utf-8")
     assert "血小板生成素受体" in Segmenter(words).tokens("血小板生成素受体激动剂")
+
+
+def test_recall_tokens_include_dictionary_words_inside_long_ones(seg):
+    extra = seg.extra_text("原发免疫性血小板减少症").split()
+    for word in ("免疫性血小板减少症", "血小板减少症", "血小板"):
+        assert word in extra
+
+
+def test_greek_letters_stay_in_terms(seg):
+    tokens = seg.tokens("IFN-γ 和 IFN-α 不同，β2微球蛋白 5µg")
+    assert "ifn-γ" in tokens and "ifn-α" in tokens and "β2" in tokens and "5μg" in tokens
