@@ -5,8 +5,36 @@ Plain dataclasses, no Scrapy and no SQLite, so every layer can use them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlparse
+
+# China Standard Time: every timestamp of the site and the archive is in it.
+CST = timezone(timedelta(hours=8), "CST")
+
+
+def iso(moment: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SS+08:00``; naive datetimes are taken as China time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=CST)
+    return moment.astimezone(CST).replace(microsecond=0).isoformat()
+
+
+_POST_PATH = re.compile(r"^/(\d+)\.html$")
+
+
+def post_id_from_url(url: str) -> int | None:
+    """The WordPress post id of a permalink ``/{id}.html`` (any scheme, query or fragment), else None."""
+    match = _POST_PATH.match(urlparse(url).path)
+    return int(match.group(1)) if match else None
+
+
+def same_site(url: str, other: str) -> bool:
+    """Whether two URLs are on the same site: host compared without ``www.``, scheme and port ignored."""
+    host, other_host = (urlparse(u).hostname or "" for u in (url, other))
+    return host.removeprefix("www.") == other_host.removeprefix("www.")
 
 
 @dataclass(slots=True)

@@ -15,8 +15,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from .extract import ExtractionError, extract_article
-from .extract.dates import CST
 from .items import PageItem
+from .models import CST
 from .store import Archive, Segments
 from .text import default_segmenter
 

@@ -17,8 +17,7 @@ from typing import Any, Literal
 import sqlite_utils
 from sqlite_utils.db import NotFoundError, Table
 
-from .extract.dates import iso
-from .models import Article
+from .models import Article, iso, post_id_from_url, same_site
 
 SCHEMA_VERSION = 1
 FTS_COLUMNS = ["title_seg", "body_seg", "search_extra"]
@@ -34,9 +33,10 @@ CONTENT_COLUMNS = (
     "tags",
     "summary",
     "body_text",
+    "body_html",
     "images",
 )
-VERSIONED_COLUMNS = (*CONTENT_COLUMNS, "body_html", "extractor", "content_hash", "fetched_at", "changed_at")
+VERSIONED_COLUMNS = (*CONTENT_COLUMNS, "extractor", "content_hash", "fetched_at", "changed_at")
 
 Outcome = Literal["new", "changed", "unchanged"]
 
@@ -100,6 +100,7 @@ def _content_record(article: Article) -> dict[str, Any]:
         "tags": _json(article.tags),
         "summary": article.summary,
         "body_text": article.body_text,
+        "body_html": article.body_html,
         "images": _json([asdict(image) for image in article.images]),
     }
 
@@ -273,9 +274,7 @@ class Archive:
                 self.articles.update(article.id, record)
             self._replace_links(article)
             self._replace_comments(article)
-            self.db.execute(
-                "UPDATE links SET dst_id = ? WHERE dst_url = ? AND dst_id IS NULL", [article.id, article.url]
-            )
+            self._resolve_links_to(article)
         return outcome
 
     def _archive_version(self, previous: dict[str, Any], archived_at: str) -> None:
@@ -315,5 +314,25 @@ class Archive:
             )
 
     def _article_id(self, url: str) -> int | None:
+        """The archived article a link points to: by post id on the same site, else by exact URL."""
+        post_id = post_id_from_url(url)
+        if post_id is not None:
+            row = self.db.execute("SELECT url FROM articles WHERE id = ?", [post_id]).fetchone()
+            if row and same_site(row[0], url):
+                return post_id
         row = self.db.execute("SELECT id FROM articles WHERE url = ?", [url]).fetchone()
         return row[0] if row else None
+
+    def _resolve_links_to(self, article: Article) -> None:
+        """Point the links that wait for ``article`` (whatever scheme or query they carry) at its id."""
+        waiting = self.db.execute(
+            "SELECT rowid, dst_url FROM links WHERE dst_id IS NULL AND (dst_url = ? OR dst_url LIKE ?)",
+            [article.url, f"%/{article.id}.html%"],
+        ).fetchall()
+        rowids = [
+            rowid
+            for rowid, url in waiting
+            if url == article.url or (post_id_from_url(url) == article.id and same_site(url, article.url))
+        ]
+        if rowids:
+            self.db.conn.executemany("UPDATE links SET dst_id = ? WHERE rowid = ?", [(article.id, r) for r in rowids])

@@ -4,8 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from itp6crawl.extract.dates import CST
-from itp6crawl.models import Article, Comment, Image, Link
+from itp6crawl.models import CST, Article, Comment, Image, Link
 
 
 def make_article(post_id: int = 101, **changes) -> Article:

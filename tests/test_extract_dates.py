@@ -2,7 +2,8 @@ from datetime import datetime
 
 import pytest
 
-from itp6crawl.extract.dates import CST, normalise_datetime, normalise_day, parse_count
+from itp6crawl.extract.dates import normalise_datetime, normalise_day, parse_count
+from itp6crawl.models import CST
 
 NOW = datetime(2024, 6, 5, 12, 0, tzinfo=CST)
 
@@ -18,10 +19,11 @@ NOW = datetime(2024, 6, 5, 12, 0, tzinfo=CST)
         ("2024年6月2日 上午12:05", "2024-06-02T00:05:00+08:00"),  # 12-hour clock: 上午12点 is midnight
         ("2024年6月2日 下午12:05", "2024-06-02T12:05:00+08:00"),
         ("2019年12月31日", "2019-12-31T00:00:00+08:00"),
-        ("3天前", "2024-06-02T12:00:00+08:00"),
+        ("3天前", "2024-06-02T00:00:00+08:00"),  # only as precise as the unit shown
         ("5小时前", "2024-06-05T07:00:00+08:00"),
         ("20分钟前", "2024-06-05T11:40:00+08:00"),
         ("昨天 08:30", "2024-06-04T08:30:00+08:00"),
+        ("昨天 下午3:10", "2024-06-04T15:10:00+08:00"),
         ("刚刚", "2024-06-05T12:00:00+08:00"),
         ("", None),
         ("not a date", None),
@@ -33,7 +35,13 @@ def test_normalise_datetime(text, expected):
 
 
 def test_relative_dates_need_the_fetch_time_not_the_clock():
-    assert normalise_datetime("1天前", datetime(2020, 1, 2, 9, 0, tzinfo=CST)) == "2020-01-01T09:00:00+08:00"
+    assert normalise_datetime("1天前", datetime(2020, 1, 2, 9, 0, tzinfo=CST)) == "2020-01-01T00:00:00+08:00"
+
+
+def test_relative_dates_are_stable_across_crawls_the_same_day():
+    morning, evening = datetime(2024, 6, 5, 8, 1, 7, tzinfo=CST), datetime(2024, 6, 5, 21, 30, 59, tzinfo=CST)
+    assert normalise_datetime("3天前", morning) == normalise_datetime("3天前", evening)
+    assert normalise_datetime("2小时前", datetime(2024, 6, 5, 8, 1, 7, tzinfo=CST)) == "2024-06-05T06:00:00+08:00"
 
 
 def test_normalise_day():

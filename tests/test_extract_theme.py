@@ -10,7 +10,7 @@ import pytest
 
 from itp6crawl.extract import extract_article
 from itp6crawl.extract.boilerplate import is_notice_line
-from itp6crawl.extract.dates import CST
+from itp6crawl.models import CST
 from itp6crawl.replica import DEFAULT_NOW, build_site
 
 BASE = "https://www.itp6.com"

@@ -110,3 +110,29 @@ def test_runs_and_failures(archive, fetch_time):
     assert row["finish_reason"] == "finished" and row["failures"] == 1 and json.loads(row["stats"]) == {"x": 1}
     failure = next(iter(archive.db.table("failures").rows))
     assert failure["reason"] == "HTTP 500" and failure["run_id"] == run
+
+
+def test_links_resolve_by_post_id_whatever_scheme_or_query(archive, article_factory, fetch_time):
+    from itp6crawl.models import Link
+
+    source = article_factory(
+        101,
+        related=[Link(url="http://www.itp6.com/102.html?from=related"), Link(url="https://other.example/102.html")],
+        prev=None,
+    )
+    archive.save_article(source, segments_for(source), fetch_time)
+    target = article_factory(102, related=[], prev=None, comments=[])
+    archive.save_article(target, segments_for(target), fetch_time)
+    rows = {r["dst_url"]: r["dst_id"] for r in archive.db.query("SELECT dst_url, dst_id FROM links")}
+    assert rows == {"http://www.itp6.com/102.html?from=related": 102, "https://other.example/102.html": None}
+    again = article_factory(103, related=[Link(url="https://itp6.com/102.html#comments")], prev=None)
+    archive.save_article(again, segments_for(again), fetch_time)  # target already archived
+    assert archive.db.execute("SELECT dst_id FROM links WHERE src_id = 103").fetchone()[0] == 102
+
+
+def test_a_change_to_body_html_alone_is_versioned(archive, article_factory, fetch_time):
+    article = article_factory()
+    archive.save_article(article, segments_for(article), fetch_time)
+    edited = article_factory(body_html=article.body_html.replace("<p>", '<p><a href="https://x.example/">'))
+    assert archive.save_article(edited, segments_for(edited), fetch_time) == "changed"
+    assert archive.db.table("article_versions").count == 1

@@ -7,9 +7,9 @@ old, a relative form such as ``3天前`` that only makes sense against the time 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-CST = timezone(timedelta(hours=8), "CST")
+from ..models import CST, iso
 
 _CN_DATE = re.compile(
     r"(?P<y>\d{4})\s*[年/.-]\s*(?P<m>\d{1,2})\s*[月/.-]\s*(?P<d>\d{1,2})\s*日?"
@@ -31,13 +31,6 @@ _UNITS = {
     "个月": timedelta(days=30),
     "月": timedelta(days=30),
 }
-
-
-def iso(moment: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SS+08:00``; naive datetimes are taken as China time."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=CST)
-    return moment.astimezone(CST).replace(microsecond=0).isoformat()
 
 
 def _now(now: datetime | None) -> datetime:
@@ -95,14 +88,17 @@ def parse_date(text: str | None, now: datetime | None = None) -> datetime | None
     match = _RELATIVE.search(text)
     if match:
         raw = match["n"]
+        unit = _UNITS[match["unit"]]
         count = int(raw) if raw.isdigit() else _CN_NUMBERS[raw]
-        delta = _UNITS[match["unit"]] * count if raw != "半" else _UNITS[match["unit"]] / 2
-        return reference - delta
+        moment = reference - (unit * count if raw != "半" else unit / 2)
+        # Only as precise as the unit shown, so the same page gives the same time on every crawl that day.
+        precision = min(unit, timedelta(days=1))
+        return _truncate(moment, precision)
     for word, days_ago in _DAY_WORDS.items():
         if text.startswith(word):
-            clock = re.search(r"(\d{1,2}):(\d{2})", text)
+            clock = re.search(r"(上午|下午|凌晨|早上|中午|晚上)?\s*(\d{1,2}):(\d{2})", text)
             day = reference - timedelta(days=days_ago)
-            hour, minute = (int(clock[1]), int(clock[2])) if clock else (0, 0)
+            hour, minute = (_hour(int(clock[2]), clock[1]), int(clock[3])) if clock else (0, 0)
             return day.replace(hour=hour, minute=minute, second=0, microsecond=0)
     match = _MD_ONLY.match(text)
     if match:  # month and day only: this year, or last year if that would be in the future
@@ -119,6 +115,18 @@ def parse_date(text: str | None, now: datetime | None = None) -> datetime | None
             return None
         return moment if moment <= reference else moment.replace(year=moment.year - 1)
     return None
+
+
+def _truncate(moment: datetime, precision: timedelta) -> datetime:
+    """``moment`` rounded down to a whole ``precision`` (second, minute, hour or day) in China time."""
+    moment = moment.astimezone(CST).replace(microsecond=0)
+    if precision >= timedelta(days=1):
+        return moment.replace(hour=0, minute=0, second=0)
+    if precision >= timedelta(hours=1):
+        return moment.replace(minute=0, second=0)
+    if precision >= timedelta(minutes=1):
+        return moment.replace(second=0)
+    return moment
 
 
 def normalise_datetime(text: str | None, now: datetime | None = None) -> str | None:

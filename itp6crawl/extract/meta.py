@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..models import post_id_from_url
 from .html import HtmlElement, absolute, collapse, first_text
 
-_POST_URL = re.compile(r"/(\d+)\.html(?:[?#]|$)")
 _SHORTLINK = re.compile(r"[?&]p=(\d+)")
 
 
@@ -26,12 +26,6 @@ class HeadMeta:
     post_id: int | None = None
     section: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
-
-
-def post_id_from_url(url: str) -> int | None:
-    """The WordPress post id of a permalink ``/{id}.html``, else None."""
-    match = _POST_URL.search(url)
-    return int(match.group(1)) if match else None
 
 
 def _json_ld_objects(doc: HtmlElement) -> list[dict[str, Any]]:

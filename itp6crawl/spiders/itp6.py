@@ -20,10 +20,10 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from ..extract import decode_html
-from ..extract.dates import CST
 from ..extract.html import ExtractionError, parse_document
 from ..extract.links import neighbour_link, parse_listing, related_links
 from ..items import PageItem
+from ..models import CST
 
 POST_PATH = re.compile(r"^/\d+\.html$")
 CATEGORY_PATH = re.compile(r"^/category/[^/]+/(?:page/\d+/)?$")
