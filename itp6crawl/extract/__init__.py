@@ -39,7 +39,7 @@ def extract_article(
     theme = detect_theme(doc)
     if theme is not None:
         article = extract_theme(doc, url, theme, head, fetched_at)
-        if article.body_text:
+        if article.body_text or article.images:  # an image-only post is still the theme's article
             return article
         warning = EMPTY_THEME_BODY
     else:

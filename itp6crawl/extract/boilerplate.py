@@ -11,17 +11,20 @@ import unicodedata
 
 # Lines of the theme's entry-copyright notice as ITP6 fills it. Matching is on NFKC text with all
 # whitespace removed, so full-width and half-width punctuation and stray spaces do not matter.
-NOTICE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+# The fixed sentences are the notice's own; the field lines (作者:, 链接:) could also end a real
+# paragraph (a paper's authors, a source link), so they count as notice only beside a fixed sentence.
+FIXED_NOTICE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p)
     for p in (
         r"^文章属于病友个人治疗见解.{0,40}仅供参考.{0,30}谨慎参阅[!。]?$",
         r"^提示:ITP6病友网站内任何对疾病的建议都不能替代执业医师当面诊断[!。]?$",
-        r"^作者:.{1,60}$",
-        r"^链接:https?://\S+$",
         r"^文章版权归作者所有.{0,20}请勿转载[。.!]?$",
-        r"^(原创)?文章,?作者:.{1,60}$",
     )
 )
+FIELD_NOTICE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p) for p in (r"^作者:.{1,60}$", r"^链接:https?://\S+$", r"^(原创)?文章,?作者:.{1,60}$")
+)
+NOTICE_PATTERNS = FIXED_NOTICE_PATTERNS + FIELD_NOTICE_PATTERNS
 
 # Whole lines that are always chrome when they stand alone (never a sentence a patient writes).
 CHROME_LINES: frozenset[str] = frozenset(
@@ -83,6 +86,12 @@ def is_notice_line(line: str) -> bool:
     """True for one line of the site's copyright/disclaimer notice."""
     flat = squash(line)
     return bool(flat) and any(p.match(flat) for p in NOTICE_PATTERNS)
+
+
+def is_fixed_notice_line(line: str) -> bool:
+    """True for one of the notice's fixed sentences (disclaimer, tip, copyright)."""
+    flat = squash(line)
+    return bool(flat) and any(p.match(flat) for p in FIXED_NOTICE_PATTERNS)
 
 
 def is_chrome_line(line: str) -> bool:

@@ -13,7 +13,7 @@ import lxml.html
 from lxml import etree
 
 from ..models import Image
-from .boilerplate import is_notice_line
+from .boilerplate import is_fixed_notice_line, is_notice_line
 from .html import HtmlElement, absolute, collapse, has_class, text_of
 
 _DROP_TAGS = (
@@ -182,7 +182,7 @@ def _image_caption(img: HtmlElement) -> str:
         if ancestor.tag == "figure" or "wp-caption" in (ancestor.get("class") or "").split():
             caption = ancestor.xpath(f".//figcaption | .//*[{has_class('wp-caption-text')}]")
             return text_of(caption[0]) if caption else ""
-        if ancestor.tag in ("p", "div", "td", "li") and ancestor.tag != "figure":
+        if ancestor.tag in ("p", "div", "td", "li"):
             break
     return ""
 
@@ -224,25 +224,29 @@ def _scrub_attributes(root: HtmlElement, base: str) -> None:
                 del element.attrib["href"]
 
 
-def _last_text_block(root: HtmlElement) -> HtmlElement | None:
-    """The last element holding a text block of its own (a paragraph-like leaf)."""
-    for element in reversed(list(root.iter("p", "div", "li", "h2", "h3", "h4", "blockquote", "span", "strong"))):
-        if text_of(element) and not element.xpath(".//p | .//div | .//li"):
-            return element
-    return None
-
-
 def strip_trailing_notice(root: HtmlElement) -> list[str]:
-    """Remove notice lines (disclaimer, tip, 作者/链接, copyright) standing as plain paragraphs at the
-    end of the body, as old posts have them; return the removed lines."""
-    removed: list[str] = []
-    while True:
-        element = _last_text_block(root)
-        if element is None:
-            return removed
+    """Remove the notice lines (disclaimer, tip, 作者/链接, copyright) that old posts have as plain
+    paragraphs at the end of the body; return the removed lines.
+
+    The trailing run of notice-like paragraphs goes only if it holds one of the notice's fixed
+    sentences: a post that merely ends with 作者: or 链接: (a paper's authors, a source) keeps it."""
+    leaves = [
+        element
+        for element in root.iter("p", "div", "li", "h2", "h3", "h4", "blockquote", "span", "strong")
+        if element is not root and text_of(element) and not element.xpath(".//p | .//div | .//li")
+    ]
+    run: list[tuple[HtmlElement, list[str]]] = []
+    for element in reversed(leaves):
+        if any(element in other.iterdescendants() for other, _ in run):
+            continue  # already inside a paragraph of the run
         lines = text_blocks(element) or [text_of(element)]
         if not all(is_notice_line(line) for line in lines):
-            return removed
+            break
+        run.append((element, lines))
+    if not any(is_fixed_notice_line(line) for _, lines in run for line in lines):
+        return []
+    removed: list[str] = []
+    for element, lines in run:
         removed[:0] = lines
         parent = element.getparent()
         element.drop_tree()
@@ -251,6 +255,7 @@ def strip_trailing_notice(root: HtmlElement) -> list[str]:
             grandparent = parent.getparent()
             parent.drop_tree()
             parent = grandparent
+    return removed
 
 
 def _drop_empty(root: HtmlElement) -> None:
@@ -269,10 +274,16 @@ def clean_body(content: HtmlElement, base: str, *, prune_chrome_classes: bool = 
     if prune_chrome_classes:
         predicate = " or ".join(has_class(name) for name in _CHROME_CLASSES)
         for element in root.xpath(f".//*[{predicate}]"):
-            if has_class("entry-copyright") and "entry-copyright" in (element.get("class") or ""):
+            if "entry-copyright" in (element.get("class") or "").split():
                 notice_lines.extend(text_blocks(element))
             element.drop_tree()
     notice_lines.extend(strip_trailing_notice(root))
+    # Classic WordPress captions (div.wp-caption > p.wp-caption-text) become figure/figcaption, so
+    # the caption stays out of the text as it does for the theme's own figures.
+    for element in root.xpath(f".//*[{has_class('wp-caption')}]"):
+        element.tag = "figure"
+    for element in root.xpath(f".//*[{has_class('wp-caption-text')}]"):
+        element.tag = "figcaption"
     images = _collect_images(root, base)
     _scrub_attributes(root, base)
     _drop_empty(root)

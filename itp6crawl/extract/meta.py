@@ -19,7 +19,6 @@ class HeadMeta:
     canonical: str = ""
     title: str = ""  # as declared for sharing: og:title or the JSON-LD headline
     document_title: str = ""  # the <title> tag, often "article - site"
-    description: str = ""
     published: str = ""
     modified: str = ""
     author: str = ""
@@ -63,7 +62,6 @@ def read_head(doc: HtmlElement, url: str) -> HeadMeta:
 
     meta.canonical = absolute(url, first_text(doc, "//link[@rel='canonical']/@href")) or absolute(url, prop("og:url"))
     meta.title = prop("og:title")
-    meta.description = prop("og:description") or prop("description")
     meta.published = prop("article:published_time")
     meta.modified = prop("article:modified_time") or prop("og:updated_time")
     meta.author = prop("article:author") if not prop("article:author").startswith("http") else ""
