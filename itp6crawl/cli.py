@@ -79,6 +79,11 @@ def crawl(site: str, db: Path, local: bool, overrides: tuple[str, ...], log_leve
         raise click.ClickException(
             f"could not reach {site}: no page was fetched (see the log above); the archive's articles are unchanged"
         )
+    if not sum(stats.get(f"itp6/articles_{outcome}", 0) for outcome in ("new", "changed", "unchanged")):
+        raise click.ClickException(
+            f"no article was archived from {site}: see the log above and the failures table "
+            "(blocked, or no links to posts found)"
+        )
 
 
 @main.command()

@@ -12,7 +12,7 @@ from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.settings import Settings
 
 from . import settings as default_settings
-from .spiders.itp6 import Itp6Spider
+from .spiders.itp6 import Itp6Spider, check_site
 
 
 def is_loopback(site: str) -> bool:
@@ -44,6 +44,7 @@ def run_crawl(
     site: str, db: str | Path, *, local: bool = False, overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Crawl ``site`` into the archive at ``db``; return Scrapy's final stats. Blocks until done."""
+    site = check_site(site)
     if local and not is_loopback(site):
         raise ValueError(f"--local relaxes politeness and is only allowed for loopback sites, not {site}")
     process = AsyncCrawlerProcess(crawl_settings(db, local=local, overrides=overrides))

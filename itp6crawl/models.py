@@ -31,10 +31,16 @@ def post_id_from_url(url: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _site_key(url: str) -> tuple[str, int | None]:
+    parts = urlparse(url)
+    port = parts.port if parts.port not in (80, 443) else None
+    return (parts.hostname or "").removeprefix("www."), port
+
+
 def same_site(url: str, other: str) -> bool:
-    """Whether two URLs are on the same site: host compared without ``www.``, scheme and port ignored."""
-    host, other_host = (urlparse(u).hostname or "" for u in (url, other))
-    return host.removeprefix("www.") == other_host.removeprefix("www.")
+    """Whether two URLs are on the same site: same host give or take ``www.``, any scheme, and the same
+    port where one is written out (two servers on one machine are two sites)."""
+    return _site_key(url) == _site_key(other)
 
 
 @dataclass(slots=True)

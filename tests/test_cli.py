@@ -130,5 +130,39 @@ def test_unreachable_site_is_an_error_and_recorded(tmp_path):
     )
     assert result.returncode == 1 and "could not reach" in result.stderr
     failures = list(sqlite_utils.Database(db).table("failures").rows)
-    assert {f["url"].rsplit(str(port), 1)[1] for f in failures} == {"/robots.txt", "/"}
+    # robots.txt failed, so the spider tried WordPress's core sitemap too
+    assert {f["url"].rsplit(str(port), 1)[1] for f in failures} == {"/robots.txt", "/wp-sitemap.xml", "/"}
     assert all("ConnectionRefused" in f["reason"] for f in failures)
+
+
+@pytest.mark.parametrize("site", ["www.itp6.com", "ftp://www.itp6.com", "https://"])
+def test_a_bad_site_is_a_usage_error(site, tmp_path):
+    result = CliRunner().invoke(main, ["crawl", "--site", site, "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 2 and "--site must be an http(s) URL" in result.output
+
+
+def test_a_run_that_archives_nothing_exits_1(tmp_path):
+    from itp6crawl.replica import ReplicaServer
+
+    with ReplicaServer(build_site(n_articles=5)) as server:
+        # localhost is not the 127.0.0.1 the replica's links name: pages are fetched, no article qualifies
+        site = server.base_url.replace("127.0.0.1", "localhost")
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "itp6crawl",
+                "crawl",
+                "--site",
+                site,
+                "--db",
+                str(tmp_path / "x.db"),
+                "--local",
+                "--log-level",
+                "ERROR",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 1 and "no article was archived" in result.stderr

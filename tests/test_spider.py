@@ -120,3 +120,25 @@ def test_failed_listing_fetch_is_recorded_too(spider):
     (item,) = list(spider.on_error(failure))
     assert item.failure == "ConnectionRefusedError: refused" and item.status is None
     assert spider.crawler.stats.get_value("itp6/fetch_failed") == 1
+
+
+def test_the_sites_own_spelling_is_followed():
+    crawler = get_crawler(Itp6Spider)
+    spider = Itp6Spider.from_crawler(crawler, site="http://itp6.com")
+    assert spider.article_request("https://www.itp6.com/123.html").url == "https://www.itp6.com/123.html"
+    assert spider.article_request("https://www.itp6.com:8443/123.html") is None
+    assert spider.allowed_domains == ["itp6.com"]
+
+
+def test_missing_robots_falls_back_to_the_core_sitemap_without_a_failure(spider):
+    request = Request(f"{SITE}/robots.txt", callback=spider.parse_robots)
+    failure = Failure(HttpError(HtmlResponse(request.url, status=404, request=request, body=b"")))
+    failure.request = request
+    (follow,) = list(spider.on_error(failure))
+    assert isinstance(follow, Request) and follow.url == f"{SITE}/wp-sitemap.xml"
+
+
+def test_an_unreadable_listing_is_a_failure_item(spider):
+    response = HtmlResponse(f"{SITE}/category/x/", body=b"", encoding="utf-8")
+    (item,) = list(spider.parse_listing(response))
+    assert isinstance(item, PageItem) and item.failure == "listing unreadable: empty document"

@@ -23,7 +23,7 @@ from ..extract import decode_html
 from ..extract.html import ExtractionError, parse_document
 from ..extract.links import neighbour_link, parse_listing, related_links
 from ..items import PageItem
-from ..models import CST
+from ..models import CST, same_site
 
 POST_PATH = re.compile(r"^/\d+\.html$")
 CATEGORY_PATH = re.compile(r"^/category/[^/]+/(?:page/\d+/)?$")
@@ -34,12 +34,9 @@ class Itp6Spider(Spider):
 
     def __init__(self, site: str | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.site = (site or "https://www.itp6.com").rstrip("/")
-        parts = urlparse(self.site)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"site must be an http(s) URL, got {site!r}")
-        self.allowed_domains = [parts.hostname]
-        self._origin = (parts.scheme, parts.netloc)
+        self.site = check_site(site or "https://www.itp6.com")
+        # Offsite filtering by domain (www. and its parent both allowed); site_url() checks the port too.
+        self.allowed_domains = [(urlparse(self.site).hostname or "").removeprefix("www.")]
 
     async def start(self) -> AsyncIterator[Request]:
         yield Request(f"{self.site}/robots.txt", callback=self.parse_robots, errback=self.on_error)
@@ -48,9 +45,11 @@ class Itp6Spider(Spider):
     # -- URLs ---------------------------------------------------------------------------------------
 
     def site_url(self, url: str, pattern: re.Pattern[str]) -> str | None:
-        """``url`` on this site with a path matching ``pattern``, query and fragment dropped; else None."""
+        """``url`` on this site with a path matching ``pattern``, query and fragment dropped; else None.
+
+        The site's own spelling wins over ours: links may say https://www. where --site said http://."""
         parts = urlparse(url)
-        if (parts.scheme, parts.netloc) != self._origin or not pattern.match(parts.path):
+        if parts.scheme not in ("http", "https") or not same_site(url, self.site) or not pattern.match(parts.path):
             return None
         return urlunparse((parts.scheme, parts.netloc, parts.path, "", "", ""))
 
@@ -81,8 +80,13 @@ class Itp6Spider(Spider):
             elif (category := self.site_url(loc, CATEGORY_PATH)) is not None:
                 yield Request(category, callback=self.parse_listing, errback=self.on_error)
 
-    def parse_listing(self, response: Response) -> Iterator[Request]:
-        listing = parse_listing(parse_document(decode_html(response.body, _header_charset(response))), response.url)
+    def parse_listing(self, response: Response) -> Iterator[Request | PageItem]:
+        try:
+            doc = parse_document(decode_html(response.body, _header_charset(response)))
+        except ExtractionError as error:
+            yield self.failure_item(response.url, response.status, f"listing unreadable: {error}")
+            return
+        listing = parse_listing(doc, response.url)
         for url in listing.article_urls:
             if (request := self.article_request(url)) is not None:
                 yield request
@@ -114,17 +118,32 @@ class Itp6Spider(Spider):
             if (request := self.article_request(link.url)) is not None:
                 yield request
 
-    def on_error(self, failure: Failure) -> Iterator[PageItem]:
+    def on_error(self, failure: Failure) -> Iterator[PageItem | Request]:
         """Turn a failed fetch into a failure item, so the archive records it and the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
         status = failure.value.response.status if failure.check(HttpError) else None
         reason = f"HTTP {status}" if status else f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
+        if request.callback == self.parse_robots:
+            # No robots.txt: WordPress still serves its core sitemap. A 404 here is normal, not a failure.
+            yield Request(f"{self.site}/wp-sitemap.xml", callback=self.parse_sitemap, errback=self.on_error)
+            if status == 404:
+                return
         self.crawler.stats.inc_value("itp6/fetch_failed")
         if request.callback != self.parse_article:
             self.logger.warning("Could not fetch %s: %s", request.url, reason)
-        yield PageItem(
-            url=request.url, request_url=request.url, status=status, fetched_at=datetime.now(CST), failure=reason
-        )
+        yield self.failure_item(request.url, status, reason)
+
+    @staticmethod
+    def failure_item(url: str, status: int | None, reason: str) -> PageItem:
+        return PageItem(url=url, request_url=url, status=status, fetched_at=datetime.now(CST), failure=reason)
+
+
+def check_site(site: str) -> str:
+    """The site root without a trailing slash; ValueError unless it is an http(s) URL with a host."""
+    parts = urlparse(site)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"--site must be an http(s) URL such as https://www.itp6.com, got {site!r}")
+    return site.rstrip("/")
 
 
 def _header_charset(response: Response) -> str | None:
