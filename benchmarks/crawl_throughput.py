@@ -32,9 +32,23 @@ def main(argv: list[str] | None = None) -> int:
     site = build_site(n_articles=args.articles)
     with tempfile.TemporaryDirectory() as tmp, ReplicaServer(site) as server:
         db = Path(tmp) / "bench.db"
-        command = [sys.executable, "-m", "itp6crawl", "crawl", "--site", server.base_url, "--db", str(db),
-                   "--local", "--log-level", "WARNING", "-s", f"CONCURRENT_REQUESTS={args.concurrency}",
-                   "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={args.concurrency}"]
+        command = [
+            sys.executable,
+            "-m",
+            "itp6crawl",
+            "crawl",
+            "--site",
+            server.base_url,
+            "--db",
+            str(db),
+            "--local",
+            "--log-level",
+            "WARNING",
+            "-s",
+            f"CONCURRENT_REQUESTS={args.concurrency}",
+            "-s",
+            f"CONCURRENT_REQUESTS_PER_DOMAIN={args.concurrency}",
+        ]
         start = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True)
         elapsed = time.perf_counter() - start
