@@ -18,8 +18,7 @@ crawl: $(STAMP)  ## crawl the live site politely into archive/itp6.db
 demo: $(STAMP)  ## serve the local replica, crawl it into archive/demo.db, search it
 	$(BIN)/itp6crawl demo
 
-test: $(STAMP)  ## lint and the test suite (no network beyond 127.0.0.1)
-	$(BIN)/ruff check itp6crawl tests benchmarks
+test: lint  ## lint and the test suite (no network beyond 127.0.0.1)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
