@@ -1,10 +1,22 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime
 
 import pytest
 
 from itp6crawl.models import CST, Article, Comment, Image, Link
+
+
+def run_itp6crawl(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``itp6crawl ARGS`` in a fresh process (each Scrapy crawl needs its own reactor)."""
+    return subprocess.run([sys.executable, "-m", "itp6crawl", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def local_crawl(site: str, db, log_level: str = "WARNING") -> subprocess.CompletedProcess[str]:
+    """``itp6crawl crawl --local`` of a loopback site into ``db``."""
+    return run_itp6crawl("crawl", "--site", site, "--db", str(db), "--local", "--log-level", log_level)
 
 
 def make_article(post_id: int = 101, **changes) -> Article:
@@ -32,6 +44,18 @@ def make_article(post_id: int = 101, **changes) -> Article:
     )
     fields.update(changes)
     return Article(**fields)
+
+
+@pytest.fixture(scope="session")
+def itp6crawl_cli():
+    """Run ``itp6crawl ARGS`` in a fresh process."""
+    return run_itp6crawl
+
+
+@pytest.fixture(scope="session")
+def crawl_locally():
+    """Run ``itp6crawl crawl --local SITE --db DB`` in a fresh process."""
+    return local_crawl
 
 
 @pytest.fixture

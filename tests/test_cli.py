@@ -87,14 +87,9 @@ def test_search_and_extract_do_not_import_scrapy():
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 
-def test_demo_crawls_and_searches(tmp_path):
+def test_demo_crawls_and_searches(tmp_path, itp6crawl_cli):
     db = tmp_path / "demo.db"
-    result = subprocess.run(
-        [sys.executable, "-m", "itp6crawl", "demo", "--articles", "12", "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = itp6crawl_cli("demo", "--articles", "12", "--db", str(db))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "articles 12" in result.stdout and "failed 0" in result.stdout
     assert "itp6crawl search" in result.stdout and "【" in result.stdout
@@ -105,29 +100,12 @@ def test_setting_override_must_be_name_equals_value(tmp_path):
     assert result.exit_code == 2 and "NAME=VALUE" in result.output
 
 
-def test_unreachable_site_is_an_error_and_recorded(tmp_path):
+def test_unreachable_site_is_an_error_and_recorded(tmp_path, crawl_locally):
     with socket.socket() as probe:  # a free port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     db = tmp_path / "x.db"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "itp6crawl",
-            "crawl",
-            "--site",
-            f"http://127.0.0.1:{port}",
-            "--db",
-            str(db),
-            "--local",
-            "--log-level",
-            "ERROR",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = crawl_locally(f"http://127.0.0.1:{port}", db, log_level="ERROR")
     assert result.returncode == 1 and "could not reach" in result.stderr
     failures = list(sqlite_utils.Database(db).table("failures").rows)
     # robots.txt failed, so the spider tried WordPress's core sitemap too
@@ -141,28 +119,11 @@ def test_a_bad_site_is_a_usage_error(site, tmp_path):
     assert result.exit_code == 2 and "--site must be an http(s) URL" in result.output
 
 
-def test_a_run_that_archives_nothing_exits_1(tmp_path):
+def test_a_run_that_archives_nothing_exits_1(tmp_path, crawl_locally):
     from itp6crawl.replica import ReplicaServer
 
     with ReplicaServer(build_site(n_articles=5)) as server:
         # localhost is not the 127.0.0.1 the replica's links name: pages are fetched, no article qualifies
         site = server.base_url.replace("127.0.0.1", "localhost")
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "itp6crawl",
-                "crawl",
-                "--site",
-                site,
-                "--db",
-                str(tmp_path / "x.db"),
-                "--local",
-                "--log-level",
-                "ERROR",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = crawl_locally(site, tmp_path / "x.db", log_level="ERROR")
     assert result.returncode == 1 and "no article was archived" in result.stderr

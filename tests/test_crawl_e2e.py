@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from urllib.parse import urlparse
 
 import pytest
@@ -43,31 +41,13 @@ BOILERPLATE = [
 ]
 
 
-def crawl(site_url: str, db) -> dict:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "itp6crawl",
-            "crawl",
-            "--site",
-            site_url,
-            "--db",
-            str(db),
-            "--local",
-            "--log-level",
-            "WARNING",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return {"stdout": result.stdout, "stderr": result.stderr}
-
-
 @pytest.fixture(scope="module")
-def crawled(tmp_path_factory):
+def crawled(tmp_path_factory, crawl_locally):
+    def crawl(site_url: str, db) -> dict:
+        result = crawl_locally(site_url, db)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return {"stdout": result.stdout, "stderr": result.stderr}
+
     site = build_site(n_articles=N_ARTICLES, seed=7)
     gold = {g["id"]: g for g in site.gold("http://placeholder")}
     listed = [g for g in gold.values() if g["listed"]]
