@@ -416,7 +416,8 @@ def _images(gold_images: list[Any], ours: list[Any]) -> tuple[Any, Any]:
     return ([[_get(i, k) for k in keys] for i in gold_images], [[_get(i, k) for k in keys] for i in ours])
 
 
-METADATA_FIELDS = (
+# Fields compared value for value between the gold and our Article.
+SCALAR_FIELDS = (
     "title",
     "author",
     "credit",
@@ -427,6 +428,9 @@ METADATA_FIELDS = (
     "summary",
     "views",
     "likes",
+)
+METADATA_FIELDS = (
+    *SCALAR_FIELDS,
     "images",
     "related_urls",
     "related_titles",
@@ -441,20 +445,7 @@ EXTRA_FIELDS = ("id", "theme", "related_dates", "prev_title", "next_title", "com
 
 def metadata_pairs(gold: dict[str, Any], article: Any) -> Iterator[tuple[str, Any, Any]]:
     """(field, gold value, our value) for each field the gold records."""
-    for name in (
-        "id",
-        "theme",
-        "title",
-        "author",
-        "credit",
-        "published_at",
-        "modified_at",
-        "categories",
-        "tags",
-        "summary",
-        "views",
-        "likes",
-    ):
+    for name in ("id", "theme", *SCALAR_FIELDS):
         if name in gold:
             yield name, gold[name], getattr(article, name, None)
     if "images" in gold:
