@@ -91,3 +91,13 @@ def test_generic_can_be_forced_on_theme_pages():
 def test_pages_without_an_article_raise_a_specific_error(html, reason):
     with pytest.raises(ExtractionError, match=reason):
         extract_article(html, "https://www.itp6.com/1.html")
+
+
+def test_a_foreign_body_that_ends_with_its_authors_keeps_them():
+    html = (
+        "<html><head><title>t</title></head><body><article><h1>一项研究</h1>"
+        + "<p>研究发现血小板生成素受体激动剂对慢性患者有效，随访两年后缓解率较高。</p>" * 6
+        + "<p>作者：Zhang Y, Li X, et al.</p></article></body></html>"
+    )
+    article = extract_generic(html, "https://x.example/1.html")
+    assert article.body_text.endswith("作者：Zhang Y, Li X, et al.")

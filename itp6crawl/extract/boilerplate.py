@@ -94,6 +94,15 @@ def is_fixed_notice_line(line: str) -> bool:
     return bool(flat) and any(p.match(flat) for p in FIXED_NOTICE_PATTERNS)
 
 
+def is_site_line(line: str, notice_present: bool) -> bool:
+    """True for a line of the site's chrome or notice. A field line (作者:, 链接:) counts only when the
+    page also shows one of the notice's fixed sentences; alone it may be a paper's authors or a source."""
+    if notice_present:
+        return is_chrome_line(line)
+    flat = squash(line)
+    return flat in CHROME_LINES or any(p.match(flat) for p in FIXED_NOTICE_PATTERNS)
+
+
 def is_chrome_line(line: str) -> bool:
     """True for a line that is only a button or widget label."""
     flat = squash(line)

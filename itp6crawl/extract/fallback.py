@@ -26,7 +26,7 @@ from trafilatura.htmlprocessing import convert_to_html
 
 from ..models import Article, Link
 from ..quality import tokens
-from .boilerplate import is_chrome_line, is_notice_line
+from .boilerplate import is_fixed_notice_line, is_notice_line, is_site_line
 from .clean import Body, clean_body, credit_from_lines, text_blocks
 from .dates import normalise_datetime
 from .html import HtmlElement, absolute, first, first_text, text_of
@@ -44,24 +44,25 @@ _TIGHTER = 0.7  # readability at least this share of trafilatura's length: a tig
 _LOST = 0.5  # trafilatura under this share of readability's length: trafilatura lost the article
 
 
-def _prune_site_lines(root: HtmlElement) -> list[str]:
+def _prune_site_lines(root: HtmlElement, notice_present: bool) -> list[str]:
     """Drop elements whose every line is a notice line or a lone button label; return those lines."""
     removed: list[str] = []
     for element in reversed(list(root.iter("p", "div", "li", "span", "h2", "h3", "h4", "blockquote", "td"))):
         if element is root or element.getparent() is None:
             continue
         lines = text_blocks(element)
-        if lines and all(is_chrome_line(line) for line in lines):
+        if lines and all(is_site_line(line, notice_present) for line in lines):
             removed[:0] = lines
             element.drop_tree()
     return removed
 
 
 def _site_body(content: HtmlElement, url: str) -> Body:
-    removed = _prune_site_lines(content)
+    notice_present = any(is_fixed_notice_line(line) for line in text_blocks(content))
+    removed = _prune_site_lines(content, notice_present)
     body = clean_body(content, url, prune_chrome_classes=False)
     body.credit = body.credit or credit_from_lines(removed)
-    body.blocks = [block for block in body.blocks if not is_chrome_line(block)]
+    body.blocks = [block for block in body.blocks if not is_site_line(block, notice_present)]
     return body
 
 
