@@ -76,10 +76,12 @@ class SegmentPipeline:
                 *(image.caption or image.alt for image in article.images),
             ]
         )
-        extra = seg.extra_text(f"{article.title}\n{article.body_text}")
+        title_tokens, body_tokens = seg.tokens(article.title), seg.tokens(article.body_text)
+        # Title and body are segmented apart (a newline joins them), so their precise tokens are the text's.
+        extra = seg.extra_text(f"{article.title}\n{article.body_text}", precise_tokens=title_tokens + body_tokens)
         item.segments = Segments(
-            title_seg=seg.index_text(article.title),
-            body_seg=seg.index_text(article.body_text),
+            title_seg=" ".join(title_tokens),
+            body_seg=" ".join(body_tokens),
             search_extra=f"{extra} {seg.index_text(metadata)}".strip(),
         )
         return item

@@ -79,7 +79,10 @@ class Segments:
 
 def content_hash(article: Article) -> str:
     """SHA-256 over the content columns, stable across runs."""
-    record = _content_record(article)
+    return _hash(_content_record(article))
+
+
+def _hash(record: dict[str, Any]) -> str:
     payload = json.dumps([record[c] for c in CONTENT_COLUMNS], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -242,11 +245,11 @@ class Archive:
         if article.id is None:
             raise ValueError(f"article without a post id: {article.url}")
         now = iso(fetched_at)
-        digest = content_hash(article)
+        content = _content_record(article)
+        digest = _hash(content)
         record: dict[str, Any] = {
             "id": article.id,
-            **_content_record(article),
-            "body_html": article.body_html,
+            **content,
             "views": article.views,
             "likes": article.likes,
             "title_seg": segments.title_seg,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -72,9 +73,10 @@ class Segmenter:
         """Precise tokens joined by spaces, for an FTS column."""
         return " ".join(self.tokens(text))
 
-    def extra_text(self, text: str) -> str:
-        """Sub-words that precise mode does not produce, each once, for recall."""
-        precise = set(self.tokens(text))
+    def extra_text(self, text: str, precise_tokens: Iterable[str] | None = None) -> str:
+        """Sub-words that precise mode does not produce, each once, for recall. Pass ``text``'s precise
+        tokens when they are already at hand, to segment it only once more."""
+        precise = set(self.tokens(text) if precise_tokens is None else precise_tokens)
         extra = dict.fromkeys(t for t in self.search_tokens(text) if t not in precise)
         return " ".join(extra)
 

@@ -63,3 +63,9 @@ def test_recall_tokens_include_dictionary_words_inside_long_ones(seg):
 def test_greek_letters_stay_in_terms(seg):
     tokens = seg.tokens("IFN-γ 和 IFN-α 不同，β2微球蛋白 5µg")
     assert "ifn-γ" in tokens and "ifn-α" in tokens and "β2" in tokens and "5μg" in tokens
+
+
+def test_extra_text_with_precise_tokens_given_is_the_same(seg):
+    title, body = "艾曲泊帕用药", "确诊原发免疫性血小板减少症后服用 TPO-RA。"
+    text = f"{title}\n{body}"
+    assert seg.extra_text(text, precise_tokens=seg.tokens(title) + seg.tokens(body)) == seg.extra_text(text)
