@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .models import Article
-from .store import Segments
+from .models import Segments
 
 
 @dataclass(slots=True)

@@ -69,6 +69,15 @@ class Comment:
 
 
 @dataclass(slots=True)
+class Segments:
+    """The search columns of an article, made by segmentation (jieba-compatible tokens)."""
+
+    title_seg: str = ""
+    body_seg: str = ""
+    search_extra: str = ""
+
+
+@dataclass(slots=True)
 class Article:
     """One article page, extracted. ``to_dict`` gives the public JSON form."""
 
@@ -108,3 +117,58 @@ class Article:
         data["prev_url"] = self.prev_url
         data["next_url"] = self.next_url
         return data
+
+
+# -- the site's own URLs in one canonical form -------------------------------------------------------
+
+CANONICAL_SITE = "https://www.itp6.com"
+_LISTING_PATH = re.compile(r"^/(category|tag|author)/([^/]+)(?:/page/(\d+))?/?$")
+
+
+def canonical_path(path: str) -> str:
+    """One spelling of a path of the site: listings without the trailing slash and without ``/page/1``
+    (WordPress's own form for ``.html`` permalinks); other paths unchanged."""
+    match = _LISTING_PATH.match(path)
+    if not match:
+        return path or "/"
+    kind, slug, page = match.groups()
+    return f"/{kind}/{slug}" + (f"/page/{page}" if page and page != "1" else "")
+
+
+def canonical_url(url: str, canonical_site: str = CANONICAL_SITE) -> str:
+    """``url`` rebased on ``canonical_site`` (scheme, host and port dropped), fragment dropped; query
+    dropped for posts and listings, whose content does not depend on it (``?replytocom=``, tracking)."""
+    parts = urlparse(url)
+    path = canonical_path(parts.path)
+    keep_query = parts.query and not (_POST_PATH.match(path) or _LISTING_PATH.match(path))
+    return canonical_site.rstrip("/") + path + (f"?{parts.query}" if keep_query else "")
+
+
+def origin_pattern(site: str) -> re.Pattern[str]:
+    """Every spelling of ``site``'s origin in an attribute value: http or https or scheme-relative,
+    with or without ``www.``, with the site's port where it has one."""
+    host, port = _site_key(site)
+    port_part = f":{port}" if port else "(?::(?:80|443))?"
+    return re.compile(rf"(?:https?:)?//(?:www\.)?{re.escape(host)}{port_part}(?=[/\"'?#\s]|$)", re.IGNORECASE)
+
+
+def rebase_article(article: Article, site: str, canonical_site: str = CANONICAL_SITE) -> Article:
+    """The article with every URL of ``site`` (the server it was fetched from: the live site over http
+    or https, a mirror, the local replica on any port) rewritten to ``canonical_site``, so the archive
+    keeps one identity per page whatever served it. URLs of other sites are left alone."""
+    pattern = origin_pattern(site)
+    target = canonical_site.rstrip("/")
+
+    def rebase(url: str) -> str:
+        if not pattern.match(url):
+            return url
+        return canonical_url(url, target) if _POST_PATH.match(urlparse(url).path) else pattern.sub(target, url, 1)
+
+    article.url = rebase(article.url)
+    article.body_html = pattern.sub(target, article.body_html)
+    for image in article.images:
+        image.src = rebase(image.src)
+    for link in [*article.related, article.prev, article.next]:
+        if link is not None:
+            link.url = rebase(link.url)
+    return article

@@ -1,0 +1,196 @@
+"""Article writes: insert or update with versions, links, comments, gone marks.
+
+An article is keyed by its WordPress post id. A re-crawl updates it in place when its content is
+unchanged; when the content changed, the previous version moves to ``article_versions`` first, so
+nothing archived is ever overwritten away. A page that reads much poorer than the stored version
+(a maintenance page, a broken theme update) never replaces it: :class:`PoorerThanArchived`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlite_utils
+from sqlite_utils.db import NotFoundError, Table
+
+from ..models import Article, Segments, iso
+from .schema import CONTENT_COLUMNS, VERSIONED_COLUMNS
+
+Outcome = Literal["new", "changed", "unchanged"]
+# A body shorter than this share of the stored one "lost most of its text".
+MIN_BODY_SHARE = 0.5
+
+
+class PoorerThanArchived(ValueError):
+    """The fetched page reads much poorer than the archived version, which stays."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where the response an article was read from lies: a WARC file and the record's offset."""
+
+    warc_file: str
+    warc_offset: int
+
+
+def _hash(values: list[Any]) -> str:
+    payload = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def content_hash_of_row(row: dict[str, Any]) -> str:
+    """SHA-256 over the stored content columns, stable across runs and releases."""
+    return _hash([row[column] for column in CONTENT_COLUMNS])
+
+
+def content_record(article: Article) -> dict[str, Any]:
+    """The content columns of an article as the archive stores them."""
+    return {
+        "url": article.url,
+        "title": article.title,
+        "author": article.author,
+        "credit": article.credit,
+        "published_at": article.published_at,
+        "modified_at": article.modified_at,
+        "categories": json.dumps(article.categories, ensure_ascii=False),
+        "tags": json.dumps(article.tags, ensure_ascii=False),
+        "summary": article.summary,
+        "body_text": article.body_text,
+        "body_html": article.body_html,
+        "images": json.dumps([asdict(image) for image in article.images], ensure_ascii=False),
+    }
+
+
+def content_hash(article: Article) -> str:
+    """The hash of an article's content; views, likes and comments are not content."""
+    return content_hash_of_row(content_record(article))
+
+
+def poorer_reason(stored: dict[str, Any], article: Article) -> str | None:
+    """Why ``article`` must not replace the live ``stored`` row, or None when it may."""
+    if stored.get("status") != "live":
+        return None
+    if stored.get("title") and not article.title:
+        return f"no title where the archive has {stored['title']!r}"
+    old_length, new_length = len(stored.get("body_text") or ""), len(article.body_text)
+    if old_length >= 40 and new_length < old_length * MIN_BODY_SHARE:
+        return f"body lost most of its text ({old_length} -> {new_length} characters)"
+    if stored.get("extractor") == "theme" and article.extractor != "theme":
+        return "theme not recognised where the archived version was read by the theme rules"
+    return None
+
+
+class Articles:
+    """Writes of articles and what hangs off them (versions, links, comments)."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self.table: Table = db.table("articles")
+
+    def get(self, post_id: int) -> dict[str, Any] | None:
+        try:
+            return self.table.get(post_id)
+        except NotFoundError:
+            return None
+
+    def save(
+        self, article: Article, segments: Segments, fetched_at: datetime, source: Source | None = None
+    ) -> Outcome:
+        """Insert or update one article with its links and comments, in one transaction.
+
+        Raises :class:`PoorerThanArchived` (nothing written) when the page reads much poorer than the
+        live stored version."""
+        if article.id is None:
+            raise ValueError(f"article without a post id: {article.url}")
+        now = iso(fetched_at)
+        content = content_record(article)
+        digest = content_hash_of_row(content)
+        record: dict[str, Any] = {
+            "id": article.id,
+            **content,
+            "views": article.views,
+            "likes": article.likes,
+            "title_seg": segments.title_seg,
+            "body_seg": segments.body_seg,
+            "search_extra": segments.search_extra,
+            "content_hash": digest,
+            "extractor": article.extractor,
+            "status": "live",
+            "gone_at": None,
+            "fetched_at": now,
+        }
+        if source is not None:
+            record.update(warc_file=source.warc_file, warc_offset=source.warc_offset)
+        with self.db.conn:
+            previous = self.get(article.id)
+            if previous is None:
+                outcome: Outcome = "new"
+                record.update(first_seen_at=now, changed_at=now)
+                self.table.insert(record)
+            else:
+                if (reason := poorer_reason(previous, article)) is not None:
+                    raise PoorerThanArchived(reason)
+                outcome = "unchanged" if previous["content_hash"] == digest else "changed"
+                if outcome == "changed":
+                    self._archive_version(previous, now)
+                    record["changed_at"] = now
+                self.table.update(article.id, record)
+            self._replace_links(article)
+            self._replace_comments(article)
+            # Links are stored in canonical form, so the links waiting for this article match exactly.
+            self.db.execute("UPDATE links SET dst_id = ? WHERE dst_url = ? AND dst_id IS NULL", [article.id, article.url])
+        return outcome
+
+    def mark_gone(self, post_id: int, at: datetime) -> bool:
+        """Mark a live article gone from the site (row and versions kept); False if none was live."""
+        with self.db.conn:
+            cursor = self.db.execute(
+                "UPDATE articles SET status = 'gone', gone_at = ? WHERE id = ? AND status = 'live'", [iso(at), post_id]
+            )
+        return cursor.rowcount > 0
+
+    def _archive_version(self, previous: dict[str, Any], archived_at: str) -> None:
+        number = self.db.execute(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM article_versions WHERE article_id = ?", [previous["id"]]
+        ).fetchone()[0]
+        row = {column: previous[column] for column in VERSIONED_COLUMNS}
+        self.db.table("article_versions").insert(
+            {"article_id": previous["id"], "version": number, "archived_at": archived_at, **row}
+        )
+
+    def _replace_links(self, article: Article) -> None:
+        self.db.execute("DELETE FROM links WHERE src_id = ?", [article.id])
+        rows = [("related", position, link) for position, link in enumerate(article.related)]
+        rows += [(kind, 0, link) for kind, link in (("prev", article.prev), ("next", article.next)) if link]
+        if not rows:
+            return
+        urls = [link.url for _, _, link in rows]
+        known = dict(
+            self.db.execute(
+                f"SELECT url, id FROM articles WHERE url IN ({', '.join('?' * len(urls))})", urls
+            ).fetchall()
+        )
+        self.db.table("links").insert_all(
+            {
+                "src_id": article.id,
+                "kind": kind,
+                "position": position,
+                "dst_url": link.url,
+                "title": link.title,
+                "date": link.date,
+                "dst_id": known.get(link.url),
+            }
+            for kind, position, link in rows
+        )
+
+    def _replace_comments(self, article: Article) -> None:
+        self.db.execute("DELETE FROM comments WHERE article_id = ?", [article.id])
+        if article.comments:
+            self.db.table("comments").insert_all(
+                {"article_id": article.id, "position": position, **asdict(comment)}
+                for position, comment in enumerate(article.comments)
+            )

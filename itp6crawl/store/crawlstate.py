@@ -1,0 +1,121 @@
+"""Crawl state and the run log: what the crawler remembers between runs.
+
+``crawl_state`` holds, per canonical URL, the validators of the last response (ETag, Last-Modified),
+the sitemap ``lastmod`` seen with it, the content hash, the last status and times, and where in
+which WARC file the last response lies: enough to skip or revalidate a page instead of fetching it.
+``crawl_runs`` holds one row per run, its counts taken from Scrapy's stats, and ``failures`` one
+row per page that could not be archived, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from ..models import iso
+from .schema import RUN_COUNT_COLUMNS
+
+
+@dataclass(slots=True)
+class UrlState:
+    url: str
+    post_id: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    sitemap_lastmod: str | None = None
+    content_hash: str | None = None
+    status: int | None = None
+    fetched_at: str | None = None
+    changed_at: str | None = None
+    warc_file: str | None = None
+    warc_offset: int | None = None
+
+
+_STATE_FIELDS = tuple(UrlState.__slots__)  # type: ignore[attr-defined]
+
+
+class CrawlState:
+    """Per-URL crawl state (read by the conditional-request middleware, written after each response)."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def get(self, url: str) -> UrlState | None:
+        row = self.db.execute(f"SELECT {', '.join(_STATE_FIELDS)} FROM crawl_state WHERE url = ?", [url]).fetchone()
+        return UrlState(*row) if row else None
+
+    def record(self, url: str, **fields: Any) -> None:
+        """Upsert the given fields of ``url``'s state (others keep their values), in its own transaction."""
+        unknown = set(fields) - set(_STATE_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown crawl state fields: {sorted(unknown)}")
+        with self.db.conn:
+            self.db.table("crawl_state").upsert({"url": url, **fields}, pk="url")
+
+    def live_post_urls(self) -> set[str]:
+        """URLs of the posts the archive holds as live (to notice one that leaves the sitemap)."""
+        return {row[0] for row in self.db.execute("SELECT url FROM articles WHERE status = 'live'")}
+
+    def is_live_article(self, post_id: int) -> bool:
+        return bool(self.db.execute("SELECT 1 FROM articles WHERE id = ? AND status = 'live'", [post_id]).fetchone())
+
+
+class RunLog:
+    """One ``crawl_runs`` row per run, and ``failures``."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def begin(self, site: str, started_at: datetime, *, full: bool = False) -> int:
+        """Record the start of a crawl; return its run id. Runs left unfinished by a killed process
+        are closed as 'killed' first (a lock guarantees no other run is going on)."""
+        with self.db.conn:
+            self.db.execute("UPDATE crawl_runs SET finish_reason = 'killed', exit_status = 137 WHERE finished_at IS NULL AND finish_reason IS NULL")
+            table = self.db.table("crawl_runs").insert({"site": site, "started_at": iso(started_at), "full": int(full)})
+        return int(table.last_pk)
+
+    def finish(
+        self,
+        run_id: int,
+        finished_at: datetime,
+        *,
+        reason: str,
+        exit_status: int,
+        counts: dict[str, int],
+        stats: dict[str, Any],
+        error: str | None = None,
+        warc_file: str | None = None,
+    ) -> dict[str, Any]:
+        """Record how a crawl ended; return the row (what the CLI prints)."""
+        record: dict[str, Any] = {
+            "finished_at": iso(finished_at),
+            "finish_reason": reason,
+            "exit_status": exit_status,
+            "error": error,
+            "warc_file": warc_file,
+            "stats": json.dumps(stats, ensure_ascii=False, default=str),
+            **{column: int(counts.get(column, 0)) for column in RUN_COUNT_COLUMNS},
+        }
+        with self.db.conn:
+            self.db.table("crawl_runs").update(run_id, record)
+        return self.db.table("crawl_runs").get(run_id)
+
+    def previous_complete(self, before: int) -> bool:
+        """Whether the run before ``before`` finished normally (else the next one re-reads every listing)."""
+        row = self.db.execute(
+            "SELECT finish_reason FROM crawl_runs WHERE id < ? ORDER BY id DESC LIMIT 1", [before]
+        ).fetchone()
+        return bool(row) and row[0] == "finished"
+
+    def record_failure(
+        self, run_id: int | None, url: str, reason: str, at: datetime, status: int | None = None
+    ) -> None:
+        """Remember a page that could not be archived, and why; archived data stays untouched."""
+        with self.db.conn:
+            self.db.table("failures").insert(
+                {"run_id": run_id, "url": url, "status": status, "reason": reason, "at": iso(at)}
+            )

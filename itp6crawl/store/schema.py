@@ -1,0 +1,281 @@
+"""The archive's schema, declared once, and how it grows: sqlite-utils migrations.
+
+Every change of the schema is a new function registered on :data:`migrations`, applied in order
+and recorded in ``_sqlite_migrations``; an archive written by an earlier release opens and
+upgrades in place. Migrations never drop data: columns are added or renamed, rows rebased.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from ..models import CANONICAL_SITE, origin_pattern, canonical_url, post_id_from_url
+
+SCHEMA_VERSION = 3  # PRAGMA user_version: the number of migrations in the newest schema
+FTS_COLUMNS = ["title_seg", "body_seg", "search_extra"]
+# Columns whose change makes a new version; counts (views, likes) and comments do not.
+CONTENT_COLUMNS = (
+    "url",
+    "title",
+    "author",
+    "credit",
+    "published_at",
+    "modified_at",
+    "categories",
+    "tags",
+    "summary",
+    "body_text",
+    "body_html",
+    "images",
+)
+VERSIONED_COLUMNS = (*CONTENT_COLUMNS, "extractor", "content_hash", "fetched_at", "changed_at")
+OUR_TABLES = frozenset({"articles", "links", "comments", "article_versions", "crawl_runs", "failures"})
+
+ARTICLE_COLUMNS: dict[str, type] = {
+    "id": int,
+    "url": str,
+    "title": str,
+    "author": str,
+    "credit": str,
+    "published_at": str,
+    "modified_at": str,
+    "categories": str,
+    "tags": str,
+    "summary": str,
+    "body_text": str,
+    "body_html": str,
+    "images": str,
+    "views": int,
+    "likes": int,
+    "title_seg": str,
+    "body_seg": str,
+    "search_extra": str,
+    "content_hash": str,
+    "extractor": str,
+    "status": str,
+    "first_seen_at": str,
+    "fetched_at": str,
+    "changed_at": str,
+}
+# Counts of a crawl run, in the order `itp6crawl runs` shows them; each is a Scrapy stat (runlog.py).
+RUN_COUNT_COLUMNS = (
+    "discovered",
+    "requested",
+    "fetched",
+    "not_modified",
+    "skipped_lastmod",
+    "articles_new",
+    "articles_changed",
+    "articles_unchanged",
+    "articles_gone",
+    "failed",
+    "fallbacks",
+    "bytes",
+)
+
+migrations = Migrations("itp6crawl")
+
+
+@migrations(name="0001_initial")
+def initial(db: sqlite_utils.Database) -> None:
+    """The schema of release 0.1.0 (a no-op on archives that release wrote)."""
+    db.table("articles").create(ARTICLE_COLUMNS, pk="id", not_null={"url"}, if_not_exists=True)
+    db.table("articles").create_index(["url"], unique=True, if_not_exists=True)
+    db.table("articles").create_index(["published_at"], if_not_exists=True)
+    db.table("links").create(
+        {"src_id": int, "kind": str, "position": int, "dst_url": str, "dst_id": int, "title": str, "date": str},
+        pk=("src_id", "kind", "position"),
+        foreign_keys=[("src_id", "articles", "id")],
+        if_not_exists=True,
+    )
+    db.table("links").create_index(["dst_url"], if_not_exists=True)
+    db.table("comments").create(
+        {
+            "article_id": int,
+            "position": int,
+            "comment_id": int,
+            "parent_id": int,
+            "author": str,
+            "time": str,
+            "text": str,
+        },
+        pk=("article_id", "position"),
+        foreign_keys=[("article_id", "articles", "id")],
+        if_not_exists=True,
+    )
+    versions: dict[str, type] = {"article_id": int, "version": int, "archived_at": str}
+    versions.update({column: ARTICLE_COLUMNS[column] for column in VERSIONED_COLUMNS})
+    db.table("article_versions").create(
+        versions, pk=("article_id", "version"), foreign_keys=[("article_id", "articles", "id")], if_not_exists=True
+    )
+    db.table("crawl_runs").create(
+        {
+            "id": int,
+            "site": str,
+            "started_at": str,
+            "finished_at": str,
+            "finish_reason": str,
+            "pages": int,
+            "articles_new": int,
+            "articles_changed": int,
+            "articles_unchanged": int,
+            "failures": int,
+            "fallbacks": int,
+            "stats": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db.table("failures").create(
+        {"id": int, "run_id": int, "url": str, "status": int, "reason": str, "at": str},
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id")],
+        if_not_exists=True,
+    )
+    db.table("failures").create_index(["url"], if_not_exists=True)
+    if not db.table("articles").detect_fts():
+        db.table("articles").enable_fts(FTS_COLUMNS, fts_version="FTS5", create_triggers=True)
+
+
+@migrations(name="0002_crawl_state_and_run_log")
+def crawl_state_and_run_log(db: sqlite_utils.Database) -> None:
+    """Incremental crawls: per-URL crawl state, gone articles, WARC sources, and the full run log."""
+    articles = db.table("articles")
+    for column, kind in (("gone_at", str), ("warc_file", str), ("warc_offset", int)):
+        if column not in articles.columns_dict:
+            articles.add_column(column, kind)
+    articles.create_index(["status"], if_not_exists=True)
+    db.table("crawl_state").create(
+        {
+            "url": str,  # canonical URL (models.canonical_url)
+            "post_id": int,
+            "etag": str,
+            "last_modified": str,
+            "sitemap_lastmod": str,
+            "content_hash": str,
+            "status": int,  # the last HTTP status
+            "fetched_at": str,  # the last time a response came (200 or 304)
+            "changed_at": str,  # the last time its content hash changed
+            "warc_file": str,
+            "warc_offset": int,
+        },
+        pk="url",
+        if_not_exists=True,
+    )
+    db.table("crawl_state").create_index(["post_id"], if_not_exists=True)
+    runs = db.table("crawl_runs")
+    runs.transform(
+        rename={"pages": "fetched", "failures": "failed"},
+        types={column: int for column in RUN_COUNT_COLUMNS if column in runs.columns_dict},
+    )
+    for column in ("exit_status", *RUN_COUNT_COLUMNS, "full", "error", "warc_file"):
+        if column not in runs.columns_dict:
+            runs.add_column(column, str if column in ("error", "warc_file") else int)
+    # Runs of 0.1.0 that never finished were killed: say so instead of leaving them open forever.
+    db.execute("UPDATE crawl_runs SET finish_reason = 'killed' WHERE finished_at IS NULL")
+
+
+@migrations(name="0003_canonical_urls")
+def canonical_urls(db: sqlite_utils.Database) -> None:
+    """Rebase the site's own URLs on the canonical origin (0.1.0 stored whatever host and port served
+    them, so the local replica's port made every re-run a change) and recompute the content hashes."""
+    from .articles import content_hash_of_row  # the one definition of the hash
+
+    sites = {row[0] for row in db.execute("SELECT DISTINCT site FROM crawl_runs WHERE site IS NOT NULL")}
+    patterns = [origin_pattern(site) for site in sorted(sites | {CANONICAL_SITE})]
+
+    def rebase(value: str | None) -> str | None:
+        for pattern in patterns:
+            value = pattern.sub(CANONICAL_SITE, value) if value else value
+        return value
+
+    def rebase_url(url: str | None) -> str | None:
+        rebased = rebase(url)
+        return canonical_url(rebased) if rebased and post_id_from_url(rebased) is not None else rebased
+
+    for table, key in (("articles", ("id",)), ("article_versions", ("article_id", "version"))):
+        for row in list(db.table(table).rows):
+            row["url"] = rebase_url(row["url"])
+            row["body_html"] = rebase(row["body_html"])
+            row["images"] = _rebase_images(row["images"], rebase_url)
+            row["content_hash"] = content_hash_of_row(row)
+            changes = {column: row[column] for column in ("url", "body_html", "images", "content_hash")}
+            db.table(table).update(tuple(row[k] for k in key) if len(key) > 1 else row[key[0]], changes)
+    for rowid, dst_url in list(db.execute("SELECT rowid, dst_url FROM links").fetchall()):
+        db.execute("UPDATE links SET dst_url = ? WHERE rowid = ?", [rebase_url(dst_url), rowid])
+    db.execute(
+        "UPDATE links SET dst_id = (SELECT id FROM articles WHERE articles.url = links.dst_url) WHERE dst_id IS NULL"
+    )
+
+
+def _rebase_images(images: str | None, rebase_url: Callable[[str | None], str | None]) -> str | None:
+    if not images:
+        return images
+    items = json.loads(images)
+    for image in items:
+        image["src"] = rebase_url(image.get("src"))
+    return json.dumps(items, ensure_ascii=False)
+
+
+class ArchiveError(Exception):
+    """The archive cannot be used: missing, unreadable, or not an itp6crawl archive."""
+
+
+class ArchiveMissing(ArchiveError, FileNotFoundError):
+    """The database file does not exist (nothing has been crawled into it yet)."""
+
+
+class NotAnArchive(ArchiveError):
+    """The file is not SQLite, or a SQLite database of something else: refused before any write."""
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_archive_file(path: Path) -> None:
+    """Refuse, before anything is written, a file that is not a SQLite database or is someone else's."""
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise NotAnArchive(f"{path} is a folder, not an archive file")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_MAGIC))
+    except OSError as error:
+        raise ArchiveError(f"cannot read {path}: {error.strerror or error}") from error
+    if header and header != SQLITE_MAGIC:
+        raise NotAnArchive(f"{path} is not a SQLite database (refusing to write into it)")
+    if not header:
+        return  # an empty file: SQLite treats it as a new database
+    connection = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as error:
+        raise NotAnArchive(f"{path} is not a readable SQLite database: {error}") from error
+    finally:
+        connection.close()
+    if tables and not tables & OUR_TABLES:
+        listed = ", ".join(sorted(tables)[:5])
+        raise NotAnArchive(f"{path} is a SQLite database of something else (tables: {listed}); refusing to add ours")
+
+
+def open_database(path: Path) -> sqlite_utils.Database:
+    """Open (creating folders and file as needed) and upgrade the archive at ``path``."""
+    check_archive_file(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.execute("PRAGMA busy_timeout = 30000")  # wait out a reader's or another writer's short transaction
+    db.execute("PRAGMA journal_mode=WAL")
+    # With WAL, NORMAL never corrupts the file; a power cut may lose only the last commits.
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    if migrations.pending(db):
+        migrations.apply(db)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return db
