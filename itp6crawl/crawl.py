@@ -1,9 +1,18 @@
-"""Run the ``itp6`` spider in this process (the CLI's ``crawl`` and ``demo`` call this)."""
+"""Run the ``itp6`` spider in this process (the CLI's ``crawl`` and ``demo`` call this).
+
+Before Scrapy starts, the runner refuses a file that is not an archive, checks that the site answers
+at all (an unreachable site fails in seconds with one line, and leaves no new empty archive behind),
+and takes the archive's lock, so a second run stops at once instead of crawling beside the first.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -12,7 +21,25 @@ from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.settings import Settings
 
 from . import settings as default_settings
+from .models import CST
+from .session import EXIT_FAILED, CrawlSession
 from .spiders.itp6 import Itp6Spider, check_site
+from .store import Archive, ArchiveLock, check_archive_file
+
+PROBE_TIMEOUT = 6.0  # seconds: an unreachable site fails well within 10 s
+
+
+class SiteUnreachable(Exception):
+    """The site did not answer at all (DNS, refused connection, timeout)."""
+
+
+@dataclass(slots=True)
+class RunResult:
+    """How a run ended: its ``crawl_runs`` row (the printed summary) and the process exit status."""
+
+    row: dict[str, Any]
+    exit_status: int
+    stats: dict[str, Any]
 
 
 def is_loopback(site: str) -> bool:
@@ -29,27 +56,78 @@ def is_loopback(site: str) -> bool:
             return False
 
 
-def crawl_settings(db: str | Path, *, local: bool = False, overrides: dict[str, Any] | None = None) -> Settings:
+def crawl_settings(
+    db: str | Path, *, local: bool = False, full: bool = False, overrides: dict[str, Any] | None = None
+) -> Settings:
     """The project settings with the archive path; ``local`` drops the delays for a loopback replica."""
     settings = Settings()
     settings.setmodule(default_settings, priority="project")
     settings.set("ITP6_DB", str(db), priority="cmdline")
+    settings.set("ITP6_FULL", full, priority="cmdline")
     if local:
         settings.setdict(default_settings.LOCAL_REPLICA_SETTINGS, priority="cmdline")
     settings.setdict(overrides or {}, priority="cmdline")
     return settings
 
 
+def probe_site(site: str, user_agent: str, timeout: float = PROBE_TIMEOUT) -> None:
+    """Raise :class:`SiteUnreachable` unless ``site`` answers HTTP at all (any status will do)."""
+    request = urllib.request.Request(f"{site}/robots.txt", headers={"User-Agent": user_agent})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout):  # noqa: S310 (http(s) checked by check_site)
+            return
+    except urllib.error.HTTPError:
+        return  # it answered
+    except urllib.error.URLError as error:
+        reason = error.reason
+        raise SiteUnreachable(f"cannot reach {site}: {getattr(reason, 'strerror', None) or reason}") from None
+    except (TimeoutError, OSError) as error:
+        raise SiteUnreachable(f"cannot reach {site}: {error.strerror or error or 'timed out'}") from None
+
+
+def record_unreachable(db: Path, site: str, full: bool, error: str) -> dict[str, Any] | None:
+    """A failed run row in an existing archive (none is created for a site that never answered)."""
+    if not db.exists():
+        return None
+    with ArchiveLock(db), Archive.open(db) as archive:
+        now = datetime.now(CST)
+        run_id = archive.runs.begin(site, now, full=full)
+        return archive.runs.finish(
+            run_id, now, reason="failed", exit_status=EXIT_FAILED, counts={}, stats={}, error=error
+        )
+
+
 def run_crawl(
-    site: str, db: str | Path, *, local: bool = False, overrides: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Crawl ``site`` into the archive at ``db``; return Scrapy's final stats. Blocks until done."""
+    site: str,
+    db: str | Path,
+    *,
+    local: bool = False,
+    full: bool = False,
+    overrides: dict[str, Any] | None = None,
+) -> RunResult:
+    """Crawl ``site`` into the archive at ``db``. Blocks until done.
+
+    Raises ValueError (bad site), :class:`SiteUnreachable`, or an ``ArchiveError`` (not an archive,
+    another run holds it) before anything is written."""
     site = check_site(site)
     if local and not is_loopback(site):
         raise ValueError(f"--local relaxes politeness and is only allowed for loopback sites, not {site}")
-    process = AsyncCrawlerProcess(crawl_settings(db, local=local, overrides=overrides))
-    crawler = process.create_crawler(Itp6Spider)
-    process.crawl(crawler, site=site)
-    process.start()
+    db = Path(db)
+    check_archive_file(db)
+    settings = crawl_settings(db, local=local, full=full, overrides=overrides)
+    try:
+        probe_site(site, settings.get("USER_AGENT"))
+    except SiteUnreachable as error:
+        record_unreachable(db, site, full, str(error))
+        raise
+    with ArchiveLock(db):
+        settings.set("ITP6_LOCK_HELD", True, priority="cmdline")
+        process = AsyncCrawlerProcess(settings)
+        crawler = process.create_crawler(Itp6Spider)
+        process.crawl(crawler, site=site)
+        process.start()
     assert crawler.stats is not None
-    return crawler.stats.get_stats()
+    stats = crawler.stats.get_stats()
+    session = CrawlSession.of(crawler)
+    row = session.result or {"finish_reason": "failed", "error": session.error or "the crawl did not start"}
+    return RunResult(row=row, exit_status=int(row.get("exit_status", EXIT_FAILED)), stats=stats)

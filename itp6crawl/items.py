@@ -18,6 +18,8 @@ class PageItem:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     charset: str | None = None  # from the Content-Type header; the body may contradict it
+    sitemap_lastmod: str | None = None  # the sitemap's lastmod when the URL came from a sitemap
+    warc: tuple[str, int] | None = None  # WARC file and offset of the response record
     failure: str | None = None  # why this page cannot be archived; set by the spider or a pipeline
     article: Article | None = None  # set by ExtractPipeline
     segments: Segments | None = None  # set by SegmentPipeline

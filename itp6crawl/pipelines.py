@@ -2,39 +2,43 @@
 
 A page that cannot be archived keeps its ``failure`` reason and flows on to StorePipeline, which
 records it in ``failures``: the crawl never stops for one bad page, and nothing archived is lost.
+A write error is different: it stops the crawl as failed (see :mod:`itp6crawl.session`).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from pathlib import Path
+import sqlite3
 from typing import Any
 
-from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
 
 from .extract import ExtractionError, extract_article
 from .items import PageItem
-from .models import CST
-from .store import Archive, Segments
+from .models import CANONICAL_SITE, Segments, canonical_url, iso, post_id_from_url, rebase_article
+from .session import WRITE_ERRORS, ArchiveSession, CrawlSession
+from .store import PoorerThanArchived, Source, content_hash
 from .text import default_segmenter
 
 logger = logging.getLogger(__name__)
+GONE_STATUSES = (404, 410)
 
 
 class ExtractPipeline:
-    """Page bytes -> Article (theme rules, generic fallback when the theme is not recognised)."""
+    """Page bytes -> Article (theme rules, generic fallback when the theme is not recognised), with the
+    site's URLs rebased on the canonical origin whatever server the page came from."""
 
-    def __init__(self, crawler: Crawler) -> None:
-        self.stats = crawler.stats
+    def __init__(self, stats: StatsCollector, canonical_site: str = CANONICAL_SITE) -> None:
+        self.stats = stats
+        self.canonical_site = canonical_site
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        return cls(crawler)
+        return cls(crawler.stats, CrawlSession.of(crawler).canonical_site)
 
     def process_item(self, item: PageItem) -> PageItem:
-        if item.failure:
+        if item.failure or item.status != 200:
             return item
         try:
             article = extract_article(item.body, item.url, fetched_at=item.fetched_at, header_charset=item.charset)
@@ -51,8 +55,31 @@ class ExtractPipeline:
         self.stats.inc_value(f"itp6/extractor/{article.extractor}")
         if article.extractor == "fallback":
             logger.warning("Theme rules did not match %s (%s)", item.url, "; ".join(article.warnings))
-        item.article = article
+        item.article = rebase_article(article, item.url, self.canonical_site)
         return item
+
+
+def segment_article(article: Any, segmenter: Any) -> Segments:
+    """The search columns of an article (one definition for the pipeline and ``reindex``)."""
+    seg = segmenter
+    metadata = " ".join(
+        [
+            article.summary,
+            article.author,
+            article.credit,
+            *article.categories,
+            *article.tags,
+            *(image.caption or image.alt for image in article.images),
+        ]
+    )
+    title_tokens, body_tokens = seg.tokens(article.title), seg.tokens(article.body_text)
+    # Title and body are segmented apart (a newline joins them), so their precise tokens are the text's.
+    extra = seg.extra_text(f"{article.title}\n{article.body_text}", precise_tokens=title_tokens + body_tokens)
+    return Segments(
+        title_seg=" ".join(title_tokens),
+        body_seg=" ".join(body_tokens),
+        search_extra=f"{extra} {seg.index_text(metadata)}".strip(),
+    )
 
 
 class SegmentPipeline:
@@ -62,90 +89,96 @@ class SegmentPipeline:
         self.segmenter = default_segmenter()
 
     def process_item(self, item: PageItem) -> PageItem:
-        article = item.article
-        if article is None:
-            return item
-        seg = self.segmenter
-        metadata = " ".join(
-            [
-                article.summary,
-                article.author,
-                article.credit,
-                *article.categories,
-                *article.tags,
-                *(image.caption or image.alt for image in article.images),
-            ]
-        )
-        title_tokens, body_tokens = seg.tokens(article.title), seg.tokens(article.body_text)
-        # Title and body are segmented apart (a newline joins them), so their precise tokens are the text's.
-        extra = seg.extra_text(f"{article.title}\n{article.body_text}", precise_tokens=title_tokens + body_tokens)
-        item.segments = Segments(
-            title_seg=" ".join(title_tokens),
-            body_seg=" ".join(body_tokens),
-            search_extra=f"{extra} {seg.index_text(metadata)}".strip(),
-        )
+        if item.article is not None:
+            item.segments = segment_article(item.article, self.segmenter)
         return item
 
 
 class StorePipeline:
-    """Article -> SQLite: upsert with versions, links, comments; one crawl_runs row per run."""
+    """Article -> SQLite: upsert with versions, links, comments; crawl state for every article response;
+    gone marks; failures. The run row is the session's."""
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, session: ArchiveSession, stats: StatsCollector, crawler: Crawler | None = None) -> None:
+        self.session = session
+        self.stats = stats
         self.crawler = crawler
-        self.path = Path(crawler.settings.get("ITP6_DB"))
-        self.archive: Archive | None = None
-        self.run_id: int | None = None
-        self.counts = {
-            "pages": 0,
-            "articles_new": 0,
-            "articles_changed": 0,
-            "articles_unchanged": 0,
-            "failures": 0,
-            "fallbacks": 0,
-        }
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        return cls(crawler)
+        return cls(CrawlSession.of(crawler), crawler.stats, crawler)
 
     def open_spider(self) -> None:
-        self.archive = Archive.open(self.path)
-        site = getattr(self.crawler.spider, "site", self.crawler.settings.get("ITP6_SITE"))
-        self.run_id = self.archive.begin_run(site, datetime.now(CST))
-        logger.info("Archiving into %s (run %s)", self.path, self.run_id)
+        if self.crawler is not None and isinstance(self.session, CrawlSession):
+            site = getattr(self.crawler.spider, "site", self.crawler.settings.get("ITP6_SITE"))
+            self.session.open(site)
 
     def process_item(self, item: PageItem) -> PageItem:
-        assert self.archive is not None
-        self.counts["pages"] += 1
-        if item.article is not None and item.segments is not None and not item.failure:
-            try:
-                outcome = self.archive.save_article(item.article, item.segments, item.fetched_at)
-            except Exception as error:  # e.g. a canonical URL another post already has
-                logger.exception("Could not store %s", item.url)
-                item.failure = f"store failed: {type(error).__name__}: {error}"
-            else:
-                self.counts[f"articles_{outcome}"] += 1
-                self.counts["fallbacks"] += item.article.extractor == "fallback"
-                self.crawler.stats.inc_value(f"itp6/articles_{outcome}")
-                return item
-        reason = item.failure or "nothing extracted"
-        self.counts["failures"] += 1
-        self.crawler.stats.inc_value("itp6/failures")
-        logger.warning("Not archived: %s (%s)", item.url, reason)
-        self.archive.record_failure(self.run_id, item.url, reason, item.fetched_at, item.status)
+        if self.session.archive is None or self.session.error is not None:
+            return item  # the crawl is stopping after a write error: this page is fetched again next run
+        try:
+            self.store(item)
+        except WRITE_ERRORS as error:
+            self.session.fail(error, f"storing {item.url}")
         return item
 
-    def spider_closed(self, spider: Any, reason: str) -> None:
-        if self.archive is None or self.run_id is None:
-            return
-        if self.counts["fallbacks"]:
-            logger.warning(
-                "%d of %d pages used the generic fallback: has the site's theme changed?",
-                self.counts["fallbacks"],
-                self.counts["pages"],
+    def store(self, item: PageItem) -> None:
+        archive = self.session.archive
+        assert archive is not None
+        url = canonical_url(item.url, self.session.canonical_site)
+        state: dict[str, Any] = {"status": item.status, "post_id": post_id_from_url(url)}
+        if item.status in (200, 304):
+            state.update(
+                fetched_at=iso(item.fetched_at),
+                etag=item.headers.get("ETag"),
+                last_modified=item.headers.get("Last-Modified"),
             )
-        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        self.archive.finish_run(self.run_id, datetime.now(CST), reason, self.counts, stats)
-        self.archive.close()
-        self.archive = None
+            if item.sitemap_lastmod:
+                state["sitemap_lastmod"] = item.sitemap_lastmod
+            if item.warc:
+                state.update(warc_file=item.warc[0], warc_offset=item.warc[1])
+        if item.status == 304 and not item.failure:
+            self.stats.inc_value("itp6/articles_not_modified")
+            archive.state.record(url, **state)
+            return
+        if item.status in GONE_STATUSES and state["post_id"] is not None and not item.failure:
+            if archive.articles.mark_gone(state["post_id"], item.fetched_at):
+                self.stats.inc_value("itp6/articles_gone")
+                logger.info("Gone from the site: %s (HTTP %s); the archived article is kept", url, item.status)
+                archive.state.record(url, **state)
+                return
+            item.failure = f"HTTP {item.status}"
+        if item.article is not None and item.segments is not None and not item.failure:
+            if self.save(item, url, state):
+                return
+        reason = item.failure or "nothing extracted"
+        self.stats.inc_value("itp6/failures")
+        logger.warning("Not archived: %s (%s)", item.url, reason)
+        archive.runs.record_failure(self.session.run_id, url, reason, item.fetched_at, item.status)
+
+    def save(self, item: PageItem, url: str, state: dict[str, Any]) -> bool:
+        """Store the article of ``item``; False (with ``item.failure`` set) when it was refused."""
+        archive = self.session.archive
+        assert archive is not None and item.article is not None and item.segments is not None
+        digest = content_hash(item.article)
+        stored = archive.articles.get(item.article.id) if item.article.id is not None else None
+        if stored is not None and stored["content_hash"] == digest and stored["status"] == "live":
+            outcome = "unchanged"  # nothing to write but the state (views and likes are not content)
+        else:
+            source = _source(item)
+            try:
+                outcome = archive.articles.save(item.article, item.segments, item.fetched_at, source)
+            except PoorerThanArchived as error:
+                item.failure = f"poorer than the archived version, kept it: {error}"
+                return False
+            except (ValueError, sqlite3.IntegrityError) as error:  # e.g. a URL another post already has
+                item.failure = f"store refused: {error}"
+                return False
+            if outcome != "unchanged":
+                state["changed_at"] = iso(item.fetched_at)
+        archive.state.record(url, content_hash=digest, **state)
+        self.stats.inc_value(f"itp6/articles_{outcome}")
+        return True
+
+
+def _source(item: PageItem) -> Source | None:
+    return Source(*item.warc) if item.warc else None

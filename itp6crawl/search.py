@@ -7,12 +7,11 @@ a valid FTS5 query. Ranking is BM25 with the title weighted above the body.
 from __future__ import annotations
 
 import re
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .store.reports import connect_readonly
+from .store.schema import ArchiveError, ArchiveMissing
 from .text import Segmenter, default_segmenter, fts_query, normalise
 
 # bm25 weights for (title_seg, body_seg, search_extra).
@@ -28,31 +27,6 @@ class Hit:
     published_at: str | None
     score: float
     snippet: str
-
-
-class ArchiveError(Exception):
-    """The archive cannot be read: missing, or not an itp6crawl archive."""
-
-
-class ArchiveMissing(ArchiveError, FileNotFoundError):
-    """The database file does not exist (nothing has been crawled into it yet)."""
-
-
-@contextmanager
-def connect_readonly(path: str | Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection, closed afterwards; SQLite errors become :class:`ArchiveError`."""
-    path = Path(path)
-    if not path.is_file():
-        raise ArchiveMissing(f"no archive at {path}: run `itp6crawl crawl` or `itp6crawl demo` first")
-    # A file: URI, properly quoted, so '#' or '?' in a folder name cannot change what is opened.
-    connection = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-    connection.row_factory = sqlite3.Row
-    try:
-        yield connection
-    except sqlite3.DatabaseError as error:
-        raise ArchiveError(f"{path} is not a readable itp6crawl archive: {error}") from error
-    finally:
-        connection.close()
 
 
 def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
@@ -108,3 +82,6 @@ def summary(path: str | Path) -> dict[str, int]:
             table: connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             for table in ("articles", "links", "comments", "article_versions", "crawl_runs", "failures")
         }
+
+
+__all__ = ["ArchiveError", "ArchiveMissing", "Hit", "connect_readonly", "search", "snippet", "summary"]

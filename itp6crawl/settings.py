@@ -34,9 +34,26 @@ ITEM_PIPELINES = {
     "itp6crawl.pipelines.StorePipeline": 300,
 }
 
+DOWNLOADER_MIDDLEWARES = {
+    # After DefaultHeaders/UserAgent (400/500), before Retry (550): validators go on every attempt.
+    "itp6crawl.middlewares.ConditionalRequestMiddleware": 540,
+    # Next to the downloader: every response as it came from the network, redirects and retries too.
+    "itp6crawl.middlewares.WarcMiddleware": 950,
+}
+EXTENSIONS = {
+    "itp6crawl.progress.CrawlProgress": 500,
+}
+
 # Our own settings.
 ITP6_SITE = "https://www.itp6.com"
 ITP6_DB = "archive/itp6.db"
+ITP6_CANONICAL_SITE = "https://www.itp6.com"  # the one origin the archive stores the site's URLs under
+ITP6_FULL = False  # True re-fetches every page, ignoring the crawl state (--full)
+ITP6_WARC = True  # write every network response to <ITP6_WARC_DIR>/<run-id>.warc.gz
+ITP6_WARC_DIR = None  # default: warc/ beside the archive
+ITP6_LOCK_HELD = False  # the runner (itp6crawl crawl) already holds the archive's lock
+ITP6_PROGRESS = "auto"  # live (rich, in a terminal) | log (a line every ITP6_PROGRESS_INTERVAL s) | off
+ITP6_PROGRESS_INTERVAL = 30.0
 
 LOCAL_REPLICA_SETTINGS = {
     "DOWNLOAD_DELAY": 0,

@@ -1,8 +1,15 @@
 """The ``itp6`` spider: discovers article pages and fetches them, nothing more.
 
-Discovery: robots.txt -> WordPress sitemaps, the home and category listings (following pagination,
-never the home page's empty /page/n), and each article's related, previous and next links. Every
-fetched article becomes a :class:`PageItem`; the pipelines extract, segment and store it.
+Discovery: robots.txt -> WordPress sitemaps (with ``lastmod``), the home page and category listings
+(following pagination, never the home page's empty /page/n), and each article's related, previous
+and next links. On pages whose markup the theme rules do not recognise, every same-site post link
+(``/{id}.html``) is still followed, so discovery survives a theme change.
+
+Incremental by default: the conditional-request middleware skips or revalidates posts from the
+archive's crawl state; listings are read from the first page every run (new posts are found within
+one run) and paginated only while they show posts the archive does not know, unless ``--full`` or
+the previous run did not finish. Live posts that left the sitemap are requested again, to learn
+whether they are gone. Every fetched article (200, 304, 404, 410) becomes a :class:`PageItem`.
 """
 
 from __future__ import annotations
@@ -14,19 +21,26 @@ from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from ..extract import decode_html
-from ..extract.html import ExtractionError, parse_document
-from ..extract.links import neighbour_link, parse_listing, related_links
+from ..extract.html import ExtractionError, HtmlElement, parse_document
+from ..extract.links import neighbour_link, parse_listing, post_links, related_links
 from ..items import PageItem
-from ..models import CST, same_site
+from ..middlewares import FETCHED_AT, KIND, LASTMOD, WARC
+from ..models import CST, canonical_path, canonical_url, same_site
+from ..session import CrawlSession
 
 POST_PATH = re.compile(r"^/\d+\.html$")
-CATEGORY_PATH = re.compile(r"^/category/[^/]+/(?:page/\d+/)?$")
+# Category listings, with or without the trailing slash (the site's own links come without it).
+CATEGORY_PATH = re.compile(r"^/category/[^/]+(?:/page/\d+)?/?$")
+# Statuses of an article that the spider handles itself: not modified, and gone.
+ARTICLE_STATUSES = [304, 404, 410]
+SITEMAP_PRIORITY = 10  # sitemaps before listings, so posts are first requested with their lastmod
 
 
 class Itp6Spider(Spider):
@@ -35,34 +49,81 @@ class Itp6Spider(Spider):
     def __init__(self, site: str | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.site = check_site(site or "https://www.itp6.com")
+        self.origin = self.site  # the site's own spelling (scheme and host), learnt from robots.txt
         # Offsite filtering by domain (www. and its parent both allowed); site_url() checks the port too.
         self.allowed_domains = [(urlparse(self.site).hostname or "").removeprefix("www.")]
+        self._sitemaps_pending = 0
+        self._sitemap_failed = False
+        self._in_sitemap: set[str] = set()  # canonical URLs of the posts the sitemaps list
+        self._discovered: set[str] = set()
+
+    @property
+    def session(self) -> CrawlSession:
+        return CrawlSession.of(self.crawler)
 
     async def start(self) -> AsyncIterator[Request]:
-        yield Request(f"{self.site}/robots.txt", callback=self.parse_robots, errback=self.on_error)
-        yield Request(f"{self.site}/", callback=self.parse_listing, errback=self.on_error)
+        self._sitemaps_pending += 1  # robots.txt leads to the sitemaps
+        yield Request(
+            f"{self.site}/robots.txt", callback=self.parse_robots, errback=self.on_error, priority=SITEMAP_PRIORITY
+        )
+        yield self.listing_request(f"{self.site}/")
 
     # -- URLs ---------------------------------------------------------------------------------------
 
     def site_url(self, url: str, pattern: re.Pattern[str]) -> str | None:
-        """``url`` on this site with a path matching ``pattern``, query and fragment dropped; else None.
-
-        The site's own spelling wins over ours: links may say https://www. where --site said http://."""
+        """``url`` on this site with a path matching ``pattern``, in one spelling: the site's origin,
+        the canonical path (listings without the trailing slash), no query or fragment; else None."""
         parts = urlparse(url)
         if parts.scheme not in ("http", "https") or not same_site(url, self.site) or not pattern.match(parts.path):
             return None
-        return urlunparse((parts.scheme, parts.netloc, parts.path, "", "", ""))
+        origin = urlparse(self.origin)
+        return urlunparse((origin.scheme, origin.netloc, canonical_path(parts.path), "", "", ""))
 
-    def article_request(self, url: str) -> Request | None:
+    def canonical(self, url: str) -> str:
+        return canonical_url(url, self.session.canonical_site)
+
+    def article_request(self, url: str, lastmod: str | None = None) -> Request | None:
         url = self.site_url(url, POST_PATH)
-        return Request(url, callback=self.parse_article, errback=self.on_error) if url else None
+        if url is None:
+            return None
+        if url not in self._discovered:
+            self._discovered.add(url)
+            self.crawler.stats.inc_value("itp6/discovered")
+        meta = {KIND: "article", "handle_httpstatus_list": ARTICLE_STATUSES}
+        if lastmod:
+            meta[LASTMOD] = lastmod
+        return Request(url, callback=self.parse_article, errback=self.on_error, meta=meta)
+
+    def listing_request(self, url: str) -> Request:
+        meta = {KIND: "listing", "handle_httpstatus_list": [304]}
+        return Request(url, callback=self.parse_listing, errback=self.on_error, meta=meta)
 
     # -- callbacks ----------------------------------------------------------------------------------
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
+        parts = urlparse(response.url)
+        if same_site(response.url, self.site):
+            self.origin = f"{parts.scheme}://{parts.netloc}"
         sitemaps = list(sitemap_urls_from_robots(response.body, base_url=response.url))
-        for url in sitemaps or [f"{self.site}/wp-sitemap.xml"]:
-            yield Request(url, callback=self.parse_sitemap, errback=self.on_error)
+        yield from self.sitemap_requests(sitemaps or [f"{self.origin}/wp-sitemap.xml"])
+        yield from self.sitemap_done()
+
+    def sitemap_requests(self, urls: list[str]) -> Iterator[Request]:
+        for url in urls:
+            self._sitemaps_pending += 1
+            yield Request(url, callback=self.parse_sitemap, errback=self.on_error, priority=SITEMAP_PRIORITY)
+
+    def sitemap_done(self) -> Iterator[Request]:
+        """One sitemap (or robots.txt) answered; after the last, re-check live posts that left them."""
+        self._sitemaps_pending -= 1
+        if self._sitemaps_pending or self._sitemap_failed or self.session.archive is None:
+            return
+        missing = sorted(self.session.archive.state.live_post_urls() - self._in_sitemap)
+        if missing:
+            self.logger.info("%d archived posts are not in the sitemaps: requesting them again", len(missing))
+        for url in missing:
+            if (request := self.article_request(self.origin + urlparse(url).path)) is not None:
+                yield request
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         try:
@@ -70,64 +131,98 @@ class Itp6Spider(Spider):
         except Exception as error:  # lxml raises several types for non-XML bodies
             self.crawler.stats.inc_value("itp6/sitemap_invalid")
             self.logger.warning("Ignoring invalid sitemap %s: %s", response.url, error)
+            self._sitemap_failed = True
+            yield from self.sitemap_done()
             return
+        children = []
         for entry in sitemap:
             loc = entry.get("loc", "")
             if sitemap.type == "sitemapindex":
-                yield Request(loc, callback=self.parse_sitemap, errback=self.on_error)
-            elif (request := self.article_request(loc)) is not None:
+                children.append(loc)
+            elif (request := self.article_request(loc, entry.get("lastmod"))) is not None:
+                self._in_sitemap.add(self.canonical(request.url))
                 yield request
             elif (category := self.site_url(loc, CATEGORY_PATH)) is not None:
-                yield Request(category, callback=self.parse_listing, errback=self.on_error)
+                yield self.listing_request(category)
+        yield from self.sitemap_requests(children)
+        yield from self.sitemap_done()
 
     def parse_listing(self, response: Response) -> Iterator[Request | PageItem]:
+        if response.status == 304:
+            return  # unchanged since the last run: it shows no new post
         try:
             doc = parse_document(decode_html(response.body, _header_charset(response)))
         except ExtractionError as error:
             yield self.failure_item(response.url, response.status, f"listing unreadable: {error}")
             return
         listing = parse_listing(doc, response.url)
-        for url in listing.article_urls:
-            if (request := self.article_request(url)) is not None:
-                yield request
+        requests = [r for url in listing.article_urls if (r := self.article_request(url)) is not None]
+        yield from requests
         for url in listing.category_urls:
             if (category := self.site_url(url, CATEGORY_PATH)) is not None:
-                yield Request(category, callback=self.parse_listing, errback=self.on_error)
+                yield self.listing_request(category)
         # The theme empties the home page's /page/n, so only category listings paginate.
-        if listing.next_page and self.site_url(listing.next_page, CATEGORY_PATH):
-            yield Request(listing.next_page, callback=self.parse_listing, errback=self.on_error)
+        next_page = self.site_url(listing.next_page, CATEGORY_PATH) if listing.next_page else None
+        if next_page and self.paginate(requests):
+            yield self.listing_request(next_page)
+
+    def paginate(self, requests: list[Request]) -> bool:
+        """Whether to read the next page of a listing: always in a full crawl or after a run that did
+        not finish; otherwise only while the page shows posts the archive does not hold yet."""
+        archive = self.session.archive
+        if self.session.full or archive is None or not self.session.previous_complete:
+            return True
+        return any(archive.state.get(self.canonical(request.url)) is None for request in requests)
 
     def parse_article(self, response: Response) -> Iterator[PageItem | Request]:
-        yield PageItem(
+        item = PageItem(
             url=response.url,
             request_url=response.request.url if response.request else response.url,
             status=response.status,
-            fetched_at=datetime.now(CST),
+            fetched_at=response.meta.get(FETCHED_AT) or datetime.now(CST),
             headers={k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
-            body=response.body,
+            body=response.body if response.status == 200 else b"",
             charset=_header_charset(response),
+            sitemap_lastmod=response.meta.get(LASTMOD),
+            warc=response.meta.get(WARC),
         )
+        yield item
+        if response.status != 200:
+            return
         try:
-            doc = parse_document(decode_html(response.body, _header_charset(response)))
+            doc = parse_document(decode_html(response.body, item.charset))
         except ExtractionError:
             return  # the pipeline records why
-        links = related_links(doc, response.url) + [
-            link for rel in ("prev", "next") if (link := neighbour_link(doc, response.url, rel))
-        ]
-        for link in links:
-            if (request := self.article_request(link.url)) is not None:
+        for url in self.followed_links(doc, response.url):
+            if (request := self.article_request(url)) is not None:
                 yield request
+
+    @staticmethod
+    def followed_links(doc: HtmlElement, url: str) -> list[str]:
+        """Related, previous and next posts; every post link of the page when the theme's blocks are
+        not there (theme drift must not stop discovery)."""
+        links = related_links(doc, url) + [link for rel in ("prev", "next") if (link := neighbour_link(doc, url, rel))]
+        return [link.url for link in links] if links else post_links(doc, url)
 
     def on_error(self, failure: Failure) -> Iterator[PageItem | Request]:
         """Turn a failed fetch into a failure item, so the archive records it and the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            if request.callback in (self.parse_robots, self.parse_sitemap):
+                self._sitemap_failed = True
+                yield from self.sitemap_done()
+            return  # skipped on purpose (sitemap lastmod, robots.txt, a stopping crawl): not a failure
         status = failure.value.response.status if failure.check(HttpError) else None
         reason = f"HTTP {status}" if status else f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
         if request.callback == self.parse_robots:
             # No robots.txt: WordPress still serves its core sitemap. A 404 here is normal, not a failure.
-            yield Request(f"{self.site}/wp-sitemap.xml", callback=self.parse_sitemap, errback=self.on_error)
+            yield from self.sitemap_requests([f"{self.origin}/wp-sitemap.xml"])
+            yield from self.sitemap_done()
             if status == 404:
                 return
+        elif request.callback == self.parse_sitemap:
+            self._sitemap_failed = True
+            yield from self.sitemap_done()
         self.crawler.stats.inc_value("itp6/fetch_failed")
         if request.callback != self.parse_article:
             self.logger.warning("Could not fetch %s: %s", request.url, reason)

@@ -15,6 +15,7 @@ import sqlite_utils
 from ..models import Segments
 from .articles import Articles, Outcome, PoorerThanArchived, Source, content_hash, content_hash_of_row
 from .crawlstate import CrawlState, RunLog, UrlState
+from .lock import ArchiveBusy, ArchiveLock
 from .schema import (
     FTS_COLUMNS,
     SCHEMA_VERSION,
@@ -57,6 +58,8 @@ __all__ = [
     "FTS_COLUMNS",
     "SCHEMA_VERSION",
     "Archive",
+    "ArchiveBusy",
+    "ArchiveLock",
     "ArchiveError",
     "ArchiveMissing",
     "Articles",

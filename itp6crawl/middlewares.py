@@ -1,0 +1,127 @@
+"""Downloader middlewares: conditional requests from the archive's crawl state, and WARC capture.
+
+``ConditionalRequestMiddleware`` (near the engine) skips a post whose sitemap ``lastmod`` is not newer
+than its last fetch and adds ``If-None-Match`` / ``If-Modified-Since`` from the stored validators, as
+Scrapy's ``RFC2616Policy`` does from its cache; but the validators come from ``crawl_state`` and no
+body is stored twice (scrapy-deltafetch is broken on Scrapy >= 2.16; HttpCache keeps a second copy of
+every page and never purges it). A 304 goes to the spider, which records it as "not modified".
+
+``WarcMiddleware`` (next to the downloader) writes every response as it came from the network (and
+the request that was sent) into the run's WARC file; a 304 becomes a revisit record.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from http import HTTPStatus
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+from .extract.dates import parse_iso
+from .models import CST, canonical_url
+from .session import WRITE_ERRORS, CrawlSession
+
+# request.meta keys the spider sets and reads.
+KIND = "itp6_kind"  # 'article' or 'listing': pages with crawl state
+LASTMOD = "itp6_lastmod"  # the sitemap's lastmod for an article, ISO 8601
+WARC = "itp6_warc"  # (file, offset) of the response's WARC record, set by WarcMiddleware
+FETCHED_AT = "itp6_fetched_at"  # the WARC-Date of that record, so a reindex reproduces the crawl exactly
+
+
+class ConditionalRequestMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.session = CrawlSession.of(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        kind = request.meta.get(KIND)
+        archive = self.session.archive
+        if kind is None or archive is None or self.session.full:
+            return
+        state = archive.state.get(canonical_url(request.url, self.session.canonical_site))
+        if state is None or state.status not in (200, 304):
+            return
+        if kind == "article" and _not_newer(request.meta.get(LASTMOD), state.fetched_at, state.sitemap_lastmod):
+            self.crawler.stats.inc_value("itp6/skipped_lastmod")
+            raise IgnoreRequest(f"not modified since the last fetch (sitemap lastmod): {request.url}")
+        if state.etag:
+            request.headers.setdefault("If-None-Match", state.etag)
+        if state.last_modified:
+            request.headers.setdefault("If-Modified-Since", state.last_modified)
+        if state.etag or state.last_modified:
+            self.crawler.stats.inc_value("itp6/conditional_requests")
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self.crawler.stats.inc_value("itp6/not_modified" if response.status == 304 else "itp6/fetched")
+        return response
+
+
+def _not_newer(lastmod: str | None, fetched_at: str | None, stored_lastmod: str | None) -> bool:
+    """True when the sitemap's ``lastmod`` says nothing changed since the last fetch."""
+    if not lastmod:
+        return False
+    if stored_lastmod and lastmod == stored_lastmod:
+        return True
+    modified, fetched = parse_iso(lastmod), parse_iso(fetched_at) if fetched_at else None
+    return modified is not None and fetched is not None and modified <= fetched
+
+
+class WarcMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        self.session = CrawlSession.of(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if self.session.error is not None:
+            raise IgnoreRequest(f"the crawl is stopping: {self.session.error}")
+        try:
+            warc = self.session.warc()
+            if warc is None:
+                return response
+            fetched_at = datetime.now(CST).replace(microsecond=0)
+            exchange = dict(
+                url=response.url,
+                method=request.method,
+                request_headers=_header_list(request.headers),
+                status=response.status,
+                reason=_reason(response.status),
+                response_headers=_header_list(response.headers),
+                date=fetched_at,
+                protocol=response.protocol or "HTTP/1.1",
+                ip=str(response.ip_address) if response.ip_address else None,
+            )
+            if response.status == 304:
+                location = warc.write_revisit(**exchange)
+            else:
+                location = warc.write_exchange(**exchange, body=response.body)
+        except WRITE_ERRORS as error:
+            self.session.fail(error, f"writing the WARC record of {response.url}")
+            raise IgnoreRequest(f"WARC write failed: {error}") from error
+        request.meta[WARC] = (location.file, location.offset)
+        request.meta[FETCHED_AT] = fetched_at
+        return response
+
+
+def _header_list(headers: object) -> list[tuple[str, str]]:
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()  # type: ignore[attr-defined]
+        for value in values
+    ]
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

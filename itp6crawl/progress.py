@@ -1,0 +1,469 @@
+"""Crawl progress for people watching a crawl: a live panel on a terminal, a periodic log line otherwise.
+
+Why it exists: a polite crawl of the real site runs for hours, and Scrapy's own ``LogStats`` line
+("Crawled N pages (at M pages/min)") says nothing about what matters here -- how many article URLs the
+sitemaps announced, how many were skipped or answered 304, how many were archived, and when the crawl will
+end. :class:`CrawlProgress` shows exactly that, read from the crawler's stats only (the spider and the
+pipelines keep the ``itp6/*`` counters; this extension keeps no counters of its own except the current URL
+and the bookkeeping for the rate). Scrapy's own extensions are left alone (``LOGSTATS_INTERVAL`` included).
+
+Settings:
+
+``ITP6_PROGRESS``
+    ``auto`` (default): ``live`` when stderr is a terminal, ``log`` otherwise; ``live``: a ``rich`` panel on
+    stderr, redrawn 4 times a second, the final state left on screen; ``log``: one INFO line every
+    ``ITP6_PROGRESS_INTERVAL`` seconds and one when the spider closes; ``off`` (or ``false``/``0``/``no``):
+    nothing, the extension is not loaded.
+``ITP6_PROGRESS_INTERVAL``
+    Seconds between the log lines of the ``log`` mode (default 30.0; 0 or less: only the final line).
+
+How log output and the live panel coexist: Scrapy's root log handler is a ``logging.StreamHandler`` made
+when logging was configured, so it holds the *original* ``sys.stderr`` object; ``Live(redirect_stderr=True)``
+replaces ``sys.stderr`` with a proxy that prints above the panel, but that alone does not reach a handler
+which already holds the old stream (its lines would be drawn over the panel and the panel redrawn below them,
+leaving torn copies in the scrollback). So while the panel is shown, every root ``StreamHandler`` writing to
+that original stderr is pointed at rich's proxy (``handler.setStream``) and restored afterwards. Scrapy's log
+format, level and filters are unchanged; only the destination moves above the panel. stdout is not
+redirected: feed exports may write to it (``-O -``) and must stay byte-exact.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.live import Live
+from rich.measure import Measurement
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from scrapy import Spider, signals
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response
+
+try:  # Scrapy >= 2.14 picks asyncio or Twisted itself, as LogStats does
+    from scrapy.utils.asyncio import create_looping_call
+except ImportError:  # pragma: no cover - older Scrapy
+    from twisted.internet.task import LoopingCall as create_looping_call  # type: ignore[assignment]
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["live", "log", "off"]
+
+MODES: Final = ("auto", "live", "log", "off")
+OFF_ALIASES: Final = frozenset({"off", "false", "0", "no", "none"})
+DEFAULT_INTERVAL: Final = 30.0
+LIVE_REFRESH: Final = 0.25  # seconds between redraws of the live panel (4/s)
+MIN_RATE_WINDOW: Final = 10.0  # the rate is averaged over at least this many seconds
+UNKNOWN: Final = "—"
+
+
+# -- reading the stats ----------------------------------------------------------------------------
+
+
+def _count(stats: Mapping[str, Any], key: str) -> int:
+    value = stats.get(key)
+    return int(value) if value else 0
+
+
+def _figures(stats: Mapping[str, Any]) -> dict[str, int]:
+    new, changed, unchanged = (_count(stats, f"itp6/articles_{k}") for k in ("new", "changed", "unchanged"))
+    return {
+        "discovered": _count(stats, "itp6/discovered"),
+        "fetched": _count(stats, "itp6/fetched"),
+        "not_modified": _count(stats, "itp6/not_modified"),
+        "skipped": _count(stats, "itp6/skipped_lastmod"),
+        "archived": new + changed + unchanged,
+        "new": new,
+        "changed": changed,
+        "unchanged": unchanged,
+        "gone": _count(stats, "itp6/articles_gone"),
+        "failed": _count(stats, "itp6/failures"),
+        "requests": _count(stats, "downloader/request_count"),
+        "bytes": _count(stats, "downloader/response_bytes"),
+        "responses": _count(stats, "response_received_count"),
+    }
+
+
+def format_duration(seconds: float) -> str:
+    """``45s``, ``3m10s``, ``2h05m``, ``3d04h``."""
+    total = max(0, round(seconds))
+    if total < 60:
+        return f"{total}s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def format_eta(rate: float | None, pending: int | None) -> str:
+    """Time to finish the ``pending`` requests at ``rate`` responses/s; ``—`` when it cannot be told."""
+    if pending is None:
+        return UNKNOWN
+    if pending <= 0:
+        return format_duration(0)
+    if not rate or rate <= 0:
+        return UNKNOWN
+    return format_duration(pending / rate)
+
+
+def format_rate(rate: float | None) -> str:
+    if rate is None:
+        return f"{UNKNOWN} pages/s"
+    return f"{rate:.2f} pages/s" if rate < 1 else f"{rate:.1f} pages/s"
+
+
+def format_megabytes(n_bytes: int) -> str:
+    return f"{n_bytes / 1_000_000:.1f} MB"
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut in the middle to ``width`` characters (a URL keeps its host and its last path segment)."""
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text
+    if width == 1:
+        return "…"
+    head = (width - 1) // 2
+    tail = width - 1 - head
+    return text[:head] + "…" + (text[-tail:] if tail else "")
+
+
+def format_progress(
+    stats: Mapping[str, Any], *, rate: float | None, pending: int | None, current_url: str | None
+) -> str:
+    """The log line of the ``log`` mode, from a stats dict (missing keys count as 0)."""
+    f = _figures(stats)
+    line = (
+        f"progress: discovered {f['discovered']}, fetched {f['fetched']}, not modified {f['not_modified']}, "
+        f"skipped {f['skipped']}, archived {f['archived']} "
+        f"(new {f['new']}, changed {f['changed']}, unchanged {f['unchanged']}), "
+        f"gone {f['gone']}, failed {f['failed']}, requests {f['requests']}, {format_megabytes(f['bytes'])}, "
+        f"{format_rate(rate)}, ETA {format_eta(rate, pending)}"
+    )
+    if current_url:
+        line += f", current {current_url}"
+    return line
+
+
+class _CurrentLine:
+    """``current <url>``, the URL cut in the middle to the width available (keeps host and last path segment)."""
+
+    label = "current"
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url or UNKNOWN
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(len(self.label) + 13, len(self.label) + 1 + len(self.url))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        room = options.max_width - len(self.label) - 1
+        yield Text.assemble((self.label, "dim"), " ", (shorten(self.url, room), "cyan"), no_wrap=True, overflow="crop")
+
+
+class _FigureGrid:
+    """Label/value pairs, three to a row on a wide terminal, fewer on a narrow one."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def _grid(self, per_row: int) -> Table:
+        grid = Table.grid(padding=(0, 1))
+        for column in range(per_row):
+            grid.add_column(style="dim", no_wrap=True)
+            grid.add_column(justify="right", style="bold", no_wrap=True)
+            if column < per_row - 1:
+                grid.add_column(width=1)  # a gap between the pairs
+        for start in range(0, len(self.pairs), per_row):
+            cells: list[RenderableType] = []
+            for label, value in self.pairs[start : start + per_row]:
+                cells.extend([label, value, ""])
+            grid.add_row(*cells[: 3 * per_row - 1])
+        return grid
+
+    def _fitting(self, console: Console, max_width: int) -> Table:
+        for per_row in (3, 2):
+            grid = self._grid(per_row)
+            natural = Measurement.get(console, console.options.update_width(10_000), grid).maximum
+            if natural <= max_width:
+                return grid
+        return self._grid(1)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self._fitting(console, options.max_width))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self._fitting(console, options.max_width)
+
+
+def progress_table(
+    stats: Mapping[str, Any],
+    *,
+    rate: float | None,
+    pending: int | None,
+    current_url: str | None,
+    title: str = "itp6crawl",
+) -> RenderableType:
+    """The panel of the ``live`` mode: the figures of :func:`format_progress` and the current URL."""
+    f = _figures(stats)
+    pairs = [
+        ("discovered", f"{f['discovered']:,}"),
+        ("fetched", f"{f['fetched']:,}"),
+        ("not modified", f"{f['not_modified']:,}"),
+        ("skipped (lastmod)", f"{f['skipped']:,}"),
+        ("archived", f"{f['archived']:,}"),
+        ("new/changed/unchanged", f"{f['new']:,}/{f['changed']:,}/{f['unchanged']:,}"),
+        ("gone", f"{f['gone']:,}"),
+        ("failed", f"{f['failed']:,}"),
+        ("requests", f"{f['requests']:,}"),
+        ("downloaded", format_megabytes(f["bytes"])),
+        ("rate", format_rate(rate)),
+        ("ETA", format_eta(rate, pending)),
+    ]
+    return Panel(Group(_FigureGrid(pairs), _CurrentLine(current_url)), title=title, title_align="left", expand=False)
+
+
+# -- the extension --------------------------------------------------------------------------------
+
+
+def resolve_mode(setting: object, stderr: TextIO | None = None) -> Mode:
+    """The mode for the ``ITP6_PROGRESS`` value; ``auto`` looks at whether ``stderr`` is a terminal."""
+    value = str(setting if setting is not None else "auto").strip().lower()
+    if value in OFF_ALIASES:
+        return "off"
+    if value not in MODES:
+        raise ValueError(f"ITP6_PROGRESS must be one of {', '.join(MODES)}, not {setting!r}")
+    if value == "auto":
+        stream = sys.stderr if stderr is None else stderr
+        try:
+            return "live" if stream is not None and stream.isatty() else "log"
+        except (AttributeError, ValueError):  # no isatty, or a closed stream
+            return "log"
+    return "live" if value == "live" else "log"
+
+
+def _late(crawler: Crawler, name: str) -> Any:
+    """``crawler.engine`` / ``crawler.spider``, or None: since Scrapy 2.19 they raise until the crawl starts."""
+    try:
+        return getattr(crawler, name, None)
+    except RuntimeError:
+        return None
+
+
+def pending_requests(crawler: Crawler) -> int | None:
+    """Requests in the scheduler plus those in the downloader; ``None`` when the engine cannot tell."""
+    engine = _late(crawler, "engine")
+    if engine is None:
+        return None
+    scheduler = getattr(engine, "scheduler", None)  # a property since Scrapy 2.19
+    if scheduler is None:
+        scheduler = getattr(getattr(engine, "_slot", None), "scheduler", None)
+    if scheduler is None:
+        return None
+    try:
+        queued = len(scheduler)
+    except Exception:  # a scheduler without __len__, or one already closed
+        return None
+    active = getattr(getattr(engine, "downloader", None), "active", None)
+    try:
+        in_flight = len(active) if active is not None else 0
+    except TypeError:
+        in_flight = 0
+    return queued + in_flight
+
+
+class RateMeter:
+    """Responses per second over a sliding window of samples (at least ``window`` seconds once available)."""
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def add(self, now: float, count: int) -> None:
+        self._samples.append((now, count))
+        # Keep the newest sample that is at least a window old, drop the ones before it.
+        while len(self._samples) > 2 and now - self._samples[1][0] >= self.window:
+            self._samples.popleft()
+
+    @property
+    def rate(self) -> float | None:
+        if len(self._samples) < 2:
+            return None
+        (t0, c0), (t1, c1) = self._samples[0], self._samples[-1]
+        if t1 <= t0:
+            return None
+        return max(0.0, (c1 - c0) / (t1 - t0))
+
+
+class CrawlProgress:
+    """Scrapy extension showing crawl progress (see the module docstring for the modes and settings)."""
+
+    def __init__(
+        self,
+        crawler: Crawler,
+        mode: Mode,
+        interval: float = DEFAULT_INTERVAL,
+        *,
+        console: Console | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if mode == "off":
+            raise NotConfigured("ITP6_PROGRESS is off")
+        assert crawler.stats is not None
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.mode: Mode = mode
+        self.interval = interval
+        self.tick_interval = LIVE_REFRESH if mode == "live" else interval
+        self.clock = clock
+        self.console = console
+        self.current_url: str | None = None
+        self.meter = RateMeter(max(MIN_RATE_WINDOW, 2 * self.tick_interval))
+        self.task: Any = None  # AsyncioLoopingCall | LoopingCall
+        self.live: Live | None = None
+        self._started_at: float | None = None
+        self._finished = False
+        self._restore_streams: list[tuple[logging.StreamHandler[Any], Any]] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
+        mode = resolve_mode(crawler.settings.get("ITP6_PROGRESS", "auto"))
+        if mode == "off":
+            raise NotConfigured("ITP6_PROGRESS is off")
+        interval = crawler.settings.getfloat("ITP6_PROGRESS_INTERVAL", DEFAULT_INTERVAL)
+        extension = cls(crawler, mode, interval)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.response_received, signal=signals.response_received)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
+
+    # -- signal handlers ------------------------------------------------------------------------
+
+    def spider_opened(self, spider: Spider) -> None:
+        self._finished = False
+        self._started_at = self.clock()
+        self.meter.add(self._started_at, _count(self.stats.get_stats(), "response_received_count"))
+        if self.mode == "live":
+            self._start_live()
+            self.task = create_looping_call(self.tick)
+            self.task.start(self.tick_interval, now=True)
+        elif self.interval > 0:
+            self.task = create_looping_call(self.tick)
+            self.task.start(self.interval, now=False)
+
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        self.current_url = response.url
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.finish()
+
+    def engine_stopped(self) -> None:
+        self.finish()  # a no-op after spider_closed; covers an engine that stopped without closing the spider
+
+    # -- work -----------------------------------------------------------------------------------
+
+    def snapshot(self, *, final: bool = False) -> tuple[dict[str, Any], float | None, int | None]:
+        """The stats, the rate (sliding window; the whole-crawl average when ``final``) and the pending work."""
+        stats = self.stats.get_stats()
+        now = self.clock()
+        responses = _count(stats, "response_received_count")
+        if final:
+            elapsed = now - self._started_at if self._started_at is not None else 0.0
+            rate = responses / elapsed if elapsed > 0 else None
+        else:
+            self.meter.add(now, responses)
+            rate = self.meter.rate
+        pending = pending_requests(self.crawler)
+        if pending == 0 and not final:
+            pending = None  # an idle moment (start requests not queued yet, say), not the end: ETA unknown
+        return stats, rate, pending
+
+    def tick(self) -> None:
+        """Called by the looping call: redraw the panel, or log the line."""
+        stats, rate, pending = self.snapshot()
+        self._show(stats, rate, pending)
+
+    def finish(self) -> None:
+        """Stop the looping call and show the final state once."""
+        if self._finished or self._started_at is None:
+            return
+        self._finished = True
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        self.task = None
+        stats, rate, pending = self.snapshot(final=True)
+        self._show(stats, rate, pending)
+        self._stop_live()
+
+    def _show(self, stats: Mapping[str, Any], rate: float | None, pending: int | None) -> None:
+        if self.mode == "live":
+            if self.live is not None:
+                table = progress_table(
+                    stats, rate=rate, pending=pending, current_url=self.current_url, title=self._title()
+                )
+                self.live.update(table, refresh=True)
+        else:
+            line = format_progress(stats, rate=rate, pending=pending, current_url=self.current_url)
+            logger.info("%s", line, extra={"spider": _late(self.crawler, "spider")})
+
+    def _title(self) -> str:
+        name = getattr(_late(self.crawler, "spider"), "name", None)
+        return f"itp6crawl · {name}" if name else "itp6crawl"
+
+    # -- the live panel and the log handlers ----------------------------------------------------------
+
+    def _start_live(self) -> None:
+        console = self.console or Console(stderr=True)
+        original = sys.stderr
+        self.live = Live(
+            progress_table({}, rate=None, pending=None, current_url=None, title=self._title()),
+            console=console,
+            auto_refresh=False,  # redrawn by our looping call, on the reactor thread that owns the stats
+            redirect_stdout=False,  # feed exports may write to stdout
+            redirect_stderr=True,
+            transient=False,  # leave the final state on screen
+        )
+        self.live.start(refresh=True)
+        atexit.register(self._stop_live)  # never leave the terminal's cursor hidden
+        proxy = sys.stderr
+        if proxy is not original:  # rich redirected stderr (it does so only for a terminal)
+            self._restore_streams = _point_log_handlers(original, proxy)
+
+    def _stop_live(self) -> None:
+        for handler, stream in self._restore_streams:
+            handler.setStream(stream)
+        self._restore_streams = []
+        if self.live is not None:
+            live, self.live = self.live, None
+            live.stop()
+            atexit.unregister(self._stop_live)
+
+
+def _point_log_handlers(old: Any, new: Any) -> list[tuple[logging.StreamHandler[Any], Any]]:
+    """Point the root logger's stream handlers that write to ``old`` at ``new``; return what to restore."""
+    moved: list[tuple[logging.StreamHandler[Any], Any]] = []
+    for handler in logging.root.handlers:
+        if (
+            isinstance(handler, logging.StreamHandler)
+            and not isinstance(handler, logging.FileHandler)
+            and handler.stream is old
+        ):
+            handler.setStream(new)
+            moved.append((handler, old))
+    return moved

@@ -1,0 +1,188 @@
+"""One crawl's hold on the archive, shared by the spider, the middlewares and the pipelines.
+
+A :class:`CrawlSession` belongs to one Scrapy crawler (``CrawlSession.of(crawler)``). It takes the
+archive's lock (unless the runner already holds it), opens the archive, begins the run row, opens
+the run's WARC file, and at the end writes the run row from Scrapy's stats, the only counters. A
+write error anywhere (disk full, I/O error, a lock held too long) stops the crawl as *failed*: an
+archive is trusted only if a fault never costs a record silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
+
+from .models import CANONICAL_SITE, CST
+from .store import Archive, ArchiveLock
+from .warc import WarcFile
+
+logger = logging.getLogger(__name__)
+
+# Exit statuses, documented in the README; the run row stores the one the process exits with.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
+# The errors that mean the archive cannot be written: stop, never go on losing records.
+WRITE_ERRORS = (OSError, sqlite3.OperationalError, sqlite3.DatabaseError)
+
+# crawl_runs column -> the Scrapy stat it is taken from.
+RUN_COUNTS = {
+    "discovered": "itp6/discovered",
+    "requested": "downloader/request_count",
+    "fetched": "itp6/fetched",
+    "not_modified": "itp6/not_modified",
+    "skipped_lastmod": "itp6/skipped_lastmod",
+    "articles_new": "itp6/articles_new",
+    "articles_changed": "itp6/articles_changed",
+    "articles_unchanged": "itp6/articles_unchanged",
+    "articles_gone": "itp6/articles_gone",
+    "failed": "itp6/failures",
+    "fallbacks": "itp6/extractor/fallback",
+    "bytes": "downloader/response_bytes",
+}
+
+
+class ArchiveSession(Protocol):
+    """What the store pipeline needs of a session: a crawl's, or ``reindex``'s replay of WARC files."""
+
+    archive: Archive | None
+    run_id: int | None
+    canonical_site: str
+    error: str | None
+
+    def fail(self, error: BaseException, context: str) -> None: ...
+
+
+def run_counts(stats: dict[str, Any]) -> dict[str, int]:
+    return {column: int(stats.get(key, 0) or 0) for column, key in RUN_COUNTS.items()}
+
+
+class CrawlSession:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.path = Path(settings.get("ITP6_DB"))
+        self.canonical_site: str = settings.get("ITP6_CANONICAL_SITE", CANONICAL_SITE)
+        self.full: bool = settings.getbool("ITP6_FULL")
+        warc_dir = settings.get("ITP6_WARC_DIR") or self.path.parent / "warc"
+        self.warc_dir: Path | None = Path(warc_dir) if settings.getbool("ITP6_WARC", True) else None
+        self.archive: Archive | None = None
+        self.run_id: int | None = None
+        self.previous_complete = False
+        self.error: str | None = None
+        self.result: dict[str, Any] | None = None
+        self._lock: ArchiveLock | None = None
+        self._warc: WarcFile | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> CrawlSession:
+        """The session of ``crawler``, made on first use."""
+        session = getattr(crawler, "_itp6_session", None)
+        if session is None:
+            session = cls(crawler)
+            crawler._itp6_session = session  # type: ignore[attr-defined]
+        return session
+
+    @property
+    def stats(self) -> Any:
+        return self.crawler.stats
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def open(self, site: str) -> Archive:
+        """Lock (unless the runner holds the lock), open the archive and begin the run row."""
+        if self.archive is not None:
+            return self.archive
+        if not self.crawler.settings.getbool("ITP6_LOCK_HELD"):
+            self._lock = ArchiveLock(self.path).acquire()
+        self.archive = Archive.open(self.path)
+        self.run_id = self.archive.runs.begin(site, datetime.now(CST), full=self.full)
+        self.previous_complete = self.archive.runs.previous_complete(self.run_id)
+        self.stats.set_value("itp6/run_id", self.run_id)
+        logger.info("Archiving into %s (run %s, %s)", self.path, self.run_id, "full" if self.full else "incremental")
+        return self.archive
+
+    def warc(self) -> WarcFile | None:
+        """The run's WARC file, opened on first use (None when WARC writing is off)."""
+        if self.warc_dir is None or self.run_id is None:
+            return None
+        if self._warc is None:
+            self._warc = WarcFile.open(self.warc_dir / f"{self.run_id}.warc.gz")
+        return self._warc
+
+    def fail(self, error: BaseException, context: str) -> None:
+        """A write failed: record why and stop the crawl; the records written so far stay."""
+        if self.error is None:
+            self.error = f"{context}: {type(error).__name__}: {error}"
+            logger.error("Stopping the crawl: %s", self.error)
+            engine = self.crawler.engine
+            if engine is not None and engine.spider is not None:
+                deferred_from_coro(engine.close_spider_async(reason="failed"))
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.archive is None or self.run_id is None:
+            return
+        stats = self.stats.get_stats()
+        counts = run_counts(stats)
+        finish_reason, exit_status = self._outcome(reason, stats)
+        warc_file = None
+        try:
+            if self._warc is not None:
+                warc_file = self._warc.name
+                self._warc.close()
+        except OSError as error:
+            self.error = self.error or f"closing the WARC file: {error}"
+            finish_reason, exit_status = "failed", EXIT_FAILED
+        self.stats.set_value("itp6/exit_status", exit_status)
+        try:
+            self.result = self.archive.runs.finish(
+                self.run_id,
+                datetime.now(CST),
+                reason=finish_reason,
+                exit_status=exit_status,
+                counts=counts,
+                stats=stats,
+                error=self.error,
+                warc_file=warc_file,
+            )
+        except WRITE_ERRORS as error:
+            logger.error("Could not record the end of run %s: %s", self.run_id, error)
+            self.result = {"id": self.run_id, "finish_reason": finish_reason, "exit_status": EXIT_FAILED, **counts}
+            self.stats.set_value("itp6/exit_status", EXIT_FAILED)
+        finally:
+            self.archive.close()
+            self.archive = None
+            if self._lock is not None:
+                self._lock.release()
+
+    def _outcome(self, reason: str, stats: dict[str, Any]) -> tuple[str, int]:
+        if self.error is not None:
+            return "failed", EXIT_FAILED
+        if reason == "shutdown":
+            return "interrupted", EXIT_INTERRUPTED
+        if reason != "finished":
+            return reason, EXIT_FAILED
+        if not stats.get("response_received_count"):
+            self.error = "no page could be fetched"
+            return "failed", EXIT_FAILED
+        seen = sum(
+            int(stats.get(key, 0) or 0)
+            for key in (
+                "itp6/articles_new",
+                "itp6/articles_changed",
+                "itp6/articles_unchanged",
+                "itp6/articles_gone",
+                "itp6/articles_not_modified",
+                "itp6/skipped_lastmod",
+            )
+        )
+        if not seen:
+            self.error = "no article was archived: blocked, or no links to posts found (see failures)"
+            return "failed", EXIT_FAILED
+        return "finished", EXIT_OK

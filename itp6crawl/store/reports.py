@@ -1,0 +1,94 @@
+"""Read-only reports on an archive: the last runs, and what the archive holds.
+
+Opened read-only, so a report can run beside a crawl and never writes to the file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .schema import RUN_COUNT_COLUMNS, ArchiveError, ArchiveMissing
+
+RUN_COLUMNS = ("id", "started_at", "finished_at", "finish_reason", "exit_status", *RUN_COUNT_COLUMNS, "error")
+
+
+@contextmanager
+def connect_readonly(path: str | Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection, closed afterwards; SQLite errors become :class:`ArchiveError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ArchiveMissing(f"no archive at {path}: run `itp6crawl crawl` or `itp6crawl demo` first")
+    # A file: URI, properly quoted, so '#' or '?' in a folder name cannot change what is opened.
+    connection = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    connection.row_factory = sqlite3.Row
+    try:
+        yield connection
+    except sqlite3.DatabaseError as error:
+        raise ArchiveError(f"{path} is not a readable itp6crawl archive: {error}") from error
+    finally:
+        connection.close()
+
+
+def _columns(connection: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+
+
+def recent_runs(path: str | Path, limit: int = 10) -> list[dict[str, Any]]:
+    """The last ``limit`` crawl runs, newest first (archives of 0.1.0 show the columns they have)."""
+    with connect_readonly(path) as connection:
+        present = _columns(connection, "crawl_runs")
+        columns = [column for column in RUN_COLUMNS if column in present]
+        rows = connection.execute(
+            f"SELECT {', '.join(columns)} FROM crawl_runs ORDER BY id DESC LIMIT ?", [limit]
+        ).fetchall()
+    return [dict(row) for row in rows]
+
+
+def archive_stats(path: str | Path) -> dict[str, Any]:
+    """What the archive holds: articles by status, category and month, the latest run, failures by reason."""
+    with connect_readonly(path) as connection:
+        has_status = "status" in _columns(connection, "articles")
+        by_status = (
+            dict(connection.execute("SELECT status, COUNT(*) FROM articles GROUP BY status ORDER BY status").fetchall())
+            if has_status
+            else {}
+        )
+        by_category = connection.execute(
+            """
+            SELECT value AS category, COUNT(*) AS articles
+            FROM articles, json_each(articles.categories)
+            WHERE articles.status = 'live'
+            GROUP BY value ORDER BY articles DESC, category
+            """
+        ).fetchall()
+        by_month = connection.execute(
+            """
+            SELECT substr(published_at, 1, 7) AS month, COUNT(*) AS articles
+            FROM articles WHERE published_at IS NOT NULL AND status = 'live'
+            GROUP BY month ORDER BY month DESC LIMIT 24
+            """
+        ).fetchall()
+        failures = connection.execute(
+            """
+            SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END
+                   AS reason, COUNT(*) AS failures
+            FROM failures GROUP BY 1 ORDER BY failures DESC LIMIT 20
+            """
+        ).fetchall()
+        totals = {
+            table: connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("articles", "article_versions", "links", "comments", "crawl_runs", "failures")
+        }
+    runs = recent_runs(path, 1)
+    return {
+        "totals": totals,
+        "articles_by_status": by_status,
+        "articles_by_category": [dict(row) for row in by_category],
+        "articles_by_month": [dict(row) for row in by_month],
+        "latest_run": runs[0] if runs else None,
+        "failures_by_reason": [dict(row) for row in failures],
+    }
