@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -48,7 +49,7 @@ def emit(rows: list[dict[str, Any]], as_json: bool, title: str | None = None) ->
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
-    Console(width=max(100, click.get_terminal_size()[0])).print(table)
+    Console(width=max(100, shutil.get_terminal_size().columns)).print(table)
 
 
 def run_summary(row: dict[str, Any], db: Path) -> str:
@@ -97,6 +98,8 @@ def _run(site: str, db: Path, *, local: bool, full: bool, settings: dict[str, An
     except KeyboardInterrupt:
         fail("interrupted before the crawl started; the archive is unchanged", EXIT_INTERRUPTED)
     click.echo(run_summary(result.row, db))
+    if result.exit_status == EXIT_FAILED:
+        click.echo(f"error: the run failed: {result.row.get('error') or result.row.get('finish_reason')}", err=True)
     if result.exit_status == EXIT_INTERRUPTED:
         click.echo(
             "interrupted: everything listed above is safely archived; the next run continues from here "

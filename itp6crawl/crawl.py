@@ -74,7 +74,7 @@ def probe_site(site: str, user_agent: str, timeout: float = PROBE_TIMEOUT) -> No
     """Raise :class:`SiteUnreachable` unless ``site`` answers HTTP at all (any status will do)."""
     request = urllib.request.Request(f"{site}/robots.txt", headers={"User-Agent": user_agent})
     try:
-        with urllib.request.urlopen(request, timeout=timeout):  # noqa: S310 (http(s) checked by check_site)
+        with urllib.request.urlopen(request, timeout=timeout):
             return
     except urllib.error.HTTPError:
         return  # it answered

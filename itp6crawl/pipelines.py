@@ -147,9 +147,8 @@ class StorePipeline:
                 archive.state.record(url, **state)
                 return
             item.failure = f"HTTP {item.status}"
-        if item.article is not None and item.segments is not None and not item.failure:
-            if self.save(item, url, state):
-                return
+        if item.article is not None and item.segments is not None and not item.failure and self.save(item, url, state):
+            return
         reason = item.failure or "nothing extracted"
         self.stats.inc_value("itp6/failures")
         logger.warning("Not archived: %s (%s)", item.url, reason)

@@ -132,4 +132,3 @@ def _sqlite_files(path: Path) -> list[Path]:
 def _charset(content_type: str) -> str | None:
     _, _, rest = content_type.partition("charset=")
     return rest.split(";")[0].strip() or None
-

@@ -66,7 +66,7 @@ class CrawlSession:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
-        self.path = Path(settings.get("ITP6_DB"))
+        self.path = Path(settings.get("ITP6_DB") or "archive/itp6.db")
         self.canonical_site: str = settings.get("ITP6_CANONICAL_SITE", CANONICAL_SITE)
         self.full: bool = settings.getbool("ITP6_FULL")
         warc_dir = settings.get("ITP6_WARC_DIR") or self.path.parent / "warc"
@@ -121,8 +121,11 @@ class CrawlSession:
         if self.error is None:
             self.error = f"{context}: {type(error).__name__}: {error}"
             logger.error("Stopping the crawl: %s", self.error)
-            engine = self.crawler.engine
-            if engine is not None and engine.spider is not None:
+            try:
+                engine = self.crawler.engine
+            except RuntimeError:  # no engine (a pipeline driven outside a crawl): nothing to stop
+                return
+            if engine.spider is not None:
                 deferred_from_coro(engine.close_spider_async(reason="failed"))
 
     def spider_closed(self, spider: Any, reason: str) -> None:

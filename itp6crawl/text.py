@@ -45,8 +45,12 @@ class Segmenter:
 
     def __init__(self, user_dictionary: Path | None = None) -> None:
         self._jieba = rjieba.Jieba()
-        path = Path(user_dictionary) if user_dictionary else Path(str(USER_DICTIONARY))
-        for word, freq in read_user_dictionary(path):
+        if user_dictionary:
+            entries = read_user_dictionary(Path(user_dictionary))
+        else:  # as_file: the package may be imported from a zip (a scrapyd egg), where the file has no path
+            with resources.as_file(USER_DICTIONARY) as path:
+                entries = read_user_dictionary(path)
+        for word, freq in entries:
             self._jieba.add_word(word, freq, None)
 
     def _pieces(self, text: str, mode: str) -> list[str]:

@@ -4,6 +4,7 @@ import json
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 import sqlite_utils
@@ -91,8 +92,19 @@ def test_demo_crawls_and_searches(tmp_path, itp6crawl_cli):
     db = tmp_path / "demo.db"
     result = itp6crawl_cli("demo", "--articles", "12", "--db", str(db))
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "articles 12" in result.stdout and "failed 0" in result.stdout
+    assert "articles: new 12, changed 0" in result.stdout and "failed 0" in result.stdout
     assert "itp6crawl search" in result.stdout and "【" in result.stdout
+
+
+def test_rerunning_the_demo_on_a_new_port_changes_nothing(tmp_path, itp6crawl_cli):
+    db = tmp_path / "demo.db"
+    assert itp6crawl_cli("demo", "--articles", "12", "--db", str(db)).returncode == 0
+    again = itp6crawl_cli("demo", "--articles", "12", "--db", str(db))
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "articles: new 0, changed 0" in again.stdout
+    archive = sqlite_utils.Database(db)
+    assert archive.table("article_versions").count == 0
+    assert all(row["url"].startswith("https://www.itp6.com/") for row in archive.table("articles").rows)
 
 
 def test_setting_override_must_be_name_equals_value(tmp_path):
@@ -100,17 +112,31 @@ def test_setting_override_must_be_name_equals_value(tmp_path):
     assert result.exit_code == 2 and "NAME=VALUE" in result.output
 
 
-def test_unreachable_site_is_an_error_and_recorded(tmp_path, crawl_locally):
+def _free_port() -> int:
     with socket.socket() as probe:  # a free port nobody listens on
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return probe.getsockname()[1]
+
+
+def test_unreachable_site_fails_fast_with_one_line_and_no_new_archive(tmp_path, crawl_locally):
     db = tmp_path / "x.db"
-    result = crawl_locally(f"http://127.0.0.1:{port}", db, log_level="ERROR")
-    assert result.returncode == 1 and "could not reach" in result.stderr
-    failures = list(sqlite_utils.Database(db).table("failures").rows)
-    # robots.txt failed, so the spider tried WordPress's core sitemap too
-    assert {f["url"].rsplit(str(port), 1)[1] for f in failures} == {"/robots.txt", "/wp-sitemap.xml", "/"}
-    assert all("ConnectionRefused" in f["reason"] for f in failures)
+    started = time.monotonic()
+    result = crawl_locally(f"http://127.0.0.1:{_free_port()}", db, log_level="INFO")
+    assert time.monotonic() - started < 10
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "cannot reach" in result.stderr and "Traceback" not in result.stderr
+    assert not db.exists() and not db.parent.joinpath("warc").exists()
+
+
+def test_unreachable_site_records_a_failed_run_in_an_existing_archive(tmp_path, crawl_locally):
+    from itp6crawl.store import Archive
+
+    db = tmp_path / "x.db"
+    Archive.open(db).close()
+    result = crawl_locally(f"http://127.0.0.1:{_free_port()}", db, log_level="ERROR")
+    assert result.returncode == 1
+    (run,) = sqlite_utils.Database(db).table("crawl_runs").rows
+    assert (run["finish_reason"], run["exit_status"]) == ("failed", 1) and "cannot reach" in run["error"]
 
 
 @pytest.mark.parametrize("site", ["www.itp6.com", "ftp://www.itp6.com", "https://"])

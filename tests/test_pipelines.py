@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+from datetime import timedelta
 
 import pytest
 import sqlite_utils
@@ -9,6 +11,7 @@ from scrapy.utils.test import get_crawler
 from itp6crawl.items import PageItem
 from itp6crawl.pipelines import ExtractPipeline, SegmentPipeline, StorePipeline
 from itp6crawl.replica import DEFAULT_NOW, build_site, rename_theme_classes
+from itp6crawl.session import CrawlSession
 from itp6crawl.spiders.itp6 import Itp6Spider
 
 BASE = "https://www.itp6.com"
@@ -40,7 +43,7 @@ def page(site, spec, body: bytes | None = None) -> PageItem:
 
 def test_extract_then_segment(site, crawler):
     spec = site.articles[0]
-    item = SegmentPipeline().process_item(ExtractPipeline(crawler).process_item(page(site, spec)))
+    item = SegmentPipeline().process_item(ExtractPipeline.from_crawler(crawler).process_item(page(site, spec)))
     assert item.article is not None and item.article.id == spec.id and item.failure is None
     assert item.segments is not None and item.segments.title_seg and item.segments.body_seg
     assert crawler.stats.get_value("itp6/extractor/theme") == 1
@@ -50,31 +53,122 @@ def test_fallback_is_counted_and_warned(site, crawler, caplog):
     spec = site.articles[1]
     html = rename_theme_classes(site.render(spec.path, BASE)[2].decode()).encode()
     with caplog.at_level(logging.WARNING, logger="itp6crawl.pipelines"):
-        item = ExtractPipeline(crawler).process_item(page(site, spec, html))
+        item = ExtractPipeline.from_crawler(crawler).process_item(page(site, spec, html))
     assert item.article is not None and item.article.extractor == "fallback"
     assert crawler.stats.get_value("itp6/extractor/fallback") == 1
     assert "Theme rules did not match" in caplog.text
 
 
 def test_extraction_failure_flows_to_the_store_as_a_failure(site, crawler):
-    item = ExtractPipeline(crawler).process_item(page(site, site.articles[2], b""))
+    item = ExtractPipeline.from_crawler(crawler).process_item(page(site, site.articles[2], b""))
     assert item.article is None and item.failure == "extraction failed: empty document"
     assert SegmentPipeline().process_item(item).segments is None
 
 
-def test_store_records_articles_failures_and_the_run(site, crawler, tmp_path):
+def archived(crawler, site, spec, **changes) -> PageItem:
+    item = page(site, spec)
+    for name, value in changes.items():
+        setattr(item, name, value)
+    return SegmentPipeline().process_item(ExtractPipeline.from_crawler(crawler).process_item(item))
+
+
+@pytest.fixture
+def store(crawler):
     store = StorePipeline.from_crawler(crawler)
     store.open_spider()
-    good = SegmentPipeline().process_item(ExtractPipeline(crawler).process_item(page(site, site.articles[3])))
-    store.process_item(good)
+    yield store
+    session = CrawlSession.of(crawler)
+    if session.archive is not None:
+        session.spider_closed(crawler.spider, "finished")
+
+
+def test_store_records_articles_failures_and_the_run(site, crawler, store, tmp_path):
+    store.process_item(archived(crawler, site, site.articles[3]))
     bad = PageItem(
-        url=f"{BASE}/1.html", request_url=f"{BASE}/1.html", status=404, fetched_at=DEFAULT_NOW, failure="HTTP 404"
+        url=f"{BASE}/1.html", request_url=f"{BASE}/1.html", status=500, fetched_at=DEFAULT_NOW, failure="HTTP 500"
     )
     store.process_item(bad)
-    store.spider_closed(crawler.spider, "finished")
+    crawler.stats.set_value("response_received_count", 2)
+    CrawlSession.of(crawler).spider_closed(crawler.spider, "finished")
     db = sqlite_utils.Database(tmp_path / "a.db")
     assert db.table("articles").count == 1
     (failure,) = db.table("failures").rows
-    assert (failure["url"], failure["status"], failure["reason"]) == (f"{BASE}/1.html", 404, "HTTP 404")
+    assert (failure["url"], failure["status"], failure["reason"]) == (f"{BASE}/1.html", 500, "HTTP 500")
     (run,) = db.table("crawl_runs").rows
-    assert (run["finish_reason"], run["pages"], run["articles_new"], run["failures"]) == ("finished", 2, 1, 1)
+    assert (run["finish_reason"], run["exit_status"], run["articles_new"], run["failed"]) == ("finished", 0, 1, 1)
+
+
+def test_urls_are_stored_in_the_canonical_form_whatever_served_them(site, crawler, store, tmp_path):
+    spec = site.articles[0]
+    replica = "http://127.0.0.1:8123"
+    item = page(site, spec, site.render(spec.path, replica)[2])
+    item.url = item.request_url = spec.url(replica)
+    store.process_item(SegmentPipeline().process_item(ExtractPipeline.from_crawler(crawler).process_item(item)))
+    row = CrawlSession.of(crawler).archive.articles.get(spec.id)
+    assert row["url"] == f"{BASE}/{spec.id}.html"
+    assert "127.0.0.1" not in row["body_html"] + row["images"]
+    links = CrawlSession.of(crawler).archive.db.execute("SELECT dst_url FROM links").fetchall()
+    assert links and all(url.startswith(BASE + "/") for (url,) in links)
+
+
+def test_not_modified_writes_only_the_state(site, crawler, store):
+    spec = site.articles[0]
+    store.process_item(archived(crawler, site, spec, headers={"ETag": '"v1"'}))
+    archive = CrawlSession.of(crawler).archive
+    before = archive.articles.get(spec.id)
+    later = DEFAULT_NOW + timedelta(days=1)
+    not_modified = PageItem(url=spec.url(BASE), request_url=spec.url(BASE), status=304, fetched_at=later)
+    store.process_item(not_modified)
+    assert archive.articles.get(spec.id) == before
+    state = archive.state.get(spec.url(BASE))
+    assert (state.status, state.etag, state.fetched_at) == (304, '"v1"', "2024-06-06T12:00:00+08:00") or (
+        state.status == 304 and state.fetched_at.startswith(later.date().isoformat())
+    )
+    assert crawler.stats.get_value("itp6/articles_not_modified") == 1
+
+
+def test_an_unchanged_article_writes_nothing_but_the_state(site, crawler, store):
+    spec = site.articles[0]
+    store.process_item(archived(crawler, site, spec))
+    archive = CrawlSession.of(crawler).archive
+    before = archive.articles.get(spec.id)
+    store.process_item(archived(crawler, site, spec, fetched_at=DEFAULT_NOW + timedelta(days=1)))
+    assert archive.articles.get(spec.id) == before
+    assert crawler.stats.get_value("itp6/articles_unchanged") == 1
+
+
+def test_404_of_a_known_article_marks_it_gone_and_of_an_unknown_one_is_a_failure(site, crawler, store):
+    spec = site.articles[0]
+    store.process_item(archived(crawler, site, spec))
+    archive = CrawlSession.of(crawler).archive
+    for url in (spec.url(BASE), f"{BASE}/99999.html"):
+        store.process_item(PageItem(url=url, request_url=url, status=404, fetched_at=DEFAULT_NOW))
+    assert archive.articles.get(spec.id)["status"] == "gone"
+    assert [row["url"] for row in archive.db.table("failures").rows] == [f"{BASE}/99999.html"]
+    assert crawler.stats.get_value("itp6/articles_gone") == 1
+
+
+def test_a_maintenance_page_at_a_known_url_keeps_the_article(site, crawler, store):
+    spec = site.articles[0]
+    store.process_item(archived(crawler, site, spec))
+    archive = CrawlSession.of(crawler).archive
+    before = archive.articles.get(spec.id)
+    store.process_item(archived(crawler, site, spec, body=b"<html><body><p>hello</p></body></html>"))
+    assert archive.articles.get(spec.id) == before
+    (failure,) = archive.db.table("failures").rows
+    assert failure["reason"].startswith("poorer than the archived version") or failure["reason"].startswith(
+        "extraction failed"
+    )
+
+
+def test_a_write_error_stops_the_crawl_instead_of_losing_records(site, crawler, store, monkeypatch):
+    session = CrawlSession.of(crawler)
+
+    def disk_full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(session.archive.articles, "save", disk_full)
+    store.process_item(archived(crawler, site, site.articles[0]))
+    assert session.error is not None and "disk is full" in session.error
+    session.spider_closed(crawler.spider, "finished")
+    assert session.result["finish_reason"] == "failed" and session.result["exit_status"] == 1

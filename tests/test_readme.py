@@ -41,7 +41,7 @@ def archive_path(tmp_path_factory):
             item = PageItem(url=spec.url("https://www.itp6.com"), request_url="", status=200, fetched_at=DEFAULT_NOW)
             item.article = extract_article(site.render(spec.path, "https://www.itp6.com")[2], item.url)
             segment.process_item(item)
-            archive.save_article(item.article, item.segments, DEFAULT_NOW)
+            archive.articles.save(item.article, item.segments, DEFAULT_NOW)
     return path
 
 

@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -19,6 +19,8 @@ import pytest
 from itp6crawl.replica import ReplicaServer, Site, build_site, corpus, rename_theme_classes
 from itp6crawl.replica.__main__ import main as replica_main
 from itp6crawl.replica.rename import THEME_IDS, keeps_class
+from itp6crawl.replica.site import tag_slug
+from itp6crawl.replica.theme import SHANGHAI
 
 BASE = "http://127.0.0.1:8765"
 GOLD_KEYS = {
@@ -44,6 +46,7 @@ GOLD_KEYS = {
     "next_title",
     "comments",
     "listed",
+    "in_sitemap",
 }
 NOTICE = re.compile(r"^(文章属于病友个人治疗见解|提示[:：]ITP6病友网|作者[:：]|链接[:：]|文章版权归作者所有)")
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
@@ -194,7 +197,7 @@ def test_deterministic() -> None:
     assert first.gold(BASE) == second.gold(BASE)
     for spec in first.articles[:10]:
         assert first.render(spec.path, BASE) == second.render(spec.path, BASE)
-    for path in ("/", "/wp-sitemap.xml", "/category/zhiliao/", "/robots.txt", "/nope/"):
+    for path in ("/", "/wp-sitemap.xml", "/category/zhiliao", "/robots.txt", "/nope/"):
         assert first.render(path, BASE) == second.render(path, BASE)
     other = build_site(30, seed=4)
     assert other.gold(BASE) != first.gold(BASE)
@@ -356,13 +359,13 @@ def test_unlisted_reached_only_through_articles(site: Site, gold: list[dict]) ->
     pages = {g["url"]: get(site, f"/{g['id']}.html")[2] for g in gold}
     for url in unlisted:
         assert any(f'href="{url}"' in page for other, page in pages.items() if other != url), url
-    listings = [get(site, p)[2] for p in ("/", "/category/zhiliao/", "/feed/")]
+    listings = [get(site, p)[2] for p in ("/", "/category/zhiliao", "/feed/")]
     for url in unlisted:
         assert not any(url in page for page in listings)
 
 
 def crawl_category(site: Site, slug: str) -> tuple[list[str], bool]:
-    path, seen, load_more = f"/category/{slug}/", [], False
+    path, seen, load_more = f"/category/{slug}", [], False
     while path:
         status, _, page = get(site, path)
         assert status == 200
@@ -389,8 +392,8 @@ def test_category_pagination_reaches_every_listed(site: Site, gold: list[dict]) 
         variants.add(load_more)
     assert found == {g["url"] for g in gold if g["listed"]}
     assert variants == {True, False}
-    assert get(site, "/category/zhinan/page/99/")[0] == 404
-    assert get(site, "/category/zhinan/page/1/")[0] == 301
+    assert get(site, "/category/zhinan/page/99")[0] == 404 and get(site, "/category/zhinan/page/99/")[0] == 404
+    assert get(site, "/category/zhinan/page/1")[0] == 301
 
 
 def test_home_and_its_empty_page_2(site: Site, gold: list[dict]) -> None:
@@ -497,5 +500,356 @@ def test_cli_writes_site(tmp_path: Path) -> None:
     assert replica_main(["--write", str(tmp_path), "--articles", "8", "--port", "9999"]) == 0
     gold = json.loads((tmp_path / "gold.json").read_text(encoding="utf-8"))
     assert len(gold) == 8 and (tmp_path / "index.html").exists() and (tmp_path / "404.html").exists()
+    assert (tmp_path / "category" / "zhiliao" / "index.html").exists() and (tmp_path / "feed" / "index.html").exists()
     page = (tmp_path / f"{gold[0]['id']}.html").read_text(encoding="utf-8")
     assert gold[0]["url"] == f"http://127.0.0.1:9999/{gold[0]['id']}.html" and gold[0]["url"] in page
+
+
+# --------------------------------------------------------------------------- listing links without a slash
+
+
+class LinkReader(HTMLParser):
+    """Every href with its rel, and every class token, of a page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, str, str]] = []  # (tag, href, rel)
+        self.classes: list[str] = []
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        self.classes += a.get("class", "").split()
+        if "href" in a:
+            self.links.append((tag, a["href"], a.get("rel", "")))
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def read_links(page: str) -> LinkReader:
+    reader = LinkReader()
+    reader.feed(page)
+    return reader
+
+
+TAXONOMY_LINK = re.compile(r"/(category|tag|author)/")
+
+
+def taxonomy_hrefs(page: str) -> list[str]:
+    return [href for _, href, _ in read_links(page).links if TAXONOMY_LINK.search(href)]
+
+
+def test_listing_links_have_no_trailing_slash(site: Site) -> None:
+    spec = next(a for a in site.articles if a.tags)
+    tag_path = f"/tag/{tag_slug(spec.tags[0])}"
+    pages = ["/", "/page/2/", spec.path, "/category/zhinan", "/category/zhiliao/page/2", tag_path]
+    pages.append(f"/author/{spec.author_slug}")
+    hrefs: set[str] = set()
+    for path in pages:
+        status, _, page = get(site, path)
+        assert status == 200, path
+        found = taxonomy_hrefs(page)
+        assert found, path
+        hrefs |= set(found)
+    _, _, article = get(site, spec.path)
+    assert re.search(rf'<a href="{BASE}/category/[a-z]+" rel="category tag">', article)
+    assert f'href="{BASE}{tag_path}" rel="tag"' in article
+    _, _, sitemap = get(site, "/wp-sitemap-taxonomies-category-1.xml")
+    locs = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+    assert locs and all(re.fullmatch(rf"{BASE}/category/[a-z]+", loc) for loc in locs)
+    hrefs |= set(locs)
+    assert not [h for h in hrefs if h.endswith("/")]
+    assert any(re.fullmatch(rf"{BASE}/category/[a-z]+/page/\d+", h) for h in hrefs)  # pagination
+    assert any("/tag/" in h for h in hrefs) and any("/author/" in h for h in hrefs)
+    for href in hrefs:
+        assert href.startswith(BASE) and get(site, href.removeprefix(BASE))[0] == 200, href
+    # canonical links of listing pages, and the cards' item-category
+    for path in ("/category/zhinan", "/category/zhiliao/page/2", tag_path, f"/author/{spec.author_slug}"):
+        _, _, page = get(site, path)
+        assert f'<link rel="canonical" href="{BASE}{path}">' in page, path
+    _, _, home = get(site, "/")
+    assert re.search(rf'<a class="item-category" href="{BASE}/category/[a-z]+" target="_blank">', home)
+    assert f'href="{BASE}/page/2/"' in home  # the home page's quirk keeps its slash
+
+
+def test_slash_forms_redirect_to_the_served_form(site: Site) -> None:
+    spec = next(a for a in site.articles if a.tags and a.listed)
+    tag = tag_slug(spec.tags[0])
+    redirects = {
+        "/category/zhinan/": "/category/zhinan",
+        "/category/zhiliao/page/2/": "/category/zhiliao/page/2",
+        "/category/zhinan/page/1": "/category/zhinan",
+        "/category/zhinan/page/1/": "/category/zhinan",
+        f"/tag/{tag}/": f"/tag/{tag}",
+        f"/author/{spec.author_slug}/": f"/author/{spec.author_slug}",
+    }
+    for path, target in redirects.items():
+        status, headers, _ = get(site, path)
+        assert status == 301 and headers["Location"] == BASE + target, path
+        assert get(site, target)[0] == 200
+    for path in ("/category/nope", "/category/nope/", "/category/zhinan/page/99", "/category/zhinan/page/99/"):
+        assert get(site, path)[0] == 404, path
+    assert get(site, "/category/zhinan/page/0")[0] == 404
+    # the home page's quirk is unchanged
+    assert get(site, "/page/2/")[0] == 200
+    status, headers, _ = get(site, "/page/2")
+    assert status == 301 and headers["Location"] == f"{BASE}/page/2/"
+
+
+def test_paths_are_the_served_forms(site: Site) -> None:
+    paths = list(site.paths())
+    assert len(paths) == len(set(paths))
+    listings = [p for p in paths if TAXONOMY_LINK.match(p)]
+    assert "/category/zhinan" in listings and "/category/zhiliao/page/2" in listings
+    assert all(not p.endswith("/") for p in listings)
+    assert any(p.startswith("/tag/") for p in listings) and any(p.startswith("/author/") for p in listings)
+    for path in paths:
+        assert get(site, path)[0] == 200, path
+
+
+# --------------------------------------------------------------------------- a post only in category listings
+
+
+def test_post_linked_only_from_a_category_page() -> None:
+    site = build_site(60, seed=0)
+    before = {g["id"]: g for g in site.gold(BASE)}
+    old = datetime(2017, 3, 1, 9, 0, tzinfo=SHANGHAI)
+    hidden = site.add_article(in_sitemap=False, published=old, categories=["zhiliao"], tags=["血小板"])
+    assert not hidden.in_sitemap and hidden.listed
+    url = hidden.url(BASE)
+    listing = site.category_page_of(hidden.id)
+    assert listing and re.fullmatch(r"/category/zhiliao/page/([2-9]|\d\d)", listing)
+    assert url in get(site, listing)[2]
+    # linked from that one listing page only: not from the home page, feed, sitemaps, tag or author
+    # listings, the hot-posts widget or any other article
+    linking = []
+    for path in site.paths():
+        if path == hidden.path:
+            continue
+        if url in get(site, path)[2]:
+            linking.append(path)
+    assert linking == [listing]
+    assert url not in "".join(sitemap_urls(site))
+    gold = {g["id"]: g for g in site.gold(BASE)}
+    assert gold[hidden.id]["in_sitemap"] is False and gold[hidden.id]["listed"] is True
+    for post_id, g in gold.items():
+        if post_id == hidden.id:
+            continue
+        assert g["in_sitemap"] is True
+        assert url not in {g["prev_url"], g["next_url"]} and url not in [r["url"] for r in g["related"]]
+        assert g == before[post_id]  # nobody's neighbours moved
+    # its own page links to the two posts around its place in publication order
+    mine = gold[hidden.id]
+    assert mine["prev_url"] and mine["next_url"]
+    assert gold_by_url(gold, mine["prev_url"])["published_at"] <= mine["published_at"]
+    assert gold_by_url(gold, mine["next_url"])["published_at"] >= mine["published_at"]
+    assert gold_by_url(gold, mine["prev_url"])["next_url"] == mine["next_url"]
+    # articles added later never pick it as related
+    later = [site.add_article(categories=["zhiliao"]) for _ in range(5)]
+    assert all(hidden.id not in spec.related for spec in later)
+
+
+def test_new_hidden_post_is_on_the_home_page_but_in_no_sitemap() -> None:
+    site = build_site(30, seed=1)
+    hidden = site.add_article(in_sitemap=False)
+    url = hidden.url(BASE)
+    assert url in get(site, "/")[2] and url in get(site, f"/category/{hidden.categories[0]}")[2]
+    assert url not in sitemap_urls(site)
+    assert all(url not in (g["prev_url"], g["next_url"]) for g in site.gold(BASE) if g["id"] != hidden.id)
+    assert site.category_page_of(hidden.id) == f"/category/{hidden.categories[0]}"
+    assert site.category_page_of(site.add_article(listed=False).id) is None
+
+
+def gold_by_url(gold: dict[int, dict], url: str) -> dict:
+    return next(g for g in gold.values() if g["url"] == url)
+
+
+# --------------------------------------------------------------------------- theme drift
+
+
+THEME_LISTING_CLASSES = (
+    "post-loop",
+    "item",
+    "item-title",
+    "item-category",
+    "item-excerpt",
+    "item-meta",
+    "pagination",
+    "next",
+    "load-more",
+    "sec-panel",
+    "widget",
+    "sidebar",
+    "main",
+)
+
+
+def test_theme_drift_renames_articles_and_listings() -> None:
+    site = build_site(150, seed=0)  # 16 in 指南 (zhinan): numbered pagination
+    assert site.theme_drift is False and build_site(5, theme_drift=True).theme_drift is True
+    six = next(a for a in site.articles if a.theme == "justnews6")
+    five = next(a for a in site.articles if a.theme == "justnews5")
+    tagged = next(a for a in site.articles if a.tags and a.listed)
+    paths = [
+        six.path,
+        five.path,
+        "/",
+        "/page/2/",
+        "/category/zhiliao",  # load more
+        "/category/zhiliao/page/2",
+        "/category/zhinan",  # numbered pagination
+        "/category/zhinan/page/2",
+        f"/tag/{tag_slug(tagged.tags[0])}",
+        f"/author/{tagged.author_slug}",
+    ]
+    plain = {path: site.render(path, BASE) for path in paths}
+    site.theme_drift = True
+    for path in paths:
+        status, headers, body = site.render(path, BASE)
+        old_status, old_headers, old_body = plain[path]
+        assert status == old_status == 200 and body != old_body, path
+        assert headers["ETag"] != old_headers["ETag"] and headers["Last-Modified"] == old_headers["Last-Modified"]
+        before, after = read_links(old_body.decode()), read_links(body.decode())
+        assert after.parts == before.parts, path  # text identical
+        assert after.links == before.links, path  # hrefs and rel identical
+        shared = set(before.classes) & set(after.classes)
+        assert all(keeps_class(c) for c in shared), (path, shared)
+        for name in THEME_LISTING_CLASSES:
+            assert name not in after.classes, (path, name)
+        assert body.decode() == rename_theme_classes(old_body.decode())
+    _, _, listing = site.render("/category/zhinan", BASE)
+    assert "下一页" in listing.decode() and f'href="{BASE}/category/zhinan/page/2"' in listing.decode()
+    # other pages stay as they are
+    for path in ("/weixinqun/", "/no/such/", "/wp-sitemap.xml"):
+        site.theme_drift = False
+        untouched = site.render(path, BASE)
+        site.theme_drift = True
+        assert site.render(path, BASE) == untouched
+    site.theme_drift = False
+    assert site.render(six.path, BASE) == plain[six.path]
+
+
+# --------------------------------------------------------------------------- views-only changes
+
+
+def test_views_only_change_keeps_modified_time_and_sitemap() -> None:
+    site = build_site(40, seed=6)
+    spec = next(a for a in site.articles if a.listed and a.show_views and a.sitemap_lastmod)
+    _, headers, page = get(site, spec.path)
+    sitemap = site.render("/wp-sitemap-posts-post-1.xml", BASE)
+    gold_before = site.gold_article(spec, BASE)
+    modified = spec.modified
+    listing = site.category_page_of(spec.id)
+    assert listing
+    listing_before = site.render(listing, BASE)
+    site.now += timedelta(days=2)
+    site.update_article(spec.id, views=spec.views + 1234)
+    _, new_headers, new_page = get(site, spec.path)
+    assert f"阅读 {spec.views}" in new_page and f"阅读 {spec.views - 1234}" in page
+    assert new_headers["ETag"] != headers["ETag"] and new_headers["Last-Modified"] == headers["Last-Modified"]
+    assert spec.modified == modified
+    gold_after = site.gold_article(spec, BASE)
+    assert gold_after["modified_at"] == gold_before["modified_at"] and gold_after["views"] == spec.views
+    assert site.render("/wp-sitemap-posts-post-1.xml", BASE) == sitemap  # same lastmod, same bytes, same ETag
+    assert f"<lastmod>{modified.astimezone(UTC).isoformat()}</lastmod>" in sitemap[2].decode()
+    # the listing card shows the count: a new ETag, the same Last-Modified
+    _, listing_headers, _ = site.render(listing, BASE)
+    assert listing_headers["ETag"] != listing_before[1]["ETag"]
+    assert listing_headers["Last-Modified"] == listing_before[1]["Last-Modified"]
+
+
+# --------------------------------------------------------------------------- conditional GET beyond articles
+
+
+CONDITIONAL_PATHS = (
+    "/",
+    "/category/zhinan",
+    "/category/zhinan/page/2",
+    "/wp-sitemap.xml",
+    "/wp-sitemap-posts-post-1.xml",
+    "/wp-sitemap-taxonomies-category-1.xml",
+    "/robots.txt",
+    "/feed/",
+)
+
+
+def test_conditional_get_on_listings_and_sitemaps() -> None:
+    site = build_site(150, seed=0)
+    tagged = next(a for a in site.articles if a.tags and a.listed)
+    paths = [*CONDITIONAL_PATHS, f"/tag/{tag_slug(tagged.tags[0])}", f"/author/{tagged.author_slug}"]
+    with ReplicaServer(site, port=0) as server:
+        validators = {}
+        for path in paths:
+            status, headers, body = fetch(server.base_url + path)
+            assert status == 200 and body, path
+            etag, last_modified = headers["ETag"], headers["Last-Modified"]
+            validators[path] = etag, last_modified
+            status, headers, body = fetch(server.base_url + path, {"If-None-Match": etag})
+            assert status == 304 and body == b"" and headers["ETag"] == etag, path
+            assert fetch(server.base_url + path, {"If-Modified-Since": last_modified})[0] == 304, path
+            assert fetch(server.base_url + path, {"If-None-Match": '"stale"'})[0] == 200, path
+
+        # an article of a listing changes: the listing and the posts sitemap answer 200 with new validators
+        spec = next(a for a in site.articles if a.listed and a.sitemap_lastmod and a.categories[0] == "zhinan")
+        listing = site.category_page_of(spec.id)
+        assert listing
+        status, headers, _ = fetch(server.base_url + listing)
+        etag, last_modified = headers["ETag"], headers["Last-Modified"]
+        sitemap_etag = validators["/wp-sitemap-posts-post-1.xml"][0]
+        site.now += timedelta(days=1)
+        site.update_article(spec.id, title=spec.title + "(修订)")
+        status, headers, body = fetch(server.base_url + listing, {"If-None-Match": etag})
+        assert status == 200 and headers["ETag"] != etag and "(修订)" in body.decode()
+        assert fetch(server.base_url + listing, {"If-Modified-Since": last_modified})[0] == 200
+        assert headers["Last-Modified"] != last_modified
+        status, headers, _ = fetch(server.base_url + "/wp-sitemap-posts-post-1.xml", {"If-None-Match": sitemap_etag})
+        assert status == 200 and headers["ETag"] != sitemap_etag
+        # pages the change does not touch stay 304
+        untouched = "/wp-sitemap-taxonomies-category-1.xml"
+        assert fetch(server.base_url + untouched, {"If-None-Match": validators[untouched][0]})[0] == 304
+
+
+# --------------------------------------------------------------------------- injected responses
+
+
+MAINTENANCE = "<!DOCTYPE html><html><body><h1>网站维护中</h1><p>请稍后再访问。</p></body></html>".encode()
+
+
+def test_inject_response_serves_an_exact_page() -> None:
+    site = build_site(20, seed=5)
+    spec = site.articles[2]
+    with ReplicaServer(site, port=0) as server:
+        url = server.base_url + spec.path
+        real_status, real_headers, real_body = fetch(url)
+        server.inject_response(spec.path, body=MAINTENANCE, times=2, headers={"Retry-After": "120"})
+        for _ in range(2):  # even a conditional request gets the injected page, never a 304
+            status, headers, body = fetch(url, {"If-None-Match": real_headers["ETag"]})
+            assert status == 200 and body == MAINTENANCE
+            assert headers["Content-Type"] == "text/html; charset=utf-8" and headers["Retry-After"] == "120"
+            assert "ETag" not in headers and "Last-Modified" not in headers
+        assert fetch(url)[::2] == (real_status, real_body)  # the two are used up
+        assert fetch(url, {"If-None-Match": real_headers["ETag"]})[0] == 304
+
+        # queued in order, any status and type; a query string is a different path
+        server.inject_response(spec.path, status=503, body=b"busy", content_type="text/plain", times=1)
+        server.inject_fault(spec.path, 500)
+        assert fetch(url)[::2] == (503, b"busy")
+        assert fetch(url)[::2] == (500, b"injected 500\n")
+        assert fetch(url)[2] == real_body
+        server.inject_response("/?p=1", body=b"q")
+        assert fetch(server.base_url + "/?p=1")[2] == b"q"
+
+        # times=None: until cleared
+        server.inject_response("/wp-sitemap.xml", body=b"<html>maintenance</html>", times=None)
+        for _ in range(3):
+            assert fetch(server.base_url + "/wp-sitemap.xml")[2] == b"<html>maintenance</html>"
+        server.inject_fault("/robots.txt", 503, times=None)
+        server.clear_injections("/wp-sitemap.xml")
+        assert b"<sitemapindex" in fetch(server.base_url + "/wp-sitemap.xml")[2]
+        assert fetch(server.base_url + "/robots.txt")[0] == 503
+        server.clear_injections()
+        assert fetch(server.base_url + "/robots.txt")[0] == 200
+        server.inject_response(spec.path, body=b"never", times=0)  # nothing to answer
+        assert fetch(url)[2] == real_body
+    assert ("GET", spec.path, 503) in server.request_log

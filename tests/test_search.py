@@ -24,7 +24,7 @@ def db(tmp_path, article_factory, fetch_time):
                 seg.index_text(article.body_text),
                 seg.extra_text(article.title + article.body_text),
             )
-            archive.save_article(article, segments, fetch_time)
+            archive.articles.save(article, segments, fetch_time)
     return path
 
 
@@ -78,7 +78,7 @@ def test_disease_name_inside_a_longer_dictionary_word_is_found(tmp_path, article
     with Archive.open(path) as archive:
         for post_id, body in texts.items():
             article = article_factory(post_id, title=f"第{post_id}篇", body_text=body, related=[], prev=None)
-            archive.save_article(
+            archive.articles.save(
                 article, Segments(seg.index_text(article.title), seg.index_text(body), seg.extra_text(body)), fetch_time
             )
     for query in ("血小板减少症", "免疫性血小板减少症", "血小板"):

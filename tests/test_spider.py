@@ -8,7 +8,7 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from itp6crawl.items import PageItem
-from itp6crawl.spiders.itp6 import Itp6Spider
+from itp6crawl.spiders.itp6 import CATEGORY_PATH, Itp6Spider
 
 SITE = "http://127.0.0.1:8123"
 
@@ -69,8 +69,9 @@ def test_sitemap_index_and_urlset(spider):
     assert [(r.url, r.callback.__name__) for r in requests] == [
         (f"{SITE}/16001.html", "parse_article"),
         (f"{SITE}/16002.html", "parse_article"),
-        (f"{SITE}/category/zhiliao/", "parse_listing"),
+        (f"{SITE}/category/zhiliao", "parse_listing"),
     ]
+    assert [r.meta.get("itp6_lastmod") for r in requests] == ["2024-06-01T00:00:00+08:00", None, None]
 
 
 def test_invalid_sitemap_is_counted_not_fatal(spider):
@@ -93,9 +94,25 @@ def test_category_listing_follows_articles_and_pagination(spider):
     assert urls == [
         f"{SITE}/16001.html",
         f"{SITE}/16002.html",
-        f"{SITE}/category/zhiliao/",
-        f"{SITE}/category/zhiliao/page/2/",
+        f"{SITE}/category/zhiliao",
+        f"{SITE}/category/zhiliao/page/2",
     ]
+
+
+def test_category_urls_with_and_without_the_slash_are_one_request(spider):
+    spellings = ["/category/zhiliao", "/category/zhiliao/", "/category/zhiliao/page/1", "/category/zhiliao/page/1/"]
+    assert {spider.site_url(SITE + path, CATEGORY_PATH) for path in spellings} == {f"{SITE}/category/zhiliao"}
+    assert spider.site_url(f"{SITE}/category/zhiliao/page/3/", CATEGORY_PATH) == f"{SITE}/category/zhiliao/page/3"
+
+
+def test_an_unrecognised_article_page_still_yields_its_post_links(spider):
+    page = f"""<html><body><div class="x"><h1>标题</h1><p>正文</p></div>
+    <div class="y"><a href="{SITE}/16003.html">甲</a><a href="{SITE}/16004.html?x=1">乙</a>
+    <a href="https://elsewhere.example/16005.html">外</a></div></body></html>"""
+    request = Request(f"{SITE}/16001.html", callback=spider.parse_article)
+    response = HtmlResponse(request.url, body=page.encode(), encoding="utf-8", request=request)
+    followed = [r.url for r in spider.parse_article(response) if isinstance(r, Request)]
+    assert followed == [f"{SITE}/16003.html", f"{SITE}/16004.html"]
 
 
 def test_home_pagination_is_not_followed(spider):
@@ -124,8 +141,10 @@ def test_failed_listing_fetch_is_recorded_too(spider):
 
 def test_the_sites_own_spelling_is_followed():
     crawler = get_crawler(Itp6Spider)
+    crawler.stats.open_spider()
     spider = Itp6Spider.from_crawler(crawler, site="http://itp6.com")
-    assert spider.article_request("https://www.itp6.com/123.html").url == "https://www.itp6.com/123.html"
+    list(spider.parse_robots(TextResponse("https://www.itp6.com/robots.txt", body=b"User-agent: *\n")))
+    assert spider.article_request("http://itp6.com/123.html").url == "https://www.itp6.com/123.html"
     assert spider.article_request("https://www.itp6.com:8443/123.html") is None
     assert spider.allowed_domains == ["itp6.com"]
 

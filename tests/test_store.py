@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 import sqlite_utils
 
-from itp6crawl.store import Archive, Segments, content_hash
+from itp6crawl.store import SCHEMA_VERSION, Archive, PoorerThanArchived, Segments, content_hash
 from itp6crawl.text import default_segmenter
 
 
@@ -22,20 +22,21 @@ def archive(tmp_path):
 def test_schema_is_created_with_fts(archive):
     tables = set(archive.db.table_names())
     assert {"articles", "links", "comments", "article_versions", "crawl_runs", "failures", "articles_fts"} <= tables
-    assert archive.articles.detect_fts() == "articles_fts"
-    assert archive.db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert archive.articles.table.detect_fts() == "articles_fts"
+    assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert "crawl_state" in tables
 
 
 def test_open_twice_is_idempotent(tmp_path):
     Archive.open(tmp_path / "a.db").close()
     with Archive.open(tmp_path / "a.db") as archive:
-        assert archive.articles.count == 0
+        assert archive.articles.table.count == 0
 
 
 def test_save_new_article_with_links_and_comments(archive, article_factory, fetch_time):
     article = article_factory()
-    assert archive.save_article(article, segments_for(article), fetch_time) == "new"
-    row = archive.articles.get(101)
+    assert archive.articles.save(article, segments_for(article), fetch_time) == "new"
+    row = archive.articles.table.get(101)
     assert row["title"] == article.title and row["status"] == "live"
     assert json.loads(row["categories"]) == ["治疗过程分享"]
     assert json.loads(row["images"]) == [{"src": "https://www.itp6.com/a.jpg", "alt": "化验单", "caption": "化验单"}]
@@ -52,23 +53,23 @@ def test_save_new_article_with_links_and_comments(archive, article_factory, fetc
 
 def test_link_targets_resolve_when_they_are_archived(archive, article_factory, fetch_time):
     first = article_factory()
-    archive.save_article(first, segments_for(first), fetch_time)
+    archive.articles.save(first, segments_for(first), fetch_time)
     target = article_factory(102, related=[], prev=None, comments=[])
-    archive.save_article(target, segments_for(target), fetch_time)
+    archive.articles.save(target, segments_for(target), fetch_time)
     row = archive.db.execute("SELECT dst_id FROM links WHERE kind = 'related' AND src_id = 101").fetchone()
     assert row[0] == 102
     back = article_factory(103, related=[first.related[0]], prev=None, comments=[])
-    archive.save_article(back, segments_for(back), fetch_time)  # link to an already archived article
+    archive.articles.save(back, segments_for(back), fetch_time)  # link to an already archived article
     assert archive.db.execute("SELECT dst_id FROM links WHERE src_id = 103").fetchone()[0] == 102
 
 
 def test_unchanged_content_updates_counts_without_a_version(archive, article_factory, fetch_time):
     article = article_factory()
-    archive.save_article(article, segments_for(article), fetch_time)
+    archive.articles.save(article, segments_for(article), fetch_time)
     later = fetch_time + timedelta(days=1)
     again = article_factory(views=2000, comments=[])
-    assert archive.save_article(again, segments_for(again), later) == "unchanged"
-    row = archive.articles.get(101)
+    assert archive.articles.save(again, segments_for(again), later) == "unchanged"
+    row = archive.articles.table.get(101)
     assert row["views"] == 2000 and row["changed_at"] == "2024-06-05T12:00:00+08:00"
     assert row["fetched_at"] == "2024-06-06T12:00:00+08:00"
     assert archive.db.table("article_versions").count == 0
@@ -77,21 +78,21 @@ def test_unchanged_content_updates_counts_without_a_version(archive, article_fac
 
 def test_changed_content_keeps_the_previous_version(archive, article_factory, fetch_time):
     article = article_factory()
-    archive.save_article(article, segments_for(article), fetch_time)
+    archive.articles.save(article, segments_for(article), fetch_time)
     edited = article_factory(body_text=article.body_text + "\n\n补充：复查正常。")
-    assert archive.save_article(edited, segments_for(edited), fetch_time + timedelta(days=2)) == "changed"
+    assert archive.articles.save(edited, segments_for(edited), fetch_time + timedelta(days=2)) == "changed"
     versions = list(archive.db.table("article_versions").rows)
     assert len(versions) == 1
     assert versions[0]["body_text"] == article.body_text and versions[0]["version"] == 1
     assert versions[0]["content_hash"] == content_hash(article)
-    assert archive.articles.get(101)["body_text"].endswith("复查正常。")
+    assert archive.articles.table.get(101)["body_text"].endswith("复查正常。")
 
 
 def test_fts_triggers_follow_updates(archive, article_factory, fetch_time):
     article = article_factory()
-    archive.save_article(article, segments_for(article), fetch_time)
-    edited = article_factory(title="改用罗米司亭", body_text="换药后效果更好。")
-    archive.save_article(edited, segments_for(edited), fetch_time)
+    archive.articles.save(article, segments_for(article), fetch_time)
+    edited = article_factory(title="改用罗米司亭", body_text="换药后效果更好，复查血小板稳定。" * 3)
+    archive.articles.save(edited, segments_for(edited), fetch_time)
     db = sqlite_utils.Database(archive.db.conn)
     assert [r["id"] for r in db.table("articles").search('"罗米司亭"')] == [101]
     assert list(db.table("articles").search('"艾曲泊帕"')) == []
@@ -99,40 +100,76 @@ def test_fts_triggers_follow_updates(archive, article_factory, fetch_time):
 
 def test_article_without_id_is_refused(archive, article_factory, fetch_time):
     with pytest.raises(ValueError, match="without a post id"):
-        archive.save_article(article_factory(id=None), Segments(), fetch_time)
+        archive.articles.save(article_factory(id=None), Segments(), fetch_time)
 
 
 def test_runs_and_failures(archive, fetch_time):
-    run = archive.begin_run("https://www.itp6.com", fetch_time)
-    archive.record_failure(run, "https://www.itp6.com/9.html", "HTTP 500", fetch_time, status=500)
-    archive.finish_run(run, fetch_time, "finished", {"pages": 1, "failures": 1}, {"x": 1})
-    row = archive.db.table("crawl_runs").get(run)
-    assert row["finish_reason"] == "finished" and row["failures"] == 1 and json.loads(row["stats"]) == {"x": 1}
+    run = archive.runs.begin("https://www.itp6.com", fetch_time)
+    archive.runs.record_failure(run, "https://www.itp6.com/9.html", "HTTP 500", fetch_time, status=500)
+    row = archive.runs.finish(
+        run, fetch_time, reason="finished", exit_status=0, counts={"fetched": 1, "failed": 1}, stats={"x": 1}
+    )
+    assert row == archive.db.table("crawl_runs").get(run)
+    assert (row["finish_reason"], row["exit_status"], row["fetched"], row["failed"]) == ("finished", 0, 1, 1)
+    assert json.loads(row["stats"]) == {"x": 1}
     failure = next(iter(archive.db.table("failures").rows))
     assert failure["reason"] == "HTTP 500" and failure["run_id"] == run
 
 
-def test_links_resolve_by_post_id_whatever_scheme_or_query(archive, article_factory, fetch_time):
+def test_a_run_left_open_by_a_killed_process_is_closed_as_killed(archive, fetch_time):
+    killed = archive.runs.begin("https://www.itp6.com", fetch_time)
+    archive.runs.begin("https://www.itp6.com", fetch_time + timedelta(hours=1))
+    assert archive.db.table("crawl_runs").get(killed)["finish_reason"] == "killed"
+
+
+def test_links_resolve_by_canonical_url(archive, article_factory, fetch_time):
     from itp6crawl.models import Link
 
     source = article_factory(
-        101,
-        related=[Link(url="http://www.itp6.com/102.html?from=related"), Link(url="https://other.example/102.html")],
-        prev=None,
+        101, related=[Link(url="https://www.itp6.com/102.html"), Link(url="https://other.example/102.html")], prev=None
     )
-    archive.save_article(source, segments_for(source), fetch_time)
+    archive.articles.save(source, segments_for(source), fetch_time)
     target = article_factory(102, related=[], prev=None, comments=[])
-    archive.save_article(target, segments_for(target), fetch_time)
+    archive.articles.save(target, segments_for(target), fetch_time)
     rows = {r["dst_url"]: r["dst_id"] for r in archive.db.query("SELECT dst_url, dst_id FROM links")}
-    assert rows == {"http://www.itp6.com/102.html?from=related": 102, "https://other.example/102.html": None}
-    again = article_factory(103, related=[Link(url="https://itp6.com/102.html#comments")], prev=None)
-    archive.save_article(again, segments_for(again), fetch_time)  # target already archived
+    assert rows == {"https://www.itp6.com/102.html": 102, "https://other.example/102.html": None}
+    again = article_factory(103, related=[Link(url="https://www.itp6.com/102.html")], prev=None)
+    archive.articles.save(again, segments_for(again), fetch_time)  # target already archived
     assert archive.db.execute("SELECT dst_id FROM links WHERE src_id = 103").fetchone()[0] == 102
+
+
+def test_a_poorer_page_never_replaces_the_live_article(archive, article_factory, fetch_time):
+    article = article_factory()
+    archive.articles.save(article, segments_for(article), fetch_time)
+    maintenance = article_factory(title="", body_text="hello", body_html="<p>hello</p>")
+    with pytest.raises(PoorerThanArchived, match="no title"):
+        archive.articles.save(maintenance, segments_for(maintenance), fetch_time + timedelta(days=1))
+    shrunk = article_factory(body_text=article.body_text[:10])
+    with pytest.raises(PoorerThanArchived, match="lost most of its text"):
+        archive.articles.save(shrunk, segments_for(shrunk), fetch_time + timedelta(days=1))
+    drifted = article_factory(extractor="fallback")
+    with pytest.raises(PoorerThanArchived, match="theme not recognised"):
+        archive.articles.save(drifted, segments_for(drifted), fetch_time + timedelta(days=1))
+    row = archive.articles.table.get(101)
+    assert (row["title"], row["body_text"]) == (article.title, article.body_text)
+    assert archive.db.table("article_versions").count == 0
+
+
+def test_gone_keeps_the_row_and_a_return_makes_it_live(archive, article_factory, fetch_time):
+    article = article_factory()
+    archive.articles.save(article, segments_for(article), fetch_time)
+    assert archive.articles.mark_gone(101, fetch_time + timedelta(days=1))
+    assert not archive.articles.mark_gone(101, fetch_time + timedelta(days=2))  # already gone
+    row = archive.articles.table.get(101)
+    assert (row["status"], row["gone_at"], row["body_text"]) == ("gone", "2024-06-06T12:00:00+08:00", article.body_text)
+    archive.articles.save(article, segments_for(article), fetch_time + timedelta(days=3))
+    row = archive.articles.table.get(101)
+    assert (row["status"], row["gone_at"]) == ("live", None)
 
 
 def test_a_change_to_body_html_alone_is_versioned(archive, article_factory, fetch_time):
     article = article_factory()
-    archive.save_article(article, segments_for(article), fetch_time)
+    archive.articles.save(article, segments_for(article), fetch_time)
     edited = article_factory(body_html=article.body_html.replace("<p>", '<p><a href="https://x.example/">'))
-    assert archive.save_article(edited, segments_for(edited), fetch_time) == "changed"
+    assert archive.articles.save(edited, segments_for(edited), fetch_time) == "changed"
     assert archive.db.table("article_versions").count == 1

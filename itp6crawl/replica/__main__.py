@@ -19,12 +19,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--now", default=DEFAULT_NOW.isoformat(), help="the site's clock, ISO 8601 with offset")
+    parser.add_argument(
+        "--theme-drift", action="store_true", help="rename the theme's class names on article and listing pages"
+    )
     parser.add_argument("--write", type=Path, metavar="DIR", help="write every page and gold.json to DIR, then exit")
     parser.add_argument("--base-url", help="home URL used in written pages (default http://HOST:PORT)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    site = build_site(args.articles, seed=args.seed, now=datetime.fromisoformat(args.now))
+    site = build_site(args.articles, seed=args.seed, now=datetime.fromisoformat(args.now), theme_drift=args.theme_drift)
     built = time.perf_counter() - started
     if args.write:
         base = args.base_url or f"http://{args.host}:{args.port}"

@@ -1,8 +1,8 @@
 """A threaded HTTP server on 127.0.0.1 serving a :class:`~itp6crawl.replica.site.Site`.
 
 Answers GET and HEAD with the site's current state, conditional GET (If-None-Match, If-Modified-Since)
-with 304, and records every request. Faults (a status for the next N requests of a path) and a fixed
-delay can be injected for crawler tests.
+with 304, and records every request. Whole responses (a maintenance page served with 200 at an article
+URL, say), faults (a bare status) and a fixed delay can be injected for crawler tests.
 """
 
 from __future__ import annotations
@@ -15,6 +15,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
 from .site import Response, Site
+
+
+class _Injection:
+    """One injected response and how many more requests it answers (None: until cleared)."""
+
+    __slots__ = ("remaining", "response")
+
+    def __init__(self, response: Response, remaining: int | None) -> None:
+        self.response = response
+        self.remaining = remaining
 
 
 def not_modified(request_headers: dict[str, str], response_headers: dict[str, str]) -> bool:
@@ -81,7 +91,7 @@ class ReplicaServer:
         self.delay = delay
         self.request_log: list[tuple[str, str, int]] = []
         self._log_lock = threading.Lock()
-        self._faults: dict[str, list[int]] = {}
+        self._injections: dict[str, list[_Injection]] = {}
         handler = type("ReplicaHandler", (_Handler,), {"replica": self})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -93,22 +103,65 @@ class ReplicaServer:
         return f"http://{self.host}:{self.port}"
 
     def respond(self, path: str, request_headers: dict[str, str]) -> Response:
-        """The response to a GET of ``path``, conditional headers and injected faults applied."""
-        with self._log_lock:
-            pending = self._faults.get(path)
-            fault = pending.pop(0) if pending else None
-        if fault is not None:
-            return fault, {"Content-Type": "text/plain; charset=utf-8"}, f"injected {fault}\n".encode()
+        """The response to a GET of ``path``: an injected response if one is pending (sent as is, no 304),
+        else the site's, with conditional headers applied."""
+        injected = self._take_injection(path)
+        if injected is not None:
+            return injected
         status, headers, body = self.site.render(path, self.base_url)
         if status == 200 and not_modified(request_headers, headers):
             keep = {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}
             return 304, keep, b""
         return status, headers, body
 
-    def inject_fault(self, path: str, status: int = 503, times: int = 1) -> None:
-        """Answer the next ``times`` requests of ``path`` (as requested, query included) with ``status``."""
+    def _take_injection(self, path: str) -> Response | None:
         with self._log_lock:
-            self._faults.setdefault(path, []).extend([status] * times)
+            pending = self._injections.get(path)
+            if not pending:
+                return None
+            first = pending[0]
+            if first.remaining is not None:
+                first.remaining -= 1
+                if first.remaining <= 0:
+                    pending.pop(0)
+            if not pending:
+                del self._injections[path]
+            status, headers, body = first.response
+            return status, dict(headers), body
+
+    def inject_response(
+        self,
+        path: str,
+        status: int = 200,
+        body: bytes = b"",
+        content_type: str = "text/html; charset=utf-8",
+        times: int | None = 1,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Answer the next ``times`` requests of ``path`` (as requested, query included; GET or HEAD) with
+        exactly this response: ``status``, ``Content-Type: content_type`` plus ``headers`` (which may
+        override it), and ``body``. No ETag or Last-Modified unless given, and never a 304. ``times=None``
+        answers every request until :meth:`clear_injections`. Injections of one path queue up in order
+        (one with ``times=None`` stays at the front)."""
+        if times is not None and times < 1:
+            return
+        response_headers = {"Content-Type": content_type, **(headers or {})}
+        with self._log_lock:
+            self._injections.setdefault(path, []).append(_Injection((status, response_headers, body), times))
+
+    def inject_fault(self, path: str, status: int = 503, times: int | None = 1) -> None:
+        """Answer the next ``times`` requests of ``path`` (as requested, query included) with ``status``
+        and a short plain-text body."""
+        body = f"injected {status}\n".encode()
+        self.inject_response(path, status, body, "text/plain; charset=utf-8", times)
+
+    def clear_injections(self, path: str | None = None) -> None:
+        """Drop the pending injected responses and faults of ``path``, or of every path."""
+        with self._log_lock:
+            if path is None:
+                self._injections.clear()
+            else:
+                self._injections.pop(path, None)
 
     def log(self, method: str, path: str, status: int) -> None:
         with self._log_lock:

@@ -8,6 +8,7 @@ changed afterwards (update, remove, add articles) for incremental-crawl tests.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import html
 import json
@@ -26,6 +27,7 @@ from urllib.parse import parse_qs, quote, unquote
 
 from . import corpus, theme
 from .corpus import BodyContext, Chunk, collapse
+from .rename import rename_theme_classes
 from .theme import JUSTNEWS5, JUSTNEWS6, SHANGHAI, ArticleView, Chrome, CommentView, Neighbour, PostCard, iso
 
 DEFAULT_NOW = datetime(2024, 6, 5, 12, 0, 0, tzinfo=SHANGHAI)
@@ -48,7 +50,8 @@ class Category:
 
     @property
     def path(self) -> str:
-        return f"/category/{self.slug}/"
+        """No trailing slash: WordPress runs term links through ``user_trailingslashit`` (``.html`` permalinks)."""
+        return f"/category/{self.slug}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +63,7 @@ class User:
 
     @property
     def path(self) -> str:
-        return f"/author/{self.slug}/"
+        return f"/author/{self.slug}"
 
 
 @dataclass(slots=True)
@@ -130,8 +133,8 @@ PAGE_BY_ID = {p.id: p for p in PAGES.values()}
 
 _ARTICLE = re.compile(r"^/(\d+)\.html$")
 _ARTICLE_SLASH = re.compile(r"^/(\d+)\.html/$")
-_LISTING = re.compile(r"^/(category|tag|author)/([^/]+)/(?:page/(\d+)/)?$")
-_LISTING_NOSLASH = re.compile(r"^/(category|tag|author)/([^/]+)(?:/page/(\d+))?$")
+_LISTING = re.compile(r"^/(category|tag|author)/([^/]+)(?:/page/(\d+))?$")  # the served form
+_LISTING_SLASH = re.compile(r"^/(category|tag|author)/([^/]+)/(?:page/(\d+)/)?$")  # redirects to the above
 _HOME_PAGE = re.compile(r"^/page/(\d+)/?$")
 _POST_SITEMAP = re.compile(r"^/wp-sitemap-posts-post-(\d+)\.xml$")
 _PNG = bytes.fromhex(
@@ -180,6 +183,7 @@ class ArticleSpec:
     links: list[tuple[int, str]] = field(default_factory=list)  # (post id, title) linked from the body
     revision: int = 0  # bumped by Site.update_article: each adds an 【更新】 paragraph
     paragraphs: list[str] | None = None  # replaces the generated body when set
+    in_sitemap: bool = True  # False: only in category listings (and home/feed while among the newest)
 
     @property
     def path(self) -> str:
@@ -201,6 +205,11 @@ def _weighted(rng: random.Random, options: tuple[tuple[str, float], ...]) -> str
 def tag_slug(name: str) -> str:
     """WordPress slug of a tag: lower case, non-ASCII percent-encoded in lower-case hex."""
     return quote(name.lower(), safe="").lower()
+
+
+def tag_path(name: str) -> str:
+    """A tag listing's path, without a trailing slash as category links."""
+    return f"/tag/{tag_slug(name)}"
 
 
 def http_date(dt: datetime) -> str:
@@ -322,8 +331,11 @@ def _pick_related(rng: random.Random, spec: ArticleSpec, peers: list[int], posit
     return chosen
 
 
-def build_site(n_articles: int = 40, seed: int = 0, now: datetime = DEFAULT_NOW) -> Site:
-    """A deterministic site of ``n_articles`` synthetic articles; pages render lazily."""
+def build_site(n_articles: int = 40, seed: int = 0, now: datetime = DEFAULT_NOW, *, theme_drift: bool = False) -> Site:
+    """A deterministic site of ``n_articles`` synthetic articles; pages render lazily.
+
+    ``theme_drift=True`` serves article and listing pages with the theme's class names renamed
+    (:attr:`Site.theme_drift`)."""
     rng = random.Random(seed)
     ids: list[int] = []
     post_id = FIRST_POST_ID + rng.randint(0, 30)
@@ -355,14 +367,20 @@ def build_site(n_articles: int = 40, seed: int = 0, now: datetime = DEFAULT_NOW)
         earlier = ids[max(0, index - 200) : index]
         if earlier and rng.random() < 0.5:
             spec.links = [(pid, titles[pid]) for pid in rng.sample(earlier, min(len(earlier), rng.randint(1, 2)))]
-    return Site(specs, seed=seed, now=now, next_id=post_id)
+    return Site(specs, seed=seed, now=now, next_id=post_id, theme_drift=theme_drift)
 
 
 # --------------------------------------------------------------------------- the site
 
 
 class Site:
-    """The replica's state and renderer. Thread-safe: the server renders while tests mutate."""
+    """The replica's state and renderer. Thread-safe: the server renders while tests mutate.
+
+    ``theme_drift`` (settable at any time): when True, article pages and listing pages (home and its
+    ``/page/n/``, category, tag, author, search) pass through :func:`~itp6crawl.replica.rename.rename_theme_classes`,
+    as if the theme had been replaced: no theme class or id rule matches them, while every link (href,
+    ``rel``) and every text stays identical. Other pages (WordPress pages, 404, feeds) are unchanged.
+    """
 
     def __init__(
         self,
@@ -371,8 +389,10 @@ class Site:
         seed: int = 0,
         now: datetime = DEFAULT_NOW,
         next_id: int | None = None,
+        theme_drift: bool = False,
     ) -> None:
         self.seed = seed
+        self.theme_drift = theme_drift
         self.now = now
         self._by_id: dict[int, ArticleSpec] = {a.id: a for a in articles}
         self._articles = sorted(articles, key=lambda a: a.id)
@@ -404,6 +424,7 @@ class Site:
         if self._derived_version == self._version:
             return self._derived
         order = sorted(self._articles, key=lambda a: (a.published, a.id))
+        chain = [a for a in order if a.in_sitemap]  # the prev/next chain: hidden posts are left out
         listed_desc = [a for a in reversed(order) if a.listed]
         by_category: dict[str, list[ArticleSpec]] = {c.slug: [] for c in CATEGORIES}
         by_tag: dict[str, list[ArticleSpec]] = {}
@@ -411,14 +432,17 @@ class Site:
         for a in listed_desc:
             for slug in a.categories:
                 by_category[slug].append(a)
+            if not a.in_sitemap:  # in category listings (and home, feed) only
+                continue
             for tag in a.tags:
                 by_tag.setdefault(tag, []).append(a)
             by_author.setdefault(a.author_slug, []).append(a)
-        hot = sorted((a for a in self._articles if a.listed), key=lambda a: (-a.views, a.id))[:6]
+        hot = sorted((a for a in self._articles if a.listed and a.in_sitemap), key=lambda a: (-a.views, a.id))[:6]
         tag_counts = sorted(by_tag, key=lambda t: (-len(by_tag[t]), corpus.TAGS.index(t)))[:12]
         self._derived = {
-            "order": order,
-            "position": {a.id: i for i, a in enumerate(order)},
+            "chain": chain,
+            "chain_keys": [(a.published, a.id) for a in chain],
+            "position": {a.id: i for i, a in enumerate(chain)},
             "listed_desc": listed_desc,
             "by_category": by_category,
             "by_tag": by_tag,
@@ -441,16 +465,19 @@ class Site:
         views: int | None = None,
         likes: int | None = None,
         listed: bool | None = None,
+        in_sitemap: bool | None = None,
         modified: datetime | None = None,
         revise: bool | None = None,
     ) -> ArticleSpec:
         """Change an article. Content changes (title, paragraphs, summary, tags, revise) set its modified
         time (``modified`` or ``site.now``); with no argument at all the body gets one more 【更新】
-        paragraph. Views, likes and listed change without touching the modified time."""
+        paragraph. Views, likes, listed and in_sitemap change without touching the modified time (a
+        views-only change alters the page, so its ETag, but neither Last-Modified nor the sitemap)."""
         with self._lock:
             spec = self._by_id[post_id]
             content = any(v is not None for v in (title, paragraphs, summary, tags)) or bool(revise)
-            if revise is None and not content and views is None and likes is None and listed is None:
+            quiet = (views, likes, listed, in_sitemap)
+            if revise is None and not content and all(v is None for v in quiet):
                 revise = content = True
             if title is not None:
                 spec.title = title
@@ -466,6 +493,8 @@ class Site:
                 spec.likes = likes
             if listed is not None:
                 spec.listed = listed
+            if in_sitemap is not None:
+                spec.in_sitemap = in_sitemap
             if revise:
                 spec.revision += 1
             if content:
@@ -482,8 +511,32 @@ class Site:
             self._touch()
             return spec
 
-    def add_article(self, *, published: datetime | None = None, listed: bool = True, **fields: object) -> ArticleSpec:
-        """Publish a new article (at ``site.now`` unless given); any ArticleSpec field may be overridden."""
+    def add_article(
+        self,
+        *,
+        published: datetime | None = None,
+        listed: bool = True,
+        in_sitemap: bool = True,
+        **fields: object,
+    ) -> ArticleSpec:
+        """Publish a new article (at ``site.now`` unless given); any ArticleSpec field may be overridden.
+
+        ``listed=False``: in no sitemap and no listing, reached only through other articles' links (the
+        prev/next chain). ``in_sitemap=False``: the opposite, listed in its category listings (and on the
+        home page and feed while it is among the ten newest) but in no sitemap, no tag or author listing,
+        not in the sidebar's hot posts, and no other article links to it (related and prev/next pass it
+        over; body links are drawn at build time, before it exists; its own page still links to the two
+        posts around its place in publication order). ``Site.gold`` marks it ``"in_sitemap": False``.
+
+        A post linked ONLY from a category listing page, e.g. page 2 of 治疗 (zhiliao)::
+
+            spec = site.add_article(
+                in_sitemap=False,
+                published=datetime(2017, 3, 1, 9, 0, tzinfo=SHANGHAI),  # old: far from the home page and feed
+                categories=["zhiliao"],  # one category (a category with over 10 posts puts it on a later page)
+            )
+            site.category_page_of(spec.id)  # -> "/category/zhiliao/page/4", say
+        """
         with self._lock:
             self._added += 1
             rng = random.Random(f"{self.seed}-added-{self._added}")
@@ -493,14 +546,14 @@ class Site:
             spec = _Draw(rng).spec(post_id, when, self.now, 1, False)
             spec.modified = when
             spec.listed = listed
+            spec.in_sitemap = in_sitemap
             spec.views, spec.likes, spec.n_comments = rng.randint(5, 60), 0, 0
             for name, value in fields.items():
                 if not hasattr(spec, name):
                     raise TypeError(f"ArticleSpec has no field {name!r}")
                 setattr(spec, name, value)
-            peers = [a.id for a in self._articles if a.categories[0] == spec.categories[0]] or [
-                a.id for a in self._articles
-            ]
+            visible = [a for a in self._articles if a.in_sitemap]
+            peers = [a.id for a in visible if a.categories[0] == spec.categories[0]] or [a.id for a in visible]
             if peers and not fields.get("related"):
                 spec.related = rng.sample(peers[-30:], min(len(peers[-30:]), rng.randint(4, 6)))
             self._by_id[post_id] = spec
@@ -590,7 +643,7 @@ class Site:
             now=self.now,
             categories=[(c.slug, c.name, base + c.path) for c in CATEGORIES],
             hot=[self._card(a, base) for a in index["hot"]],  # type: ignore[union-attr]
-            tags=[(t, f"{base}/tag/{tag_slug(t)}/") for t in index["cloud"]],  # type: ignore[union-attr]
+            tags=[(t, base + tag_path(t)) for t in index["cloud"]],  # type: ignore[union-attr]
             current=current,
         )
 
@@ -634,15 +687,20 @@ class Site:
         for rid in spec.related:
             if rid in PAGE_BY_ID:
                 cards.append(self._page_card(PAGE_BY_ID[rid], base))
-            elif rid in self._by_id:
+            elif rid in self._by_id and self._by_id[rid].in_sitemap:  # hidden posts: never a related link
                 cards.append(self._card(self._by_id[rid], base))
         return cards
 
     def _neighbours(self, spec: ArticleSpec) -> tuple[ArticleSpec | None, ArticleSpec | None]:
+        """Prev/next in publication order among the posts in sitemaps; a hidden post (``in_sitemap=False``)
+        links to the two around its place, but no post links back to it."""
         index = self._index()
-        order: list[ArticleSpec] = index["order"]  # type: ignore[assignment]
-        i = index["position"][spec.id]  # type: ignore[index]
-        return (order[i - 1] if i > 0 else None), (order[i + 1] if i + 1 < len(order) else None)
+        chain: list[ArticleSpec] = index["chain"]  # type: ignore[assignment]
+        i = index["position"].get(spec.id)  # type: ignore[union-attr]
+        if i is None:
+            after = bisect.bisect_left(index["chain_keys"], (spec.published, spec.id))  # type: ignore[arg-type]
+            return (chain[after - 1] if after > 0 else None), (chain[after] if after < len(chain) else None)
+        return (chain[i - 1] if i > 0 else None), (chain[i + 1] if i + 1 < len(chain) else None)
 
     def _comment_views(self, spec: ArticleSpec, base: str) -> list[CommentView]:
         views: dict[int, CommentView] = {}
@@ -691,7 +749,7 @@ class Site:
             modified=spec.modified,
             show_datetime=spec.show_datetime,
             categories=[(s, CATEGORY_BY_SLUG[s].name, base + CATEGORY_BY_SLUG[s].path) for s in spec.categories],
-            tags=[(t, f"{base}/tag/{tag_slug(t)}/") for t in spec.tags],
+            tags=[(t, base + tag_path(t)) for t in spec.tags],
             views=spec.views if spec.show_views else None,
             likes=spec.likes,
             summary=spec.summary,
@@ -757,6 +815,7 @@ class Site:
                     for c in self.comments(spec)
                 ],
                 "listed": spec.listed,
+                "in_sitemap": spec.in_sitemap,
             }
 
     def gold(self, base_url: str) -> list[dict[str, object]]:
@@ -794,8 +853,8 @@ class Site:
             return self._home_page_n(number, base)
         if match := _LISTING.match(path):
             return self._listing(match[1], unquote(match[2]), int(match[3] or 1), base, match[3] is not None)
-        if match := _LISTING_NOSLASH.match(path):
-            return self._redirect(f"{base}{path}/")
+        if match := _LISTING_SLASH.match(path):  # old links: WordPress redirect_canonical drops the slash
+            return self._listing(match[1], unquote(match[2]), int(match[3] or 1), base, match[3] is not None, True)
         slug = path.strip("/")
         if slug in PAGES:
             if not path.endswith("/"):
@@ -829,7 +888,18 @@ class Site:
         }
         return 200, headers, body
 
-    def _html(self, page: str, last_modified: datetime, base: str, shortlink_id: int | None = None) -> Response:
+    def _html(
+        self,
+        page: str,
+        last_modified: datetime,
+        base: str,
+        shortlink_id: int | None = None,
+        *,
+        themed: bool = False,
+    ) -> Response:
+        """A 200 HTML response; ``themed`` pages (articles, listings) are renamed while ``theme_drift`` is on."""
+        if themed and self.theme_drift:
+            page = rename_theme_classes(page)
         status, headers, body = self._ok(page.encode("utf-8"), HTML_TYPE, last_modified)
         headers["Link"] = f'<{base}/wp-json/>; rel="https://api.w.org/"'
         if shortlink_id is not None:
@@ -918,7 +988,7 @@ class Site:
             trail=trail,
             post_id=spec.id,
         )
-        return self._html(page, spec.modified, base, spec.id)
+        return self._html(page, spec.modified, base, spec.id, themed=True)
 
     def _wp_page(self, page: WpPage, base: str) -> Response:
         chrome = self._chrome(base)
@@ -972,7 +1042,7 @@ class Site:
         head_html = theme.head(chrome, title=title, canonical=canonical, description=description or heading)
         document = theme.document(chrome, head_html=head_html, body_class=body_class, main_html=main, theme=JUSTNEWS6)
         last = max((a.modified for a in items), default=self.changed_at)
-        return self._html(document, last, base)
+        return self._html(document, last, base, themed=True)
 
     def _home(self, base: str) -> Response:
         listed: list[ArticleSpec] = self._index()["listed_desc"]  # type: ignore[assignment]
@@ -1008,37 +1078,62 @@ class Site:
             main_html=main,
             theme=JUSTNEWS6,
         )
-        return self._html(document, self.changed_at, base)
+        return self._html(document, self.changed_at, base, themed=True)
 
-    def _listing(self, kind: str, slug: str, page: int, base: str, explicit_page: bool = False) -> Response:
+    def _listing_items(self, kind: str, slug: str) -> tuple[str, list[ArticleSpec], str, str, bool] | None:
+        """(canonical slug, items, name, description, load_more) of a category, tag or author listing."""
         index = self._index()
-        load_more = False
         if kind == "category":
             category = CATEGORY_BY_SLUG.get(slug)
             if category is None:
-                return self._not_found(base)
+                return None
             items = index["by_category"][slug]  # type: ignore[index]
-            name, description, load_more = category.name, f"{category.name}相关文章", category.load_more
-        elif kind == "tag":
+            return slug, items, category.name, f"{category.name}相关文章", category.load_more
+        if kind == "tag":
             tag = next((t for t in index["by_tag"] if t.lower() == slug.lower()), None)  # type: ignore[union-attr]
             if tag is None:
-                return self._not_found(base)
-            items, name, description = index["by_tag"][tag], tag, ""  # type: ignore[index]
-            slug = tag_slug(tag)
-        else:
-            user = USER_BY_SLUG.get(slug)
-            if user is None:
-                return self._not_found(base)
-            items, name, description = index["by_author"].get(slug, []), user.nick, ""  # type: ignore[union-attr]
+                return None
+            return tag_slug(tag), index["by_tag"][tag], tag, "", False  # type: ignore[index]
+        user = USER_BY_SLUG.get(slug)
+        if user is None:
+            return None
+        return slug, index["by_author"].get(slug, []), user.nick, "", False  # type: ignore[union-attr]
+
+    def category_page_of(self, post_id: int, slug: str | None = None) -> str | None:
+        """The path of the listing page of category ``slug`` (default: the post's primary category) that
+        lists the post, e.g. ``/category/zhiliao/page/3``; None when no page lists it."""
+        with self._lock:
+            spec = self._by_id.get(post_id)
+            if spec is None:
+                return None
+            slug = slug or spec.categories[0]
+            items = self._index()["by_category"].get(slug, [])  # type: ignore[union-attr]
+            position = next((i for i, a in enumerate(items) if a.id == post_id), None)
+            if position is None:
+                return None
+            page = position // PER_PAGE + 1
+            return f"/category/{slug}" + (f"/page/{page}" if page > 1 else "")
+
+    def _listing(
+        self, kind: str, slug: str, page: int, base: str, explicit_page: bool = False, slash: bool = False
+    ) -> Response:
+        """A category, tag or author listing, served without a trailing slash (``/category/x``,
+        ``/category/x/page/2``); the slash form and ``/page/1`` answer 301 to it, as WordPress's
+        redirect_canonical does."""
+        found = self._listing_items(kind, slug)
+        if found is None:
+            return self._not_found(base)
+        slug, items, name, description, load_more = found
         pages = max(1, math.ceil(len(items) / PER_PAGE))
-        root = f"{base}/{kind}/{slug}/"
-        if explicit_page and page == 1:
-            return self._redirect(root)
+        root = f"{base}/{kind}/{slug}"
         if page > pages or page < 1:
             return self._not_found(base)
 
         def url_of(n: int) -> str:
-            return root if n == 1 else f"{root}page/{n}/"
+            return root if n == 1 else f"{root}/page/{n}"
+
+        if slash or (explicit_page and page == 1):
+            return self._redirect(url_of(page))
 
         chunk = items[(page - 1) * PER_PAGE : page * PER_PAGE]
         suffix = f" - 第{page}页" if page > 1 else ""
@@ -1081,8 +1176,8 @@ class Site:
         )
 
     def sitemap_chunks(self) -> list[list[ArticleSpec]]:
-        """Listed articles in id order, 2,000 to a posts sitemap (WordPress core)."""
-        listed = [a for a in self._articles if a.listed]
+        """Listed articles in id order, 2,000 to a posts sitemap (WordPress core); ``in_sitemap=False`` left out."""
+        listed = [a for a in self._articles if a.listed and a.in_sitemap]
         return [listed[i : i + SITEMAP_SIZE] for i in range(0, len(listed), SITEMAP_SIZE)] or [[]]
 
     def _feeds(self, path: str, base: str) -> Response:
@@ -1180,19 +1275,22 @@ class Site:
                 for key, items in groups.items():  # type: ignore[union-attr]
                     slug = tag_slug(key) if kind == "tag" else key
                     for page in range(1, max(1, math.ceil(len(items) / PER_PAGE)) + 1):
-                        yield f"/{kind}/{slug}/" + (f"page/{page}/" if page > 1 else "")
+                        yield f"/{kind}/{slug}" + (f"/page/{page}" if page > 1 else "")
             for page in PAGES.values():
                 yield page.path
             for spec in list(self._articles):
                 yield spec.path
 
     def write(self, directory: Path | str, base_url: str) -> None:
-        """Write every page under ``directory`` (``/x/`` as ``x/index.html``), a 404 page and gold.json."""
+        """Write every page under ``directory``, a 404 page and gold.json. A path ending in a slash or with no
+        dot in its last segment is a directory index: ``/x/`` and ``/category/x`` become ``x/index.html`` and
+        ``category/x/index.html``; ``/123.html`` and ``/robots.txt`` are files."""
         root = Path(directory)
         for path in self.paths():
             _, _, body = self.render(path, base_url)
             relative = unquote(path).lstrip("/")
-            target = root / (relative + "index.html" if relative.endswith("/") or not relative else relative)
+            directory_index = not relative or relative.endswith("/") or "." not in relative.rsplit("/", 1)[-1]
+            target = root / (f"{relative.rstrip('/')}/index.html".lstrip("/") if directory_index else relative)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(body)
         _, _, body = self._not_found(base_url.rstrip("/"))

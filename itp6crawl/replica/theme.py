@@ -368,7 +368,7 @@ def footer(chrome: Chrome, theme: str, post_id: int = 0) -> str:
     nav = (
         f'<li class="menu-item"><a href="{base}/about/">{corpus.ABOUT_TITLE}</a></li>'
         f'<li class="menu-item"><a href="{base}/weixinqun/">{corpus.WEIXINQUN_TITLE}</a></li>'
-        f'<li class="menu-item"><a href="{base}/category/baike/">ITP百科</a></li>'
+        f'<li class="menu-item"><a href="{base}/category/baike">ITP百科</a></li>'
         f'<li class="menu-item"><a href="{base}/wp-sitemap.xml">网站地图</a></li>'
     )
     foot = (

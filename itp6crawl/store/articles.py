@@ -97,9 +97,7 @@ class Articles:
         except NotFoundError:
             return None
 
-    def save(
-        self, article: Article, segments: Segments, fetched_at: datetime, source: Source | None = None
-    ) -> Outcome:
+    def save(self, article: Article, segments: Segments, fetched_at: datetime, source: Source | None = None) -> Outcome:
         """Insert or update one article with its links and comments, in one transaction.
 
         Raises :class:`PoorerThanArchived` (nothing written) when the page reads much poorer than the
@@ -142,7 +140,9 @@ class Articles:
             self._replace_links(article)
             self._replace_comments(article)
             # Links are stored in canonical form, so the links waiting for this article match exactly.
-            self.db.execute("UPDATE links SET dst_id = ? WHERE dst_url = ? AND dst_id IS NULL", [article.id, article.url])
+            self.db.execute(
+                "UPDATE links SET dst_id = ? WHERE dst_url = ? AND dst_id IS NULL", [article.id, article.url]
+            )
         return outcome
 
     def mark_gone(self, post_id: int, at: datetime) -> bool:

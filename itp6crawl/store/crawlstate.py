@@ -64,6 +64,12 @@ class CrawlState:
         return bool(self.db.execute("SELECT 1 FROM articles WHERE id = ? AND status = 'live'", [post_id]).fetchone())
 
 
+_CLOSE_KILLED_RUNS = """
+    UPDATE crawl_runs SET finish_reason = 'killed', exit_status = 137
+    WHERE finished_at IS NULL AND finish_reason IS NULL
+"""
+
+
 class RunLog:
     """One ``crawl_runs`` row per run, and ``failures``."""
 
@@ -74,7 +80,7 @@ class RunLog:
         """Record the start of a crawl; return its run id. Runs left unfinished by a killed process
         are closed as 'killed' first (a lock guarantees no other run is going on)."""
         with self.db.conn:
-            self.db.execute("UPDATE crawl_runs SET finish_reason = 'killed', exit_status = 137 WHERE finished_at IS NULL AND finish_reason IS NULL")
+            self.db.execute(_CLOSE_KILLED_RUNS)
             table = self.db.table("crawl_runs").insert({"site": site, "started_at": iso(started_at), "full": int(full)})
         return int(table.last_pk)
 

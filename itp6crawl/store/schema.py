@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from ..models import CANONICAL_SITE, origin_pattern, canonical_url, post_id_from_url
+from ..models import CANONICAL_SITE, canonical_url, origin_pattern, post_id_from_url
 
 SCHEMA_VERSION = 3  # PRAGMA user_version: the number of migrations in the newest schema
 FTS_COLUMNS = ["title_seg", "body_seg", "search_extra"]
