@@ -64,13 +64,14 @@ class ConditionalRequestMiddleware:
 
 
 def _not_newer(lastmod: str | None, fetched_at: str | None, stored_lastmod: str | None) -> bool:
-    """True when the sitemap's ``lastmod`` says nothing changed since the last fetch."""
-    if not lastmod:
+    """True when the sitemap's ``lastmod`` says nothing changed since the last fetch: it is not newer
+    than the lastmod seen then (the site's own clock on both sides), or, when none was seen, than the
+    time of the fetch."""
+    modified = parse_iso(lastmod) if lastmod else None
+    if modified is None:
         return False
-    if stored_lastmod and lastmod == stored_lastmod:
-        return True
-    modified, fetched = parse_iso(lastmod), parse_iso(fetched_at) if fetched_at else None
-    return modified is not None and fetched is not None and modified <= fetched
+    reference = parse_iso(stored_lastmod or fetched_at or "")
+    return reference is not None and modified <= reference
 
 
 class WarcMiddleware:

@@ -17,15 +17,25 @@ SITE = "http://127.0.0.1:8123"
 def spider():
     crawler = get_crawler(Itp6Spider)
     crawler.stats.open_spider()
-    return Itp6Spider.from_crawler(crawler, site=SITE + "/")
+    spider = Itp6Spider.from_crawler(crawler, site=SITE + "/")
+    spider.started = start(spider)
+    return spider
 
 
-def test_start_asks_robots_and_home(spider):
+def start(spider) -> list[Request]:
     async def collect():
         return [request async for request in spider.start()]
 
-    urls = [request.url for request in asyncio.run(collect())]
-    assert urls == [f"{SITE}/robots.txt", f"{SITE}/"]
+    return asyncio.run(collect())
+
+
+def test_start_asks_robots_then_the_sitemaps_then_the_home_page(spider):
+    assert [request.url for request in spider.started] == [f"{SITE}/robots.txt"]
+    robots = TextResponse(f"{SITE}/robots.txt", body=f"Sitemap: {SITE}/wp-sitemap.xml\n".encode())
+    (sitemap,) = spider.parse_robots(robots)
+    empty = XmlResponse(sitemap.url, body=b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>')
+    # Listings come once every sitemap has been read, so each post is first requested with its lastmod.
+    assert [r.url for r in spider.parse_sitemap(empty)] == [f"{SITE}/"]
 
 
 def test_only_post_permalinks_of_this_site_become_articles(spider):
@@ -70,13 +80,15 @@ def test_sitemap_index_and_urlset(spider):
         (f"{SITE}/16001.html", "parse_article"),
         (f"{SITE}/16002.html", "parse_article"),
         (f"{SITE}/category/zhiliao", "parse_listing"),
+        (f"{SITE}/", "parse_listing"),  # the last sitemap read: the home page comes next
     ]
-    assert [r.meta.get("itp6_lastmod") for r in requests] == ["2024-06-01T00:00:00+08:00", None, None]
+    assert [r.meta.get("itp6_lastmod") for r in requests] == ["2024-06-01T00:00:00+08:00", None, None, None]
 
 
 def test_invalid_sitemap_is_counted_not_fatal(spider):
     response = XmlResponse(f"{SITE}/wp-sitemap.xml", body=b"<html>not a sitemap</html>")
-    assert list(spider.parse_sitemap(response)) == []
+    assert [r.url for r in spider.parse_sitemap(response)] == [f"{SITE}/"]  # listings still read
+    assert spider.crawler.stats.get_value("itp6/sitemap_invalid") == 1
 
 
 LISTING = f"""<html><body>

@@ -40,7 +40,6 @@ POST_PATH = re.compile(r"^/\d+\.html$")
 CATEGORY_PATH = re.compile(r"^/category/[^/]+(?:/page/\d+)?/?$")
 # Statuses of an article that the spider handles itself: not modified, and gone.
 ARTICLE_STATUSES = [304, 404, 410]
-SITEMAP_PRIORITY = 10  # sitemaps before listings, so posts are first requested with their lastmod
 
 
 class Itp6Spider(Spider):
@@ -63,10 +62,7 @@ class Itp6Spider(Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         self._sitemaps_pending += 1  # robots.txt leads to the sitemaps
-        yield Request(
-            f"{self.site}/robots.txt", callback=self.parse_robots, errback=self.on_error, priority=SITEMAP_PRIORITY
-        )
-        yield self.listing_request(f"{self.site}/")
+        yield Request(f"{self.site}/robots.txt", callback=self.parse_robots, errback=self.on_error)
 
     # -- URLs ---------------------------------------------------------------------------------------
 
@@ -111,12 +107,16 @@ class Itp6Spider(Spider):
     def sitemap_requests(self, urls: list[str]) -> Iterator[Request]:
         for url in urls:
             self._sitemaps_pending += 1
-            yield Request(url, callback=self.parse_sitemap, errback=self.on_error, priority=SITEMAP_PRIORITY)
+            yield Request(url, callback=self.parse_sitemap, errback=self.on_error)
 
     def sitemap_done(self) -> Iterator[Request]:
-        """One sitemap (or robots.txt) answered; after the last, re-check live posts that left them."""
+        """One sitemap (or robots.txt) answered. After the last: the home page (listings come after the
+        sitemaps, so each post is first requested with its lastmod), and live posts that left them."""
         self._sitemaps_pending -= 1
-        if self._sitemaps_pending or self._sitemap_failed or self.session.archive is None:
+        if self._sitemaps_pending:
+            return
+        yield self.listing_request(f"{self.origin}/")
+        if self._sitemap_failed or self.session.archive is None:
             return
         missing = sorted(self.session.archive.state.live_post_urls() - self._in_sitemap)
         if missing:
@@ -128,6 +128,8 @@ class Itp6Spider(Spider):
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         try:
             sitemap = Sitemap(response.body)
+            if sitemap.type not in ("urlset", "sitemapindex"):
+                raise ValueError(f"a <{sitemap.type}> document, not a sitemap")
         except Exception as error:  # lxml raises several types for non-XML bodies
             self.crawler.stats.inc_value("itp6/sitemap_invalid")
             self.logger.warning("Ignoring invalid sitemap %s: %s", response.url, error)
