@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -49,7 +48,9 @@ def emit(rows: list[dict[str, Any]], as_json: bool, title: str | None = None) ->
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
-    Console(width=max(100, shutil.get_terminal_size().columns)).print(table)
+    # In a terminal, its width; in a pipe or a file, wide enough that no cell is folded.
+    console = Console() if sys.stdout.isatty() else Console(width=200)
+    console.print(table)
 
 
 def run_summary(row: dict[str, Any], db: Path) -> str:
@@ -160,7 +161,36 @@ def runs(db: Path, limit: int, as_json: bool) -> None:
         rows = recent_runs(db, limit)
     except ArchiveError as error:
         fail(str(error))
+    if not as_json:
+        rows = [_run_line(row) for row in rows]
     emit(rows, as_json, title=f"last runs of {db}")
+
+
+def _run_line(row: dict[str, Any]) -> dict[str, Any]:
+    """A run as one short table line (``--json`` gives every column)."""
+    get = lambda key: row.get(key) or 0  # noqa: E731
+    return {
+        "run": row["id"],
+        "started": (row.get("started_at") or "")[:16].replace("T", " "),
+        "minutes": _minutes(row.get("started_at"), row.get("finished_at")),
+        "finish_reason": row.get("finish_reason"),
+        "exit": row.get("exit_status"),
+        "requests": get("requested"),
+        "fetched": get("fetched"),
+        "304": get("not_modified"),
+        "skipped": get("skipped_lastmod"),
+        "new": get("articles_new"),
+        "changed": get("articles_changed"),
+        "gone": get("articles_gone"),
+        "failed": get("failed"),
+        "MB": f"{get('bytes') / 1e6:.1f}",
+    }
+
+
+def _minutes(started: str | None, finished: str | None) -> str:
+    if not started or not finished:
+        return ""
+    return f"{(datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds() / 60:.1f}"
 
 
 @main.command()

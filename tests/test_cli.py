@@ -153,3 +153,45 @@ def test_a_run_that_archives_nothing_exits_1(tmp_path, crawl_locally):
         site = server.base_url.replace("127.0.0.1", "localhost")
         result = crawl_locally(site, tmp_path / "x.db", log_level="ERROR")
     assert result.returncode == 1 and "no article was archived" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def crawled_archive(tmp_path_factory, itp6crawl_cli):
+    from itp6crawl.replica import ReplicaServer
+
+    db = tmp_path_factory.mktemp("runs") / "itp6.db"
+    with ReplicaServer(build_site(n_articles=8, seed=21)) as server:
+        for _ in range(2):
+            result = itp6crawl_cli("crawl", "--site", server.base_url, "--db", str(db), "--local")
+            assert result.returncode == 0, result.stderr[-2000:]
+    return db
+
+
+def test_the_printed_summary_is_the_run_row(crawled_archive, itp6crawl_cli):
+    rows = json.loads(itp6crawl_cli("runs", "--db", str(crawled_archive), "--json").stdout)
+    stored = list(sqlite_utils.Database(crawled_archive).query("SELECT * FROM crawl_runs ORDER BY id DESC"))
+    assert [row["id"] for row in rows] == [row["id"] for row in stored] == [2, 1]
+    for row, run in zip(rows, stored, strict=True):
+        assert {key: run[key] for key in row} == row
+    assert rows[1]["articles_new"] == 8 and rows[0]["articles_new"] == 0 and rows[0]["exit_status"] == 0
+
+
+def test_runs_and_stats_as_tables(crawled_archive, itp6crawl_cli):
+    runs = itp6crawl_cli("runs", "--db", str(crawled_archive))
+    assert runs.returncode == 0 and "finish_reason" in runs.stdout and "finished" in runs.stdout
+    stats = itp6crawl_cli("stats", "--db", str(crawled_archive))
+    assert stats.returncode == 0 and "articles by status" in stats.stdout and "live" in stats.stdout
+
+
+def test_stats_summarises_the_archive(crawled_archive, itp6crawl_cli):
+    report = json.loads(itp6crawl_cli("stats", "--db", str(crawled_archive), "--json").stdout)
+    assert report["articles_by_status"] == {"live": 8}
+    assert sum(row["articles"] for row in report["articles_by_month"]) == 8
+    assert report["articles_by_category"] and report["latest_run"]["id"] == 2
+    assert report["totals"]["crawl_runs"] == 2
+
+
+@pytest.mark.parametrize("command", ["runs", "stats", "reindex"])
+def test_reports_on_a_missing_archive_are_one_line(tmp_path, command, itp6crawl_cli):
+    result = itp6crawl_cli(command, "--db", str(tmp_path / "none.db"))
+    assert result.returncode == 1 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from itp6crawl.extract import THEME_MISMATCH, ExtractionError, extract_article, extract_generic
@@ -49,6 +51,65 @@ def test_renamed_markup_keeps_metadata_wordpress_marks_anyway(renamed):
         assert article.categories == gold["categories"] and article.tags == gold["tags"]
         assert article.credit == gold["credit"], spec.id
         assert article.prev_url == gold["prev_url"] and article.next_url == gold["next_url"]
+
+
+def _link_rows(article):
+    return [(link.url, link.title, link.date) for link in article.related]
+
+
+def test_renamed_markup_keeps_related_posts_and_neighbours_exactly(renamed):
+    for spec, gold, article in renamed:
+        assert _link_rows(article) == [(r["url"], r["title"], r["date"]) for r in gold["related"]], spec.id
+        assert (article.prev_url, article.next_url) == (gold["prev_url"], gold["next_url"]), spec.id
+        if article.prev:
+            assert article.prev.title == gold["prev_title"], spec.id
+        if article.next:
+            assert article.next.title == gold["next_title"], spec.id
+    themes = {spec.theme for spec, _, _ in renamed}
+    assert themes == {"justnews5", "justnews6"}  # both markups are covered
+    assert any(r["url"].endswith("/weixinqun/") for _, gold, _ in renamed for r in gold["related"])
+    assert any(gold["prev_url"] is None or gold["next_url"] is None for _, gold, _ in renamed)
+
+
+def _strip_rel(html: str) -> str:
+    return re.sub(r' rel="(?:prev|next)"', "", html)
+
+
+def _neutral_heading(html: str) -> str:
+    return html.replace(">相关推荐<", ">更多<").replace(">相关文章<", ">更多<")
+
+
+def _div_sidebar(html: str) -> str:
+    return html.replace("<aside", "<div").replace("</aside>", "</div>")
+
+
+def _no_related(html: str) -> str:
+    return re.sub(r'<div class="more-box">.*?</ul>\s*</div>', "", html, flags=re.S)
+
+
+@pytest.mark.parametrize(
+    "drift",
+    [
+        _strip_rel,  # neighbours by their 上一篇/下一篇 labels
+        _neutral_heading,  # related posts as the nearest post list after the body
+        lambda html: _div_sidebar(_neutral_heading(_strip_rel(html))),
+        lambda html: _div_sidebar(_no_related(html)),  # the 热门文章 list is never taken for related posts
+    ],
+    ids=["no-rel", "no-heading", "no-rel-heading-aside", "no-related-div-sidebar"],
+)
+def test_related_and_neighbours_survive_further_drift_and_never_invent_links(drift):
+    site = build_site(n_articles=24, seed=8)
+    for spec, gold in zip(site.articles, site.gold(BASE), strict=True):
+        html = drift(rename_theme_classes(site.render(spec.path, BASE)[2].decode("utf-8")))
+        article = extract_article(html, spec.url(BASE), fetched_at=DEFAULT_NOW)
+        expected = [] if "more-box" not in html else [r["url"] for r in gold["related"]]
+        assert [link.url for link in article.related] == expected, spec.id
+        assert (article.prev_url, article.next_url) == (gold["prev_url"], gold["next_url"]), spec.id
+
+
+def test_page_from_another_site_has_no_invented_links():
+    article = extract_article(FOREIGN.encode("gbk"), "https://hospital.example/kepu/12.html")
+    assert article.related == [] and article.prev is None and article.next is None
 
 
 FOREIGN = """<html><head><meta charset="gbk"><title>某医院血液科 - 科普</title></head><body>

@@ -36,13 +36,22 @@ def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[
     return result
 
 
+def query(db: Path, sql: str) -> list[sqlite3.Row]:
+    """Rows of ``sql`` from a connection that is closed afterwards (a test may unmount the file)."""
+    connection = sqlite3.connect(db)
+    connection.row_factory = sqlite3.Row
+    try:
+        return connection.execute(sql).fetchall()
+    finally:
+        connection.close()
+
+
 def last_run(db: Path) -> dict:
-    return next(sqlite_utils.Database(db).query("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1"))
+    return dict(query(db, "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")[0])
 
 
 def articles(db: Path) -> list[tuple]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(f"SELECT {CONTENT}, status FROM articles ORDER BY id").fetchall()
+    return [tuple(row) for row in query(db, f"SELECT {CONTENT}, status FROM articles ORDER BY id")]
 
 
 def article_requests(server: ReplicaServer, since: int = 0) -> list[tuple[str, int]]:
@@ -250,7 +259,6 @@ def test_disk_full_mid_crawl_fails_the_run_instead_of_losing_records(tmp_path):
         run = last_run(db)
         assert run["finish_reason"] == "failed" and run["exit_status"] == 1
         assert "No space left" in run["error"] or "full" in run["error"]
-        with sqlite3.connect(db) as connection:
-            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert query(db, "PRAGMA integrity_check")[0][0] == "ok"
     finally:
-        subprocess.run(["umount", str(mount)], check=False)
+        subprocess.run(["umount", "--lazy", str(mount)], check=False)

@@ -7,7 +7,9 @@ reading wins; when trafilatura's text is a small part of readability's, trafilat
 and readability's wins; otherwise trafilatura's stands. Our own knowledge of the site then prunes
 what generic extractors keep: the notice lines (disclaimer, tip, 作者/链接, copyright) and lone button
 labels. Metadata comes from the head and from WordPress conventions that survive a theme change
-(``rel="category tag"``, ``rel="tag"``, ``rel="prev"/"next"``, ``time[datetime]``).
+(``rel="category tag"``, ``rel="tag"``, ``time[datetime]``); links to other posts (related, previous,
+next) come from :func:`~itp6crawl.extract.links.generic_page_links`, which reads signals that survive a
+theme change (``rel="prev"/"next"``, 上一篇/下一篇 labels, a post-link list after the body headed 相关推荐).
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from readability import Document
 from readability.readability import Unparseable
 from trafilatura.htmlprocessing import convert_to_html
 
-from ..models import Article, Link
+from ..models import Article
 from ..quality import tokens
 from .boilerplate import is_fixed_notice_line, is_notice_line, is_site_line
 from .clean import Body, clean_body, credit_from_lines, text_blocks
 from .dates import normalise_datetime
-from .html import HtmlElement, absolute, first, first_text, text_of
+from .html import HtmlElement, collapse, first_text, text_of
+from .links import generic_page_links
 from .meta import HeadMeta
 
 # trafilatura logs a warning for every page it finds too short; we report that ourselves.
@@ -137,17 +140,35 @@ def notice_credit_anywhere(doc: HtmlElement) -> str:
     return ""
 
 
-def _rel_link(doc: HtmlElement, base: str, rel: str) -> Link | None:
-    anchor = first(doc, f"//body//a[@rel='{rel}'][@href]")
-    if anchor is None:
+_TEXT_TAGS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "blockquote", "pre", "dd", "dt", "figcaption")
+_BODY_SHARE = 0.8  # the body element holds at least this share of the page elements whose text is a body block
+
+
+def body_element(doc: HtmlElement, blocks: list[str]) -> HtmlElement | None:
+    """The element of ``doc`` that holds the article text a generic reading found: the deepest one
+    holding most of the paragraphs whose text is one of ``blocks`` (a stray match elsewhere, say a
+    related card's excerpt, does not pull it up to the whole page)."""
+    wanted = {collapse(block) for block in blocks}
+    matched = [
+        element for element in doc.iter(*_TEXT_TAGS) if isinstance(element.tag, str) and text_of(element) in wanted
+    ]
+    if not matched:
         return None
-    url = absolute(base, anchor.get("href"))
-    return Link(url=url, title=anchor.get("title") or text_of(anchor)) if url else None
+    counts: Counter[HtmlElement] = Counter()
+    for element in matched:
+        counts.update(element.iterancestors())
+    need = _BODY_SHARE * len(matched)
+    holders = [element for element, count in counts.items() if count >= need and element.tag != "html"]
+    if not holders:
+        return None
+    # The deepest holder: every holder is an ancestor of the next deeper one, so the one with most ancestors.
+    return max(holders, key=lambda element: sum(1 for _ in element.iterancestors()))
 
 
 def extract_generic_from_tree(doc: HtmlElement, text: str, url: str, head: HeadMeta, now: datetime | None) -> Article:
     canonical = head.canonical or url
     body = generic_body(doc, text, canonical)
+    links = generic_page_links(doc, canonical, body=body_element(doc, body.blocks), now=now)
     h1 = first_text(doc, "//body//h1")
     published = normalise_datetime(first_text(doc, "//body//time/@datetime"), now) or normalise_datetime(
         head.published, now
@@ -167,7 +188,8 @@ def extract_generic_from_tree(doc: HtmlElement, text: str, url: str, head: HeadM
         body_text=body.text,
         body_html=body.html,
         images=body.images,
-        prev=_rel_link(doc, canonical, "prev"),
-        next=_rel_link(doc, canonical, "next"),
+        related=links.related,
+        prev=links.prev,
+        next=links.next,
         extractor="fallback",
     )

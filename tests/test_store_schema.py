@@ -1,0 +1,91 @@
+"""The schema grows by migrations: an archive of release 0.1.0 upgrades in place with nothing lost,
+and a file that is not an archive is refused before anything is written to it."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from itp6crawl.store import SCHEMA_VERSION, Archive, NotAnArchive, migrations
+from itp6crawl.store.articles import content_hash_of_row
+
+FIXTURE = Path(__file__).parent / "fixtures" / "archive-v0.1.0.db"
+
+
+@pytest.fixture
+def old_archive(tmp_path) -> Path:
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURE, path)
+    return path
+
+
+def snapshot(path: Path, query: str) -> list[tuple]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(query).fetchall()
+
+
+def test_an_archive_of_0_1_0_upgrades_in_place_with_nothing_lost(old_archive):
+    before = {
+        "articles": snapshot(
+            old_archive, "SELECT id, title, body_text, views, first_seen_at FROM articles ORDER BY id"
+        ),
+        "versions": snapshot(old_archive, "SELECT article_id, version, title, body_text FROM article_versions"),
+        "comments": snapshot(old_archive, "SELECT * FROM comments ORDER BY article_id, position"),
+        "links": snapshot(old_archive, "SELECT src_id, kind, position, title FROM links ORDER BY 1, 2, 3"),
+        "runs": snapshot(old_archive, "SELECT id, started_at, finished_at, articles_new, pages FROM crawl_runs"),
+    }
+    with Archive.open(old_archive) as archive:
+        assert [m.name for m in migrations.applied(archive.db)] == [m.name for m in migrations._migrations]
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert archive.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    after = {
+        "articles": snapshot(
+            old_archive, "SELECT id, title, body_text, views, first_seen_at FROM articles ORDER BY id"
+        ),
+        "versions": snapshot(old_archive, "SELECT article_id, version, title, body_text FROM article_versions"),
+        "comments": snapshot(old_archive, "SELECT * FROM comments ORDER BY article_id, position"),
+        "links": snapshot(old_archive, "SELECT src_id, kind, position, title FROM links ORDER BY 1, 2, 3"),
+        "runs": snapshot(old_archive, "SELECT id, started_at, finished_at, articles_new, fetched FROM crawl_runs"),
+    }
+    assert after == before and len(after["articles"]) == 12 and len(after["versions"]) == 1
+
+
+def test_the_upgrade_rebases_urls_and_keeps_hashes_consistent(old_archive):
+    with Archive.open(old_archive) as archive:
+        rows = list(archive.db.table("articles").rows)
+        assert all(row["url"] == f"https://www.itp6.com/{row['id']}.html" for row in rows)
+        assert all("127.0.0.1" not in row["body_html"] + row["images"] for row in rows)
+        assert all(row["content_hash"] == content_hash_of_row(row) for row in rows)
+        links = archive.db.execute("SELECT dst_url, dst_id FROM links WHERE dst_url LIKE '%.html'").fetchall()
+        assert links and all(url.startswith("https://www.itp6.com/") for url, _ in links)
+        archived_urls = {row["url"] for row in rows}
+        assert all(dst_id is not None for url, dst_id in links if url in archived_urls)
+        assert {"crawl_state"} <= set(archive.db.table_names())
+        assert {"gone_at", "warc_file", "warc_offset"} <= set(archive.db.table("articles").columns_dict)
+
+
+def test_opening_twice_applies_nothing_more(old_archive):
+    Archive.open(old_archive).close()
+    with Archive.open(old_archive) as archive:
+        assert migrations.pending(archive.db) == []
+
+
+def test_a_file_that_is_not_sqlite_is_refused_untouched(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("my notes, not a database\n")
+    with pytest.raises(NotAnArchive, match="not a SQLite database"):
+        Archive.open(path)
+    assert path.read_text() == "my notes, not a database\n"
+
+
+def test_someone_elses_sqlite_database_is_refused_untouched(tmp_path):
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    before = path.read_bytes()
+    with pytest.raises(NotAnArchive, match="something else"):
+        Archive.open(path)
+    assert path.read_bytes() == before
