@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from itp6crawl.store import SCHEMA_VERSION, Archive, NotAnArchive, migrations
-from itp6crawl.store.articles import content_hash_of_row
+from itp6crawl.store.content import content_hash_of_row
 
 FIXTURE = Path(__file__).parent / "fixtures" / "archive-v0.1.0.db"
 

@@ -1,6 +1,7 @@
 """The archive: one SQLite file and every write to it (sqlite-utils).
 
 - ``schema``: the schema declared once, its migrations, and the checks made before opening a file;
+- ``content``: what an article's content is, and its hash;
 - ``articles``: article writes (versions, links, comments, gone marks);
 - ``crawlstate``: per-URL crawl state and the run log (``crawl_runs``, ``failures``).
 :class:`Archive` opens the file and hands out the three.
@@ -13,7 +14,8 @@ from pathlib import Path
 import sqlite_utils
 
 from ..models import Segments
-from .articles import Articles, Outcome, PoorerThanArchived, Source, content_hash, content_hash_of_row
+from .articles import Articles, Outcome, PoorerThanArchived, Source
+from .content import CONTENT_COLUMNS, content_hash, content_hash_of_row
 from .crawlstate import CrawlState, RunLog, UrlState
 from .lock import ArchiveBusy, ArchiveLock
 from .schema import (
@@ -55,6 +57,7 @@ class Archive:
 
 
 __all__ = [
+    "CONTENT_COLUMNS",
     "FTS_COLUMNS",
     "SCHEMA_VERSION",
     "Archive",

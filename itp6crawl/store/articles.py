@@ -8,8 +8,6 @@ nothing archived is ever overwritten away. A page that reads much poorer than th
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -18,7 +16,7 @@ import sqlite_utils
 from sqlite_utils.db import NotFoundError, Table
 
 from ..models import Article, Segments, iso
-from .schema import CONTENT_COLUMNS, VERSIONED_COLUMNS
+from .content import VERSIONED_COLUMNS, content_hash_of_row, content_record
 
 Outcome = Literal["new", "changed", "unchanged"]
 # A body shorter than this share of the stored one "lost most of its text".
@@ -35,39 +33,6 @@ class Source:
 
     warc_file: str
     warc_offset: int
-
-
-def _hash(values: list[Any]) -> str:
-    payload = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def content_hash_of_row(row: dict[str, Any]) -> str:
-    """SHA-256 over the stored content columns, stable across runs and releases."""
-    return _hash([row[column] for column in CONTENT_COLUMNS])
-
-
-def content_record(article: Article) -> dict[str, Any]:
-    """The content columns of an article as the archive stores them."""
-    return {
-        "url": article.url,
-        "title": article.title,
-        "author": article.author,
-        "credit": article.credit,
-        "published_at": article.published_at,
-        "modified_at": article.modified_at,
-        "categories": json.dumps(article.categories, ensure_ascii=False),
-        "tags": json.dumps(article.tags, ensure_ascii=False),
-        "summary": article.summary,
-        "body_text": article.body_text,
-        "body_html": article.body_html,
-        "images": json.dumps([asdict(image) for image in article.images], ensure_ascii=False),
-    }
-
-
-def content_hash(article: Article) -> str:
-    """The hash of an article's content; views, likes and comments are not content."""
-    return content_hash_of_row(content_record(article))
 
 
 def poorer_reason(stored: dict[str, Any], article: Article) -> str | None:

@@ -16,25 +16,10 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from ..models import CANONICAL_SITE, canonical_url, origin_pattern, post_id_from_url
+from .content import VERSIONED_COLUMNS, content_hash_of_row
 
 SCHEMA_VERSION = 3  # PRAGMA user_version: the number of migrations in the newest schema
 FTS_COLUMNS = ["title_seg", "body_seg", "search_extra"]
-# Columns whose change makes a new version; counts (views, likes) and comments do not.
-CONTENT_COLUMNS = (
-    "url",
-    "title",
-    "author",
-    "credit",
-    "published_at",
-    "modified_at",
-    "categories",
-    "tags",
-    "summary",
-    "body_text",
-    "body_html",
-    "images",
-)
-VERSIONED_COLUMNS = (*CONTENT_COLUMNS, "extractor", "content_hash", "fetched_at", "changed_at")
 OUR_TABLES = frozenset({"articles", "links", "comments", "article_versions", "crawl_runs", "failures"})
 
 ARTICLE_COLUMNS: dict[str, type] = {
@@ -185,8 +170,6 @@ def crawl_state_and_run_log(db: sqlite_utils.Database) -> None:
 def canonical_urls(db: sqlite_utils.Database) -> None:
     """Rebase the site's own URLs on the canonical origin (0.1.0 stored whatever host and port served
     them, so the local replica's port made every re-run a change) and recompute the content hashes."""
-    from .articles import content_hash_of_row  # the one definition of the hash
-
     sites = {row[0] for row in db.execute("SELECT DISTINCT site FROM crawl_runs WHERE site IS NOT NULL")}
     patterns = [origin_pattern(site) for site in sorted(sites | {CANONICAL_SITE})]
 
