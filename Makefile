@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: crawl demo test lint bench bench-extract bench-crawl clean
+.PHONY: crawl demo test lint bench bench-extract bench-crawl bench-recrawl clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,10 @@ bench-extract: $(STAMP)  ## extraction quality side by side (needs ../shared/ben
 bench-crawl: $(STAMP)  ## crawl 2,000 replica articles on 127.0.0.1: throughput, memory, search latency
 	$(BIN)/python benchmarks/crawl_throughput.py
 
-bench: bench-extract bench-crawl
+bench-recrawl: $(STAMP)  ## first crawl vs re-crawl of an unchanged 2,000-article replica: requests, bytes, projection
+	$(BIN)/python benchmarks/recrawl.py
+
+bench: bench-extract bench-crawl bench-recrawl
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info archive/demo.db*

@@ -18,7 +18,13 @@ class PageItem:
     body: bytes = b""
     charset: str | None = None  # from the Content-Type header; the body may contradict it
     sitemap_lastmod: str | None = None  # the sitemap's lastmod when the URL came from a sitemap
+    in_sitemap: bool = False  # a sitemap listed it (else it is known from links and listings)
     warc: tuple[str, int] | None = None  # WARC file and offset of the response record
     failure: str | None = None  # why this page cannot be archived; set by the spider or a pipeline
     article: Article | None = None  # set by ExtractPipeline
     segments: Segments | None = None  # set by SegmentPipeline
+
+    def header(self, name: str) -> str | None:
+        """A response header, whatever the case of its name (Scrapy writes ``Etag``, servers ``ETag``)."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers.items() if key.lower() == wanted), None)

@@ -21,12 +21,13 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from .extract.dates import parse_iso
-from .models import CST, canonical_url
+from .models import CST, canonical_url, iso
 from .session import WRITE_ERRORS, CrawlSession
 
 # request.meta keys the spider sets and reads.
 KIND = "itp6_kind"  # 'article' or 'listing': pages with crawl state
 LASTMOD = "itp6_lastmod"  # the sitemap's lastmod for an article, ISO 8601
+IN_SITEMAP = "itp6_in_sitemap"  # True when a sitemap listed the article
 WARC = "itp6_warc"  # (file, offset) of the response's WARC record, set by WarcMiddleware
 FETCHED_AT = "itp6_fetched_at"  # the WARC-Date of that record, so a reindex reproduces the crawl exactly
 
@@ -48,6 +49,8 @@ class ConditionalRequestMiddleware:
         state = archive.state.get(canonical_url(request.url, self.session.canonical_site))
         if state is None or state.status not in (200, 304):
             return
+        if kind == "listing" and not self.session.previous_complete:
+            return  # the last run may have stopped before following this listing's links: read it whole
         if kind == "article" and _not_newer(request.meta.get(LASTMOD), state.fetched_at, state.sitemap_lastmod):
             self.crawler.stats.inc_value("itp6/skipped_lastmod")
             raise IgnoreRequest(f"not modified since the last fetch (sitemap lastmod): {request.url}")
@@ -60,7 +63,25 @@ class ConditionalRequestMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         self.crawler.stats.inc_value("itp6/not_modified" if response.status == 304 else "itp6/fetched")
+        archive = self.session.archive
+        if request.meta.get(KIND) == "listing" and response.status == 200 and archive is not None:
+            # A listing's validators, so the next run asks it conditionally (its links are the spider's).
+            try:
+                archive.state.record(
+                    canonical_url(response.url, self.session.canonical_site),
+                    status=200,
+                    etag=_header(response, b"ETag"),
+                    last_modified=_header(response, b"Last-Modified"),
+                    fetched_at=iso(datetime.now(CST)),
+                )
+            except WRITE_ERRORS as error:
+                self.session.fail(error, f"recording the state of {response.url}")
         return response
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 def _not_newer(lastmod: str | None, fetched_at: str | None, stored_lastmod: str | None) -> bool:

@@ -129,9 +129,10 @@ class StorePipeline:
         if item.status in (200, 304):
             state.update(
                 fetched_at=iso(item.fetched_at),
-                etag=item.headers.get("ETag"),
-                last_modified=item.headers.get("Last-Modified"),
+                etag=item.header("ETag"),
+                last_modified=item.header("Last-Modified"),
             )
+            state["in_sitemap"] = int(item.in_sitemap)
             if item.sitemap_lastmod:
                 state["sitemap_lastmod"] = item.sitemap_lastmod
             if item.warc:
@@ -141,9 +142,10 @@ class StorePipeline:
             archive.state.record(url, **state)
             return
         if item.status in GONE_STATUSES and state["post_id"] is not None and not item.failure:
-            if archive.articles.mark_gone(state["post_id"], item.fetched_at):
-                self.stats.inc_value("itp6/articles_gone")
-                logger.info("Gone from the site: %s (HTTP %s); the archived article is kept", url, item.status)
+            if archive.articles.get(state["post_id"]) is not None:
+                if archive.articles.mark_gone(state["post_id"], item.fetched_at):
+                    self.stats.inc_value("itp6/articles_gone")
+                    logger.info("Gone from the site: %s (HTTP %s); the archived article is kept", url, item.status)
                 archive.state.record(url, **state)
                 return
             item.failure = f"HTTP {item.status}"
@@ -162,19 +164,23 @@ class StorePipeline:
         stored = archive.articles.get(item.article.id) if item.article.id is not None else None
         if stored is not None and stored["content_hash"] == digest and stored["status"] == "live":
             outcome = "unchanged"  # nothing to write but the state (views and likes are not content)
+            archive.state.record(url, content_hash=digest, **state)
         else:
-            source = _source(item)
+
+            def write_state(outcome: str) -> None:  # in the article's transaction
+                changed = {"changed_at": iso(item.fetched_at)} if outcome != "unchanged" else {}
+                archive.state.write(url, content_hash=digest, **state, **changed)
+
             try:
-                outcome = archive.articles.save(item.article, item.segments, item.fetched_at, source)
+                outcome = archive.articles.save(
+                    item.article, item.segments, item.fetched_at, _source(item), write_state
+                )
             except PoorerThanArchived as error:
                 item.failure = f"poorer than the archived version, kept it: {error}"
                 return False
             except (ValueError, sqlite3.IntegrityError) as error:  # e.g. a URL another post already has
                 item.failure = f"store refused: {error}"
                 return False
-            if outcome != "unchanged":
-                state["changed_at"] = iso(item.fetched_at)
-        archive.state.record(url, content_hash=digest, **state)
         self.stats.inc_value(f"itp6/articles_{outcome}")
         return True
 

@@ -100,9 +100,10 @@ def reindex(
                 fetched_at=record.date.astimezone(CST),
                 headers=headers,
                 body=record.body,
-                charset=_charset(headers.get("Content-Type", "")),
+                charset=None,
                 warc=(record.file, record.offset),
             )
+            item.charset = _charset(item.header("Content-Type") or "")
             store.process_item(segment.process_item(extract.process_item(item)))
             result.records += 1
             if progress is not None:

@@ -52,6 +52,7 @@ ITP6_FULL = False  # True re-fetches every page, ignoring the crawl state (--ful
 ITP6_WARC = True  # write every network response to <ITP6_WARC_DIR>/<run-id>.warc.gz
 ITP6_WARC_DIR = None  # default: warc/ beside the archive
 ITP6_LOCK_HELD = False  # the runner (itp6crawl crawl) already holds the archive's lock
+ITP6_RECHECK_DAYS = 7.0  # posts outside every sitemap are revalidated when last checked this long ago
 ITP6_PROGRESS = "auto"  # live (rich, in a terminal) | log (a line every ITP6_PROGRESS_INTERVAL s) | off
 ITP6_PROGRESS_INTERVAL = 30.0
 

@@ -173,3 +173,15 @@ def test_a_change_to_body_html_alone_is_versioned(archive, article_factory, fetc
     edited = article_factory(body_html=article.body_html.replace("<p>", '<p><a href="https://x.example/">'))
     assert archive.articles.save(edited, segments_for(edited), fetch_time) == "changed"
     assert archive.db.table("article_versions").count == 1
+
+
+def test_posts_to_recheck_are_those_that_left_the_sitemaps_or_are_stale(archive, article_factory, fetch_time):
+    for post_id in (101, 102, 103, 104):
+        article = article_factory(post_id, url=f"https://www.itp6.com/{post_id}.html", related=[], prev=None)
+        archive.articles.save(article, segments_for(article), fetch_time)
+    url = "https://www.itp6.com/{}.html".format
+    archive.state.record(url(101), in_sitemap=1, fetched_at="2024-06-05T12:00:00+08:00")  # still listed
+    archive.state.record(url(102), in_sitemap=1, fetched_at="2024-06-05T12:00:00+08:00")  # left the sitemaps
+    archive.state.record(url(103), in_sitemap=0, fetched_at="2024-06-05T12:00:00+08:00")  # never listed, fresh
+    archive.state.record(url(104), in_sitemap=0, fetched_at="2024-05-01T12:00:00+08:00")  # never listed, stale
+    assert archive.state.posts_to_recheck({url(101)}, "2024-05-29T12:00:00+08:00") == [url(102), url(104)]

@@ -83,6 +83,16 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that went away (a crawler killed mid-request in a test) is not worth a traceback."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class ReplicaServer:
     """``with ReplicaServer(site) as server:`` serves ``site`` at ``server.base_url`` from a daemon thread."""
 
@@ -93,7 +103,7 @@ class ReplicaServer:
         self._log_lock = threading.Lock()
         self._injections: dict[str, list[_Injection]] = {}
         handler = type("ReplicaHandler", (_Handler,), {"replica": self})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd = _QuietServer((host, port), handler)
         self.httpd.daemon_threads = True
         self.host, self.port = self.httpd.server_address[:2]
         self._thread: threading.Thread | None = None

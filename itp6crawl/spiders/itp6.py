@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
@@ -31,8 +31,8 @@ from ..extract import decode_html
 from ..extract.html import ExtractionError, HtmlElement, parse_document
 from ..extract.links import neighbour_link, parse_listing, post_links, related_links
 from ..items import PageItem
-from ..middlewares import FETCHED_AT, KIND, LASTMOD, WARC
-from ..models import CST, canonical_path, canonical_url, same_site
+from ..middlewares import FETCHED_AT, IN_SITEMAP, KIND, LASTMOD, WARC
+from ..models import CST, canonical_path, canonical_url, iso, same_site
 from ..session import CrawlSession
 
 POST_PATH = re.compile(r"^/\d+\.html$")
@@ -78,7 +78,7 @@ class Itp6Spider(Spider):
     def canonical(self, url: str) -> str:
         return canonical_url(url, self.session.canonical_site)
 
-    def article_request(self, url: str, lastmod: str | None = None) -> Request | None:
+    def article_request(self, url: str, lastmod: str | None = None, *, in_sitemap: bool = False) -> Request | None:
         url = self.site_url(url, POST_PATH)
         if url is None:
             return None
@@ -88,6 +88,8 @@ class Itp6Spider(Spider):
         meta = {KIND: "article", "handle_httpstatus_list": ARTICLE_STATUSES}
         if lastmod:
             meta[LASTMOD] = lastmod
+        if in_sitemap:
+            meta[IN_SITEMAP] = True
         return Request(url, callback=self.parse_article, errback=self.on_error, meta=meta)
 
     def listing_request(self, url: str) -> Request:
@@ -118,7 +120,9 @@ class Itp6Spider(Spider):
         yield self.listing_request(f"{self.origin}/")
         if self._sitemap_failed or self.session.archive is None:
             return
-        missing = sorted(self.session.archive.state.live_post_urls() - self._in_sitemap)
+        recheck_days = self.crawler.settings.getfloat("ITP6_RECHECK_DAYS", 7.0)
+        stale_before = iso(datetime.now(CST) - timedelta(days=recheck_days))
+        missing = self.session.archive.state.posts_to_recheck(self._in_sitemap, stale_before)
         if missing:
             self.logger.info("%d archived posts are not in the sitemaps: requesting them again", len(missing))
         for url in missing:
@@ -141,7 +145,7 @@ class Itp6Spider(Spider):
             loc = entry.get("loc", "")
             if sitemap.type == "sitemapindex":
                 children.append(loc)
-            elif (request := self.article_request(loc, entry.get("lastmod"))) is not None:
+            elif (request := self.article_request(loc, entry.get("lastmod"), in_sitemap=True)) is not None:
                 self._in_sitemap.add(self.canonical(request.url))
                 yield request
             elif (category := self.site_url(loc, CATEGORY_PATH)) is not None:
@@ -186,6 +190,7 @@ class Itp6Spider(Spider):
             body=response.body if response.status == 200 else b"",
             charset=_header_charset(response),
             sitemap_lastmod=response.meta.get(LASTMOD),
+            in_sitemap=bool(response.meta.get(IN_SITEMAP)),
             warc=response.meta.get(WARC),
         )
         yield item

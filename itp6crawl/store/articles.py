@@ -8,6 +8,7 @@ nothing archived is ever overwritten away. A page that reads much poorer than th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -62,9 +63,18 @@ class Articles:
         except NotFoundError:
             return None
 
-    def save(self, article: Article, segments: Segments, fetched_at: datetime, source: Source | None = None) -> Outcome:
+    def save(
+        self,
+        article: Article,
+        segments: Segments,
+        fetched_at: datetime,
+        source: Source | None = None,
+        also: Callable[[Outcome], None] | None = None,
+    ) -> Outcome:
         """Insert or update one article with its links and comments, in one transaction.
 
+        ``also`` runs inside that transaction with the outcome (the crawl writes the page's crawl state
+        there, so a process killed at any moment never leaves an article without its state).
         Raises :class:`PoorerThanArchived` (nothing written) when the page reads much poorer than the
         live stored version."""
         if article.id is None:
@@ -108,6 +118,8 @@ class Articles:
             self.db.execute(
                 "UPDATE links SET dst_id = ? WHERE dst_url = ? AND dst_id IS NULL", [article.id, article.url]
             )
+            if also is not None:
+                also(outcome)
         return outcome
 
     def mark_gone(self, post_id: int, at: datetime) -> bool:

@@ -31,6 +31,7 @@ class UrlState:
     status: int | None = None
     fetched_at: str | None = None
     changed_at: str | None = None
+    in_sitemap: int | None = None
     warc_file: str | None = None
     warc_offset: int | None = None
 
@@ -50,15 +51,32 @@ class CrawlState:
 
     def record(self, url: str, **fields: Any) -> None:
         """Upsert the given fields of ``url``'s state (others keep their values), in its own transaction."""
+        with self.db.conn:
+            self.write(url, **fields)
+
+    def write(self, url: str, **fields: Any) -> None:
+        """Upsert inside the caller's transaction."""
         unknown = set(fields) - set(_STATE_FIELDS)
         if unknown:
             raise ValueError(f"unknown crawl state fields: {sorted(unknown)}")
-        with self.db.conn:
-            self.db.table("crawl_state").upsert({"url": url, **fields}, pk="url")
+        self.db.table("crawl_state").upsert({"url": url, **fields}, pk="url")
 
-    def live_post_urls(self) -> set[str]:
-        """URLs of the posts the archive holds as live (to notice one that leaves the sitemap)."""
-        return {row[0] for row in self.db.execute("SELECT url FROM articles WHERE status = 'live'")}
+    def posts_to_recheck(self, listed: set[str], stale_before: str) -> list[str]:
+        """Live posts the sitemaps no longer list, to learn whether they are gone: those the last run
+        found in a sitemap (they just left it), and the posts outside every sitemap whose last check is
+        older than ``stale_before`` (so they are revalidated now and then, not on every run)."""
+        rows = self.db.execute(
+            """
+            SELECT articles.url, crawl_state.in_sitemap, crawl_state.fetched_at
+            FROM articles LEFT JOIN crawl_state ON crawl_state.url = articles.url
+            WHERE articles.status = 'live' ORDER BY articles.id
+            """
+        ).fetchall()
+        return [
+            url
+            for url, in_sitemap, fetched_at in rows
+            if url not in listed and (in_sitemap or fetched_at is None or fetched_at < stale_before)
+        ]
 
     def is_live_article(self, post_id: int) -> bool:
         return bool(self.db.execute("SELECT 1 FROM articles WHERE id = ? AND status = 'live'", [post_id]).fetchone())

@@ -147,6 +147,7 @@ def crawl_state_and_run_log(db: sqlite_utils.Database) -> None:
             "status": int,  # the last HTTP status
             "fetched_at": str,  # the last time a response came (200 or 304)
             "changed_at": str,  # the last time its content hash changed
+            "in_sitemap": int,  # 1 when the last request came from a sitemap
             "warc_file": str,
             "warc_offset": int,
         },
