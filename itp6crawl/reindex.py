@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .extract.encoding import content_type_charset
 from .items import PageItem
 from .models import CANONICAL_SITE, CST, post_id_from_url
 from .pipelines import ExtractPipeline, SegmentPipeline, StorePipeline
@@ -92,18 +93,16 @@ def reindex(
         for record in iter_responses(files):
             if post_id_from_url(record.url) is None or record.status not in (200, 304, 404, 410):
                 continue
-            headers = dict(record.headers)
             item = PageItem(
                 url=record.url,
                 request_url=record.url,
                 status=record.status,
                 fetched_at=record.date.astimezone(CST),
-                headers=headers,
+                headers=dict(record.headers),
                 body=record.body,
-                charset=None,
                 warc=(record.file, record.offset),
             )
-            item.charset = _charset(item.header("Content-Type") or "")
+            item.charset = content_type_charset(item.header("Content-Type"))
             store.process_item(segment.process_item(extract.process_item(item)))
             result.records += 1
             if progress is not None:
@@ -128,8 +127,3 @@ def _copy_database(source: Path, target: Path) -> None:
 
 def _sqlite_files(path: Path) -> list[Path]:
     return [path, Path(str(path) + "-wal"), Path(str(path) + "-shm")]
-
-
-def _charset(content_type: str) -> str | None:
-    _, _, rest = content_type.partition("charset=")
-    return rest.split(";")[0].strip() or None

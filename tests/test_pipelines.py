@@ -172,3 +172,10 @@ def test_a_write_error_stops_the_crawl_instead_of_losing_records(site, crawler, 
     assert session.error is not None and "disk is full" in session.error
     session.spider_closed(crawler.spider, "finished")
     assert session.result["finish_reason"] == "failed" and session.result["exit_status"] == 1
+
+
+def test_the_run_row_has_a_stat_for_every_count_column():
+    from itp6crawl.session import RUN_COUNTS
+    from itp6crawl.store.schema import RUN_COUNT_COLUMNS
+
+    assert tuple(RUN_COUNTS) == RUN_COUNT_COLUMNS

@@ -31,6 +31,12 @@ def normalise_charset(name: str | None) -> str | None:
         return None
 
 
+def content_type_charset(content_type: str | None) -> str | None:
+    """The ``charset=`` parameter of a Content-Type header value, as written (None when absent)."""
+    match = re.search(r"charset=[\"']?([\w.:-]+)", content_type or "", re.IGNORECASE)
+    return match.group(1) if match else None
+
+
 def meta_charset(data: bytes) -> str | None:
     """The charset a page declares in a <meta> tag within its first 4 KB."""
     match = _META_CHARSET.search(data[:4096])

@@ -28,6 +28,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from ..extract import decode_html
+from ..extract.encoding import content_type_charset
 from ..extract.html import ExtractionError, HtmlElement, parse_document
 from ..extract.links import neighbour_link, parse_listing, post_links, related_links
 from ..items import PageItem
@@ -249,6 +250,4 @@ def check_site(site: str) -> str:
 
 
 def _header_charset(response: Response) -> str | None:
-    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
-    match = re.search(r"charset=([\w.:-]+)", content_type, re.IGNORECASE)
-    return match.group(1) if match else None
+    return content_type_charset(response.headers.get(b"Content-Type", b"").decode("latin-1"))
