@@ -1,0 +1,157 @@
+"""The search query language, the same in every place (CLI, Python API, Datasette, sqlite-utils).
+
+- words are ANDed: ``血小板 激素``; Chinese typed without spaces is segmented (``血小板低`` = 血小板 + 低);
+- ``"…"`` is a phrase (its words adjacent, in order): ``"血小板 减少"``;
+- ``OR`` (upper case) between words or groups: ``艾曲泊帕 OR 海曲泊帕``, ``(激素 OR 地塞米松) 儿童``;
+- ``-word`` or ``-"phrase"`` excludes (``NOT word`` too): ``激素 -儿童``;
+- ``title:word`` or ``title:"phrase"`` looks in titles only;
+- ``word*`` is a prefix (English): ``eltrombo*``.
+
+:func:`parse` turns any text into a :class:`Query` whose ``match`` is a valid FTS5 expression over the
+archive's segmented columns: every token is quoted, so no input raises an FTS5 syntax error. Input
+with nothing to search for raises :class:`QueryError` with one clear line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .text import Segmenter, default_segmenter
+
+TITLE_COLUMN = "title_seg"
+_LEXEME = re.compile(
+    r"""\s*(?:
+        (?P<open>\()|(?P<close>\))
+      | (?P<neg>-)?(?P<field>title:)?(?:["“”「『](?P<phrase>[^"“”」』]*)["“”」』]?|(?P<word>[^\s()"“”「『]+))
+    )""",
+    re.VERBOSE,
+)
+
+
+class QueryError(ValueError):
+    """The query holds nothing to search for (only punctuation, only exclusions, …)."""
+
+
+@dataclass(slots=True)
+class Query:
+    """A parsed query: the FTS5 ``match`` expression and the positive ``terms`` (for highlighting)."""
+
+    text: str
+    match: str
+    terms: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Parser:
+    lexemes: list[re.Match[str]]
+    segmenter: Segmenter
+    terms: list[str]
+    position: int = 0
+
+    def peek(self) -> re.Match[str] | None:
+        return self.lexemes[self.position] if self.position < len(self.lexemes) else None
+
+    def any_of(self) -> str | None:
+        """``a OR b OR …``; None when nothing searchable is left in it."""
+        branches: list[str] = []
+        while True:
+            branch = self.all_of()
+            if branch:
+                branches.append(branch)
+            lexeme = self.peek()
+            if lexeme is not None and lexeme["word"] == "OR" and not lexeme["neg"] and not lexeme["field"]:
+                self.position += 1
+                continue
+            break
+        if not branches:
+            return None
+        return branches[0] if len(branches) == 1 else "(" + " OR ".join(branches) + ")"
+
+    def all_of(self) -> str | None:
+        """Words and groups side by side, all required; exclusions subtracted from them."""
+        required: list[str] = []
+        excluded: list[str] = []
+        negate_next = False
+        while (lexeme := self.peek()) is not None:
+            if lexeme["close"] or (lexeme["word"] == "OR" and not lexeme["neg"] and not lexeme["field"]):
+                break
+            self.position += 1
+            if lexeme["word"] in ("AND", "NOT") and not lexeme["neg"] and not lexeme["field"]:
+                negate_next = lexeme["word"] == "NOT"
+                continue
+            if lexeme["open"]:
+                part = self.any_of()
+                if (closing := self.peek()) is not None and closing["close"]:
+                    self.position += 1
+                negative = negate_next
+            else:
+                negative = bool(lexeme["neg"]) or negate_next
+                part = self.atom(lexeme, collect_terms=not negative)
+            negate_next = False
+            if part:
+                (excluded if negative else required).append(part)
+        if not required:
+            return None  # exclusions alone find nothing: FTS5 has no "everything but"
+        expression = required[0] if len(required) == 1 else "(" + " AND ".join(required) + ")"
+        for part in excluded:
+            expression = f"({expression} NOT {part})"
+        return expression
+
+    def atom(self, lexeme: re.Match[str], collect_terms: bool) -> str | None:
+        column = f"{TITLE_COLUMN} : " if lexeme["field"] else ""
+        if lexeme["phrase"] is not None:
+            tokens = self.segmenter.tokens(lexeme["phrase"])
+            if not tokens:
+                return None
+            if collect_terms:
+                self.terms.extend(tokens)
+            return column + _quote(" ".join(tokens))
+        word = lexeme["word"] or ""
+        prefix = word.endswith("*")
+        tokens = self.segmenter.tokens(word.rstrip("*"))
+        if not tokens:
+            return None
+        if collect_terms:
+            self.terms.extend(tokens)
+        quoted = [_quote(token) for token in tokens]
+        if prefix:
+            quoted[-1] += "*"
+        if column:
+            quoted = [column + part for part in quoted]
+        return quoted[0] if len(quoted) == 1 else "(" + " AND ".join(quoted) + ")"
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def parse(text: str, segmenter: Segmenter | None = None) -> Query:
+    """Parse the query language into an FTS5 expression; :class:`QueryError` when nothing is searchable."""
+    lexemes = [match for match in _LEXEME.finditer(text) if match.group(0).strip()]
+    parser = _Parser(lexemes, segmenter or default_segmenter(), [])
+    parts: list[str] = []
+    while parser.peek() is not None:
+        part = parser.any_of()
+        if part:
+            parts.append(part)
+        if (lexeme := parser.peek()) is not None and lexeme["close"]:
+            parser.position += 1  # an unmatched ")": ignored
+    if not parts:
+        if any(match["neg"] or match["word"] == "NOT" for match in lexemes):
+            raise QueryError(f"nothing to search for in {text!r}: add a word to find beside the excluded ones")
+        raise QueryError(f"nothing to search for in {text!r}: type a word, e.g. 艾曲泊帕 or IgG1")
+    match = parts[0] if len(parts) == 1 else " AND ".join(parts)
+    return Query(text=text, match=match, terms=list(dict.fromkeys(parser.terms)))
+
+
+MATCH_NOTHING = '""'  # an empty phrase: a valid FTS5 expression that matches no row
+
+
+def zh_fts(text: str | None) -> str:
+    """The FTS5 MATCH expression of a query, for SQL: ``WHERE articles_fts MATCH zh_fts(:q)`` (the function
+    the Datasette and sqlite-utils plugins register). Input with nothing searchable matches nothing."""
+    try:
+        return parse(text or "").match
+    except QueryError:
+        return MATCH_NOTHING
