@@ -19,7 +19,7 @@ from .items import PageItem
 from .models import CANONICAL_SITE, Segments, canonical_url, iso, post_id_from_url, rebase_article
 from .session import WRITE_ERRORS, ArchiveSession, CrawlSession
 from .store import PoorerThanArchived, Source, content_hash
-from .text import default_segmenter
+from .text import segment_article
 
 logger = logging.getLogger(__name__)
 GONE_STATUSES = (404, 410)
@@ -59,38 +59,12 @@ class ExtractPipeline:
         return item
 
 
-def segment_article(article: Any, segmenter: Any) -> Segments:
-    """The search columns of an article (one definition for the pipeline and ``reindex``)."""
-    seg = segmenter
-    metadata = " ".join(
-        [
-            article.summary,
-            article.author,
-            article.credit,
-            *article.categories,
-            *article.tags,
-            *(image.caption or image.alt for image in article.images),
-        ]
-    )
-    title_tokens, body_tokens = seg.tokens(article.title), seg.tokens(article.body_text)
-    # Title and body are segmented apart (a newline joins them), so their precise tokens are the text's.
-    extra = seg.extra_text(f"{article.title}\n{article.body_text}", precise_tokens=title_tokens + body_tokens)
-    return Segments(
-        title_seg=" ".join(title_tokens),
-        body_seg=" ".join(body_tokens),
-        search_extra=f"{extra} {seg.index_text(metadata)}".strip(),
-    )
-
-
 class SegmentPipeline:
     """Article -> search columns (jieba-compatible tokens with the medical user dictionary)."""
 
-    def __init__(self) -> None:
-        self.segmenter = default_segmenter()
-
     def process_item(self, item: PageItem) -> PageItem:
         if item.article is not None:
-            item.segments = segment_article(item.article, self.segmenter)
+            item.segments = segment_article(item.article)
         return item
 
 

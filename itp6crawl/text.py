@@ -19,6 +19,8 @@ from pathlib import Path
 import rjieba
 from opencc import OpenCC
 
+from .models import Article, Segments
+
 USER_DICTIONARY = resources.files("itp6crawl") / "data" / "userdict.txt"
 
 # A run of Han characters, or a technical term: letters/digits joined by + - ^ / . (CD4+CD25+, 10^9/L,
@@ -104,10 +106,27 @@ def default_segmenter() -> Segmenter:
     return Segmenter()
 
 
-def fts_query(text: str, segmenter: Segmenter | None = None) -> str:
-    """An FTS5 MATCH expression: every precise token of ``text`` quoted, all required.
+def segment_article(article: Article, segmenter: Segmenter | None = None) -> Segments:
+    """The search columns of an article: what the pipeline, ``reindex`` and the benchmarks index.
 
-    Quoting makes any user input safe: FTS5 operators and punctuation become plain phrase text.
-    """
-    tokens = (segmenter or default_segmenter()).tokens(text)
-    return " ".join('"' + token.replace('"', '""') + '"' for token in dict.fromkeys(tokens))
+    Title and body are segmented apart (precise mode), then the recall sub-words of both and the
+    metadata (summary, author, credit, categories, tags, image captions) go into ``search_extra``."""
+    seg = segmenter or default_segmenter()
+    metadata = " ".join(
+        [
+            article.summary,
+            article.author,
+            article.credit,
+            *article.categories,
+            *article.tags,
+            *(image.caption or image.alt for image in article.images),
+        ]
+    )
+    title_tokens, body_tokens = seg.tokens(article.title), seg.tokens(article.body_text)
+    # A newline joins title and body, so their precise tokens are the text's precise tokens.
+    extra = seg.extra_text(f"{article.title}\n{article.body_text}", precise_tokens=title_tokens + body_tokens)
+    return Segments(
+        title_seg=" ".join(title_tokens),
+        body_seg=" ".join(body_tokens),
+        search_extra=f"{extra} {seg.index_text(metadata)}".strip(),
+    )

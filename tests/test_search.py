@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from itp6crawl.search import ArchiveError, ArchiveMissing, search, snippet, summary
+from itp6crawl.search import ArchiveError, ArchiveMissing, QueryError, search, snippet, summary
 from itp6crawl.store import Archive, Segments
 from itp6crawl.text import default_segmenter
 
@@ -51,9 +51,32 @@ def test_search_mode_sub_words_give_recall(db):
     assert 4 in [hit.id for hit in search(db, "切除")]
 
 
-@pytest.mark.parametrize("query", ['"', "AND", "OR (", "*", "NEAR(", "title_seg:x", "-"])
-def test_hostile_queries_never_raise(db, query):
-    search(db, query)
+@pytest.mark.parametrize("query", ['"', "AND", "OR (", "*", "NEAR(", "title_seg:x", "-", "NEAR(a b)", "艾曲泊帕 OR ("])
+def test_hostile_queries_give_results_or_one_clear_error(db, query):
+    try:
+        search(db, query)
+    except QueryError as error:
+        assert str(error).startswith("nothing to search for")
+
+
+def test_query_language_or_exclusion_phrase_and_title(db):
+    ids = lambda q: {hit.id for hit in search(db, q)}  # noqa: E731
+    assert ids("艾曲泊帕 OR igg1") == ids("艾曲泊帕") | ids("igg1")
+    assert ids("艾曲泊帕 -地塞米松") == ids("艾曲泊帕") - ids("地塞米松")
+    assert ids("title:艾曲泊帕") <= ids("艾曲泊帕")
+    assert ids('"术后 稳定"') <= ids("术后 稳定")
+
+
+def test_filters_sort_offset_and_total(db):
+    everything = search(db, "艾曲泊帕 OR igg1 OR 切除", limit=100)
+    assert everything.total == len(everything) >= 2
+    page = search(db, "艾曲泊帕 OR igg1 OR 切除", limit=1, offset=1)
+    assert page.total == everything.total and [hit.id for hit in page] == [everything[1].id]
+    newest = search(db, "艾曲泊帕 OR igg1 OR 切除", sort="newest", limit=100)
+    dates = [hit.published_at for hit in newest]
+    assert dates == sorted(dates, reverse=True)
+    with pytest.raises(ValueError, match="sort must be one of"):
+        search(db, "艾曲泊帕", sort="random")
 
 
 def test_missing_archive_is_a_clear_error(tmp_path):
@@ -103,3 +126,15 @@ def test_a_file_that_is_not_an_archive_is_a_clear_error(tmp_path):
     sqlite3.connect(other).execute("CREATE TABLE x (y)").connection.commit()
     with pytest.raises(ArchiveError, match="not a readable itp6crawl archive"):
         search(other, "x")
+
+
+def test_filters_by_category_tag_author_and_date(db):
+    query = "艾曲泊帕 OR igg1 OR 切除 OR cd4+cd25+"
+    every = {hit.id for hit in search(db, query)}
+    assert len(every) == 4
+    assert {hit.id for hit in search(db, query, category="治疗过程分享")} == every
+    assert not search(db, query, category="科研动态")
+    assert {hit.id for hit in search(db, query, tag="itp")} == every  # tags compare case-insensitively
+    assert {hit.id for hit in search(db, query, author="小林")} == every and not search(db, query, author="x")
+    assert {hit.id for hit in search(db, query, since="2024-06-02", until="2024-06-02")} == every
+    assert not search(db, query, since="2024-06-03") and not search(db, query, until="2024-06-01")

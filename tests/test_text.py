@@ -1,6 +1,6 @@
 import pytest
 
-from itp6crawl.text import Segmenter, default_segmenter, fts_query, normalise, read_user_dictionary
+from itp6crawl.text import Segmenter, default_segmenter, normalise, read_user_dictionary, segment_article
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +35,14 @@ def test_search_mode_adds_sub_words_for_recall(seg):
     assert "免疫性血小板减少症" not in extra  # already a precise token
 
 
-@pytest.mark.parametrize("query", ['"', "AND OR NOT", "a*b", "NEAR(x y)", "col:val", "'; drop table", "^"])
-def test_fts_query_quotes_every_token(query):
-    match = fts_query(query)
-    assert all(part.startswith('"') and part.endswith('"') for part in match.split(" ") if part)
+def test_segment_article_fills_the_three_search_columns(article_factory):
+    article = article_factory(title="原发免疫性血小板减少症", body_text="服用艾曲泊帕，IgG1 正常。", summary="摘要文字")
+    segments = segment_article(article)
+    assert segments.title_seg.split() == default_segmenter().tokens(article.title)
+    assert "艾曲泊帕" in segments.body_seg.split() and "igg1" in segments.body_seg.split()
+    extra = segments.search_extra.split()
+    assert "血小板" in extra  # a dictionary word inside a longer title token, for recall
+    assert {"摘要", "治疗", "过程", "分享", "小林"} <= set(extra)  # summary, category, author
 
 
 def test_user_dictionary_file_errors_are_specific(tmp_path):
