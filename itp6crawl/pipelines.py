@@ -16,7 +16,7 @@ from scrapy.statscollectors import StatsCollector
 
 from .extract import ExtractionError, extract_article
 from .items import PageItem
-from .models import CANONICAL_SITE, Segments, canonical_url, iso, post_id_from_url, rebase_article
+from .models import CANONICAL_SITE, canonical_url, iso, post_id_from_url, rebase_article
 from .session import WRITE_ERRORS, ArchiveSession, CrawlSession
 from .store import PoorerThanArchived, Source, content_hash
 from .text import segment_article
