@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -34,23 +35,46 @@ def fail(message: str, status: int = EXIT_FAILED) -> NoReturn:
     sys.exit(status)
 
 
-def emit(rows: list[dict[str, Any]], as_json: bool, title: str | None = None) -> None:
-    """Rows as JSON (``--json``) or as a table: the one formatter of the reporting commands."""
-    if as_json:
+def emit(rows: list[dict[str, Any]], output: str | bool, title: str | None = None, *, lines: bool = False) -> None:
+    """Rows as a JSON array (``--json``), JSON lines (``--nl``) or a table: the one formatter of the
+    commands that print records (``runs``, ``stats``, ``search``). ``lines`` puts a blank line between
+    table rows (for multi-line cells such as snippets)."""
+    output = "json" if output is True else "table" if output is False else output
+    if output == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return
-    from rich.console import Console
+    if output == "nl":
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False, default=str))
+        return
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False)
+    table = Table(title=title, show_lines=lines)
     columns = list(rows[0]) if rows else []
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
+        table.add_row(*(_cell(row[column]) for column in columns))
+    _console().print(table)
+
+
+def _cell(value: Any) -> Any:
+    """A table cell: rich text as it is, anything else as a string, None as empty."""
+    return "" if value is None else value if hasattr(value, "__rich_console__") else str(value)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
     # In a terminal, its width; in a pipe or a file, wide enough that no cell is folded.
-    console = Console() if sys.stdout.isatty() else Console(width=200)
-    console.print(table)
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
+def output_options(command: Any) -> Any:
+    """``--json`` and ``--nl``, shared by every command that prints records (as sqlite-utils does)."""
+    command = click.option("--nl", "output", flag_value="nl", help="One JSON object per line.")(command)
+    command = click.option("--json", "output", flag_value="json", help="A JSON array.")(command)
+    return click.option("--table", "output", flag_value="table", default=True, hidden=True)(command)
 
 
 def run_summary(row: dict[str, Any], db: Path) -> str:
@@ -151,8 +175,8 @@ def crawl(site: str, db: Path, full: bool, local: bool, overrides: tuple[str, ..
 @main.command()
 @_db_option
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 10_000))
-@_json_option
-def runs(db: Path, limit: int, as_json: bool) -> None:
+@output_options
+def runs(db: Path, limit: int, output: str) -> None:
     """The last crawl runs: when, how they ended, and their counts."""
     from .store import ArchiveError
     from .store.reports import recent_runs
@@ -161,9 +185,9 @@ def runs(db: Path, limit: int, as_json: bool) -> None:
         rows = recent_runs(db, limit)
     except ArchiveError as error:
         fail(str(error))
-    if not as_json:
+    if output == "table":
         rows = [_run_line(row) for row in rows]
-    emit(rows, as_json, title=f"last runs of {db}")
+    emit(rows, output, title=f"last runs of {db}")
 
 
 def _run_line(row: dict[str, Any]) -> dict[str, Any]:
@@ -262,31 +286,95 @@ def extract(file, url: str, charset: str | None, fetched_at: str | None, generic
     click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
 
 
-@main.command()
-@click.argument("query")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB, show_default=True)
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("words", nargs=-1, required=True)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Archive to search [default: {DEFAULT_DB}, or {DEMO_DB} when only that exists].",
+)
+@click.option("--category", help="Only articles in this category (its name, e.g. 治疗过程分享).")
+@click.option("--tag", help="Only articles with this tag.")
+@click.option("--author", help="Only articles by this author (nickname or 作者: credit).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Published on or after (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Published on or before (YYYY-MM-DD).")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--json", "as_json", is_flag=True, help="One JSON array of hits.")
-def search(query: str, db: Path, limit: int, as_json: bool) -> None:
-    """Full-text search of the archive, Chinese or English (e.g. 艾曲泊帕, IgG1, 血小板 激素)."""
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@output_options
+def search(words: tuple[str, ...], db: Path | None, output: str, **filters: Any) -> None:
+    """Full-text search of the archive, Chinese or English: itp6crawl search 艾曲泊帕 -儿童
+
+    \b
+    Query language (the same in Datasette and sqlite-utils):
+      血小板 激素            all words (Chinese typed without spaces is segmented: 血小板低)
+      "血小板 减少"          a phrase
+      艾曲泊帕 OR 海曲泊帕   either; group with ( )
+      激素 -儿童             exclude a word (or NOT 儿童)
+      title:艾曲泊帕         in titles only
+      eltrombo*              English prefix
+    """
     from dataclasses import asdict
 
-    from .search import ArchiveError
+    from .search import ArchiveError, QueryError
     from .search import search as run_search
 
+    query = " ".join(words)
+    if unknown := [word for word in words if word.startswith("--")]:
+        fail(f"no such option: {unknown[0]} (see itp6crawl search --help)", EXIT_USAGE)
+    for key in ("since", "until"):
+        filters[key] = filters[key].date().isoformat() if filters[key] else None
+    db = db or default_archive()
     try:
-        hits = run_search(db, query, limit=limit)
+        hits = run_search(db, query, **filters)
+    except QueryError as error:
+        fail(str(error), EXIT_USAGE)
     except ArchiveError as error:
-        raise click.ClickException(str(error)) from error
-    if as_json:
-        click.echo(json.dumps([asdict(hit) for hit in hits], ensure_ascii=False, indent=2))
+        fail(str(error))
+    if output != "table":
+        emit([asdict(hit) for hit in hits], output)
         return
-    if not hits:
-        click.echo("no matches")
-        return
-    for hit in hits:
-        click.echo(f"{hit.title}  ({(hit.published_at or '')[:10]})  {hit.url}")
-        click.echo(f"    {hit.snippet}")
+    shown = f"{filters['offset'] + 1}-{filters['offset'] + len(hits)} of " if hits else ""
+    click.echo(f"{shown}{hits.total} articles match {query!r} in {db}", err=not hits)
+    if hits:
+        emit([_hit_line(hit) for hit in hits], "table", lines=True)
+
+
+def default_archive() -> Path:
+    """``archive/itp6.db``, or ``archive/demo.db`` when only the demo has run; else a message that says
+    which command makes an archive."""
+    for path in (DEFAULT_DB, DEMO_DB):
+        if path.is_file():
+            return path
+    fail(f"no archive at {DEFAULT_DB} or {DEMO_DB}: run `itp6crawl crawl` (or `make demo`) first, or pass --db")
+
+
+def _hit_line(hit: Any) -> dict[str, Any]:
+    from rich.text import Text
+
+    title = Text(hit.title, style="bold")
+    title.append("\n")
+    title.append_text(_highlighted(hit.snippet))
+    return {
+        "title and snippet": title,
+        "date": (hit.published_at or "")[:10],
+        "category": "、".join(hit.categories),
+        "url": hit.url,
+    }
+
+
+def _highlighted(snippet: str) -> Any:
+    """The snippet as it reads in the article, the matched words in colour (the 【】 marks of the plain
+    snippet only outside a terminal)."""
+    from rich.text import Text
+
+    if not sys.stdout.isatty():
+        return Text(snippet)
+    text = Text()
+    for number, part in enumerate(re.split(r"【|】", snippet)):
+        text.append(part, style="bold yellow" if number % 2 else "")
+    return text
 
 
 @main.command()

@@ -16,7 +16,7 @@ from itp6crawl.replica import build_site
 BASE = "https://www.itp6.com"
 
 
-@pytest.mark.parametrize("command", ["crawl", "extract", "search", "demo"])
+@pytest.mark.parametrize("command", ["crawl", "extract", "search", "demo", "runs", "stats", "reindex"])
 def test_every_command_has_help(command):
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
@@ -195,3 +195,54 @@ def test_stats_summarises_the_archive(crawled_archive, itp6crawl_cli):
 def test_reports_on_a_missing_archive_are_one_line(tmp_path, command, itp6crawl_cli):
     result = itp6crawl_cli(command, "--db", str(tmp_path / "none.db"))
     assert result.returncode == 1 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_search_shows_the_total_and_pages_with_offset(crawled_archive, itp6crawl_cli):
+    first = json.loads(itp6crawl_cli("search", "血小板", "--db", str(crawled_archive), "--json", "--limit", "2").stdout)
+    second = json.loads(
+        itp6crawl_cli(
+            "search", "血小板", "--db", str(crawled_archive), "--json", "--limit", "2", "--offset", "2"
+        ).stdout
+    )
+    assert len(first) == 2 and not {hit["id"] for hit in first} & {hit["id"] for hit in second}
+    table = itp6crawl_cli("search", "血小板", "--db", str(crawled_archive), "--limit", "2")
+    assert table.returncode == 0 and "1-2 of " in table.stdout and "articles match" in table.stdout
+    assert "https://www.itp6.com/" in table.stdout and "【血小板】" in table.stdout
+
+
+def test_search_json_lines_and_unquoted_exclusions(crawled_archive, itp6crawl_cli):
+    lines = itp6crawl_cli("search", "血小板", "-激素", "--db", str(crawled_archive), "--nl").stdout.splitlines()
+    hits = [json.loads(line) for line in lines]
+    assert hits and all(set(hit) >= {"id", "url", "title", "snippet", "categories"} for hit in hits)
+    excluded = {
+        hit["id"] for hit in json.loads(itp6crawl_cli("search", "激素", "--db", str(crawled_archive), "--json").stdout)
+    }
+    assert not {hit["id"] for hit in hits} & excluded
+
+
+def test_a_query_with_nothing_to_search_is_a_usage_error(crawled_archive, itp6crawl_cli):
+    result = itp6crawl_cli("search", "-激素", "--db", str(crawled_archive))
+    assert result.returncode == 2 and result.stderr.startswith("error: nothing to search for")
+
+
+def test_search_finds_the_demo_archive_when_it_is_the_only_one(tmp_path, crawled_archive):
+    import os
+    import shutil
+
+    (tmp_path / "archive").mkdir()
+    shutil.copy(crawled_archive, tmp_path / "archive" / "demo.db")
+    result = subprocess.run(
+        [sys.executable, "-m", "itp6crawl", "search", "血小板"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+    assert result.returncode == 0 and "archive/demo.db" in result.stdout
+    empty = subprocess.run(
+        [sys.executable, "-m", "itp6crawl", "search", "血小板"],
+        cwd=tmp_path / "archive",
+        capture_output=True,
+        text=True,
+    )
+    assert empty.returncode == 1 and "itp6crawl crawl" in empty.stderr and "make demo" in empty.stderr
