@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from .text import Segmenter, default_segmenter
 
 TITLE_COLUMN = "title_seg"
+_HAN_SPACES = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 _LEXEME = re.compile(
     r"""\s*(?:
         (?P<open>\()|(?P<close>\))
@@ -101,7 +102,8 @@ class _Parser:
     def atom(self, lexeme: re.Match[str], collect_terms: bool) -> str | None:
         column = f"{TITLE_COLUMN} : " if lexeme["field"] else ""
         if lexeme["phrase"] is not None:
-            tokens = self.segmenter.tokens(lexeme["phrase"])
+            # Spaces between Chinese characters carry no meaning: "血小板 减少" is 血小板减少.
+            tokens = self.segmenter.tokens(_HAN_SPACES.sub("", lexeme["phrase"]))
             if not tokens:
                 return None
             if collect_terms:

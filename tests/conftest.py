@@ -66,3 +66,22 @@ def article_factory():
 @pytest.fixture
 def fetch_time():
     return datetime(2024, 6, 5, 12, 0, tzinfo=CST)
+
+
+@pytest.fixture(scope="session")
+def replica_archive(tmp_path_factory):
+    """An archive of 40 replica articles built through extraction, segmentation and the store (no crawl)."""
+    from itp6crawl.extract import extract_article
+    from itp6crawl.models import rebase_article
+    from itp6crawl.replica import DEFAULT_NOW, build_site
+    from itp6crawl.store import Archive
+    from itp6crawl.text import segment_article
+
+    site = build_site(n_articles=40, seed=17)
+    path = tmp_path_factory.mktemp("replica-archive") / "itp6.db"
+    base = "http://127.0.0.1:8123"
+    with Archive.open(path) as archive:
+        for spec in site.articles:
+            article = rebase_article(extract_article(site.render(spec.path, base)[2], spec.url(base)), base)
+            archive.articles.save(article, segment_article(article), DEFAULT_NOW)
+    return path

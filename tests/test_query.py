@@ -14,13 +14,14 @@ from itp6crawl.query import MATCH_NOTHING, QueryError, parse, zh_fts
     [
         ("血小板 激素", '("血小板" AND "激素")'),
         ("血小板低", '("血小板" AND "低")'),
-        ('"血小板 减少"', '"血小板 减少"'),
+        ('"血小板 减少"', '"血小板减少"'),  # spaces between Chinese characters carry no meaning
+        ('"IgG1 抗体"', '"igg1 抗体"'),
         ("艾曲泊帕 OR 海曲泊帕", '("艾曲泊帕" OR "海曲泊帕")'),
         ("(激素 OR 地塞米松) 儿童", '(("激素" OR "地塞米松") AND "儿童")'),
         ("激素 -儿童", '("激素" NOT "儿童")'),
         ("激素 NOT 儿童", '("激素" NOT "儿童")'),
         ("title:艾曲泊帕", 'title_seg : "艾曲泊帕"'),
-        ('title:"血小板 减少"', 'title_seg : "血小板 减少"'),
+        ('title:"激素 治疗"', 'title_seg : "激素 治疗"'),  # segmented as written together
         ("eltrombo*", '"eltrombo"*'),
         ("TPO-RA", '"tpo-ra"'),
         ("幹細胞", '"干细胞"'),

@@ -1,0 +1,60 @@
+"""The sqlite-utils plugin: zh_fts() and zh_snippet() in SQL, and `sqlite-utils zh-search`, find what
+`itp6crawl search` finds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from itp6crawl.search import search
+
+SQLITE_UTILS = Path(sys.executable).parent / "sqlite-utils"
+QUERIES = ["血小板低", "幹細胞", "TPO-RA", "艾曲泊帕 -儿童", "title:激素 OR IgG1", '"血小板 减少"']
+SQL = """
+SELECT articles.id FROM articles_fts JOIN articles ON articles.rowid = articles_fts.rowid
+WHERE articles_fts MATCH zh_fts(:q) AND articles.status = 'live'
+ORDER BY bm25(articles_fts, 10.0, 1.0, 0.5), articles.id LIMIT 20
+"""
+
+
+def our_ids(db: Path, query: str) -> list[int]:
+    return [hit.id for hit in search(db, query, limit=20)]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_zh_fts_in_the_python_api_finds_what_our_search_finds(replica_archive, query):
+    db = sqlite_utils.Database(replica_archive)  # plugins prepare every connection
+    found = [row["id"] for row in db.query(SQL, {"q": query})]
+    assert found and set(found) == set(our_ids(replica_archive, query))
+
+
+def test_the_sqlite_utils_query_command_has_zh_fts_and_zh_snippet(replica_archive):
+    sql = SQL.replace("SELECT articles.id", "SELECT articles.id, zh_snippet(articles.body_text, :q) AS snippet")
+    result = subprocess.run(
+        [str(SQLITE_UTILS), "query", str(replica_archive), sql, "-p", "q", "幹細胞"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    # (a few match through their tags or captions, whose words the body snippet cannot show)
+    assert rows and sum("【干细胞】" in row["snippet"] for row in rows) > len(rows) / 2
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_zh_search_command_matches_the_cli(replica_archive, query):
+    result = subprocess.run(
+        [str(SQLITE_UTILS), "zh-search", str(replica_archive), query, "--limit", "20"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert [hit["id"] for hit in json.loads(result.stdout)] == our_ids(replica_archive, query)
+
+
+def test_zh_search_with_nothing_to_search_is_one_line(replica_archive):
+    result = subprocess.run(
+        [str(SQLITE_UTILS), "zh-search", str(replica_archive), "--", "-儿童"], capture_output=True, text=True
+    )
+    assert result.returncode == 1 and "nothing to search for" in result.stderr and "Traceback" not in result.stderr
