@@ -341,6 +341,26 @@ def search(words: tuple[str, ...], db: Path | None, output: str, **filters: Any)
         emit([_hit_line(hit) for hit in hits], "table", lines=True)
 
 
+@main.command()
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Archive to browse [default: {DEFAULT_DB}, or {DEMO_DB} when only that exists].",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535))
+def serve(db: Path | None, host: str, port: int) -> None:
+    """Browse and search the archive in Datasette (Chinese search box, ranked search, readable articles)."""
+    from .datasette_plugin import serve as run_datasette
+
+    db = db or default_archive()
+    if not db.is_file():
+        fail(f"no archive at {db}: run `itp6crawl crawl` (or `make demo`) first")
+    click.echo(f"Datasette on http://{host}:{port}/ for {db} (search: http://{host}:{port}/{db.stem}/search)")
+    run_datasette(db, host=host, port=port)
+
+
 def default_archive() -> Path:
     """``archive/itp6.db``, or ``archive/demo.db`` when only the demo has run; else a message that says
     which command makes an archive."""

@@ -16,7 +16,7 @@ from itp6crawl.replica import build_site
 BASE = "https://www.itp6.com"
 
 
-@pytest.mark.parametrize("command", ["crawl", "extract", "search", "demo", "runs", "stats", "reindex"])
+@pytest.mark.parametrize("command", ["crawl", "extract", "search", "demo", "runs", "stats", "reindex", "serve"])
 def test_every_command_has_help(command):
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
