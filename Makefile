@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: crawl demo test lint bench bench-extract bench-crawl bench-recrawl clean
+.PHONY: crawl demo test lint bench bench-extract bench-crawl bench-recrawl bench-search clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,10 @@ bench-crawl: $(STAMP)  ## crawl 2,000 replica articles on 127.0.0.1: throughput,
 bench-recrawl: $(STAMP)  ## first crawl vs re-crawl of an unchanged 2,000-article replica: requests, bytes, projection
 	$(BIN)/python benchmarks/recrawl.py
 
-bench: bench-extract bench-crawl bench-recrawl
+bench-search: $(STAMP)  ## search relevance (ours vs FTS5 trigram vs sqlite-utils) and latency at 20k and 100k articles
+	$(BIN)/python benchmarks/search_bench.py
+
+bench: bench-extract bench-crawl bench-recrawl bench-search
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info archive/demo.db*
