@@ -31,6 +31,7 @@ from typing import Any
 from itp6crawl.replica import ReplicaServer, build_site
 from itp6crawl.replica.site import SITEMAP_SIZE, Site
 from itp6crawl.store.reports import recent_runs
+from itp6crawl.store.schema import RUN_COUNT_COLUMNS
 
 ARTICLE_REQUEST_GOAL = 0.05  # re-crawl article requests / first crawl's, when every post has a lastmod
 BYTES_GOAL = 0.01  # re-crawl body bytes / first crawl's, both scenarios
@@ -161,24 +162,7 @@ def crawl(
         "body_bytes_by_kind": {kind: bytes_by_kind[kind] for kind in KINDS if by_kind[kind]},
         "scrapy_response_bytes": row.get("bytes") or 0,
         "by_kind": {kind: {str(s): n for s, n in sorted(by_kind[kind].items())} for kind in KINDS if by_kind[kind]},
-        "run": {
-            key: row.get(key)
-            for key in (
-                "requested",
-                "fetched",
-                "not_modified",
-                "skipped_lastmod",
-                "articles_new",
-                "articles_changed",
-                "articles_unchanged",
-                "articles_gone",
-                "failed",
-                "bytes",
-                "started_at",
-                "finished_at",
-                "exit_status",
-            )
-        },
+        "run": {key: row.get(key) for key in (*RUN_COUNT_COLUMNS, "started_at", "finished_at", "exit_status")},
         "unexpected": {} if label.endswith("first") else unexpected_requests(sent),
     }
 

@@ -36,8 +36,8 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
-from .query import QueryError, parse, zh_fts
-from .search import WEIGHTS, snippet
+from .query import zh_fts
+from .search import WEIGHTS, zh_snippet
 
 FTS_TABLE = "articles_fts"
 INTERNAL_COLUMNS = ("title_seg", "body_seg", "search_extra", "content_hash", "warc_file", "warc_offset")
@@ -104,15 +104,6 @@ def is_archive(conn: sqlite3.Connection) -> bool:
         return bool(conn.execute("select 1 from sqlite_master where name = ?", [FTS_TABLE]).fetchone())
     except sqlite3.Error:
         return False
-
-
-def zh_snippet(body_text: str | None, query: str | None) -> str:
-    """The CLI's snippet of ``body_text`` around the query's terms (【】 marks them)."""
-    try:
-        terms = parse(query or "").terms
-    except QueryError:
-        terms = []
-    return snippet(body_text or "", terms)
 
 
 @hookimpl(trylast=True)  # after datasette.sql_functions, so our escape_fts replaces its own

@@ -48,6 +48,23 @@ def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
     return ("…" if start else "") + window + ("…" if start + width < len(text) else "")
 
 
+def zh_snippet(body_text: str | None, query: str | None) -> str:
+    """:func:`snippet` for a query in the query language (the plugins' SQL function ``zh_snippet``)."""
+    try:
+        terms = parse(query or "").terms
+    except QueryError:
+        terms = []
+    return snippet(body_text or "", terms)
+
+
+# Search filters: each a condition on an article row, with the named parameter of the same name.
+FILTERS = {
+    "category": "EXISTS (SELECT 1 FROM json_each(articles.categories) WHERE value = :category)",
+    "tag": "EXISTS (SELECT 1 FROM json_each(articles.tags) WHERE value = :tag COLLATE NOCASE)",
+    "author": "(articles.author = :author OR articles.credit = :author)",
+    "since": "substr(articles.published_at, 1, 10) >= :since",
+    "until": "substr(articles.published_at, 1, 10) <= :until",
+}
 SORTS = {
     "relevance": "rank, articles_fts.rowid",
     "newest": "articles.published_at DESC, articles.id DESC",
@@ -91,23 +108,10 @@ def search(
     # filters (their early, narrow columns) and for the page's rows. Joining every match to its article
     # row for the count would read each wide row (the body, the HTML) and costs seconds at 20,000 articles.
     # The unary + keeps SQLite from handing the rowid lists to FTS5, which would rerun the MATCH per rowid.
-    filters: list[str] = []
+    chosen = {"category": category, "tag": tag, "author": author, "since": since, "until": until}
+    filters = [FILTERS[name] for name, value in chosen.items() if value]
     params: dict[str, object] = {"match": parsed.match, "limit": limit, "offset": offset}
-    if category:
-        filters.append("EXISTS (SELECT 1 FROM json_each(articles.categories) WHERE value = :category)")
-        params["category"] = category
-    if tag:
-        filters.append("EXISTS (SELECT 1 FROM json_each(articles.tags) WHERE value = :tag COLLATE NOCASE)")
-        params["tag"] = tag
-    if author:
-        filters.append("(articles.author = :author OR articles.credit = :author)")
-        params["author"] = author
-    if since:
-        filters.append("substr(articles.published_at, 1, 10) >= :since")
-        params["since"] = since
-    if until:
-        filters.append("substr(articles.published_at, 1, 10) <= :until")
-        params["until"] = until
+    params.update({name: value for name, value in chosen.items() if value})
     where = [
         "articles_fts MATCH :match",
         "+articles_fts.rowid NOT IN (SELECT id FROM articles WHERE status <> 'live')",  # status index
@@ -169,4 +173,5 @@ __all__ = [
     "search",
     "snippet",
     "summary",
+    "zh_snippet",
 ]

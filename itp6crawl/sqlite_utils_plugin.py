@@ -18,18 +18,8 @@ from pathlib import Path
 import click
 from sqlite_utils import hookimpl
 
-from .query import QueryError, parse, zh_fts
-
-
-def zh_snippet(body_text: str | None, query: str | None) -> str:
-    """A window of ``body_text`` around the query's first word, the words in 【】 (as the CLI shows)."""
-    from .search import snippet
-
-    try:
-        terms = parse(query or "").terms
-    except QueryError:
-        terms = []
-    return snippet(body_text or "", terms)
+from .query import QueryError, zh_fts
+from .search import zh_snippet
 
 
 @hookimpl

@@ -78,9 +78,6 @@ class CrawlState:
             if url not in listed and (in_sitemap or fetched_at is None or fetched_at < stale_before)
         ]
 
-    def is_live_article(self, post_id: int) -> bool:
-        return bool(self.db.execute("SELECT 1 FROM articles WHERE id = ? AND status = 'live'", [post_id]).fetchone())
-
 
 _CLOSE_KILLED_RUNS = """
     UPDATE crawl_runs SET finish_reason = 'killed', exit_status = 137
