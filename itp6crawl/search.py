@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .query import Query, QueryError, parse
-from .store.reports import connect_readonly
-from .store.schema import ArchiveError, ArchiveMissing
+from .store.readonly import ArchiveError, ArchiveMissing, connect_readonly
 from .text import Segmenter, normalise
 
 # bm25 weights for (title_seg, body_seg, search_extra).

@@ -80,6 +80,27 @@ def test_local_is_refused_for_the_live_site(tmp_path):
     assert result.exit_code == 2 and "loopback" in result.output
 
 
+def test_a_search_runs_without_scrapy_twisted_or_sqlite_utils(replica_archive):
+    """The cold start of ``itp6crawl search``: only the read side of the store, no crawler."""
+    code = (
+        "import sys; from itp6crawl.cli import main\n"
+        "try: main(['search', '血小板', '--db', sys.argv[1], '--json'])\n"
+        "except SystemExit: pass\n"
+        "heavy = {'scrapy', 'twisted', 'sqlite_utils'} & {m.split('.')[0] for m in sys.modules}\n"
+        "print(sorted(heavy), file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(replica_archive)], capture_output=True, text=True)
+    assert '"url"' in result.stdout, result.stderr[-2000:]
+    assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_the_store_package_exports_what_it_lists():
+    import itp6crawl.store as store
+
+    assert all(getattr(store, name) is not None for name in store.__all__)
+    assert set(store.__all__) == set(store._HOMES)
+
+
 def test_search_and_extract_do_not_import_scrapy():
     code = (
         "import sys, itp6crawl.cli as c, itp6crawl.search, itp6crawl.extract; "

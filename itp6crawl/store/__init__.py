@@ -3,57 +3,48 @@
 - ``schema``: the schema declared once, its migrations, and the checks made before opening a file;
 - ``content``: what an article's content is, and its hash;
 - ``articles``: article writes (versions, links, comments, gone marks);
-- ``crawlstate``: per-URL crawl state and the run log (``crawl_runs``, ``failures``).
-:class:`Archive` opens the file and hands out the three.
+- ``crawlstate``: per-URL crawl state and the run log (``crawl_runs``, ``failures``);
+- ``readonly``: the archive errors and a read-only connection, without sqlite-utils;
+- ``reports``: read-only reports (runs, stats).
+:class:`Archive` opens the file and hands out the three writers.
+
+The names below are imported on first use, so a reader (``itp6crawl search``) that needs only
+``readonly`` never pays for sqlite-utils.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
+if TYPE_CHECKING:
+    from ..models import Segments
+    from .archive import Archive
+    from .articles import Articles, Outcome, PoorerThanArchived, Source
+    from .content import CONTENT_COLUMNS, content_hash, content_hash_of_row
+    from .crawlstate import CrawlState, RunLog, UrlState
+    from .lock import ArchiveBusy, ArchiveLock
+    from .readonly import ArchiveError, ArchiveMissing, NotAnArchive
+    from .schema import FTS_COLUMNS, SCHEMA_VERSION, check_archive_file, migrations, open_database
 
-from ..models import Segments
-from .articles import Articles, Outcome, PoorerThanArchived, Source
-from .content import CONTENT_COLUMNS, content_hash, content_hash_of_row
-from .crawlstate import CrawlState, RunLog, UrlState
-from .lock import ArchiveBusy, ArchiveLock
-from .schema import (
-    FTS_COLUMNS,
-    SCHEMA_VERSION,
-    ArchiveError,
-    ArchiveMissing,
-    NotAnArchive,
-    check_archive_file,
-    migrations,
-    open_database,
-)
+_HOMES = {
+    "Segments": "..models",
+    "Archive": ".archive",
+    **dict.fromkeys(("Articles", "Outcome", "PoorerThanArchived", "Source"), ".articles"),
+    **dict.fromkeys(("CONTENT_COLUMNS", "content_hash", "content_hash_of_row"), ".content"),
+    **dict.fromkeys(("CrawlState", "RunLog", "UrlState"), ".crawlstate"),
+    **dict.fromkeys(("ArchiveBusy", "ArchiveLock"), ".lock"),
+    **dict.fromkeys(("ArchiveError", "ArchiveMissing", "NotAnArchive"), ".readonly"),
+    **dict.fromkeys(("FTS_COLUMNS", "SCHEMA_VERSION", "check_archive_file", "migrations", "open_database"), ".schema"),
+}
 
 
-class Archive:
-    """The SQLite archive. Open it with :meth:`open`; use as a context manager to close it."""
-
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        self.db = db
-        self.articles = Articles(db)
-        self.state = CrawlState(db)
-        self.runs = RunLog(db)
-
-    @classmethod
-    def open(cls, path: str | Path) -> Archive:
-        """Open the archive at ``path``, creating it (and its folders) or upgrading it as needed.
-
-        Raises :class:`NotAnArchive` for a file that is not one, before anything is written to it."""
-        return cls(open_database(Path(path)))
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> Archive:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_HOMES[name], __name__), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [

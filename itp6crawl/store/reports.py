@@ -6,31 +6,13 @@ Opened read-only, so a report can run beside a crawl and never writes to the fil
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .schema import RUN_COUNT_COLUMNS, ArchiveError, ArchiveMissing
+from .readonly import connect_readonly
+from .schema import RUN_COUNT_COLUMNS
 
 RUN_COLUMNS = ("id", "started_at", "finished_at", "finish_reason", "exit_status", *RUN_COUNT_COLUMNS, "error")
-
-
-@contextmanager
-def connect_readonly(path: str | Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection, closed afterwards; SQLite errors become :class:`ArchiveError`."""
-    path = Path(path)
-    if not path.is_file():
-        raise ArchiveMissing(f"no archive at {path}: run `itp6crawl crawl` or `itp6crawl demo` first")
-    # A file: URI, properly quoted, so '#' or '?' in a folder name cannot change what is opened.
-    connection = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-    connection.row_factory = sqlite3.Row
-    try:
-        yield connection
-    except sqlite3.DatabaseError as error:
-        raise ArchiveError(f"{path} is not a readable itp6crawl archive: {error}") from error
-    finally:
-        connection.close()
 
 
 def _columns(connection: sqlite3.Connection, table: str) -> set[str]:

@@ -17,6 +17,7 @@ from sqlite_utils import Migrations
 
 from ..models import CANONICAL_SITE, canonical_url, origin_pattern, post_id_from_url
 from .content import VERSIONED_COLUMNS, content_hash_of_row
+from .readonly import ArchiveError, NotAnArchive
 
 SCHEMA_VERSION = 4  # PRAGMA user_version: the number of migrations in the newest schema
 FTS_COLUMNS = ["title_seg", "body_seg", "search_extra"]
@@ -215,18 +216,6 @@ def _rebase_images(images: str | None, rebase_url: Callable[[str | None], str | 
     for image in items:
         image["src"] = rebase_url(image.get("src"))
     return json.dumps(items, ensure_ascii=False)
-
-
-class ArchiveError(Exception):
-    """The archive cannot be used: missing, unreadable, or not an itp6crawl archive."""
-
-
-class ArchiveMissing(ArchiveError, FileNotFoundError):
-    """The database file does not exist (nothing has been crawled into it yet)."""
-
-
-class NotAnArchive(ArchiveError):
-    """The file is not SQLite, or a SQLite database of something else: refused before any write."""
 
 
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -1,0 +1,37 @@
+"""The :class:`Archive` facade: one open SQLite file and its three writers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlite_utils
+
+from .articles import Articles
+from .crawlstate import CrawlState, RunLog
+from .schema import open_database
+
+
+class Archive:
+    """The SQLite archive. Open it with :meth:`open`; use as a context manager to close it."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self.articles = Articles(db)
+        self.state = CrawlState(db)
+        self.runs = RunLog(db)
+
+    @classmethod
+    def open(cls, path: str | Path) -> Archive:
+        """Open the archive at ``path``, creating it (and its folders) or upgrading it as needed.
+
+        Raises :class:`NotAnArchive` for a file that is not one, before anything is written to it."""
+        return cls(open_database(Path(path)))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
