@@ -31,25 +31,26 @@ import sqlite3
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
 from .query import zh_fts
-from .search import WEIGHTS, zh_snippet
+from .search import zh_snippet
+from .store.toplists import BM25
 
 FTS_TABLE = "articles_fts"
 INTERNAL_COLUMNS = ("title_seg", "body_seg", "search_extra", "content_hash", "warc_file", "warc_offset")
 CLIPPED_COLUMNS = ("body_text", "summary", "images", *INTERNAL_COLUMNS)
 CSS_PATH = "/-/itp6crawl.css"
-_BM25 = f"bm25({FTS_TABLE}, {', '.join(map(str, WEIGHTS))})"
 
 SEARCH_SQL = f"""select articles.id, articles.title, articles.published_at,
-  zh_snippet(articles.body_text, :q) as snippet, articles.url, round(-{_BM25}, 2) as score
+  zh_snippet(articles.body_text, :q) as snippet, articles.url, round(-{BM25}, 2) as score
 from {FTS_TABLE} join articles on articles.rowid = {FTS_TABLE}.rowid
 where {FTS_TABLE} match zh_fts(:q) and articles.status = 'live'
-order by {_BM25}
+order by {BM25}
 limit 100"""
 
 LATEST_SQL = """select id, title, published_at, categories, tags, views, likes, url
@@ -135,6 +136,18 @@ def database_metadata(database_url: str) -> dict[str, Any]:
                 "facets": ["status", "extractor"],
                 "label_column": "title",
             },
+            "dataset_articles": {
+                "description_html": (
+                    "Live articles without the internal columns: what a reader or a dataset needs. "
+                    "Searching from this box (or the articles table's) shows the "
+                    f'<a href="{home}/search">ranked results</a>, best first; add a sort or a filter to '
+                    "search within this table's order instead."
+                ),
+                "fts_table": FTS_TABLE,
+                "fts_pk": "id",
+                "sort_desc": "published_at",
+                "label_column": "title",
+            },
         },
         "queries": {
             "search": {
@@ -164,17 +177,64 @@ def _is_archive_file(path: str | None) -> bool:
         return False
 
 
-@hookimpl
-def get_metadata(datasette: Any) -> dict[str, Any]:
-    """Metadata for every attached archive (metadata.json of the user still takes precedence)."""
-    databases = {}
+def _archive_databases(datasette: Any) -> list[str]:
+    """Names of the attached databases that are itp6crawl archives (checked once per file)."""
+    names = []
     for name, db in datasette.databases.items():
         key = (name, getattr(db, "path", None))
         if key not in _archive_names:
             _archive_names[key] = not db.is_memory and _is_archive_file(db.path)
         if _archive_names[key]:
-            databases[name] = database_metadata(datasette.urls.database(name))
+            names.append(name)
+    return names
+
+
+@hookimpl
+def get_metadata(datasette: Any) -> dict[str, Any]:
+    """Metadata for every attached archive (metadata.json of the user still takes precedence)."""
+    databases = {name: database_metadata(datasette.urls.database(name)) for name in _archive_databases(datasette)}
     return {"databases": databases} if databases else {}
+
+
+# Table pages whose plain search (only ``_search``: no sort, filter or column choice) is answered by the
+# ranked ``search`` query: Datasette 0.65's table search keeps the table's order and has no relevance.
+RANKED_SEARCH_TABLES = ("articles", "dataset_articles")
+
+
+def ranked_search_redirect(path: str, query_string: str, database_path: str) -> str | None:
+    """Where a plain search of an archive table at ``database_path`` goes (its ranked ``search`` query),
+    or None to leave the request to Datasette."""
+    if path not in {f"{database_path}/{table}" for table in RANKED_SEARCH_TABLES}:
+        return None
+    args = parse_qs(query_string, keep_blank_values=True)
+    text = args.pop("_search", [""])[0]
+    if args.get("_searchmode") == ["escaped"]:
+        del args["_searchmode"]
+    if not text.strip() or args:
+        return None
+    return f"{database_path}/search?{urlencode({'q': text})}"
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    """Send a plain search from an archive table's search box to the ranked results (HTTP 302)."""
+
+    def wrap(app: Any) -> Any:
+        async def redirect_plain_searches(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope.get("type") == "http" and scope.get("method") == "GET" and scope.get("query_string"):
+                query_string = scope["query_string"].decode("latin-1")
+                for name in _archive_databases(datasette):
+                    database_path = datasette.urls.database(name).rstrip("/")
+                    if target := ranked_search_redirect(scope.get("path", ""), query_string, database_path):
+                        headers = [[b"location", target.encode("latin-1")], [b"content-length", b"0"]]
+                        await send({"type": "http.response.start", "status": 302, "headers": headers})
+                        await send({"type": "http.response.body", "body": b""})
+                        return
+            await app(scope, receive, send)
+
+        return redirect_plain_searches
+
+    return wrap
 
 
 @hookimpl

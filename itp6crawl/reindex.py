@@ -107,6 +107,7 @@ def reindex(
             result.records += 1
             if progress is not None:
                 progress(result.records, record.url)
+        archive.refresh_search()
         archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     for suffix in ("-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)

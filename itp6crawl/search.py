@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from .query import Query, QueryError, parse
 from .store.readonly import ArchiveError, ArchiveMissing, connect_readonly
+from .store.toplists import BM25, top_lists
 from .text import Segmenter, normalise
 
-# bm25 weights for (title_seg, body_seg, search_extra).
-WEIGHTS = (10.0, 1.0, 0.5)
 SNIPPET_CHARS = 80
 
 
@@ -108,27 +108,30 @@ def search(
     # row for the count would read each wide row (the body, the HTML) and costs seconds at 20,000 articles.
     # The unary + keeps SQLite from handing the rowid lists to FTS5, which would rerun the MATCH per rowid.
     chosen = {"category": category, "tag": tag, "author": author, "since": since, "until": until}
-    filters = [FILTERS[name] for name, value in chosen.items() if value]
     params: dict[str, object] = {"match": parsed.match, "limit": limit, "offset": offset}
     params.update({name: value for name, value in chosen.items() if value})
-    where = [
-        "articles_fts MATCH :match",
-        "+articles_fts.rowid NOT IN (SELECT id FROM articles WHERE status <> 'live')",  # status index
-    ]
-    if filters:
+    where = ["articles_fts MATCH :match"]
+    if filters := [FILTERS[name] for name, value in chosen.items() if value]:
         where.append("+articles_fts.rowid IN (SELECT id FROM articles WHERE " + " AND ".join(filters) + ")")
-    condition = " AND ".join(where)
-    rank = f"bm25(articles_fts, {', '.join(map(str, WEIGHTS))})"
-    if sort == "relevance":
-        page_sql = f"SELECT articles_fts.rowid, {rank} AS rank FROM articles_fts WHERE {condition}"
-    else:
-        page_sql = (
-            f"SELECT articles_fts.rowid, {rank} AS rank FROM articles_fts"
-            f" JOIN articles ON articles.id = articles_fts.rowid WHERE {condition}"
-        )
     with connect_readonly(path) as connection:
-        total = connection.execute(f"SELECT COUNT(*) FROM articles_fts WHERE {condition}", params).fetchone()[0]
-        page = connection.execute(f"{page_sql} ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset", params).fetchall()
+        # Checking every match against the few gone articles costs as much as finding the matches.
+        if connection.execute("SELECT EXISTS (SELECT 1 FROM articles WHERE status <> 'live')").fetchone()[0]:
+            where.append("+articles_fts.rowid NOT IN (SELECT id FROM articles WHERE status <> 'live')")
+        condition = " AND ".join(where)
+        total, page = None, None
+        if sort == "relevance":
+            total, page = _rank_from_top_lists(connection, parsed, condition, params, limit + offset)
+        if total is None:
+            total = connection.execute(f"SELECT COUNT(*) FROM articles_fts WHERE {condition}", params).fetchone()[0]
+        if page is not None:
+            page = page[offset:]
+        else:
+            join = "" if sort == "relevance" else " JOIN articles ON articles.id = articles_fts.rowid"
+            page = connection.execute(
+                f"SELECT articles_fts.rowid, {BM25} AS rank FROM articles_fts{join} WHERE {condition}"
+                f" ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset",
+                params,
+            ).fetchall()
         ids = [row[0] for row in page]
         rows = {
             row["id"]: row
@@ -151,6 +154,47 @@ def search(
         for article_id, score in page
     ]
     return Hits(hits, total, parsed)
+
+
+# A quoted FTS5 phrase of the match expression, with the ``*`` of a prefix query after it.
+_PHRASE = re.compile(r'"((?:[^"]|"")*)"(\*?)')
+
+
+def _rank_from_top_lists(
+    connection: sqlite3.Connection, query: Query, condition: str, params: dict[str, object], wanted: int
+) -> tuple[int | None, list[tuple[int, float]] | None]:
+    """The match count and the best ``wanted`` (rowid, rank) pairs, ranking only the articles in the top
+    lists of the query's tokens (:mod:`itp6crawl.store.toplists`); the page is None when that cannot
+    be proven to be the exact answer (a token without a list, a phrase, a prefix, a column filter, too
+    few candidates, or a candidate score not above the bound), and the count too when no scan was made.
+
+    bm25 sums one term per phrase occurrence; an excluded token scores 0 in every match, and an article
+    outside a token's list scores at most the list's threshold for it. So no unlisted article scores
+    above the sum of the thresholds of the wanted tokens, and when the ``wanted``-th best listed article
+    does, the listed ranking is the ranking."""
+    phrases = _PHRASE.findall(query.match)
+    if not phrases or "title_seg :" in query.match or any(star or " " in token for token, star in phrases):
+        return None, None
+    tokens = [token.replace('""', '"') for token, _ in phrases]
+    wanted_tokens = [token for token in tokens if token in query.terms]
+    if not wanted_tokens or any(tokens.count(token) != wanted_tokens.count(token) for token in wanted_tokens):
+        return None, None  # nothing wanted, or a token both wanted and excluded
+    lists = top_lists(connection, wanted_tokens)
+    if lists is None:
+        return None, None
+    bound = sum(lists[token].threshold for token in wanted_tokens)
+    candidates = sorted(set().union(*(top.scores for top in lists.values())))
+    listed = ", ".join(str(int(rowid)) for rowid in candidates)  # article ids: integers from the archive
+    total, scored = connection.execute(
+        "SELECT COUNT(*), json_group_array(json_array(id, rank)) FILTER (WHERE rank IS NOT NULL) FROM ("
+        f" SELECT articles_fts.rowid AS id, CASE WHEN articles_fts.rowid IN ({listed}) THEN {BM25} END AS rank"
+        f" FROM articles_fts WHERE {condition} LIMIT -1)",  # LIMIT: not flattened, where bm25 cannot run
+        params,
+    ).fetchone()
+    ranked = sorted((rank, rowid) for rowid, rank in json.loads(scored or "[]"))
+    if len(ranked) < wanted or -ranked[wanted - 1][0] <= bound:
+        return total, None
+    return total, [(rowid, rank) for rank, rowid in ranked[:wanted]]
 
 
 def summary(path: str | Path) -> dict[str, int]:

@@ -143,6 +143,8 @@ class CrawlSession:
             self.error = self.error or f"closing the WARC file: {error}"
             finish_reason, exit_status = "failed", EXIT_FAILED
         self.stats.set_value("itp6/exit_status", exit_status)
+        if exit_status == EXIT_OK:
+            self._refresh_search(self.archive)
         try:
             self.result = self.archive.runs.finish(
                 self.run_id,
@@ -163,6 +165,19 @@ class CrawlSession:
             self.archive = None
             if self._lock is not None:
                 self._lock.release()
+
+    @staticmethod
+    def _refresh_search(archive: Archive) -> None:
+        """Rebuild the search top lists if the crawl changed the index. A failure loses nothing: searches
+        rank every match (slower, same results) until a later run rebuilds them."""
+        logger.info("Refreshing the search top lists (if the index changed)")
+        try:
+            built = archive.refresh_search()
+        except WRITE_ERRORS as error:
+            logger.warning("Search top lists not refreshed: %s", error)
+            return
+        if built is not None:
+            logger.info("Search top lists: %d frequent words in %.1f s", built.tokens, built.seconds)
 
     def _outcome(self, reason: str, stats: dict[str, Any]) -> tuple[str, int]:
         if self.error is not None:

@@ -77,9 +77,31 @@ def test_table_search_finds_what_the_cli_finds(archive: Path, query: str) -> Non
 
 
 def test_the_search_box_keeps_the_users_text(archive: Path) -> None:
-    page = get([archive], "/itp6/articles", _search="血小板减少").text
+    page = get([archive], "/itp6/articles", _search="血小板减少", _sort_desc="published_at").text
     assert 'name="_search" value="血小板减少"' in page
     assert "search matches &#34;血小板减少&#34;" in page
+
+
+@pytest.mark.parametrize("table", ["articles", "dataset_articles"])
+def test_a_plain_search_from_the_box_shows_the_ranked_results(archive: Path, table: str) -> None:
+    response = get([archive], f"/itp6/{table}", _search="血小板减少")
+    assert response.status_code == 302
+    assert response.headers["location"] == "/itp6/search?" + urlencode({"q": "血小板减少"})
+    # A sort, a filter or a column choice keeps the table's own search; so do the JSON API and raw mode.
+    for extra in ({"_sort": "id"}, {"status": "live"}, {"_col": "title"}, {"_searchmode": "raw"}):
+        assert get([archive], f"/itp6/{table}", _search="血小板减少", **extra).status_code == 200
+    assert get([archive], f"/itp6/{table}.json", _search="血小板减少").status_code == 200
+    assert get([archive], f"/itp6/{table}", _search=" ").status_code == 200
+
+
+def test_the_dataset_articles_view_has_no_internal_columns_and_searches(archive: Path) -> None:
+    rows = get([archive], "/itp6/dataset_articles.json", _shape="array", _size="max").json()
+    live = get([archive], "/itp6.json", sql="select count(*) as n from articles where status = 'live'", _shape="array")
+    assert len(rows) == live.json()[0]["n"]
+    assert set(rows[0]) & {"title_seg", "body_seg", "search_extra", "content_hash", "warc_file", "body_html"} == set()
+    assert {"title", "body_text", "characters", "words", "versions", "last_seen_at"} <= set(rows[0])
+    found = get([archive], "/itp6/dataset_articles.json", _search="艾曲泊帕", _shape="array", _size="max").json()
+    assert sorted(row["id"] for row in found) == sorted(hit.id for hit in search(archive, "艾曲泊帕", limit=1000))
 
 
 def test_any_input_searches_without_error(archive: Path) -> None:
@@ -197,14 +219,20 @@ def column(dom: str, name: str) -> list[str]:
 def test_the_search_box_in_a_browser(archive: Path, served: str, tmp_path: Path) -> None:
     query = "血小板减少"
     hits = search(archive, query, limit=100)
-    url = f"{served}/itp6/articles?" + urlencode({"_search": query, "_col": ["title", "published_at"]}, doseq=True)
-    dom = chromium(tmp_path, url, "--dump-dom")
+    # What the articles page's search box submits: redirected to the ranked results, best first as the CLI.
+    url = f"{served}/itp6/articles?" + urlencode({"_search": query})
+    ranked = chromium(tmp_path, url, "--dump-dom")
+    assert column(ranked, "title") == [hit.title for hit in hits]
+    assert lxml.html.fromstring(ranked).cssselect('input[name="q"]')[0].get("value") == query
+
+    # The same box with a column choice keeps the table view: the same articles, in the table's order.
+    table_url = f"{served}/itp6/articles?" + urlencode(
+        {"_search": query, "_col": ["title", "published_at"]}, doseq=True
+    )
+    dom = chromium(tmp_path, table_url, "--dump-dom")
     assert sorted(column(dom, "title")) == sorted(hit.title for hit in hits)
     box = lxml.html.fromstring(dom).get_element_by_id("_search")
     assert box.get("value") == query
-
-    ranked = chromium(tmp_path, f"{served}/itp6/search?" + urlencode({"q": query}), "--dump-dom")
-    assert column(ranked, "title") == [hit.title for hit in hits]  # best first, as the CLI
 
     shot = tmp_path / "search.png"
     chromium(tmp_path, url, f"--screenshot={shot}", "--window-size=1280,900")

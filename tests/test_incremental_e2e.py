@@ -99,6 +99,9 @@ def test_one_change_one_version_and_views_alone_none(db):
     assert archive.table("articles").get(changed.id)["title"].endswith("（更新）")
     run = last_run(db)
     assert (run["articles_changed"], run["articles_new"]) == (1, 0)
+    # 20 articles written, then one changed; the crawl's last step rebuilt the search top lists.
+    generation, top_generation = archive.execute("SELECT generation, top_generation FROM search_state").fetchone()
+    assert generation == top_generation >= 21
 
 
 def test_a_removed_article_is_marked_gone_and_kept(db):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
 from .articles import Articles
 from .crawlstate import CrawlState, RunLog
 from .schema import open_database
+from .toplists import TopListsBuilt, refresh_top_lists
 
 
 class Archive:
@@ -26,6 +28,11 @@ class Archive:
 
         Raises :class:`NotAnArchive` for a file that is not one, before anything is written to it."""
         return cls(open_database(Path(path)))
+
+    def refresh_search(self, **options: Any) -> TopListsBuilt | None:
+        """Rebuild the search top lists if the index changed since they were built (a crawl's last step);
+        ``options`` as :func:`~itp6crawl.store.toplists.refresh_top_lists` takes them."""
+        return refresh_top_lists(self.db.conn, **options)
 
     def close(self) -> None:
         self.db.close()

@@ -18,8 +18,9 @@ from sqlite_utils import Migrations
 from ..models import CANONICAL_SITE, canonical_url, origin_pattern, post_id_from_url
 from .content import VERSIONED_COLUMNS, content_hash_of_row
 from .readonly import ArchiveError, NotAnArchive
+from .toplists import SCHEMA as TOP_LISTS_SCHEMA
 
-SCHEMA_VERSION = 4  # PRAGMA user_version: the number of migrations in the newest schema
+SCHEMA_VERSION = 6  # PRAGMA user_version: the number of migrations in the newest schema
 FTS_COLUMNS = ["title_seg", "body_seg", "search_extra"]
 OUR_TABLES = frozenset({"articles", "links", "comments", "article_versions", "crawl_runs", "failures"})
 
@@ -207,6 +208,36 @@ def search_filter_index(db: sqlite_utils.Database) -> None:
         "CREATE INDEX IF NOT EXISTS articles_search_filters"
         " ON articles (status, published_at, author, credit, categories, tags)"
     )
+
+
+@migrations(name="0005_search_top_lists")
+def search_top_lists(db: sqlite_utils.Database) -> None:
+    """Top lists of frequent search tokens and the generation counter that tells when they are stale
+    (see :mod:`itp6crawl.store.toplists`); built by the next crawl, ``reindex`` or ``Archive.refresh_search``."""
+    for statement in TOP_LISTS_SCHEMA:
+        db.execute(statement)
+
+
+DATASET_ARTICLES_SQL = """
+SELECT articles.id, articles.url, articles.title, articles.author, articles.credit, articles.published_at,
+  articles.modified_at, articles.categories, articles.tags, articles.summary, articles.body_text,
+  length(articles.body_text) AS characters,
+  CASE WHEN trim(coalesce(articles.body_seg, '')) = '' THEN 0
+    ELSE length(trim(articles.body_seg)) - length(replace(trim(articles.body_seg), ' ', '')) + 1 END AS words,
+  articles.views, articles.likes, articles.first_seen_at,
+  coalesce(crawl_state.fetched_at, articles.fetched_at) AS last_seen_at,
+  1 + (SELECT count(*) FROM article_versions WHERE article_versions.article_id = articles.id) AS versions
+FROM articles LEFT JOIN crawl_state ON crawl_state.url = articles.url
+WHERE articles.status = 'live'
+"""
+
+
+@migrations(name="0006_dataset_articles_view")
+def dataset_articles_view(db: sqlite_utils.Database) -> None:
+    """``dataset_articles``: one row per live article, without the internal columns (segmented text,
+    hashes, WARC offsets), with its length in characters and words, when it was first and last seen,
+    and how many versions the archive holds."""
+    db.create_view("dataset_articles", DATASET_ARTICLES_SQL.strip(), replace=True)
 
 
 def _rebase_images(images: str | None, rebase_url: Callable[[str | None], str | None]) -> str | None:

@@ -1,0 +1,128 @@
+"""Search top lists: built right, ignored when stale, and never changing a search's answer."""
+
+import shutil
+import sqlite3
+
+import pytest
+
+from itp6crawl import search as search_module
+from itp6crawl.query import parse
+from itp6crawl.search import search
+from itp6crawl.store import Archive, Segments
+from itp6crawl.store.toplists import BM25, top_lists
+
+
+def _scores(path, token):
+    """Every article's bm25 score for one token, best first, straight from FTS5."""
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute(
+            f"SELECT rowid, -{BM25} AS score FROM articles_fts WHERE articles_fts MATCH ? ORDER BY score DESC, rowid",
+            (f'"{token}"',),
+        ).fetchall()
+    return rows
+
+
+@pytest.fixture(scope="module")
+def listed_archive(replica_archive, tmp_path_factory):
+    """The 40-article replica archive with top lists small enough that they are truncated: every token
+    in 8 or more articles gets its 4 best."""
+    path = tmp_path_factory.mktemp("toplists") / "itp6.db"
+    shutil.copy(replica_archive, path)
+    with Archive.open(path) as archive:
+        built = archive.refresh_search(force=True, min_articles=8, size=4)
+    assert built is not None and built.tokens > 20
+    return path
+
+
+def test_a_list_holds_the_best_articles_and_the_threshold_bounds_the_rest(listed_archive):
+    with sqlite3.connect(listed_archive) as connection:
+        lists = top_lists(connection, ["血小板"])
+    assert lists is not None
+    ranked = _scores(listed_archive, "血小板")
+    assert len(ranked) > 4
+    assert lists["血小板"].scores == pytest.approx(dict(ranked[:4]))
+    assert lists["血小板"].threshold == pytest.approx(ranked[3][1])
+    assert all(score <= lists["血小板"].threshold for _, score in ranked[4:])
+
+
+def test_a_token_without_a_list_gives_none(listed_archive):
+    with sqlite3.connect(listed_archive) as connection:
+        assert top_lists(connection, ["血小板", "no-such-token"]) is None
+        assert top_lists(connection, []) is None
+
+
+def test_lists_are_ignored_once_the_index_changes_and_rebuilt_by_refresh(
+    listed_archive, tmp_path, article_factory, fetch_time
+):
+    path = tmp_path / "itp6.db"
+    shutil.copy(listed_archive, path)
+    with Archive.open(path) as archive:
+        assert archive.refresh_search(min_articles=8, size=4) is None  # current: nothing to do
+        article = article_factory(99_999, title="血小板", body_text="血小板 " * 50)
+        archive.articles.save(article, Segments("血小板", "血小板 " * 50, ""), fetch_time)
+        assert top_lists(archive.db.conn, ["血小板"]) is None  # stale: a search ranks every match
+        assert search(path, "血小板", limit=1)[0].id == 99_999
+        assert archive.refresh_search(min_articles=8, size=4) is not None
+        lists = top_lists(archive.db.conn, ["血小板"])
+    assert lists is not None and 99_999 in lists["血小板"].scores
+
+
+def _exact(monkeypatch, path, query, **options):
+    """The search with the top lists switched off: every match ranked by FTS5."""
+    with monkeypatch.context() as patch:
+        patch.setattr(search_module, "top_lists", lambda *args: None)
+        return search(path, query, **options)
+
+
+QUERIES = [
+    "血小板",
+    "治疗",
+    "血小板 治疗",
+    "患者 激素 治疗",
+    "激素 OR 泼尼松",
+    "血小板 -儿童",
+    "医生 说",
+    "itp",
+    "血小板低",
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+@pytest.mark.parametrize("options", [{"limit": 3}, {"limit": 2, "offset": 1}, {"limit": 10}])
+def test_ranking_from_the_lists_equals_ranking_every_match(listed_archive, monkeypatch, query, options):
+    fast = search(listed_archive, query, **options)
+    exact = _exact(monkeypatch, listed_archive, query, **options)
+    assert [(hit.id, round(hit.score, 9)) for hit in fast] == [(hit.id, round(hit.score, 9)) for hit in exact]
+    assert fast.total == exact.total
+
+
+def test_the_lists_answer_frequent_word_searches_without_ranking_every_match(listed_archive):
+    """The proof succeeds for one- and two-word searches of frequent words (else the lists are useless)."""
+    answered = []
+    with sqlite3.connect(listed_archive) as connection:
+        for query in ["血小板", "治疗", "itp", "血小板 -儿童"]:
+            parsed = parse(query)
+            _, page = search_module._rank_from_top_lists(
+                connection, parsed, "articles_fts MATCH :match", {"match": parsed.match}, 2
+            )
+            answered.append(page is not None)
+    assert sum(answered) >= 3, answered
+
+
+@pytest.mark.parametrize("query", ['"itp patients"', "title:血小板", "eltrombo*", "CD4+CD25+"])
+def test_phrases_titles_prefixes_and_unlisted_words_rank_every_match(listed_archive, query):
+    parsed = parse(query)
+    with sqlite3.connect(listed_archive) as connection:
+        _, page = search_module._rank_from_top_lists(
+            connection, parsed, "articles_fts MATCH :match", {"match": parsed.match}, 3
+        )
+    assert page is None
+
+
+def test_an_archive_without_lists_is_searched_as_before(replica_archive, tmp_path):
+    """Archives older than migration 0005, opened read-only, still search."""
+    path = tmp_path / "old.db"
+    shutil.copy(replica_archive, path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP TABLE search_state")
+    assert search(path, "血小板", limit=3).total > 0
