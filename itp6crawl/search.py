@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .query import Query, QueryError, parse
 from .store.readonly import ArchiveError, ArchiveMissing, connect_readonly
-from .store.toplists import BM25, top_lists
+from .store.toplists import BM25, TopList, top_lists
 from .text import Segmenter, normalise
 
 SNIPPET_CHARS = 80
@@ -110,25 +110,28 @@ def search(
     chosen = {"category": category, "tag": tag, "author": author, "since": since, "until": until}
     params: dict[str, object] = {"match": parsed.match, "limit": limit, "offset": offset}
     params.update({name: value for name, value in chosen.items() if value})
+    filters = [FILTERS[name] for name, value in chosen.items() if value]  # conditions on articles
     where = ["articles_fts MATCH :match"]
-    if filters := [FILTERS[name] for name, value in chosen.items() if value]:
+    if filters:
         where.append("+articles_fts.rowid IN (SELECT id FROM articles WHERE " + " AND ".join(filters) + ")")
     with connect_readonly(path) as connection:
         # Checking every match against the few gone articles costs as much as finding the matches.
         if connection.execute("SELECT EXISTS (SELECT 1 FROM articles WHERE status <> 'live')").fetchone()[0]:
             where.append("+articles_fts.rowid NOT IN (SELECT id FROM articles WHERE status <> 'live')")
-        condition = " AND ".join(where)
+        matches = _Matches(" AND ".join(where), filters, params)
         total, page = None, None
         if sort == "relevance":
-            total, page = _rank_from_top_lists(connection, parsed, condition, params, limit + offset)
+            total, page = _rank_from_top_lists(connection, parsed, matches, limit + offset)
         if total is None:
-            total = connection.execute(f"SELECT COUNT(*) FROM articles_fts WHERE {condition}", params).fetchone()[0]
+            total = connection.execute(
+                f"SELECT COUNT(*) FROM articles_fts WHERE {matches.condition}", params
+            ).fetchone()[0]
         if page is not None:
             page = page[offset:]
         else:
             join = "" if sort == "relevance" else " JOIN articles ON articles.id = articles_fts.rowid"
             page = connection.execute(
-                f"SELECT articles_fts.rowid, {BM25} AS rank FROM articles_fts{join} WHERE {condition}"
+                f"SELECT articles_fts.rowid, {BM25} AS rank FROM articles_fts{join} WHERE {matches.condition}"
                 f" ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset",
                 params,
             ).fetchall()
@@ -160,41 +163,103 @@ def search(
 _PHRASE = re.compile(r'"((?:[^"]|"")*)"(\*?)')
 
 
-def _rank_from_top_lists(
-    connection: sqlite3.Connection, query: Query, condition: str, params: dict[str, object], wanted: int
-) -> tuple[int | None, list[tuple[int, float]] | None]:
-    """The match count and the best ``wanted`` (rowid, rank) pairs, ranking only the articles in the top
-    lists of the query's tokens (:mod:`itp6crawl.store.toplists`); the page is None when that cannot
-    be proven to be the exact answer (a token without a list, a phrase, a prefix, a column filter, too
-    few candidates, or a candidate score not above the bound), and the count too when no scan was made.
+@dataclass(frozen=True, slots=True)
+class _Matches:
+    """The matches of one search: the WHERE of ``articles_fts`` (the MATCH, live articles, the filters),
+    the filters alone (conditions on ``articles``) and the parameters of both."""
 
-    bm25 sums one term per phrase occurrence; an excluded token scores 0 in every match, and an article
-    outside a token's list scores at most the list's threshold for it. So no unlisted article scores
-    above the sum of the thresholds of the wanted tokens, and when the ``wanted``-th best listed article
-    does, the listed ranking is the ranking."""
+    condition: str
+    filters: list[str]
+    params: dict[str, object]
+
+
+@dataclass(slots=True)
+class _ListedQuery:
+    """A query the top lists can answer: its wanted tokens (one per occurrence: bm25 counts each)."""
+
+    tokens: list[str]
+    conjunction: bool  # only wanted tokens joined by AND (no OR, no exclusion)
+
+
+def _listed_query(query: Query) -> _ListedQuery | None:
+    """The query's single-token phrases, or None for a phrase of several tokens, a prefix or a column
+    filter (their scores are not sums of the tokens' own)."""
     phrases = _PHRASE.findall(query.match)
     if not phrases or "title_seg :" in query.match or any(star or " " in token for token, star in phrases):
-        return None, None
+        return None
     tokens = [token.replace('""', '"') for token, _ in phrases]
-    wanted_tokens = [token for token in tokens if token in query.terms]
-    if not wanted_tokens or any(tokens.count(token) != wanted_tokens.count(token) for token in wanted_tokens):
-        return None, None  # nothing wanted, or a token both wanted and excluded
-    lists = top_lists(connection, wanted_tokens)
+    wanted = [token for token in tokens if token in query.terms]
+    if not wanted or any(tokens.count(token) != wanted.count(token) for token in wanted):
+        return None  # nothing wanted, or a token both wanted and excluded
+    operators = _PHRASE.sub("", query.match).replace("(", " ").replace(")", " ").split()
+    return _ListedQuery(wanted, conjunction=len(wanted) == len(tokens) and set(operators) <= {"AND"})
+
+
+def _rank_from_top_lists(
+    connection: sqlite3.Connection, query: Query, matches: _Matches, wanted: int
+) -> tuple[int | None, list[tuple[int, float]] | None]:
+    """The match count and the best ``wanted`` (rowid, rank) pairs from the top lists of the query's
+    tokens (:mod:`itp6crawl.store.toplists`); the page is None when the lists cannot prove the exact
+    answer, and the count is None when it was not computed on the way.
+
+    bm25 sums one term per wanted token occurrence (an excluded token scores 0 in every match), and an
+    article outside a token's list scores at most the list's threshold for it. Two ways, cheapest first:
+
+    - an AND of tokens: an article in every list has its exact score from the lists alone; any other
+      scores at most its listed scores plus the thresholds of the lists it is missing from. When the
+      ``wanted``-th best fully listed (live, filtered) article scores above every other's bound, those
+      are the answer, without touching the index (Fagin's threshold algorithm, no random access);
+    - otherwise one scan of the matches counts them and scores the listed articles with FTS5; no unlisted
+      article scores above the sum of the thresholds, so when the ``wanted``-th best listed match does,
+      the listed ranking is the ranking."""
+    listed_query = _listed_query(query)
+    if listed_query is None:
+        return None, None
+    tokens = listed_query.tokens
+    lists = top_lists(connection, tokens)
     if lists is None:
         return None, None
-    bound = sum(lists[token].threshold for token in wanted_tokens)
+    if listed_query.conjunction and (page := _rank_from_lists_alone(connection, tokens, lists, matches, wanted)):
+        one_word = len(tokens) == 1 and not matches.filters
+        return (lists[tokens[0]].live_articles if one_word else None), page
+    bound = sum(lists[token].threshold for token in tokens)
     candidates = sorted(set().union(*(top.scores for top in lists.values())))
     listed = ", ".join(str(int(rowid)) for rowid in candidates)  # article ids: integers from the archive
     total, scored = connection.execute(
         "SELECT COUNT(*), json_group_array(json_array(id, rank)) FILTER (WHERE rank IS NOT NULL) FROM ("
         f" SELECT articles_fts.rowid AS id, CASE WHEN articles_fts.rowid IN ({listed}) THEN {BM25} END AS rank"
-        f" FROM articles_fts WHERE {condition} LIMIT -1)",  # LIMIT: not flattened, where bm25 cannot run
-        params,
+        f" FROM articles_fts WHERE {matches.condition} LIMIT -1)",  # LIMIT: no flattening (bm25 needs FTS5)
+        matches.params,
     ).fetchone()
     ranked = sorted((rank, rowid) for rowid, rank in json.loads(scored or "[]"))
     if len(ranked) < wanted or -ranked[wanted - 1][0] <= bound:
         return total, None
     return total, [(rowid, rank) for rank, rowid in ranked[:wanted]]
+
+
+def _rank_from_lists_alone(
+    connection: sqlite3.Connection, tokens: list[str], lists: dict[str, TopList], matches: _Matches, wanted: int
+) -> list[tuple[int, float]] | None:
+    """The best ``wanted`` (rowid, rank) pairs of an AND of ``tokens`` from their lists alone, or None."""
+    distinct = [lists[token] for token in dict.fromkeys(tokens)]
+    everywhere = set.intersection(*(set(top.scores) for top in distinct))
+    bound = sum(lists[token].threshold for token in tokens)  # an article in no list
+    for article_id in set().union(*(top.scores for top in distinct)) - everywhere:
+        bound = max(bound, sum(lists[token].scores.get(article_id, lists[token].threshold) for token in tokens))
+    exact = [(sum(lists[token].scores[article_id] for token in tokens), article_id) for article_id in everywhere]
+    above = sorted((pair for pair in exact if pair[0] > bound), key=lambda pair: (-pair[0], pair[1]))
+    if len(above) < wanted:
+        return None
+    kept = _live_and_filtered(connection, [article_id for _, article_id in above], matches)
+    page = [(article_id, -score) for score, article_id in above if article_id in kept][:wanted]
+    return page if len(page) == wanted else None
+
+
+def _live_and_filtered(connection: sqlite3.Connection, ids: list[int], matches: _Matches) -> set[int]:
+    """Which of ``ids`` are live articles that pass the search's filters."""
+    listed = ", ".join(str(int(article_id)) for article_id in ids)  # article ids: integers from the archive
+    conditions = " AND ".join([f"id IN ({listed})", "status = 'live'", *matches.filters])
+    return {row[0] for row in connection.execute(f"SELECT id FROM articles WHERE {conditions}", matches.params)}
 
 
 def summary(path: str | Path) -> dict[str, int]:

@@ -67,6 +67,10 @@ def test_lists_are_ignored_once_the_index_changes_and_rebuilt_by_refresh(
     assert lists is not None and 99_999 in lists["血小板"].scores
 
 
+def _matches(parsed):
+    return search_module._Matches("articles_fts MATCH :match", [], {"match": parsed.match})
+
+
 def _exact(monkeypatch, path, query, **options):
     """The search with the top lists switched off: every match ranked by FTS5."""
     with monkeypatch.context() as patch:
@@ -96,15 +100,54 @@ def test_ranking_from_the_lists_equals_ranking_every_match(listed_archive, monke
     assert fast.total == exact.total
 
 
+def test_an_and_of_listed_words_is_answered_from_the_lists_alone(listed_archive, tmp_path, monkeypatch):
+    """No scan of the index: the page comes from the lists, and a one-word search's count too."""
+    deeper = tmp_path / "itp6.db"
+    shutil.copy(listed_archive, deeper)
+    with Archive.open(deeper) as archive:
+        archive.refresh_search(force=True, min_articles=8, size=20)
+    calls = []
+    original = search_module._rank_from_lists_alone
+
+    def counted(*args):
+        page = original(*args)
+        calls.append(page is not None)
+        return page
+
+    monkeypatch.setattr(search_module, "_rank_from_lists_alone", counted)
+    for query in ["血小板", "血小板 治疗", "治疗"]:
+        hits = search(deeper, query, limit=2)
+        exact = _exact(monkeypatch, deeper, query, limit=2)
+        assert [hit.id for hit in hits] == [hit.id for hit in exact] and hits.total == exact.total
+    assert calls == [True, True, True]
+    parsed = parse("血小板")
+    with sqlite3.connect(listed_archive) as connection:
+        total, page = search_module._rank_from_top_lists(connection, parsed, _matches(parsed), 2)
+    assert page is not None and total == search(listed_archive, "血小板").total
+
+
+def test_gone_articles_never_come_back_from_the_lists(listed_archive, tmp_path, monkeypatch):
+    path = tmp_path / "itp6.db"
+    shutil.copy(listed_archive, path)
+    best = search(path, "血小板", limit=1)[0].id
+    with Archive.open(path) as archive:
+        archive.db.execute("UPDATE articles SET status = 'gone' WHERE id = ?", [best])
+        assert top_lists(archive.db.conn, ["血小板"]) is None  # a status change makes the lists stale
+        archive.refresh_search(min_articles=8, size=4)
+        assert best in top_lists(archive.db.conn, ["血小板"])["血小板"].scores  # listed, but gone
+    fast = search(path, "血小板", limit=5)
+    assert best not in [hit.id for hit in fast]
+    exact = _exact(monkeypatch, path, "血小板", limit=5)
+    assert [hit.id for hit in fast] == [hit.id for hit in exact] and fast.total == exact.total
+
+
 def test_the_lists_answer_frequent_word_searches_without_ranking_every_match(listed_archive):
     """The proof succeeds for one- and two-word searches of frequent words (else the lists are useless)."""
     answered = []
     with sqlite3.connect(listed_archive) as connection:
         for query in ["血小板", "治疗", "itp", "血小板 -儿童"]:
             parsed = parse(query)
-            _, page = search_module._rank_from_top_lists(
-                connection, parsed, "articles_fts MATCH :match", {"match": parsed.match}, 2
-            )
+            _, page = search_module._rank_from_top_lists(connection, parsed, _matches(parsed), 2)
             answered.append(page is not None)
     assert sum(answered) >= 3, answered
 
@@ -113,9 +156,7 @@ def test_the_lists_answer_frequent_word_searches_without_ranking_every_match(lis
 def test_phrases_titles_prefixes_and_unlisted_words_rank_every_match(listed_archive, query):
     parsed = parse(query)
     with sqlite3.connect(listed_archive) as connection:
-        _, page = search_module._rank_from_top_lists(
-            connection, parsed, "articles_fts MATCH :match", {"match": parsed.match}, 3
-        )
+        _, page = search_module._rank_from_top_lists(connection, parsed, _matches(parsed), 3)
     assert page is None
 
 
@@ -126,3 +167,26 @@ def test_an_archive_without_lists_is_searched_as_before(replica_archive, tmp_pat
     with sqlite3.connect(path) as connection:
         connection.execute("DROP TABLE search_state")
     assert search(path, "血小板", limit=3).total > 0
+
+
+def test_an_article_missing_from_one_list_can_still_win_and_the_bound_says_so(
+    tmp_path, article_factory, fetch_time, monkeypatch
+):
+    """A is in alpha's list only, B in both. A's alpha (title) outweighs B's beta: A ranks first, and
+    the lists alone must not answer B (their bound, not their intersection, decides)."""
+    path = tmp_path / "itp6.db"
+    bodies = {1: ("alpha", "alpha alpha alpha beta"), 2: ("", "alpha beta beta beta beta beta"), 3: ("", "beta " * 4)}
+    bodies.update({n: ("", "gamma filler") for n in range(10, 20)})
+    with Archive.open(path) as archive:
+        for article_id, (title, body) in bodies.items():
+            article = article_factory(article_id, title=title or f"gamma {article_id}", body_text=body)
+            archive.articles.save(article, Segments(article.title, body, ""), fetch_time)
+        archive.refresh_search(force=True, min_articles=1, size=2)
+        lists = top_lists(archive.db.conn, ["alpha", "beta"])
+    assert set(lists["alpha"].scores) == {1, 2} and set(lists["beta"].scores) == {2, 3}
+    exact = _exact(monkeypatch, path, "alpha beta", limit=1)
+    assert [hit.id for hit in exact] == [1]
+    assert [hit.id for hit in search(path, "alpha beta", limit=1)] == [1]
+    with sqlite3.connect(path) as connection:
+        parsed = parse("alpha beta")
+        assert search_module._rank_from_lists_alone(connection, parsed.terms, lists, _matches(parsed), 1) is None

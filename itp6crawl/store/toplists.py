@@ -9,7 +9,7 @@ An article outside a token's list scores at most that threshold for it; :mod:`it
 only the listed articles and returns them when the threshold bound proves that no other article could
 rank above them (Fagin's threshold algorithm), and ranks every match otherwise. Results are the same.
 
-The lists describe one state of the index: every write to an article's search columns moves
+The lists describe one state of the index: every write to an article's search columns or status moves
 ``search_state.generation`` on (triggers of migration 0005), and lists built at an older generation are
 ignored until :func:`refresh_top_lists` rebuilds them, which a crawl does when it ends.
 
@@ -37,6 +37,7 @@ class TopList:
 
     scores: dict[int, float]
     threshold: float  # no article outside ``scores`` scores above this for the token
+    live_articles: int  # live articles holding the token: a one-word search's count
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +55,12 @@ def top_lists(connection: sqlite3.Connection, tokens: Iterable[str]) -> dict[str
         if state is None or state[0] != state[1] or not wanted:
             return None
         marks = ", ".join("?" * len(wanted))
-        thresholds = dict(
-            connection.execute(f"SELECT term, threshold FROM search_top_terms WHERE term IN ({marks})", wanted)
-        )
+        thresholds = {
+            term: (threshold, live)
+            for term, threshold, live in connection.execute(
+                f"SELECT term, threshold, live_articles FROM search_top_terms WHERE term IN ({marks})", wanted
+            )
+        }
         if len(thresholds) < len(wanted):
             return None
         scores: dict[str, dict[int, float]] = {token: {} for token in wanted}
@@ -65,7 +69,7 @@ def top_lists(connection: sqlite3.Connection, tokens: Iterable[str]) -> dict[str
             scores[term][article_id] = score
     except sqlite3.OperationalError:  # an archive older than migration 0005, opened read-only
         return None
-    return {token: TopList(scores[token], thresholds[token]) for token in wanted}
+    return {token: TopList(scores[token], *thresholds[token]) for token in wanted}
 
 
 def top_lists_are_current(connection: sqlite3.Connection) -> bool:
@@ -98,19 +102,25 @@ def refresh_top_lists(
         connection.execute("DELETE FROM search_top")
         connection.execute("DELETE FROM search_top_terms")
         for done, (term, articles) in enumerate(frequent, 1):
+            phrase = '"' + term.replace('"', '""') + '"'
             best = connection.execute(
                 f"SELECT rowid, -{BM25} AS score FROM articles_fts WHERE articles_fts MATCH ?"
                 " ORDER BY score DESC, rowid LIMIT ?",
-                ('"' + term.replace('"', '""') + '"', size),
+                (phrase, size),
             ).fetchall()
             connection.executemany(
                 "INSERT INTO search_top (term, article_id, score) VALUES (?, ?, ?)",
                 [(term, rowid, score) for rowid, score in best],
             )
             threshold = best[-1][1] if len(best) >= size else 0.0
+            live = connection.execute(
+                "SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?"
+                " AND +rowid NOT IN (SELECT id FROM articles WHERE status <> 'live')",
+                (phrase,),
+            ).fetchone()[0]
             connection.execute(
-                "INSERT INTO search_top_terms (term, articles, threshold) VALUES (?, ?, ?)",
-                (term, articles, threshold),
+                "INSERT INTO search_top_terms (term, articles, live_articles, threshold) VALUES (?, ?, ?, ?)",
+                (term, articles, live, threshold),
             )
             if progress is not None:
                 progress(done, len(frequent))
@@ -136,14 +146,15 @@ SCHEMA = (
     " term TEXT NOT NULL, article_id INTEGER NOT NULL, score REAL NOT NULL,"
     " PRIMARY KEY (term, article_id)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS search_top_terms ("
-    " term TEXT PRIMARY KEY, articles INTEGER NOT NULL, threshold REAL NOT NULL) WITHOUT ROWID",
+    " term TEXT PRIMARY KEY, articles INTEGER NOT NULL, live_articles INTEGER NOT NULL, threshold REAL NOT NULL)"
+    " WITHOUT ROWID",
     *(
         f"CREATE TRIGGER IF NOT EXISTS search_generation_{name} AFTER {event} ON articles"
         " BEGIN UPDATE search_state SET generation = generation + 1; END"
         for name, event in (
             ("insert", "INSERT"),
             ("delete", "DELETE"),
-            ("update", "UPDATE OF title_seg, body_seg, search_extra"),
+            ("update", "UPDATE OF title_seg, body_seg, search_extra, status"),
         )
     ),
 )
