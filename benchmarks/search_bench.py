@@ -587,7 +587,9 @@ def main(argv: list[str] | None = None) -> int:
             lists = refresh_top_lists(db)
             print(
                 f"search top lists: {lists['tokens']} frequent words (in {TOP_MIN_ARTICLES}+ articles), their best "
-                f"{TOP_SIZE} articles each, built in {lists['seconds']} s (a crawl's last step, if the index changed)"
+                f"{TOP_SIZE} articles each, "
+                + (f"built in {lists['seconds']} s" if lists["seconds"] is not None else "current (built earlier)")
+                + " (a crawl's last step, if the index changed)"
             )
             lat = latency(db, args.per_class, args.seed)
             total = sum(v.get("n", 0) for v in lat.values())

@@ -13,9 +13,13 @@ Registered through the ``datasette`` entry point, so ``datasette archive/itp6.db
   passes raw FTS5 syntax. This relies on two Datasette 0.65 internals (pinned ``<0.66``, covered by
   ``tests/test_datasette.py``): ``datasette/filters.py`` wraps the search in the SQL function
   ``escape_fts``, and ``datasette/sql_functions.py`` registers it from a plain ``prepare_connection`` hook.
-- Table search filters but orders by the sort column (no relevance); the canned query ``search`` (``?q=``)
-  ranks live articles by BM25 with the CLI's weights and shows a snippet.
-- Metadata (``get_metadata``): column descriptions, facets, default sort, the canned queries. Datasette 0.65
+- Ranking: Datasette 0.65's table search keeps the table's order. The canned query ``search`` (``?q=``)
+  ranks live articles by BM25 with the CLI's weights and shows a snippet, and a plain search from the box
+  of ``articles`` or ``dataset_articles`` (only ``_search``: no sort, filter or column choice) is redirected
+  to it (``asgi_wrapper``), so searching from the box shows the best articles first. With a sort or a
+  filter, or through the JSON API, the table's own search answers.
+- Metadata (``get_metadata``): descriptions, facets, default sort, the canned queries, and search on the
+  ``dataset_articles`` view (live articles without the internal columns, migration 0006). Datasette 0.65
   cannot hide columns of a table through metadata, so the internal columns stay on the ``articles`` page but
   are clipped, and the description links to the same page with them hidden (``_nocol``).
 - ``render_cell``: ``body_html`` (already clean: no scripts, styles, iframes or event attributes, see
@@ -136,6 +140,8 @@ def database_metadata(database_url: str) -> dict[str, Any]:
                 "facets": ["status", "extractor"],
                 "label_column": "title",
             },
+            # Derived search data (itp6crawl/store/toplists.py): listed under "hidden tables" only.
+            **{name: {"hidden": True} for name in ("search_top", "search_top_terms", "search_state")},
             "dataset_articles": {
                 "description_html": (
                     "Live articles without the internal columns: what a reader or a dataset needs. "

@@ -94,6 +94,12 @@ def test_a_plain_search_from_the_box_shows_the_ranked_results(archive: Path, tab
     assert get([archive], f"/itp6/{table}", _search=" ").status_code == 200
 
 
+def test_the_search_top_lists_are_hidden_tables(archive: Path) -> None:
+    tables = {table["name"]: table for table in get([archive], "/itp6.json").json()["tables"]}
+    assert all(tables[name]["hidden"] for name in ("search_top", "search_top_terms", "search_state"))
+    assert not tables["articles"]["hidden"]
+
+
 def test_the_dataset_articles_view_has_no_internal_columns_and_searches(archive: Path) -> None:
     rows = get([archive], "/itp6/dataset_articles.json", _shape="array", _size="max").json()
     live = get([archive], "/itp6.json", sql="select count(*) as n from articles where status = 'live'", _shape="array")
