@@ -116,16 +116,15 @@ def search(
         where.append("+articles_fts.rowid IN (SELECT id FROM articles WHERE " + " AND ".join(filters) + ")")
     with connect_readonly(path) as connection:
         # Checking every match against the few gone articles costs as much as finding the matches.
-        if connection.execute("SELECT EXISTS (SELECT 1 FROM articles WHERE status <> 'live')").fetchone()[0]:
+        all_live = not connection.execute("SELECT EXISTS (SELECT 1 FROM articles WHERE status <> 'live')").fetchone()[0]
+        if not all_live:
             where.append("+articles_fts.rowid NOT IN (SELECT id FROM articles WHERE status <> 'live')")
-        matches = _Matches(" AND ".join(where), filters, params)
+        matches = _Matches(" AND ".join(where), filters, params, all_live)
         total, page = None, None
         if sort == "relevance":
             total, page = _rank_from_top_lists(connection, parsed, matches, limit + offset)
         if total is None:
-            total = connection.execute(
-                f"SELECT COUNT(*) FROM articles_fts WHERE {matches.condition}", params
-            ).fetchone()[0]
+            total = matches.count(connection)
         if page is not None:
             page = page[offset:]
         else:
@@ -159,6 +158,9 @@ def search(
     return Hits(hits, total, parsed)
 
 
+# Up to this many matches, ranking them all (bm25 in FTS5) is as cheap as any shortcut.
+RANK_ALL_BELOW = 2000
+
 # A quoted FTS5 phrase of the match expression, with the ``*`` of a prefix query after it.
 _PHRASE = re.compile(r'"((?:[^"]|"")*)"(\*?)')
 
@@ -171,6 +173,12 @@ class _Matches:
     condition: str
     filters: list[str]
     params: dict[str, object]
+    all_live: bool  # the archive has no gone article
+
+    def count(self, connection: sqlite3.Connection) -> int:
+        return connection.execute(f"SELECT COUNT(*) FROM articles_fts WHERE {self.condition}", self.params).fetchone()[
+            0
+        ]
 
 
 @dataclass(slots=True)
@@ -222,16 +230,18 @@ def _rank_from_top_lists(
     if listed_query.conjunction and (page := _rank_from_lists_alone(connection, tokens, lists, matches, wanted)):
         one_word = len(tokens) == 1 and not matches.filters
         return (lists[tokens[0]].live_articles if one_word else None), page
+    total = matches.count(connection)  # finding the matches is cheap; scoring them is not
+    if total <= RANK_ALL_BELOW:
+        return total, None
     bound = sum(lists[token].threshold for token in tokens)
     candidates = sorted(set().union(*(top.scores for top in lists.values())))
     listed = ", ".join(str(int(rowid)) for rowid in candidates)  # article ids: integers from the archive
-    total, scored = connection.execute(
-        "SELECT COUNT(*), json_group_array(json_array(id, rank)) FILTER (WHERE rank IS NOT NULL) FROM ("
-        f" SELECT articles_fts.rowid AS id, CASE WHEN articles_fts.rowid IN ({listed}) THEN {BM25} END AS rank"
-        f" FROM articles_fts WHERE {matches.condition} LIMIT -1)",  # LIMIT: no flattening (bm25 needs FTS5)
+    scored = connection.execute(
+        f"SELECT articles_fts.rowid, {BM25} FROM articles_fts"
+        f" WHERE {matches.condition} AND +articles_fts.rowid IN ({listed})",
         matches.params,
-    ).fetchone()
-    ranked = sorted((rank, rowid) for rowid, rank in json.loads(scored or "[]"))
+    ).fetchall()
+    ranked = sorted((rank, rowid) for rowid, rank in scored)
     if len(ranked) < wanted or -ranked[wanted - 1][0] <= bound:
         return total, None
     return total, [(rowid, rank) for rank, rowid in ranked[:wanted]]
@@ -250,9 +260,16 @@ def _rank_from_lists_alone(
     above = sorted((pair for pair in exact if pair[0] > bound), key=lambda pair: (-pair[0], pair[1]))
     if len(above) < wanted:
         return None
-    kept = _live_and_filtered(connection, [article_id for _, article_id in above], matches)
-    page = [(article_id, -score) for score, article_id in above if article_id in kept][:wanted]
-    return page if len(page) == wanted else None
+    if matches.all_live and not matches.filters:
+        return [(article_id, -score) for score, article_id in above[:wanted]]
+    page: list[tuple[int, float]] = []
+    for start in range(0, len(above), 2 * wanted):  # the best first: most are live and pass
+        chunk = above[start : start + 2 * wanted]
+        kept = _live_and_filtered(connection, [article_id for _, article_id in chunk], matches)
+        page += [(article_id, -score) for score, article_id in chunk if article_id in kept]
+        if len(page) >= wanted:
+            return page[:wanted]
+    return None
 
 
 def _live_and_filtered(connection: sqlite3.Connection, ids: list[int], matches: _Matches) -> set[int]:

@@ -22,6 +22,12 @@ def _scores(path, token):
     return rows
 
 
+@pytest.fixture(autouse=True)
+def rank_from_the_lists_at_any_size(monkeypatch):
+    """The 40-article archive is far below the match count where the lists start to pay: use them anyway."""
+    monkeypatch.setattr(search_module, "RANK_ALL_BELOW", 0)
+
+
 @pytest.fixture(scope="module")
 def listed_archive(replica_archive, tmp_path_factory):
     """The 40-article replica archive with top lists small enough that they are truncated: every token
@@ -68,7 +74,7 @@ def test_lists_are_ignored_once_the_index_changes_and_rebuilt_by_refresh(
 
 
 def _matches(parsed):
-    return search_module._Matches("articles_fts MATCH :match", [], {"match": parsed.match})
+    return search_module._Matches("articles_fts MATCH :match", [], {"match": parsed.match}, all_live=True)
 
 
 def _exact(monkeypatch, path, query, **options):
