@@ -342,6 +342,69 @@ def search(words: tuple[str, ...], db: Path | None, output: str, **filters: Any)
 
 
 @main.command()
+@click.option("--format", "format_", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write into.")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Archive to export [default: {DEFAULT_DB}, or {DEMO_DB} when only that exists].",
+)
+@click.option("--status", type=click.Choice(["live", "gone", "all"]), default="live", show_default=True)
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Published on or after (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Published on or before (YYYY-MM-DD).")
+@click.option("--category", help="Only articles in this category (its name).")
+@click.option("--tag", help="Only articles with this tag.")
+@click.option("--query", help="Only articles matching this search (the query language of `search`).")
+@click.option("--dedup", is_flag=True, help="Leave out near-duplicates of earlier articles (reposts).")
+@click.option("--bom", is_flag=True, help="CSV with a UTF-8 BOM, so Excel reads the Chinese right.")
+def export(format_: str, out: Path, db: Path | None, query: str | None, dedup: bool, bom: bool, **chosen: Any) -> None:
+    """Export the dataset views (articles, links, comments, versions) with a datasheet and dataset card.
+
+    \b
+    itp6crawl export --format parquet --out datasets/itp6
+    itp6crawl export --format csv --bom --category 治疗过程分享 --since 2024-01-01 --out /tmp/stories
+    itp6crawl export --query '艾曲泊帕 OR 海曲泊帕' --dedup --out /tmp/tpo
+    """
+    from .export import export as run_export
+    from .query import QueryError, parse
+    from .store.datasets import ArticleFilter
+    from .store.readonly import ArchiveError
+
+    for key in ("since", "until"):
+        chosen[key] = chosen[key].date().isoformat() if chosen[key] else None
+    try:
+        match = parse(query).match if query else None
+    except QueryError as error:
+        fail(str(error), EXIT_USAGE)
+    db = db or default_archive()
+
+    def report(name: str, done: int, total: int) -> None:
+        click.echo(f"  {name}: {done:,}/{total:,}", err=True)
+
+    try:
+        result = run_export(
+            db,
+            out,
+            format=format_,
+            articles=ArticleFilter(match=match, **chosen),
+            dedup=dedup,
+            bom=bom,
+            progress=report,
+        )
+    except ArchiveError as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"cannot write to {out}: {error.strerror or error}")
+    for file in result.files:
+        click.echo(f"{file.path}  {file.rows:,} rows")
+    dropped = f", {result.dropped:,} left out" if dedup else ""
+    click.echo(
+        f"near-duplicates: {result.duplicates:,}{dropped}; DATASHEET.md and README.md in {out} ({result.seconds:.1f} s)"
+    )
+
+
+@main.command()
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -19,7 +19,7 @@ import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -184,6 +184,7 @@ class ArticleSpec:
     revision: int = 0  # bumped by Site.update_article: each adds an 【更新】 paragraph
     paragraphs: list[str] | None = None  # replaces the generated body when set
     in_sitemap: bool = True  # False: only in category listings (and home/feed while among the newest)
+    repost_of: int | None = None  # a news or guide text reposted from this earlier post, a line added and cut
 
     @property
     def path(self) -> str:
@@ -352,6 +353,7 @@ def build_site(n_articles: int = 40, seed: int = 0, now: datetime = DEFAULT_NOW,
         seen[spec.title] = count
         if count > 1:
             spec.title = f"{spec.title}({count})"
+    _draw_reposts(specs, random.Random(seed * 7919 + 17))  # its own stream: the rest of the site is unchanged
     if n_articles >= 15 and all(s.listed for s in specs):
         specs[n_articles // 2].listed = False
     if specs:
@@ -368,6 +370,23 @@ def build_site(n_articles: int = 40, seed: int = 0, now: datetime = DEFAULT_NOW,
         if earlier and rng.random() < 0.5:
             spec.links = [(pid, titles[pid]) for pid in rng.sample(earlier, min(len(earlier), rng.randint(1, 2)))]
     return Site(specs, seed=seed, now=now, next_id=post_id, theme_drift=theme_drift)
+
+
+REPOST_SHARE = 0.04  # of news and guide posts: the site reposts such texts now and then
+REPOST_KINDS = ("news", "guide")
+
+
+def _draw_reposts(specs: list[ArticleSpec], rng: random.Random) -> None:
+    """Some news and guide posts repost an earlier one of the same kind (same text, a source line added and
+    the last paragraph cut): the near-duplicates an export flags."""
+    for index, spec in enumerate(specs):
+        if spec.kind not in REPOST_KINDS or rng.random() >= REPOST_SHARE:
+            continue
+        earlier = [
+            other for other in specs[max(0, index - 400) : index] if other.kind == spec.kind and other.repost_of is None
+        ]
+        if earlier:
+            spec.repost_of = rng.choice(earlier).id
 
 
 # --------------------------------------------------------------------------- the site
@@ -579,28 +598,36 @@ class Site:
                     Chunk(f"<p>【更新】第{number}次修订。</p>", [f"【更新】第{number}次修订。"])
                     for number in range(1, spec.revision + 1)
                 ]
+            elif spec.repost_of is not None and (original := self._by_id.get(spec.repost_of)) is not None:
+                source = f"本文转载自{corpus.SITE_NAME}往期文章,略有删改。"
+                text = self._generated_body(replace(original, revision=0))[:-1]  # as first published, cut
+                chunks = [Chunk(f"<p>{source}</p>", [source]), *text]
             else:
-                ctx = BodyContext(
-                    seed=spec.body_seed,
-                    kind=spec.kind,
-                    published=spec.published,
-                    nick=spec.credit,
-                    city=spec.city,
-                    tpo=spec.tpo,
-                    drug=spec.drug,
-                    link_targets=[(f"/{pid}.html", t) for pid, t in spec.links],
-                    trap=spec.trap,
-                    entities=spec.entities,
-                    image_style=spec.image_style,
-                    extra_html=spec.extra_html,
-                    revision=spec.revision,
-                    upload_id=spec.id + 1,
-                )
-                chunks = corpus.write_body(ctx)
+                chunks = self._generated_body(spec)
             self._bodies[key] = chunks
             if len(self._bodies) > 4096:
                 self._bodies.popitem(last=False)
             return chunks
+
+    @staticmethod
+    def _generated_body(spec: ArticleSpec) -> list[Chunk]:
+        ctx = BodyContext(
+            seed=spec.body_seed,
+            kind=spec.kind,
+            published=spec.published,
+            nick=spec.credit,
+            city=spec.city,
+            tpo=spec.tpo,
+            drug=spec.drug,
+            link_targets=[(f"/{pid}.html", t) for pid, t in spec.links],
+            trap=spec.trap,
+            entities=spec.entities,
+            image_style=spec.image_style,
+            extra_html=spec.extra_html,
+            revision=spec.revision,
+            upload_id=spec.id + 1,
+        )
+        return corpus.write_body(ctx)
 
     def excerpt(self, spec: ArticleSpec) -> str:
         if spec.summary:
@@ -816,6 +843,7 @@ class Site:
                 ],
                 "listed": spec.listed,
                 "in_sitemap": spec.in_sitemap,
+                "repost_of": spec.repost_of,
             }
 
     def gold(self, base_url: str) -> list[dict[str, object]]:

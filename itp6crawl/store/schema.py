@@ -17,6 +17,7 @@ from sqlite_utils import Migrations
 
 from ..models import CANONICAL_SITE, canonical_url, origin_pattern, post_id_from_url
 from .content import VERSIONED_COLUMNS, content_hash_of_row
+from .datasets import create_dataset_views
 from .readonly import ArchiveError, NotAnArchive
 from .toplists import SCHEMA as TOP_LISTS_SCHEMA
 
@@ -218,26 +219,12 @@ def search_top_lists(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
-DATASET_ARTICLES_SQL = """
-SELECT articles.id, articles.url, articles.title, articles.author, articles.credit, articles.published_at,
-  articles.modified_at, articles.categories, articles.tags, articles.summary, articles.body_text,
-  length(articles.body_text) AS characters,
-  CASE WHEN trim(coalesce(articles.body_seg, '')) = '' THEN 0
-    ELSE length(trim(articles.body_seg)) - length(replace(trim(articles.body_seg), ' ', '')) + 1 END AS words,
-  articles.views, articles.likes, articles.first_seen_at,
-  coalesce(crawl_state.fetched_at, articles.fetched_at) AS last_seen_at,
-  1 + (SELECT count(*) FROM article_versions WHERE article_versions.article_id = articles.id) AS versions
-FROM articles LEFT JOIN crawl_state ON crawl_state.url = articles.url
-WHERE articles.status = 'live'
-"""
-
-
-@migrations(name="0006_dataset_articles_view")
-def dataset_articles_view(db: sqlite_utils.Database) -> None:
-    """``dataset_articles``: one row per live article, without the internal columns (segmented text,
-    hashes, WARC offsets), with its length in characters and words, when it was first and last seen,
-    and how many versions the archive holds."""
-    db.create_view("dataset_articles", DATASET_ARTICLES_SQL.strip(), replace=True)
+@migrations(name="0006_dataset_views")
+def dataset_views(db: sqlite_utils.Database) -> None:
+    """The dataset views (``dataset_articles``, ``dataset_links``, ``dataset_comments``,
+    ``dataset_versions``): live articles and what hangs off them, without the internal columns
+    (segmented text, hashes, WARC offsets); see :mod:`itp6crawl.store.datasets`."""
+    create_dataset_views(db.conn)
 
 
 def _rebase_images(images: str | None, rebase_url: Callable[[str | None], str | None]) -> str | None:

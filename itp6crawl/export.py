@@ -1,0 +1,305 @@
+"""``itp6crawl export``: the dataset views as JSON lines, CSV or Parquet, with a datasheet and a dataset card.
+
+Rows stream from the archive to the files (a Parquet row group, or one line, at a time), so memory does
+not grow with the archive; near-duplicate detection keeps one small MinHash signature per article.
+Which articles go out is an :class:`~itp6crawl.store.datasets.ArticleFilter`; every file follows it (the
+links, comments and versions of the exported articles).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .store.datasets import (
+    DATASET_VIEWS,
+    ArticleFilter,
+    DatasetView,
+    count_dataset_rows,
+    dataset_columns,
+    dataset_rows,
+)
+from .store.readonly import connect_readonly
+
+FORMATS = ("jsonl", "csv", "parquet")
+EXTENSIONS = {"jsonl": "jsonl", "csv": "csv", "parquet": "parquet"}
+# Near-duplicates: MinHash of the body's 5-token shingles (segmented words); two articles whose estimated
+# Jaccard similarity reaches the threshold are near-duplicates (a repost with a line added or cut).
+DUP_THRESHOLD = 0.8
+DUP_SHINGLE = 5
+DUP_PERMUTATIONS = 128
+BATCH = 1000  # rows per Parquet row group
+
+
+@dataclass(slots=True)
+class ExportedFile:
+    view: str
+    path: Path
+    rows: int
+
+
+@dataclass(slots=True)
+class ExportResult:
+    out: Path
+    format: str
+    files: list[ExportedFile] = field(default_factory=list)
+    duplicates: int = 0  # articles marked near-duplicates of an earlier one
+    dropped: int = 0  # of them, left out (--dedup)
+    seconds: float = 0.0
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def rows(self, view: str) -> int:
+        return next((file.rows for file in self.files if file.view == view), 0)
+
+
+def file_name(view: DatasetView, format: str) -> str:
+    """``dataset_articles`` -> ``articles.jsonl``."""
+    return f"{view.name.removeprefix('dataset_')}.{EXTENSIONS[format]}"
+
+
+def export(
+    db: str | Path,
+    out: str | Path,
+    *,
+    format: str = "jsonl",
+    articles: ArticleFilter | None = None,
+    dedup: bool = False,
+    bom: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ExportResult:
+    """Write one file per dataset view into ``out``, plus ``DATASHEET.md`` and ``README.md``."""
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+    articles = articles or ArticleFilter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    result = ExportResult(out=out, format=format)
+    with connect_readonly(db) as connection:
+        dup_of = near_duplicates(connection, articles, progress)
+        result.duplicates = len(dup_of)
+        skip = set(dup_of) if dedup else set()
+        result.dropped = len(skip)
+        for view in DATASET_VIEWS:
+            total = count_dataset_rows(connection, view, articles)
+            rows = _with_duplicates(view, dataset_rows(connection, view, articles), dup_of, skip)
+            if progress is not None:
+                rows = _reporting(rows, view.name, total, progress)
+            path = out / file_name(view, format)
+            columns = dataset_columns(connection, view) + (["dup_of"] if view.name == "dataset_articles" else [])
+            written = WRITERS[format](path, view, columns, rows, bom)
+            result.files.append(ExportedFile(view.name, path, written))
+        result.facts = archive_facts(connection, articles)
+    result.seconds = time.perf_counter() - start
+    from .datasheet import write_dataset_card, write_datasheet
+
+    write_datasheet(result, articles, dedup)
+    write_dataset_card(result)
+    return result
+
+
+def _with_duplicates(
+    view: DatasetView, rows: Iterator[dict[str, Any]], dup_of: dict[int, int], skip: set[int]
+) -> Iterator[dict[str, Any]]:
+    """Articles gain ``dup_of``; with --dedup the duplicates and what hangs off them are left out."""
+    key = "id" if view.name == "dataset_articles" else ("src_id" if view.name == "dataset_links" else "article_id")
+    for row in rows:
+        if row[key] in skip:
+            continue
+        if view.name == "dataset_articles":
+            row["dup_of"] = dup_of.get(row["id"])
+        yield row
+
+
+def _reporting(
+    rows: Iterator[dict[str, Any]], name: str, total: int, progress: Callable[[str, int, int], None]
+) -> Iterator[dict[str, Any]]:
+    for done, row in enumerate(rows, 1):
+        if done % 5000 == 0:
+            progress(name, done, total)
+        yield row
+    progress(name, total, total)
+
+
+# --------------------------------------------------------------------------- near-duplicates
+
+
+def near_duplicates(
+    connection: Any, articles: ArticleFilter, progress: Callable[[str, int, int], None] | None = None
+) -> dict[int, int]:
+    """``{article id: id of the earliest article it nearly duplicates}`` among the exported articles.
+
+    Articles are read oldest first; each is compared (MinHash LSH) with the ones before it, so a repost
+    points at the original, and a chain of reposts at its first."""
+    from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=DUP_THRESHOLD, num_perm=DUP_PERMUTATIONS)
+    dup_of: dict[int, int] = {}
+    condition = articles.condition()
+    total = connection.execute(f"SELECT count(*) FROM articles WHERE {condition}", articles.params).fetchone()[0]
+    rows = connection.execute(
+        f"SELECT id, body_seg FROM articles WHERE {condition} ORDER BY published_at, id", articles.params
+    )
+    for done, (article_id, body_seg) in enumerate(rows, 1):
+        shingles = _shingles((body_seg or "").split())
+        if not shingles:
+            continue
+        signature = MinHash(num_perm=DUP_PERMUTATIONS)
+        signature.update_batch(shingles)
+        lean = LeanMinHash(signature)
+        earlier = [int(key) for key in lsh.query(lean)]
+        if earlier:
+            first = min(earlier, key=lambda other: (dup_of.get(other, other) != other, other))
+            dup_of[article_id] = dup_of.get(first, first)
+        lsh.insert(str(article_id), lean)
+        if progress is not None and done % 5000 == 0:
+            progress("near-duplicates", done, total)
+    return dup_of
+
+
+def _shingles(tokens: list[str]) -> list[bytes]:
+    if len(tokens) < DUP_SHINGLE:
+        return [" ".join(tokens).encode()] if tokens else []
+    return list({" ".join(tokens[i : i + DUP_SHINGLE]).encode() for i in range(len(tokens) - DUP_SHINGLE + 1)})
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def _arrays(view: DatasetView, row: dict[str, Any]) -> dict[str, Any]:
+    """JSON-array text columns as lists."""
+    for column in view.json_columns:
+        value = row.get(column)
+        row[column] = json.loads(value) if value else []
+    return row
+
+
+def write_jsonl(path: Path, view: DatasetView, columns: list[str], rows: Iterable[dict[str, Any]], bom: bool) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        for row in rows:
+            handle.write(json.dumps(_arrays(view, row), ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def write_csv(path: Path, view: DatasetView, columns: list[str], rows: Iterable[dict[str, Any]], bom: bool) -> int:
+    """RFC 4180 CSV, UTF-8 (with a BOM if asked: Excel then reads the Chinese right); array columns hold
+    JSON text (``["紫癜","激素"]``), as in the archive."""
+    count = 0
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+    return count
+
+
+def write_parquet(path: Path, view: DatasetView, columns: list[str], rows: Iterable[dict[str, Any]], bom: bool) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    count = 0
+    writer: Any = None
+    schema: Any = None
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        nonlocal writer, schema
+        if not batch:
+            return
+        if schema is None:
+            schema = _parquet_schema(view, columns, batch)
+            writer = pq.ParquetWriter(path, schema, compression="zstd")
+        writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+        batch.clear()
+
+    for row in rows:
+        batch.append(_arrays(view, row))
+        count += 1
+        if len(batch) >= BATCH:
+            flush()
+    flush()
+    if writer is None:  # no rows: the columns, typed as strings
+        pq.write_table(pa.table({column: pa.array([], pa.string()) for column in columns}), path)
+    else:
+        writer.close()
+    return count
+
+
+def _parquet_schema(view: DatasetView, columns: list[str], rows: list[dict[str, Any]]) -> Any:
+    """Types from the columns' meaning: arrays of strings, integers, text (SQLite's values may be NULL)."""
+    import pyarrow as pa
+
+    fields = []
+    for column in columns:
+        if column in view.json_columns:
+            kind = pa.list_(pa.string())
+        elif any(isinstance(row[column], int) for row in rows) or column in _INTEGER_COLUMNS:
+            kind = pa.int64()
+        else:
+            kind = pa.string()
+        fields.append(pa.field(column, kind))
+    return pa.schema(fields)
+
+
+_INTEGER_COLUMNS = {"id", "dup_of", "characters", "words", "views", "likes", "versions", "src_id", "dst_id"}
+_INTEGER_COLUMNS |= {"position", "article_id", "comment_id", "parent_id", "version"}
+
+WRITERS: dict[str, Callable[[Path, DatasetView, list[str], Iterable[dict[str, Any]], bool], int]] = {
+    "jsonl": write_jsonl,
+    "csv": write_csv,
+    "parquet": write_parquet,
+}
+
+
+# --------------------------------------------------------------------------- facts for the datasheet
+
+
+def archive_facts(connection: Any, articles: ArticleFilter) -> dict[str, Any]:
+    """The figures a datasheet states: dates, extractors, crawl runs, versions of the tools."""
+    condition = articles.condition()
+    first, last = connection.execute(
+        f"SELECT min(published_at), max(published_at) FROM articles WHERE {condition}", articles.params
+    ).fetchone()
+    extractors = dict(
+        connection.execute(
+            f"SELECT extractor, count(*) FROM articles WHERE {condition} GROUP BY extractor", articles.params
+        ).fetchall()
+    )
+    categories = connection.execute(
+        f"SELECT value, count(*) FROM articles, json_each(articles.categories) WHERE {condition}"
+        " GROUP BY value ORDER BY count(*) DESC",
+        articles.params,
+    ).fetchall()
+    runs = connection.execute(
+        "SELECT count(*), min(started_at), max(finished_at), group_concat(DISTINCT site)"
+        " FROM crawl_runs WHERE finish_reason = 'finished'"
+    ).fetchone()
+    return {
+        "published_first": first,
+        "published_last": last,
+        "extractors": extractors,
+        "categories": categories,
+        "runs": runs[0],
+        "runs_first": runs[1],
+        "runs_last": runs[2],
+        "sites": runs[3],
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": {name: _version(name) for name in ("itp6crawl", "rjieba", "opencc", "scrapy", "trafilatura")},
+    }
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"

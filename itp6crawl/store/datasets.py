@@ -1,0 +1,134 @@
+"""The dataset views: what leaves the archive, without its internal columns.
+
+Each view is one SELECT over the archive's tables; migration 0006 creates them for live articles, and
+:func:`dataset_rows` runs the same SELECT with an export's filters (status, dates, category, tag, a
+search) so ``itp6crawl export`` and the views never disagree. Plain ``sqlite3``: no sqlite-utils needed to
+read them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+# The articles an export or a view covers: ``{articles}`` is replaced by a condition on ``articles``.
+_ARTICLES = """
+SELECT articles.id, articles.url, articles.title, articles.author, articles.credit, articles.status,
+  articles.published_at, articles.modified_at, articles.categories, articles.tags, articles.summary,
+  articles.body_text, length(articles.body_text) AS characters,
+  CASE WHEN trim(coalesce(articles.body_seg, '')) = '' THEN 0
+    ELSE length(trim(articles.body_seg)) - length(replace(trim(articles.body_seg), ' ', '')) + 1 END AS words,
+  articles.views, articles.likes, articles.first_seen_at,
+  coalesce(crawl_state.fetched_at, articles.fetched_at) AS last_seen_at,
+  1 + (SELECT count(*) FROM article_versions WHERE article_versions.article_id = articles.id) AS versions
+FROM articles LEFT JOIN crawl_state ON crawl_state.url = articles.url
+WHERE {articles}
+"""
+_LINKS = """
+SELECT links.src_id, articles.title AS src_title, links.kind, links.position, links.dst_url, links.dst_id,
+  coalesce(target.title, links.title) AS dst_title, links.date AS dst_date
+FROM links JOIN articles ON articles.id = links.src_id
+LEFT JOIN articles AS target ON target.id = links.dst_id
+WHERE {articles}
+"""
+_COMMENTS = """
+SELECT comments.article_id, articles.title AS article_title, comments.position, comments.comment_id,
+  comments.parent_id, comments.author, comments.time, comments.text
+FROM comments JOIN articles ON articles.id = comments.article_id
+WHERE {articles}
+"""
+_VERSIONS = """
+SELECT article_versions.article_id, article_versions.version, article_versions.archived_at,
+  article_versions.url, article_versions.title, article_versions.author, article_versions.credit,
+  article_versions.published_at, article_versions.modified_at, article_versions.categories,
+  article_versions.tags, article_versions.summary, article_versions.body_text,
+  article_versions.fetched_at, article_versions.changed_at
+FROM article_versions JOIN articles ON articles.id = article_versions.article_id
+WHERE {articles}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetView:
+    name: str
+    select: str  # with ``{articles}``: the condition on the articles it covers
+    order_by: str
+    json_columns: tuple[str, ...] = ()  # TEXT columns holding JSON arrays: arrays in JSON lines and Parquet
+
+    def sql(self, articles_condition: str) -> str:
+        return self.select.format(articles=articles_condition).strip()
+
+
+DATASET_VIEWS = (
+    DatasetView("dataset_articles", _ARTICLES, "articles.id", ("categories", "tags")),
+    DatasetView("dataset_links", _LINKS, "links.src_id, links.kind, links.position"),
+    DatasetView("dataset_comments", _COMMENTS, "comments.article_id, comments.position"),
+    DatasetView(
+        "dataset_versions", _VERSIONS, "article_versions.article_id, article_versions.version", ("categories", "tags")
+    ),
+)
+LIVE = "articles.status = 'live'"
+
+
+@dataclass(slots=True)
+class ArticleFilter:
+    """Which articles an export covers; every view follows its articles."""
+
+    status: str = "live"  # live | gone | all
+    since: str | None = None  # YYYY-MM-DD, on published_at
+    until: str | None = None
+    category: str | None = None
+    tag: str | None = None
+    match: str | None = None  # an FTS5 expression (itp6crawl.query): articles that match it
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def condition(self) -> str:
+        parts = []
+        if self.status != "all":
+            parts.append("articles.status = :status")
+            self.params["status"] = self.status
+        if self.since:
+            parts.append("substr(articles.published_at, 1, 10) >= :since")
+            self.params["since"] = self.since
+        if self.until:
+            parts.append("substr(articles.published_at, 1, 10) <= :until")
+            self.params["until"] = self.until
+        if self.category:
+            parts.append("EXISTS (SELECT 1 FROM json_each(articles.categories) WHERE value = :category)")
+            self.params["category"] = self.category
+        if self.tag:
+            parts.append("EXISTS (SELECT 1 FROM json_each(articles.tags) WHERE value = :tag COLLATE NOCASE)")
+            self.params["tag"] = self.tag
+        if self.match:
+            parts.append("articles.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :match)")
+            self.params["match"] = self.match
+        return " AND ".join(parts) or "1"
+
+
+def create_dataset_views(connection: sqlite3.Connection) -> None:
+    """(Re)create the views over live articles (migration 0006)."""
+    for view in DATASET_VIEWS:
+        connection.execute(f"DROP VIEW IF EXISTS {view.name}")
+        connection.execute(f"CREATE VIEW {view.name} AS {view.sql(LIVE)}")
+
+
+def count_dataset_rows(connection: sqlite3.Connection, view: DatasetView, articles: ArticleFilter) -> int:
+    sql = f"SELECT count(*) FROM ({view.sql(articles.condition())})"
+    return connection.execute(sql, articles.params).fetchone()[0]
+
+
+def dataset_rows(
+    connection: sqlite3.Connection, view: DatasetView, articles: ArticleFilter
+) -> Iterator[dict[str, Any]]:
+    """The rows of ``view`` for the chosen articles, streamed in a stable order."""
+    cursor = connection.execute(f"{view.sql(articles.condition())} ORDER BY {view.order_by}", articles.params)
+    columns = [column[0] for column in cursor.description]
+    for row in cursor:
+        yield dict(zip(columns, row, strict=True))
+
+
+def dataset_columns(connection: sqlite3.Connection, view: DatasetView) -> list[str]:
+    cursor = connection.execute(f"SELECT * FROM ({view.sql('0')}) LIMIT 0")
+    return [column[0] for column in cursor.description]
