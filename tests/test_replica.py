@@ -47,6 +47,7 @@ GOLD_KEYS = {
     "comments",
     "listed",
     "in_sitemap",
+    "repost_of",
 }
 NOTICE = re.compile(r"^(文章属于病友个人治疗见解|提示[:：]ITP6病友网|作者[:：]|链接[:：]|文章版权归作者所有)")
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
@@ -853,3 +854,15 @@ def test_inject_response_serves_an_exact_page() -> None:
         server.inject_response(spec.path, body=b"never", times=0)  # nothing to answer
         assert fetch(url)[2] == real_body
     assert ("GET", spec.path, 503) in server.request_log
+
+
+def test_reposts_repeat_an_earlier_post_of_their_kind_with_a_line_added_and_one_cut():
+    site = build_site(n_articles=100, seed=6)
+    reposts = [spec for spec in site.articles if spec.repost_of]
+    assert len(reposts) >= 2
+    for spec in reposts:
+        original = site.article(spec.repost_of)
+        assert original.id < spec.id and original.kind == spec.kind and original.kind in ("news", "guide")
+        copy = [block for chunk in site.body(spec) for block in chunk.blocks]
+        first = [block for chunk in site.body(original) for block in chunk.blocks]
+        assert copy[0].startswith("本文转载自") and copy[1:] == first[: len(copy) - 1]
