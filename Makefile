@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: crawl demo test lint bench bench-extract bench-crawl bench-recrawl bench-search clean
+.PHONY: crawl demo test lint bench bench-extract bench-crawl bench-recrawl bench-search bench-export clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,10 @@ bench-recrawl: $(STAMP)  ## first crawl vs re-crawl of an unchanged 2,000-articl
 bench-search: $(STAMP)  ## search relevance (ours vs FTS5 trigram vs sqlite-utils) and latency at 20k and 100k articles
 	$(BIN)/python benchmarks/search_bench.py
 
-bench: bench-extract bench-crawl bench-recrawl bench-search
+bench-export: $(STAMP)  ## itp6crawl export of 20k and 100k-article archives: seconds, rows/s, peak RSS per format
+	$(BIN)/python benchmarks/export_bench.py
+
+bench: bench-extract bench-crawl bench-recrawl bench-search bench-export
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info archive/demo.db*
