@@ -9,7 +9,9 @@ links, comments and versions of the exported articles).
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import sqlite3
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -137,36 +139,66 @@ def near_duplicates(
 ) -> dict[int, int]:
     """``{article id: id of the earliest article it nearly duplicates}`` among the exported articles.
 
-    Articles are read oldest first; each is compared (MinHash LSH) with the ones before it, so a repost
-    points at the original, and a chain of reposts at its first."""
-    from datasketch import LeanMinHash, MinHash, MinHashLSH
+    Articles are read oldest first; each is compared with the ones before it, so a repost points at the
+    original, and a chain of reposts at its first. MinHash signatures (datasketch) are banded as
+    datasketch's LSH bands them for ``DUP_THRESHOLD``; the bands and signatures go into a private
+    temporary SQLite database, not into memory, so a large export's memory stays flat. A candidate from
+    a shared band counts only when the two signatures agree on at least ``DUP_THRESHOLD`` of their
+    permutations (the estimated Jaccard similarity)."""
+    import numpy as np
+    from datasketch import MinHash, MinHashLSH
 
-    lsh = MinHashLSH(threshold=DUP_THRESHOLD, num_perm=DUP_PERMUTATIONS)
-    template = MinHash(num_perm=DUP_PERMUTATIONS, seed=1, scheme="affine32")
-    permutations = template.permutations  # drawn once, not per article
+    bands = MinHashLSH(threshold=DUP_THRESHOLD, num_perm=DUP_PERMUTATIONS).hashranges  # datasketch's (b, r)
+    permutations = MinHash(num_perm=DUP_PERMUTATIONS, seed=1, scheme="affine32").permutations  # once
+    needed = DUP_THRESHOLD * DUP_PERMUTATIONS
+    index = sqlite3.connect("")  # "": a temporary database on disk, deleted when closed
+    index.execute("CREATE TABLE bands (band INTEGER, key BLOB, article_id INTEGER)")
+    index.execute("CREATE INDEX bands_by_key ON bands (band, key)")
+    index.execute("CREATE TABLE signatures (article_id INTEGER PRIMARY KEY, hashvalues BLOB)")
     dup_of: dict[int, int] = {}
     condition = articles.condition()
     total = connection.execute(f"SELECT count(*) FROM articles WHERE {condition}", articles.params).fetchone()[0]
     rows = connection.execute(
         f"SELECT id, body_seg FROM articles WHERE {condition} ORDER BY published_at, id", articles.params
     )
-    for done, (article_id, body_seg) in enumerate(rows, 1):
-        shingles = shingle_hashes((body_seg or "").split())
-        if not shingles:
-            continue
-        signature = MinHash(
-            num_perm=DUP_PERMUTATIONS, seed=1, hashfunc=_as_is, permutations=permutations, scheme="affine32"
-        )
-        signature.update_batch(shingles)
-        lean = LeanMinHash(signature)
-        earlier = [int(key) for key in lsh.query(lean)]
-        if earlier:
-            first = min(earlier, key=lambda other: (dup_of.get(other, other) != other, other))
-            dup_of[article_id] = dup_of.get(first, first)
-        lsh.insert(str(article_id), lean)
-        if progress is not None and done % 5000 == 0:
-            progress("near-duplicates", done, total)
+    try:
+        for done, (article_id, body_seg) in enumerate(rows, 1):
+            shingles = shingle_hashes((body_seg or "").split())
+            if not shingles:
+                continue
+            signature = MinHash(
+                num_perm=DUP_PERMUTATIONS, seed=1, hashfunc=_as_is, permutations=permutations, scheme="affine32"
+            )
+            signature.update_batch(shingles)
+            values = signature.hashvalues.astype(np.uint32)
+            keys = [(band, _band_key(values[start:end].tobytes())) for band, (start, end) in enumerate(bands)]
+            candidates = {
+                row[0]
+                for band, key in keys
+                for row in index.execute("SELECT article_id FROM bands WHERE band = ? AND key = ?", (band, key))
+            }
+            marks = ",".join("?" * len(candidates))
+            similar = [
+                other
+                for other, blob in index.execute(
+                    f"SELECT article_id, hashvalues FROM signatures WHERE article_id IN ({marks})", sorted(candidates)
+                )
+                if np.count_nonzero(np.frombuffer(blob, dtype=np.uint32) == values) >= needed
+            ]
+            if similar:
+                first = min(similar, key=lambda other: (other in dup_of, other))
+                dup_of[article_id] = dup_of.get(first, first)
+            index.executemany("INSERT INTO bands VALUES (?, ?, ?)", [(band, key, article_id) for band, key in keys])
+            index.execute("INSERT INTO signatures VALUES (?, ?)", (article_id, values.tobytes()))
+            if progress is not None and done % 5000 == 0:
+                progress("near-duplicates", done, total)
+    finally:
+        index.close()
     return dup_of
+
+
+def _band_key(band: bytes) -> bytes:
+    return hashlib.blake2b(band, digest_size=8).digest()
 
 
 def _as_is(value: int) -> int:

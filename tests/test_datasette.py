@@ -10,6 +10,7 @@ typing itself would need the DevTools protocol over a websocket client, which is
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import subprocess
@@ -196,6 +197,12 @@ def served(archive: Path) -> Iterator[str]:
         process.wait(timeout=10)
 
 
+def keep_for_docs(shot: Path, name: str) -> None:
+    """``ITP6_SCREENSHOTS=1 make test`` (or pytest) refreshes the README's screenshots in ``docs/``."""
+    if os.environ.get("ITP6_SCREENSHOTS"):
+        shutil.copy(shot, Path(__file__).resolve().parent.parent / "docs" / name)
+
+
 def chromium(tmp_path: Path, url: str, *args: str) -> str:
     """Run headless chromium on ``url``; returns its stdout (the DOM with ``--dump-dom``)."""
     command = [
@@ -243,6 +250,7 @@ def test_the_search_box_in_a_browser(archive: Path, served: str, tmp_path: Path)
     shot = tmp_path / "search.png"
     chromium(tmp_path, url, f"--screenshot={shot}", "--window-size=1280,900")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    keep_for_docs(shot, "datasette-search.png")
 
 
 @browser
@@ -255,3 +263,4 @@ def test_an_article_page_in_a_browser(archive: Path, served: str, tmp_path: Path
     shot = tmp_path / "article.png"
     chromium(tmp_path, url, f"--screenshot={shot}", "--window-size=1280,900")
     assert shot.stat().st_size > 10_000
+    keep_for_docs(shot, "datasette-article.png")
