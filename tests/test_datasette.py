@@ -10,6 +10,7 @@ typing itself would need the DevTools protocol over a websocket client, which is
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -75,6 +76,29 @@ def test_table_search_finds_what_the_cli_finds(archive: Path, query: str) -> Non
     expected = sorted(hit.id for hit in search(archive, query, limit=1000))
     assert expected, f"the replica should hold {query}"
     assert sorted(table_search_ids(archive, query)) == expected
+
+
+def test_every_judged_query_finds_in_the_search_box_what_the_cli_finds(archive: Path) -> None:
+    """The 59 queries of the relevance benchmark, through the table search (as the box sends them) and the
+    ranked query, against `itp6crawl search`."""
+    judged = Path(__file__).resolve().parent.parent / "benchmarks" / "search_queries.json"
+    queries = [entry["query"] for entry in json.loads(judged.read_text(encoding="utf-8"))["queries"]]
+
+    async def compare() -> int:
+        datasette = Datasette([str(archive)])
+        await datasette.invoke_startup()
+        found_something = 0
+        for query in queries:
+            expected = [hit.id for hit in search(archive, query, limit=100)]
+            params = {"_search": query, "_shape": "array", "_col": "title", "_size": "max"}
+            table = await datasette.client.get("/itp6/articles.json", params=params)
+            assert sorted(row["id"] for row in table.json()) == sorted(expected), query
+            ranked = await datasette.client.get("/itp6/search.json", params={"q": query, "_shape": "array"})
+            assert [row["id"] for row in ranked.json()] == expected, query
+            found_something += bool(expected)
+        return found_something
+
+    assert asyncio.run(compare()) >= 30
 
 
 def test_the_search_box_keeps_the_users_text(archive: Path) -> None:

@@ -58,3 +58,20 @@ def test_zh_search_with_nothing_to_search_is_one_line(replica_archive):
         [str(SQLITE_UTILS), "zh-search", str(replica_archive), "--", "-儿童"], capture_output=True, text=True
     )
     assert result.returncode == 1 and "nothing to search for" in result.stderr and "Traceback" not in result.stderr
+
+
+def judged_queries() -> list[str]:
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "search_queries.json"
+    return [entry["query"] for entry in json.loads(path.read_text(encoding="utf-8"))["queries"]]
+
+
+def test_every_judged_query_finds_the_same_articles_in_sql_as_in_the_cli(replica_archive):
+    """The 59 queries of the relevance benchmark: zh_fts() in SQL and `itp6crawl search` agree on each."""
+    db = sqlite_utils.Database(replica_archive)
+    sql = SQL.replace("LIMIT 20", "")
+    found_something = 0
+    for query in judged_queries():
+        ids = {row["id"] for row in db.query(sql, {"q": query})}
+        assert ids == {hit.id for hit in search(replica_archive, query, limit=1000)}, query
+        found_something += bool(ids)
+    assert found_something >= 40
