@@ -416,10 +416,15 @@ def export(format_: str, out: Path, db: Path | None, query: str | None, dedup: b
 def serve(db: Path | None, host: str, port: int) -> None:
     """Browse and search the archive in Datasette (Chinese search box, ranked search, readable articles)."""
     from .datasette_plugin import serve as run_datasette
+    from .store import ArchiveError, check_archive_file
 
     db = db or default_archive()
     if not db.is_file():
         fail(f"no archive at {db}: run `itp6crawl crawl` (or `make demo`) first")
+    try:
+        check_archive_file(db)
+    except ArchiveError as error:
+        fail(str(error))
     click.echo(f"Datasette on http://{host}:{port}/ for {db} (search: http://{host}:{port}/{db.stem}/search)")
     run_datasette(db, host=host, port=port)
 

@@ -139,7 +139,7 @@ def canonical_url(url: str, canonical_site: str = CANONICAL_SITE) -> str:
     """``url`` rebased on ``canonical_site`` (scheme, host and port dropped), fragment dropped; query
     dropped for posts and listings, whose content does not depend on it (``?replytocom=``, tracking)."""
     parts = urlparse(url)
-    path = canonical_path(parts.path)
+    path = canonical_path(parts.path if parts.path.startswith("/") else "/" + parts.path)
     keep_query = parts.query and not (_POST_PATH.match(path) or _LISTING_PATH.match(path))
     return canonical_site.rstrip("/") + path + (f"?{parts.query}" if keep_query else "")
 

@@ -22,7 +22,7 @@ from .extract.encoding import content_type_charset
 from .items import PageItem
 from .models import CANONICAL_SITE, CST, post_id_from_url
 from .pipelines import ExtractPipeline, SegmentPipeline, StorePipeline
-from .store import Archive, ArchiveMissing
+from .store import Archive, ArchiveMissing, check_archive_file
 from .warc import iter_responses, warc_files
 
 DERIVED_TABLES = ("links", "comments", "article_versions", "articles", "crawl_state")
@@ -72,6 +72,7 @@ def reindex(
 ) -> ReindexResult:
     """Rebuild ``db``'s articles from the WARC files in ``warc_dir`` (default: ``warc/`` beside it)."""
     db = Path(db)
+    check_archive_file(db)  # a file that is not our archive is refused before anything is read or written
     warc_dir = Path(warc_dir) if warc_dir else db.parent / "warc"
     files = warc_files(warc_dir)
     if not files:

@@ -267,3 +267,28 @@ def test_search_finds_the_demo_archive_when_it_is_the_only_one(tmp_path, crawled
         text=True,
     )
     assert empty.returncode == 1 and "itp6crawl crawl" in empty.stderr and "make demo" in empty.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["reindex"], ["serve", "--port", "1"], ["export", "--out", "x"], ["runs"], ["stats"]]
+)
+def test_a_db_that_is_not_sqlite_is_one_clear_line_for_every_command(tmp_path, command):
+    text = tmp_path / "notes.db"
+    text.write_text("these are my notes, not an archive\n")
+    result = CliRunner().invoke(main, [*command, "--db", str(text)])
+    assert result.exit_code == 1, result.output
+    assert "not a" in result.output and "Traceback" not in result.output
+    assert text.read_text() == "these are my notes, not an archive\n"  # nothing written into it
+
+
+@pytest.mark.parametrize("page", ["home", "binary"])
+def test_extract_refuses_what_is_not_an_article(tmp_path, page):
+    from itp6crawl.replica import build_site
+
+    path = tmp_path / "page"
+    if page == "home":
+        path.write_bytes(build_site(n_articles=5, seed=1).render("/", "https://www.itp6.com")[2])
+    else:
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(500))
+    result = CliRunner().invoke(main, ["extract", str(path), "--url", "https://www.itp6.com/1.html"])
+    assert result.exit_code == 1 and ("not an article page" in result.output or "not an HTML page" in result.output)

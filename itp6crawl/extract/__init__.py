@@ -11,8 +11,9 @@ from datetime import datetime
 from ..models import Article
 from .encoding import decode_html
 from .fallback import extract_generic_from_tree
-from .html import ExtractionError, parse_document
+from .html import ExtractionError, HtmlElement, parse_document
 from .meta import read_head
+from .sniff import refuse_binary, refuse_non_post
 from .theme import detect_theme, extract_theme
 
 THEME_MISMATCH = "theme not recognised: generic fallback used"
@@ -24,7 +25,18 @@ def _check(article: Article) -> Article:
         raise ExtractionError("no article found: no title and no body text")
     if not article.body_text:
         raise ExtractionError(f"no body text found for {article.title!r}")
+    if not article.title:
+        raise ExtractionError("no article found: the page has no title")
     return article
+
+
+def _parse(html: bytes | str, header_charset: str | None) -> tuple[str, HtmlElement]:
+    if isinstance(html, bytes):
+        refuse_binary(html)
+    text = decode_html(html, header_charset)
+    doc = parse_document(text)
+    refuse_non_post(doc)
+    return text, doc
 
 
 def extract_article(
@@ -32,9 +44,9 @@ def extract_article(
 ) -> Article:
     """Extract the article of one page. ``fetched_at`` resolves relative dates (3天前); ``header_charset``
     is the HTTP header's charset, which the bytes may contradict. Raises ExtractionError with the reason
-    when the page holds no article."""
-    text = decode_html(html, header_charset)
-    doc = parse_document(text)
+    when the page holds no article: binary data, not HTML, not a post (a listing, search results, the
+    404 page), or nothing with a title and a body."""
+    text, doc = _parse(html, header_charset)
     head = read_head(doc, url)
     theme = detect_theme(doc)
     if theme is not None:
@@ -53,8 +65,7 @@ def extract_generic(
     html: bytes | str, url: str, *, fetched_at: datetime | None = None, header_charset: str | None = None
 ) -> Article:
     """Extract with the generic fallback only, whatever the markup."""
-    text = decode_html(html, header_charset)
-    doc = parse_document(text)
+    text, doc = _parse(html, header_charset)
     return _check(extract_generic_from_tree(doc, text, url, read_head(doc, url), fetched_at))
 
 

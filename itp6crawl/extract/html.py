@@ -20,6 +20,9 @@ def has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\ufffe\uffff]")
+
+
 def parse_document(text: str) -> HtmlElement:
     """Parse decoded HTML into an element tree; raise ExtractionError for non-HTML."""
     stripped = text.lstrip()
@@ -27,8 +30,9 @@ def parse_document(text: str) -> HtmlElement:
         raise ExtractionError("empty document")
     if stripped.startswith("<?xml") and "<html" not in stripped[:2000].lower():
         raise ExtractionError("XML, not an HTML page")
-    # lxml refuses str input that carries an XML encoding declaration.
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    # lxml refuses str input that carries an XML encoding declaration, and text with control characters
+    # (which HTML does not allow either): both go.
+    text = _CONTROL_CHARACTERS.sub("", re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
     try:
         doc = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as error:
