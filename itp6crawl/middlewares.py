@@ -6,6 +6,9 @@ Scrapy's ``RFC2616Policy`` does from its cache; but the validators come from ``c
 body is stored twice (scrapy-deltafetch is broken on Scrapy >= 2.16; HttpCache keeps a second copy of
 every page and never purges it). A 304 goes to the spider, which records it as "not modified".
 
+``RedirectGuardMiddleware`` (just outside Scrapy's redirect handling) refuses, with its reason, a post's
+redirect loop, a redirect off the site and too long a chain, which Scrapy would drop without a word.
+
 ``WarcMiddleware`` (next to the downloader) writes every response as it came from the network (and
 the request that was sent) into the run's WARC file; a 304 becomes a revisit record.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from http import HTTPStatus
+from urllib.parse import urldefrag, urljoin, urlparse
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -147,3 +151,50 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return ""
+
+
+class RedirectRefused(IgnoreRequest):
+    """A redirect of a post that the crawl does not follow; the spider records it as a failure."""
+
+    def __init__(self, reason: str, status: int) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class RedirectGuardMiddleware:
+    """Sees a post's 3xx before Scrapy's RedirectMiddleware (600) does. Scrapy would drop a loop as a
+    duplicate request, an off-site target in OffsiteMiddleware and a long chain after REDIRECT_MAX_TIMES,
+    each without a failure: here each becomes :class:`RedirectRefused` with the chain in its reason."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.max_times = crawler.settings.getint("REDIRECT_MAX_TIMES", 20)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectGuardMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if request.meta.get(KIND) != "article" or not 300 <= response.status < 400 or not location:
+            return response
+        target = urldefrag(urljoin(request.url, location.decode("latin-1").strip())).url
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        route = " -> ".join([*chain, target])
+        if target in chain:
+            reason = f"redirect loop: {route}"
+        elif _host(target) != _host(chain[0]):
+            reason = f"redirected off the site: {route}"
+        elif len(chain) >= self.max_times:
+            reason = f"too many redirects ({len(chain)}): {route}"
+        else:
+            return response
+        self.crawler.stats.inc_value("itp6/redirects_refused")
+        raise RedirectRefused(reason, response.status)
+
+
+def _host(url: str) -> tuple[str, int | None]:
+    """Host (without ``www.``) and port of a URL: http and https of one site are the same site."""
+    parts = urlparse(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    return host, parts.port if parts.port not in (80, 443) else None

@@ -37,6 +37,8 @@ ITEM_PIPELINES = {
 DOWNLOADER_MIDDLEWARES = {
     # After DefaultHeaders/UserAgent (400/500), before Retry (550): validators go on every attempt.
     "itp6crawl.middlewares.ConditionalRequestMiddleware": 540,
+    # Outside RedirectMiddleware (600): a post's redirect loop or off-site redirect is seen, and refused.
+    "itp6crawl.middlewares.RedirectGuardMiddleware": 610,
     # Next to the downloader: every response as it came from the network, redirects and retries too.
     "itp6crawl.middlewares.WarcMiddleware": 950,
 }

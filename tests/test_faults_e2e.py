@@ -36,3 +36,26 @@ def test_binary_and_non_article_pages_at_post_urls_become_failures_not_articles(
     for name, spec in victims.items():
         reason = reasons[f"{CANONICAL_SITE}{spec.path}"]
         assert broken[name][2] in reason, (name, reason)
+
+
+def test_redirect_loops_and_off_site_redirects_are_failures_and_a_good_redirect_is_followed(tmp_path, crawl_locally):
+    site = build_site(n_articles=12, seed=13)
+    looping, leaving, moved, target = site.articles[2], site.articles[3], site.articles[4], site.articles[5]
+    other = f"/{looping.id + 100000}.html"
+    db = tmp_path / "archive" / "itp6.db"
+    with ReplicaServer(site) as server:
+        server.inject_response(looping.path, 301, headers={"Location": other}, times=None)
+        server.inject_response(other, 302, headers={"Location": looping.path}, times=None)
+        server.inject_response(leaving.path, 302, headers={"Location": "https://example.org/away.html"}, times=None)
+        server.inject_response(moved.path, 301, headers={"Location": f"{server.base_url}{moved.path}?moved=1"}, times=1)
+        result = crawl_locally(server.base_url, db)
+        requested = [path for _, path, _ in server.request_log]
+    assert result.returncode == 0, result.stderr[-3000:]
+    with sqlite3.connect(db) as connection:
+        archived = {row[0] for row in connection.execute("SELECT id FROM articles")}
+        reasons = dict(connection.execute("SELECT url, reason FROM failures"))
+    assert reasons[f"{CANONICAL_SITE}{looping.path}"].startswith("redirect loop: ")
+    assert reasons[f"{CANONICAL_SITE}{leaving.path}"].startswith("redirected off the site: ")
+    assert "https://example.org/away.html" in reasons[f"{CANONICAL_SITE}{leaving.path}"]
+    assert moved.id in archived and target.id in archived and looping.id not in archived
+    assert requested.count(looping.path) == 1 and requested.count(other) == 1  # no going round

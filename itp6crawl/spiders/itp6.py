@@ -32,7 +32,7 @@ from ..extract.encoding import content_type_charset
 from ..extract.html import ExtractionError, HtmlElement, parse_document
 from ..extract.links import neighbour_link, parse_listing, post_links, related_links
 from ..items import PageItem
-from ..middlewares import FETCHED_AT, IN_SITEMAP, KIND, LASTMOD, WARC
+from ..middlewares import FETCHED_AT, IN_SITEMAP, KIND, LASTMOD, WARC, RedirectRefused
 from ..models import CST, canonical_path, canonical_url, iso, same_site
 from ..session import CrawlSession
 
@@ -215,6 +215,11 @@ class Itp6Spider(Spider):
     def on_error(self, failure: Failure) -> Iterator[PageItem | Request]:
         """Turn a failed fetch into a failure item, so the archive records it and the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(RedirectRefused):
+            self.crawler.stats.inc_value("itp6/fetch_failed")
+            first = request.meta.get("redirect_urls", [request.url])[0]  # the post's own URL, not the last hop
+            yield self.failure_item(first, failure.value.status, str(failure.value))
+            return
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             if request.callback in (self.parse_robots, self.parse_sitemap):
                 self._sitemap_failed = True
