@@ -162,3 +162,18 @@ def test_a_foreign_body_that_ends_with_its_authors_keeps_them():
     )
     article = extract_generic(html, "https://x.example/1.html")
     assert article.body_text.endswith("作者：Zhang Y, Li X, et al.")
+
+
+def test_tipping_lines_inside_the_content_are_pruned_by_the_generic_reader():
+    """打赏 / 微信扫一扫 / 支付宝扫一扫 standing alone in the article area are the tipping box, not text."""
+    from itp6crawl.extract import extract_generic
+
+    body = "".join(f"<p>第{n}段:病友分享自己的治疗经过,血小板从二十升到了八十,复查一切正常。</p>" for n in range(8))
+    page = (
+        "<html><head><title>我的治疗经过</title></head><body><article><h1>我的治疗经过</h1>"
+        f"{body}<p>打赏</p><p>微信扫一扫</p><p>支付宝扫一扫</p></article></body></html>"
+    )
+    article = extract_generic(page.encode(), "https://www.itp6.com/16001.html")
+    lines = article.body_text.split("\n\n")
+    assert "第7段" in article.body_text
+    assert not {"打赏", "微信扫一扫", "支付宝扫一扫"} & set(lines)

@@ -138,3 +138,18 @@ def test_filters_by_category_tag_author_and_date(db):
     assert {hit.id for hit in search(db, query, author="小林")} == every and not search(db, query, author="x")
     assert {hit.id for hit in search(db, query, since="2024-06-02", until="2024-06-02")} == every
     assert not search(db, query, since="2024-06-03") and not search(db, query, until="2024-06-01")
+
+
+def test_a_word_in_the_title_outranks_the_same_word_repeated_in_a_body(tmp_path, article_factory, fetch_time):
+    """The title's bm25 weight (10) at work: one title mention beats three body mentions."""
+    path = tmp_path / "itp6.db"
+    seg = default_segmenter()
+    articles = [
+        article_factory(1, title="激素治疗记录", body_text="地塞米松、地塞米松,又是地塞米松。" + "复查正常。" * 20),
+        article_factory(2, title="地塞米松冲击之后", body_text="复查正常。" * 21),
+    ]
+    with Archive.open(path) as archive:
+        for article in articles:
+            segments = Segments(seg.index_text(article.title), seg.index_text(article.body_text), "")
+            archive.articles.save(article, segments, fetch_time)
+    assert [hit.id for hit in search(path, "地塞米松")] == [2, 1]

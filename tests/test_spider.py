@@ -173,3 +173,17 @@ def test_an_unreadable_listing_is_a_failure_item(spider):
     response = HtmlResponse(f"{SITE}/category/x/", body=b"", encoding="utf-8")
     (item,) = list(spider.parse_listing(response))
     assert isinstance(item, PageItem) and item.failure == "listing unreadable: empty document"
+
+
+def test_an_article_page_follows_every_related_post_and_its_neighbours(spider):
+    from itp6crawl.replica import build_site
+
+    site = build_site(n_articles=30, seed=21)
+    gold = {entry["id"]: entry for entry in site.gold(SITE)}
+    spec = next(s for s in site.articles if len(gold[s.id]["related"]) >= 3 and gold[s.id]["prev_url"])
+    request = Request(spec.url(SITE), callback=spider.parse_article)
+    response = HtmlResponse(request.url, body=site.render(spec.path, SITE)[2], encoding="utf-8", request=request)
+    followed = {r.url for r in spider.parse_article(response) if isinstance(r, Request)}
+    related = {entry["url"] for entry in gold[spec.id]["related"] if entry["url"].endswith(".html")}
+    assert related and related <= followed
+    assert gold[spec.id]["prev_url"] in followed
