@@ -38,6 +38,13 @@ _DROP_TAGS = (
     "audio",
     "video",
     "source",
+    "track",
+    "base",
+    "math",
+    "applet",
+    "param",
+    "portal",
+    "dialog",
 )
 # Theme chrome that can sit inside the content element on JustNews pages.
 _CHROME_CLASSES = (

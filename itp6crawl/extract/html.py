@@ -66,11 +66,17 @@ def first_text(element: HtmlElement, xpath: str) -> str:
     return collapse(value) if isinstance(value, str) else text_of(value)
 
 
+_URL_IGNORED = re.compile(r"[\x00-\x20\x7f]")  # browsers drop these inside a URL: jav\tascript: is javascript:
+
+
 def absolute(base: str, href: str | None) -> str:
-    """``href`` resolved against ``base``; '' for empty, fragment-only or script links."""
+    """``href`` resolved against ``base``, or '' unless it is an http(s) link: empty, fragment-only,
+    ``javascript:``/``vbscript:``/``data:`` (in any case, with tabs or newlines inside), mailto and tel."""
     if not href:
         return ""
     href = href.strip()
-    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+    if not href or href.startswith("#"):
         return ""
-    return urljoin(base, href)
+    resolved = urljoin(base, href)
+    scheme = _URL_IGNORED.sub("", resolved).split(":", 1)[0].lower() if ":" in resolved else ""
+    return resolved if scheme in ("http", "https") else ""
