@@ -59,3 +59,64 @@ def test_redirect_loops_and_off_site_redirects_are_failures_and_a_good_redirect_
     assert "https://example.org/away.html" in reasons[f"{CANONICAL_SITE}{leaving.path}"]
     assert moved.id in archived and target.id in archived and looping.id not in archived
     assert requested.count(looping.path) == 1 and requested.count(other) == 1  # no going round
+
+
+# name -> (how the replica fails the post, archived in the end?, words of the failure reason or None)
+TRANSPORT_AND_HTTP_FAULTS = {
+    "500 once, then the page": (("status", 500, 1), True, None),
+    "503 forever": (("status", 503, None), False, "HTTP 503"),
+    "503 with Retry-After once": (("retry-after", 503, 1), True, None),
+    "connection reset once": (("transport", "reset", 1), True, None),
+    "connection reset forever": (("transport", "reset", None), False, "connection lost"),
+    "no answer (timeout) forever": (("transport", "hang", None), False, "timed out"),
+    "no answer (timeout) once": (("transport", "hang", 1), True, None),
+    "cut short forever": (("transport", "truncate", None), False, "response cut short"),
+    "cut short once": (("transport", "truncate", 1), True, None),
+    "slow page": (("transport", "slow", None), True, None),
+    "empty 200": (("body", b"", "text/html"), False, "empty document"),
+    "a PDF as application/pdf": (("body", b"%PDF-1.4\n" + bytes(3000), "application/pdf"), False, "PDF document"),
+}
+
+
+def test_http_and_transport_faults_are_retried_or_recorded_and_the_crawl_completes(tmp_path, itp6crawl_cli):
+    """Retries (RETRY_TIMES 2) recover what fails once; what keeps failing is a failure row with a reason
+    a person understands; every other post is archived and the run ends well (exit 0)."""
+    site = build_site(n_articles=20, seed=14)
+    plan = dict(zip(TRANSPORT_AND_HTTP_FAULTS, site.articles[2:], strict=False))
+    db = tmp_path / "archive" / "itp6.db"
+    with ReplicaServer(site) as server:
+        for name, spec in plan.items():
+            kind, first, times = TRANSPORT_AND_HTTP_FAULTS[name][0]
+            if kind == "status":
+                server.inject_fault(spec.path, first, times=times)
+            elif kind == "retry-after":
+                server.inject_response(spec.path, first, b"busy", headers={"Retry-After": "1"}, times=times)
+            elif kind == "transport":
+                server.inject_transport_fault(spec.path, first, times=times, seconds=4 if first == "hang" else 1)
+            else:
+                server.inject_response(spec.path, 200, first, content_type=times, times=None)
+        result = itp6crawl_cli(
+            "crawl",
+            "--site",
+            server.base_url,
+            "--db",
+            str(db),
+            "--local",
+            "-s",
+            "RETRY_TIMES=2",
+            "-s",
+            "DOWNLOAD_TIMEOUT=2",
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    with sqlite3.connect(db) as connection:
+        archived = {row[0] for row in connection.execute("SELECT id FROM articles")}
+        reasons = dict(connection.execute("SELECT url, reason FROM failures"))
+        run = connection.execute("SELECT finish_reason, failed FROM crawl_runs").fetchone()
+    for name, spec in plan.items():
+        _, kept, words = TRANSPORT_AND_HTTP_FAULTS[name]
+        reason = reasons.get(f"{CANONICAL_SITE}{spec.path}")
+        assert (spec.id in archived) == kept, (name, reason)
+        assert (words is None and reason is None) or (words and words in reason), (name, reason)
+    untouched = {spec.id for spec in site.articles} - {spec.id for spec in plan.values()}
+    assert untouched <= archived
+    assert run == ("finished", sum(1 for _, kept, _ in TRANSPORT_AND_HTTP_FAULTS.values() if not kept))

@@ -7,6 +7,9 @@ URL, say), faults (a bare status) and a fixed delay can be injected for crawler 
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import struct
 import threading
 import time
 import traceback
@@ -22,9 +25,27 @@ class _Injection:
 
     __slots__ = ("remaining", "response")
 
-    def __init__(self, response: Response, remaining: int | None) -> None:
+    def __init__(self, response: Response | TransportFault, remaining: int | None) -> None:
         self.response = response
         self.remaining = remaining
+
+
+TRANSPORT_FAULTS = ("reset", "hang", "truncate", "slow")
+
+
+class TransportFault:
+    """A fault below HTTP: ``reset`` closes the connection with a TCP reset before any response; ``hang``
+    reads the request and says nothing for ``seconds`` (a timeout for the client), then closes;
+    ``truncate`` sends the page's headers, with its full Content-Length, and half its body, then closes;
+    ``slow`` answers normally after ``seconds``."""
+
+    __slots__ = ("kind", "seconds")
+
+    def __init__(self, kind: str, seconds: float) -> None:
+        if kind not in TRANSPORT_FAULTS:
+            raise ValueError(f"transport fault must be one of {', '.join(TRANSPORT_FAULTS)}, not {kind!r}")
+        self.kind = kind
+        self.seconds = seconds
 
 
 def not_modified(request_headers: dict[str, str], response_headers: dict[str, str]) -> bool:
@@ -47,6 +68,21 @@ def not_modified(request_headers: dict[str, str], response_headers: dict[str, st
         return False
 
 
+def _take(queue: dict[str, list[_Injection]], path: str) -> Response | TransportFault | None:
+    """The first pending injection of ``path`` (counting it down), or None; the caller holds the lock."""
+    pending = queue.get(path)
+    if not pending:
+        return None
+    first = pending[0]
+    if first.remaining is not None:
+        first.remaining -= 1
+        if first.remaining <= 0:
+            pending.pop(0)
+    if not pending:
+        del queue[path]
+    return first.response
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     replica: ReplicaServer  # set on the subclass made per server
@@ -64,6 +100,14 @@ class _Handler(BaseHTTPRequestHandler):
         replica = self.replica
         if replica.delay:
             time.sleep(replica.delay)
+        fault = replica.take_transport_fault(self.path)
+        if fault is not None and fault.kind != "truncate":
+            replica.log(self.command, self.path, 0)
+            if fault.kind == "slow":
+                time.sleep(fault.seconds)
+            else:
+                self._drop(fault)
+                return
         try:
             status, headers, body = replica.respond(self.path, {k.title(): v for k, v in self.headers.items()})
         except Exception:  # a replica bug: show it, answer 500
@@ -77,7 +121,24 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if send_body and status != 304:
+            if fault is not None and fault.kind == "truncate":  # half the promised body, then the end
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self._drop(fault)
+                return
             self.wfile.write(body)
+
+    def _drop(self, fault: TransportFault) -> None:
+        """End the connection as ``fault`` says: a reset at once, or silence for its seconds first."""
+        if fault.kind == "hang":
+            time.sleep(fault.seconds)
+        elif fault.kind == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            if fault.kind != "reset":
+                self.connection.shutdown(socket.SHUT_RDWR)
+            self.connection.close()
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -102,6 +163,7 @@ class ReplicaServer:
         self.request_log: list[tuple[str, str, int]] = []
         self._log_lock = threading.Lock()
         self._injections: dict[str, list[_Injection]] = {}
+        self._transport: dict[str, list[_Injection]] = {}
         handler = type("ReplicaHandler", (_Handler,), {"replica": self})
         self.httpd = _QuietServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -126,18 +188,11 @@ class ReplicaServer:
 
     def _take_injection(self, path: str) -> Response | None:
         with self._log_lock:
-            pending = self._injections.get(path)
-            if not pending:
-                return None
-            first = pending[0]
-            if first.remaining is not None:
-                first.remaining -= 1
-                if first.remaining <= 0:
-                    pending.pop(0)
-            if not pending:
-                del self._injections[path]
-            status, headers, body = first.response
-            return status, dict(headers), body
+            taken = _take(self._injections, path)
+        if taken is None:
+            return None
+        status, headers, body = taken  # type: ignore[misc]
+        return status, dict(headers), body
 
     def inject_response(
         self,
@@ -159,6 +214,18 @@ class ReplicaServer:
         with self._log_lock:
             self._injections.setdefault(path, []).append(_Injection((status, response_headers, body), times))
 
+    def inject_transport_fault(self, path: str, kind: str, times: int | None = 1, seconds: float = 0.0) -> None:
+        """Fail the next ``times`` requests of ``path`` below HTTP (:class:`TransportFault`: ``reset``,
+        ``hang``, ``truncate``, ``slow``). Logged with status 0 (``truncate`` with the page's status)."""
+        if times is not None and times < 1:
+            return
+        with self._log_lock:
+            self._transport.setdefault(path, []).append(_Injection(TransportFault(kind, seconds), times))
+
+    def take_transport_fault(self, path: str) -> TransportFault | None:
+        with self._log_lock:
+            return _take(self._transport, path)  # type: ignore[return-value]
+
     def inject_fault(self, path: str, status: int = 503, times: int | None = 1) -> None:
         """Answer the next ``times`` requests of ``path`` (as requested, query included) with ``status``
         and a short plain-text body."""
@@ -168,10 +235,11 @@ class ReplicaServer:
     def clear_injections(self, path: str | None = None) -> None:
         """Drop the pending injected responses and faults of ``path``, or of every path."""
         with self._log_lock:
-            if path is None:
-                self._injections.clear()
-            else:
-                self._injections.pop(path, None)
+            for queue in (self._injections, self._transport):
+                if path is None:
+                    queue.clear()
+                else:
+                    queue.pop(path, None)
 
     def log(self, method: str, path: str, status: int) -> None:
         with self._log_lock:

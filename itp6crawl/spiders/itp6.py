@@ -226,7 +226,7 @@ class Itp6Spider(Spider):
                 yield from self.sitemap_done()
             return  # skipped on purpose (sitemap lastmod, robots.txt, a stopping crawl): not a failure
         status = failure.value.response.status if failure.check(HttpError) else None
-        reason = f"HTTP {status}" if status else f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
+        reason = f"HTTP {status}" if status else failure_reason(failure)
         if request.callback == self.parse_robots:
             # No robots.txt: WordPress still serves its core sitemap. A 404 here is normal, not a failure.
             yield from self.sitemap_requests([f"{self.origin}/wp-sitemap.xml"])
@@ -244,6 +244,27 @@ class Itp6Spider(Spider):
     @staticmethod
     def failure_item(url: str, status: int | None, reason: str) -> PageItem:
         return PageItem(url=url, request_url=url, status=status, fetched_at=datetime.now(CST), failure=reason)
+
+
+# Transport failures, as the archive's failures table words them (Scrapy and Twisted name them by class).
+_TRANSPORT_REASONS = (
+    ("DataLoss", "response cut short: the server sent fewer bytes than its Content-Length"),
+    ("ConnectionLost", "connection lost before the whole response came (closed or reset by the server)"),
+    ("ConnectionRefused", "connection refused"),
+    ("ResponseNeverReceived", "no response: the connection closed before the server answered"),
+    ("DNSLookupError", "DNS lookup failed"),
+)
+
+
+def failure_reason(failure: Failure) -> str:
+    """One readable line for a fetch that failed below HTTP (timeouts keep Scrapy's own message)."""
+    name, message = type(failure.value).__name__, failure.getErrorMessage()
+    if "Timeout" in name:
+        return f"timed out: {message}"
+    for marker, reason in _TRANSPORT_REASONS:
+        if marker in name or marker in message:
+            return f"{reason} ({name})"
+    return f"{name}: {message}" if message else name
 
 
 def check_site(site: str) -> str:
