@@ -120,3 +120,35 @@ def test_http_and_transport_faults_are_retried_or_recorded_and_the_crawl_complet
     untouched = {spec.id for spec in site.articles} - {spec.id for spec in plan.values()}
     assert untouched <= archived
     assert run == ("finished", sum(1 for _, kept, _ in TRANSPORT_AND_HTTP_FAULTS.values() if not kept))
+
+
+def test_one_post_under_many_urls_is_one_request_and_robots_blocked_posts_are_never_asked(tmp_path, crawl_locally):
+    site = build_site(n_articles=12, seed=15)
+    linking, target, blocked = site.articles[1], site.articles[2], site.articles[3]
+    db = tmp_path / "archive" / "itp6.db"
+    with ReplicaServer(site) as server:
+        base = server.base_url
+        spellings = [
+            f"{target.path}?replytocom=5",
+            f"{base}{target.path}?utm_source=x&utm_medium=y",
+            f"{target.path}#comments",
+            f"https://127.0.0.1:{server.port}{target.path}",
+            f"https://elsewhere.example{target.path}",
+            blocked.path,
+        ]
+        anchors = "".join(f'<a href="{href}">x</a>' for href in spellings).encode()
+        page = site.render(linking.path, base)[2].replace(b"</body>", anchors + b"</body>")
+        server.inject_response(linking.path, 200, page, times=None)
+        robots = site.render("/robots.txt", base)[2].replace(
+            b"Disallow: /wp-admin/", f"Disallow: /wp-admin/\nDisallow: {blocked.path}".encode()
+        )
+        server.inject_response("/robots.txt", 200, robots, content_type="text/plain", times=None)
+        result = crawl_locally(base, db)
+        requested = [path for _, path, _ in server.request_log]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [path for path in requested if str(target.id) in path] == [target.path]
+    assert not [path for path in requested if str(blocked.id) in path]
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT count(*) FROM articles WHERE id = ?", (target.id,)).fetchone() == (1,)
+        assert connection.execute("SELECT count(*) FROM failures").fetchone() == (0,)  # robots: not a failure
+        assert connection.execute("SELECT failed FROM crawl_runs").fetchone() == (0,)
