@@ -41,7 +41,9 @@ class ExtractPipeline:
         if item.failure or item.status != 200:
             return item
         try:
-            article = extract_article(item.body, item.url, fetched_at=item.fetched_at, header_charset=item.charset)
+            article = extract_article(
+                item.body, item.url, fetched_at=item.fetched_at, header_charset=item.charset, page=item.page
+            )
         except ExtractionError as error:
             item.failure = f"extraction failed: {error}"
             return item
@@ -56,6 +58,7 @@ class ExtractPipeline:
         if article.extractor == "fallback":
             logger.warning("Theme rules did not match %s (%s)", item.url, "; ".join(article.warnings))
         item.article = rebase_article(article, item.url, self.canonical_site)
+        item.page = None  # the tree is large and no longer needed
         return item
 
 

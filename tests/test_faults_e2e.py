@@ -164,10 +164,10 @@ def test_searches_and_exports_during_a_crawl_never_hit_a_locked_database(tmp_pat
     from itp6crawl.export import export
     from itp6crawl.search import search, summary
 
-    site = build_site(n_articles=60, seed=16)
+    site = build_site(n_articles=80, seed=16)
     db = tmp_path / "archive" / "itp6.db"
     reads, errors = 0, []
-    with ReplicaServer(site, delay=0.01) as server:
+    with ReplicaServer(site, delay=0.03) as server:
         crawl = subprocess.Popen(
             [sys.executable, "-m", "itp6crawl", "crawl", "--site", server.base_url, "--db", str(db), "--local"],
             stdout=subprocess.DEVNULL,
@@ -181,9 +181,9 @@ def test_searches_and_exports_during_a_crawl_never_hit_a_locked_database(tmp_pat
             try:
                 hits = search(db, "血小板", limit=5)
                 counts = summary(db)
-                if reads % 10 == 0:
-                    result = export(db, tmp_path / f"export-{reads}")
-                    assert result.rows("dataset_articles") <= counts["articles"] + 60
+                if reads % 5 == 0:
+                    result = export(db, tmp_path / "export")
+                    assert result.rows("dataset_articles") <= counts["articles"] + 80
                 with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
                     half = connection.execute(
                         "SELECT count(*) FROM articles WHERE title_seg IS NULL OR content_hash IS NULL"
@@ -196,4 +196,4 @@ def test_searches_and_exports_during_a_crawl_never_hit_a_locked_database(tmp_pat
         stderr = crawl.stderr.read()
     assert crawl.returncode == 0, stderr[-3000:]
     assert not errors, errors[:3]
-    assert reads >= 10
+    assert reads >= 3, reads

@@ -147,7 +147,7 @@ def test_failed_listing_fetch_is_recorded_too(spider):
     failure = Failure(ConnectionRefusedError("refused"))
     failure.request = request
     (item,) = list(spider.on_error(failure))
-    assert item.failure == "ConnectionRefusedError: refused" and item.status is None
+    assert item.failure == "connection refused (ConnectionRefusedError)" and item.status is None
     assert spider.crawler.stats.get_value("itp6/fetch_failed") == 1
 
 

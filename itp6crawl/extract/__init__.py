@@ -6,6 +6,7 @@ recognised; anything else goes through the generic fallback, and ``Article.extra
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from ..models import Article
@@ -30,23 +31,42 @@ def _check(article: Article) -> Article:
     return article
 
 
-def _parse(html: bytes | str, header_charset: str | None) -> tuple[str, HtmlElement]:
+@dataclass(frozen=True, slots=True)
+class ParsedPage:
+    """A page decoded and parsed once: the spider reads its links from it, extraction its article."""
+
+    text: str
+    doc: HtmlElement
+
+
+def parse_page(html: bytes | str, header_charset: str | None = None) -> ParsedPage:
+    """Decode and parse a page; ExtractionError when it is binary data or not HTML."""
     if isinstance(html, bytes):
         refuse_binary(html)
     text = decode_html(html, header_charset)
-    doc = parse_document(text)
-    refuse_non_post(doc)
-    return text, doc
+    return ParsedPage(text, parse_document(text))
+
+
+def _parse(html: bytes | str, header_charset: str | None, page: ParsedPage | None) -> tuple[str, HtmlElement]:
+    page = page or parse_page(html, header_charset)
+    refuse_non_post(page.doc)
+    return page.text, page.doc
 
 
 def extract_article(
-    html: bytes | str, url: str, *, fetched_at: datetime | None = None, header_charset: str | None = None
+    html: bytes | str,
+    url: str,
+    *,
+    fetched_at: datetime | None = None,
+    header_charset: str | None = None,
+    page: ParsedPage | None = None,
 ) -> Article:
     """Extract the article of one page. ``fetched_at`` resolves relative dates (3天前); ``header_charset``
     is the HTTP header's charset, which the bytes may contradict. Raises ExtractionError with the reason
     when the page holds no article: binary data, not HTML, not a post (a listing, search results, the
-    404 page), or nothing with a title and a body."""
-    text, doc = _parse(html, header_charset)
+    404 page), or nothing with a title and a body. ``page``, when the caller has parsed ``html`` with
+    :func:`parse_page` already (the spider has), saves parsing it again."""
+    text, doc = _parse(html, header_charset, page)
     head = read_head(doc, url)
     theme = detect_theme(doc)
     if theme is not None:
@@ -65,8 +85,16 @@ def extract_generic(
     html: bytes | str, url: str, *, fetched_at: datetime | None = None, header_charset: str | None = None
 ) -> Article:
     """Extract with the generic fallback only, whatever the markup."""
-    text, doc = _parse(html, header_charset)
+    text, doc = _parse(html, header_charset, None)
     return _check(extract_generic_from_tree(doc, text, url, read_head(doc, url), fetched_at))
 
 
-__all__ = ["Article", "ExtractionError", "decode_html", "extract_article", "extract_generic"]
+__all__ = [
+    "Article",
+    "ExtractionError",
+    "ParsedPage",
+    "decode_html",
+    "extract_article",
+    "extract_generic",
+    "parse_page",
+]

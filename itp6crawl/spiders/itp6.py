@@ -27,7 +27,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
-from ..extract import decode_html
+from ..extract import decode_html, parse_page
 from ..extract.encoding import content_type_charset
 from ..extract.html import ExtractionError, HtmlElement, parse_document
 from ..extract.links import neighbour_link, parse_listing, post_links, related_links
@@ -194,14 +194,18 @@ class Itp6Spider(Spider):
             in_sitemap=bool(response.meta.get(IN_SITEMAP)),
             warc=response.meta.get(WARC),
         )
-        yield item
         if response.status != 200:
+            yield item
             return
         try:
-            doc = parse_document(decode_html(response.body, item.charset))
-        except ExtractionError:
-            return  # the pipeline records why
-        for url in self.followed_links(doc, response.url):
+            item.page = parse_page(response.body, item.charset)  # parsed once: the pipeline reuses it
+        except ExtractionError as error:
+            item.failure = f"extraction failed: {error}"
+            yield item
+            return
+        followed = self.followed_links(item.page.doc, response.url)  # before extraction sees the tree
+        yield item
+        for url in followed:
             if (request := self.article_request(url)) is not None:
                 yield request
 
