@@ -25,7 +25,10 @@ class NotAnArchive(ArchiveError):
 
 @contextmanager
 def connect_readonly(path: str | Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection, closed afterwards; SQLite errors become :class:`ArchiveError`."""
+    """A read-only connection, closed afterwards; SQLite errors become :class:`ArchiveError`.
+
+    Everything read through it is one snapshot (a read transaction), so a search's count and its page,
+    or an export's files, agree with each other while a crawl commits articles beside them."""
     path = Path(path)
     if not path.is_file():
         raise ArchiveMissing(f"no archive at {path}: run `itp6crawl crawl` or `itp6crawl demo` first")
@@ -33,6 +36,7 @@ def connect_readonly(path: str | Path) -> Iterator[sqlite3.Connection]:
     connection = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
     connection.row_factory = sqlite3.Row
     try:
+        connection.execute("BEGIN")  # the snapshot starts at the first read and lasts until close
         yield connection
     except sqlite3.DatabaseError as error:
         raise ArchiveError(f"{path} is not a readable itp6crawl archive: {error}") from error
