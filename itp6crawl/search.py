@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .query import Query, QueryError, parse
+from .store.datasets import ARTICLE_FILTERS
 from .store.readonly import ArchiveError, ArchiveMissing, connect_readonly
 from .store.toplists import BM25, TopList, top_lists
 from .text import Segmenter, normalise
@@ -56,16 +57,6 @@ def zh_snippet(body_text: str | None, query: str | None) -> str:
     return snippet(body_text or "", terms)
 
 
-# Search filters: each a condition on an article row, with the named parameter of the same name.
-FILTERS = {
-    # instr() first: a cheap string test that lets json_each() read only the rows that may match.
-    "category": "instr(articles.categories, json_quote(:category))"
-    " AND EXISTS (SELECT 1 FROM json_each(articles.categories) WHERE value = :category)",
-    "tag": "EXISTS (SELECT 1 FROM json_each(articles.tags) WHERE value = :tag COLLATE NOCASE)",
-    "author": "(articles.author = :author OR articles.credit = :author)",
-    "since": "substr(articles.published_at, 1, 10) >= :since",
-    "until": "substr(articles.published_at, 1, 10) <= :until",
-}
 SORTS = {
     "relevance": "rank, articles_fts.rowid",
     "newest": "articles.published_at DESC, articles.id DESC",
@@ -112,7 +103,7 @@ def search(
     chosen = {"category": category, "tag": tag, "author": author, "since": since, "until": until}
     params: dict[str, object] = {"match": parsed.match, "limit": limit, "offset": offset}
     params.update({name: value for name, value in chosen.items() if value})
-    filters = [FILTERS[name] for name, value in chosen.items() if value]  # conditions on articles
+    filters = [ARTICLE_FILTERS[name] for name, value in chosen.items() if value]  # conditions on articles
     where = ["articles_fts MATCH :match"]
     if filters:
         where.append("+articles_fts.rowid IN (SELECT id FROM articles WHERE " + " AND ".join(filters) + ")")

@@ -72,6 +72,18 @@ DATASET_VIEWS = (
 LIVE = "articles.status = 'live'"
 
 
+# Conditions on an article row, each with the named parameter of its name: search and export share them.
+ARTICLE_FILTERS = {
+    # instr() first: a cheap string test that lets json_each() read only the rows that may match.
+    "category": "instr(articles.categories, json_quote(:category))"
+    " AND EXISTS (SELECT 1 FROM json_each(articles.categories) WHERE value = :category)",
+    "tag": "EXISTS (SELECT 1 FROM json_each(articles.tags) WHERE value = :tag COLLATE NOCASE)",
+    "author": "(articles.author = :author OR articles.credit = :author)",
+    "since": "substr(articles.published_at, 1, 10) >= :since",
+    "until": "substr(articles.published_at, 1, 10) <= :until",
+}
+
+
 @dataclass(slots=True)
 class ArticleFilter:
     """Which articles an export covers; every view follows its articles."""
@@ -85,22 +97,13 @@ class ArticleFilter:
     params: dict[str, Any] = field(default_factory=dict)
 
     def condition(self) -> str:
-        parts = []
+        """The WHERE on ``articles``; its parameters go into :attr:`params`."""
+        chosen = {name: getattr(self, name) for name in ("since", "until", "category", "tag")}
+        parts = [ARTICLE_FILTERS[name] for name, value in chosen.items() if value]
+        self.params.update({name: value for name, value in chosen.items() if value})
         if self.status != "all":
             parts.append("articles.status = :status")
             self.params["status"] = self.status
-        if self.since:
-            parts.append("substr(articles.published_at, 1, 10) >= :since")
-            self.params["since"] = self.since
-        if self.until:
-            parts.append("substr(articles.published_at, 1, 10) <= :until")
-            self.params["until"] = self.until
-        if self.category:
-            parts.append("EXISTS (SELECT 1 FROM json_each(articles.categories) WHERE value = :category)")
-            self.params["category"] = self.category
-        if self.tag:
-            parts.append("EXISTS (SELECT 1 FROM json_each(articles.tags) WHERE value = :tag COLLATE NOCASE)")
-            self.params["tag"] = self.tag
         if self.match:
             parts.append("articles.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :match)")
             self.params["match"] = self.match
