@@ -1,4 +1,5 @@
-"""The documents that travel with an export: ``DATASHEET.md`` and the dataset card ``README.md``.
+"""What an export wrote (:class:`ExportResult`), and the documents that travel with it: ``DATASHEET.md``
+and the dataset card ``README.md``.
 
 The datasheet follows the sections of Gebru et al., "Datasheets for Datasets" (2021), filled with the
 figures of this export; the card carries the YAML header dataset hubs read (Hugging Face's ``configs``),
@@ -7,12 +8,33 @@ so the folder loads as a dataset as it is (``datasets.load_dataset("path/to/fold
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from .store.datasets import ArticleFilter
 
-if TYPE_CHECKING:
-    from .export import ExportResult
+
+@dataclass(slots=True)
+class ExportedFile:
+    view: str
+    path: Path
+    rows: int
+
+
+@dataclass(slots=True)
+class ExportResult:
+    out: Path
+    format: str
+    files: list[ExportedFile] = field(default_factory=list)
+    duplicates: int = 0  # articles marked near-duplicates of an earlier one
+    dropped: int = 0  # of them, left out (--dedup)
+    seconds: float = 0.0
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def rows(self, view: str) -> int:
+        return next((file.rows for file in self.files if file.view == view), 0)
+
 
 NOTICE = (
     "The articles were written by the members and editors of ITP6病友网 (www.itp6.com); the site states "

@@ -15,12 +15,12 @@ import sqlite3
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .datasheet import ExportedFile, ExportResult, write_dataset_card, write_datasheet
 from .store.datasets import (
     DATASET_VIEWS,
     ArticleFilter,
@@ -39,27 +39,6 @@ DUP_THRESHOLD = 0.8
 DUP_SHINGLE = 5
 DUP_PERMUTATIONS = 128
 BATCH = 1000  # rows per Parquet row group
-
-
-@dataclass(slots=True)
-class ExportedFile:
-    view: str
-    path: Path
-    rows: int
-
-
-@dataclass(slots=True)
-class ExportResult:
-    out: Path
-    format: str
-    files: list[ExportedFile] = field(default_factory=list)
-    duplicates: int = 0  # articles marked near-duplicates of an earlier one
-    dropped: int = 0  # of them, left out (--dedup)
-    seconds: float = 0.0
-    facts: dict[str, Any] = field(default_factory=dict)
-
-    def rows(self, view: str) -> int:
-        return next((file.rows for file in self.files if file.view == view), 0)
 
 
 def file_name(view: DatasetView, format: str) -> str:
@@ -101,8 +80,6 @@ def export(
             result.files.append(ExportedFile(view.name, path, written))
         result.facts = archive_facts(connection, articles)
     result.seconds = time.perf_counter() - start
-    from .datasheet import write_dataset_card, write_datasheet
-
     write_datasheet(result, articles, dedup)
     write_dataset_card(result)
     return result
