@@ -89,3 +89,23 @@ def test_someone_elses_sqlite_database_is_refused_untouched(tmp_path):
     with pytest.raises(NotAnArchive, match="something else"):
         Archive.open(path)
     assert path.read_bytes() == before
+
+
+def test_a_new_archive_appears_whole_or_not_at_all(tmp_path, monkeypatch):
+    """Readers started with the first crawl never meet a file without its tables."""
+    from itp6crawl.store import schema
+
+    path = tmp_path / "archive" / "itp6.db"
+    with Archive.open(path) as archive:
+        assert {"articles", "articles_fts", "crawl_state", "search_state"} <= set(archive.db.table_names())
+    assert not list(path.parent.glob("*.creating*"))
+
+    broken = tmp_path / "broken" / "itp6.db"
+
+    def fail(db):
+        raise OSError("disk full while creating")
+
+    monkeypatch.setattr(schema.migrations, "apply", fail)
+    with pytest.raises(OSError, match="disk full"):
+        Archive.open(broken)
+    assert not broken.exists()

@@ -8,6 +8,7 @@ upgrades in place. Migrations never drop data: columns are added or renamed, row
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -266,10 +267,27 @@ def check_archive_file(path: Path) -> None:
         raise NotAnArchive(f"{path} is a SQLite database of something else (tables: {listed}); refusing to add ours")
 
 
+def _create(path: Path) -> None:
+    """A new archive, built beside ``path`` and moved into place whole: a reader that opens ``path`` (a
+    search started with the first crawl) finds no file, or every table, never a half-made schema."""
+    building = path.with_name(path.name + ".creating")
+    for leftover in (building, Path(f"{building}-wal"), Path(f"{building}-shm")):
+        leftover.unlink(missing_ok=True)
+    db = sqlite_utils.Database(building)
+    try:
+        migrations.apply(db)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    finally:
+        db.close()
+    os.replace(building, path)
+
+
 def open_database(path: Path) -> sqlite_utils.Database:
     """Open (creating folders and file as needed) and upgrade the archive at ``path``."""
     check_archive_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        _create(path)
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA busy_timeout = 30000")  # wait out a reader's or another writer's short transaction
     db.execute("PRAGMA journal_mode=WAL")
