@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: crawl demo test lint bench bench-extract bench-crawl bench-recrawl bench-search bench-export clean
+.PHONY: crawl demo test lint bench bench-extract bench-crawl bench-recrawl bench-search bench-export fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ bench-export: $(STAMP)  ## itp6crawl export of 20k and 100k-article archives: se
 	$(BIN)/python benchmarks/export_bench.py
 
 bench: bench-extract bench-crawl bench-recrawl bench-search bench-export
+
+fuzz: $(STAMP)  ## property tests at 10,000 examples per target (extraction, URLs, query language, search)
+	ITP6_FUZZ_EXAMPLES=10000 $(BIN)/pytest -q -p no:cacheprovider tests/test_extract_sniff.py tests/test_query_fuzz.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info archive/demo.db*

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import datetime
@@ -85,3 +86,9 @@ def replica_archive(tmp_path_factory):
             article = rebase_article(extract_article(site.render(spec.path, base)[2], spec.url(base)), base)
             archive.articles.save(article, segment_article(article), DEFAULT_NOW)
     return path
+
+
+def fuzz_examples(default: int) -> int:
+    """Examples per property test: ``default`` in ``make test``; ``ITP6_FUZZ_EXAMPLES`` (``make fuzz``:
+    10,000) for a long run."""
+    return int(os.environ.get("ITP6_FUZZ_EXAMPLES", default))

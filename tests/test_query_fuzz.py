@@ -6,6 +6,7 @@ quotes and brackets of both widths, column names, Chinese (Simplified, Tradition
 
 import sqlite3
 
+from conftest import fuzz_examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +22,7 @@ PIECES = st.sampled_from(
     ]
 )
 QUERIES = st.one_of(st.lists(PIECES, max_size=12).map("".join), st.text(max_size=40))
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=fuzz_examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FUZZ
@@ -49,7 +50,7 @@ def test_zh_fts_never_raises_and_always_matches_validly(text):
     assert match == MATCH_NOTHING or match.count('"') % 2 == 0
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=fuzz_examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(QUERIES, st.sampled_from(["relevance", "newest", "oldest"]), st.integers(0, 50))
 def test_any_text_searches_the_archive_or_gives_one_clear_error(replica_archive, text, sort, offset):
     try:
