@@ -1,0 +1,188 @@
+"""The performance gate: end-to-end figures of one run, each against its target in ``targets.toml``.
+
+1. crawl the replica (``[crawl] articles``) on 127.0.0.1 with politeness off: minutes, pages/s, peak RSS,
+   archive size;
+2. per-page processing (extract + segment + store) beside ``trafilatura.extract`` on the same pages, in
+   the same run: the ratio;
+3. ``itp6crawl reindex`` of that archive from its WARC file: minutes, pages/s;
+4. search p95 (1-3 words, snippets) on that archive;
+5. ``itp6crawl export`` (JSON lines) of that archive: rows/s.
+
+Prints one table and exits 1 when a figure misses its target (``make bench`` runs it last).
+
+    python benchmarks/gate.py                    # the sizes of targets.toml (20,000 articles: ~15 minutes)
+    python benchmarks/gate.py --articles 1000    # a quick look (targets scaled by size where they are times)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+import trafilatura
+
+from itp6crawl.export import export
+from itp6crawl.extract import decode_html, extract_article
+from itp6crawl.models import rebase_article
+from itp6crawl.replica import ReplicaServer, build_site
+from itp6crawl.search import search, summary
+from itp6crawl.store import Archive
+from itp6crawl.text import default_segmenter, segment_article
+
+TARGETS = Path(__file__).with_name("targets.toml")
+WORDS = ["血小板", "激素", "艾曲泊帕", "复查", "儿童", "脾切除", "丙种球蛋白", "出血", "医生", "指南", "IgG1", "妊娠"]
+
+
+def peak_children_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def crawl(site_size: int, work: Path) -> dict:
+    site = build_site(n_articles=site_size)
+    db = work / "archive" / "itp6.db"
+    with ReplicaServer(site) as server:
+        command = [
+            sys.executable, "-m", "itp6crawl", "crawl", "--site", server.base_url, "--db", str(db), "--local",
+            "--log-level", "WARNING", "-s", "ITP6_PROGRESS=off",
+        ]  # fmt: skip
+        start = time.perf_counter()
+        result = subprocess.run(command, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        requests = len(server.request_log)
+    if result.returncode != 0:
+        raise SystemExit(f"the crawl failed:\n{result.stderr[-3000:]}")
+    return {
+        "db": db,
+        "minutes": seconds / 60,
+        "pages_per_s": requests / seconds,
+        "peak_rss_mib": peak_children_mib(),
+        "archive_mib": sum(p.stat().st_size for p in db.parent.glob("itp6.db*")) / 2**20,
+        "articles": summary(db)["articles"],
+    }
+
+
+def processing(pages: int, work: Path) -> dict:
+    """Extract + segment + store per page, and trafilatura.extract on the same decoded pages."""
+    site = build_site(n_articles=pages, seed=7)
+    base = "https://www.itp6.com"
+    bodies = [(spec.url(base), site.render(spec.path, base)[2]) for spec in site.articles]
+    default_segmenter().tokens("血小板")  # the dictionary loads once, outside the timing
+    ours, theirs = [], []
+    with Archive.open(work / "processing.db") as archive:
+        for url, body in bodies:
+            start = time.perf_counter()
+            article = rebase_article(extract_article(body, url), base)
+            archive.articles.save(article, segment_article(article), site.now)
+            ours.append(time.perf_counter() - start)
+            text = decode_html(body)
+            start = time.perf_counter()
+            trafilatura.extract(text, url=url)
+            theirs.append(time.perf_counter() - start)
+    return {"ms_per_page": statistics.fmean(ours) * 1000, "trafilatura_ms": statistics.fmean(theirs) * 1000}
+
+
+def reindex(db: Path) -> dict:
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "itp6crawl", "reindex", "--db", str(db)], capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"reindex failed:\n{result.stderr[-3000:]}")
+    articles = summary(db)["articles"]
+    return {"minutes": seconds / 60, "pages_per_s": articles / seconds}
+
+
+def search_p95(db: Path, per_shape: int = 40) -> dict:
+    rng = random.Random(0)
+    queries = [" ".join(rng.sample(WORDS, n)) for n in (1, 2, 3) for _ in range(per_shape)]
+    for query in queries[:10]:
+        search(db, query, limit=10)  # warm
+    timings = []
+    for query in queries:
+        start = time.perf_counter()
+        search(db, query, limit=10)
+        timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    return {"p95_ms": timings[round(0.95 * (len(timings) - 1))], "p50_ms": timings[len(timings) // 2]}
+
+
+def export_rate(db: Path, work: Path) -> dict:
+    start = time.perf_counter()
+    result = export(db, work / "export")
+    seconds = time.perf_counter() - start
+    rows = sum(file.rows for file in result.files)
+    return {"rows_per_s": rows / seconds, "seconds": seconds}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, help="replica size to crawl (default: targets.toml)")
+    parser.add_argument("--targets", type=Path, default=TARGETS)
+    args = parser.parse_args(argv)
+    targets = tomllib.loads(args.targets.read_text(encoding="utf-8"))
+    size = args.articles or targets["crawl"]["articles"]
+    scale = size / targets["crawl"]["articles"]  # time targets scale with the size of a quick run
+    print("command: " + shlex.join(["python", "benchmarks/gate.py", *(sys.argv[1:] if argv is None else argv)]))
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        print(f"crawling {size:,} replica articles ...", file=sys.stderr, flush=True)
+        crawled = crawl(size, work)
+        print("per-page processing ...", file=sys.stderr, flush=True)
+        processed = processing(targets["processing"]["pages"], work)
+        print("reindex ...", file=sys.stderr, flush=True)
+        reindexed = reindex(crawled["db"])
+        print("search ...", file=sys.stderr, flush=True)
+        searched = search_p95(crawled["db"])
+        print("export ...", file=sys.stderr, flush=True)
+        exported = export_rate(crawled["db"], work)
+    ratio = processed["ms_per_page"] / processed["trafilatura_ms"]
+    rows = [
+        # (figure, measured, shown, target shown, met)
+        ("crawl: minutes", f"{crawled['minutes']:.1f}", f"<= {targets['crawl']['max_minutes'] * scale:.1f}",
+         crawled["minutes"] <= targets["crawl"]["max_minutes"] * scale),
+        ("crawl: pages/s", f"{crawled['pages_per_s']:.0f}", "", True),
+        ("crawl: peak RSS MiB", f"{crawled['peak_rss_mib']:.0f}", f"<= {targets['crawl']['max_peak_rss_mib']}",
+         crawled["peak_rss_mib"] <= targets["crawl"]["max_peak_rss_mib"]),
+        ("crawl: archive MiB", f"{crawled['archive_mib']:.0f}", "", True),
+        ("processing: ms/page (extract+segment+store)", f"{processed['ms_per_page']:.1f}", "", True),
+        ("processing: trafilatura.extract ms/page", f"{processed['trafilatura_ms']:.1f}", "", True),
+        ("processing: ratio to trafilatura", f"{ratio:.2f}",
+         f"<= {targets['processing']['max_ratio_to_trafilatura']}",
+         ratio <= targets["processing"]["max_ratio_to_trafilatura"]),
+        ("reindex: minutes", f"{reindexed['minutes']:.1f}", f"<= {targets['reindex']['max_minutes'] * scale:.1f}",
+         reindexed["minutes"] <= targets["reindex"]["max_minutes"] * scale),
+        ("reindex: pages/s", f"{reindexed['pages_per_s']:.0f}", "", True),
+        ("search: p50 ms (1-3 words)", f"{searched['p50_ms']:.1f}", "", True),
+        ("search: p95 ms (1-3 words)", f"{searched['p95_ms']:.1f}", f"<= {targets['search']['max_p95_ms']}",
+         searched["p95_ms"] <= targets["search"]["max_p95_ms"]),
+        ("export: rows/s", f"{exported['rows_per_s']:.0f}", f">= {targets['export']['min_rows_per_s']}",
+         exported["rows_per_s"] >= targets["export"]["min_rows_per_s"]),
+    ]  # fmt: skip
+    print(f"\n{crawled['articles']:,} articles crawled from the replica on 127.0.0.1\n")
+    print(f"| {'figure':<44} | {'measured':>9} | {'target':>9} |    |")
+    print(f"|{'-' * 46}|{'-' * 11}|{'-' * 11}|----|")
+    for figure, measured, target, met in rows:
+        print(f"| {figure:<44} | {measured:>9} | {target:>9} | {'ok' if met else 'NO'} |")
+    missed = [figure for figure, _, target, met in rows if target and not met]
+    figures = {"crawl": crawled | {"db": None}, "processing": processed, "reindex": reindexed,
+               "search": searched, "export": exported, "missed": missed}  # fmt: skip
+    print("\n" + json.dumps(figures, default=float, separators=(",", ":")))
+    if missed:
+        print(f"\nMISSED: {', '.join(missed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
