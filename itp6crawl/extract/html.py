@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urljoin
 
 import lxml.html
@@ -52,14 +53,20 @@ def text_of(element: HtmlElement | None) -> str:
     return collapse("".join(element.itertext()))
 
 
+@lru_cache(maxsize=1024)
+def compiled(xpath: str) -> etree.XPath:
+    """``xpath`` compiled once (``element.xpath(text)`` compiles it on every call)."""
+    return etree.XPath(xpath)
+
+
 def first(element: HtmlElement, xpath: str) -> HtmlElement | None:
-    found = element.xpath(xpath)
+    found = compiled(xpath)(element)
     return found[0] if found else None
 
 
 def first_text(element: HtmlElement, xpath: str) -> str:
     """Text of the first match of ``xpath`` (an element or a string result)."""
-    found = element.xpath(xpath)
+    found = compiled(xpath)(element)
     if not found:
         return ""
     value = found[0]
