@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 import lxml.html
 import pytest
 import sqlite_utils
+from conftest import local_crawl
 from datasette.app import Datasette
 
 from itp6crawl.replica import ReplicaServer, build_site
@@ -39,12 +40,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small archive crawled from the replica (30 articles)."""
     db = tmp_path_factory.mktemp("datasette") / "itp6.db"
     with ReplicaServer(build_site(n_articles=30, seed=5)) as server:
-        result = subprocess.run(
-            [sys.executable, "-m", "itp6crawl", "crawl", "--site", server.base_url, "--db", str(db), "--local"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        result = local_crawl(server.base_url, db)
     assert result.returncode == 0, result.stderr[-2000:]
     return db
 

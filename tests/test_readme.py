@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import local_crawl
 
 from itp6crawl.replica import ReplicaServer, build_site
 from itp6crawl.search import search
@@ -54,12 +55,7 @@ def workdir(tmp_path_factory) -> Path:
     assert sum(1 for spec in site.articles if spec.repost_of) >= 2
     db = work / "archive" / "itp6.db"
     with ReplicaServer(site) as server:
-        result = subprocess.run(
-            [sys.executable, "-m", "itp6crawl", "crawl", "--site", server.base_url, "--db", str(db), "--local"],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        result = local_crawl(server.base_url, db)
     assert result.returncode == 0, result.stderr[-3000:]
     for command in EXPORT:  # in order: the join reads files written before it
         ran = subprocess.run(["bash", "-c", command], cwd=work, capture_output=True, text=True, timeout=300)
