@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -23,6 +24,7 @@ from .text import segment_article
 
 logger = logging.getLogger(__name__)
 GONE_STATUSES = (404, 410)
+SLOW_WRITE_SECONDS = 2.0  # a write that took this long waited for someone else's lock: say so
 
 
 class ExtractPipeline:
@@ -92,10 +94,15 @@ class StorePipeline:
     def process_item(self, item: PageItem) -> PageItem:
         if self.session.archive is None or self.session.error is not None:
             return item  # the crawl is stopping after a write error: this page is fetched again next run
+        started = time.monotonic()
         try:
             self.store(item)
         except WRITE_ERRORS as error:
             self.session.fail(error, f"storing {item.url}")
+        waited = time.monotonic() - started
+        if waited >= SLOW_WRITE_SECONDS:  # another process held the archive's write lock (busy_timeout 30 s)
+            self.stats.inc_value("itp6/slow_writes")
+            logger.warning("Waited %.1f s to write %s: another process was writing to the archive", waited, item.url)
         return item
 
     def store(self, item: PageItem) -> None:

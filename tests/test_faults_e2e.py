@@ -197,3 +197,43 @@ def test_searches_and_exports_during_a_crawl_never_hit_a_locked_database(tmp_pat
     assert crawl.returncode == 0, stderr[-3000:]
     assert not errors, errors[:3]
     assert reads >= 3, reads
+
+
+def test_a_crawl_waits_out_another_writers_lock_says_so_and_loses_nothing(tmp_path):
+    """Another process holds the archive's write lock for 3 s mid-crawl: the crawl waits (busy timeout),
+    logs that it waited, and archives every article."""
+    import subprocess
+    import sys
+    import time
+
+    site = build_site(n_articles=40, seed=18)
+    db = tmp_path / "archive" / "itp6.db"
+    with ReplicaServer(site, delay=0.02) as server:
+        crawl = subprocess.Popen(
+            [sys.executable, "-m", "itp6crawl", "crawl", "--site", server.base_url, "--db", str(db), "--local",
+             "-s", "ITP6_PROGRESS=off"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:  # until some articles are in
+            try:
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as reader:
+                    if reader.execute("SELECT count(*) FROM articles").fetchone()[0] >= 3:
+                        break
+            except sqlite3.Error:
+                pass
+            assert time.monotonic() < deadline and crawl.poll() is None
+            time.sleep(0.05)
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, as another writer would hold it
+        time.sleep(3)
+        holder.execute("ROLLBACK")
+        holder.close()
+        _, stderr = crawl.communicate(timeout=300)
+    assert crawl.returncode == 0, stderr[-3000:]
+    assert "another process was writing to the archive" in stderr
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT count(*) FROM articles").fetchone()[0] == 40
+        assert connection.execute("SELECT count(*) FROM failures").fetchone()[0] == 0
