@@ -154,14 +154,11 @@ The sections follow "Datasheets for Datasets" (Gebru et al., 2021).
 def write_dataset_card(result: ExportResult) -> None:
     n_articles = result.rows("dataset_articles")
     configs = "\n".join(
-        f"- config_name: {file.view.removeprefix('dataset_')}\n  data_files: {file.path.name}" for file in result.files
+        f"- config_name: {file.view.removeprefix('dataset_')}\n"
+        + ("  default: true\n" if number == 0 else "")
+        + f"  data_files: {file.path.name}"
+        for number, file in enumerate(result.files)
     )
-    if result.files:
-        configs = configs.replace(
-            f"- config_name: {result.files[0].view.removeprefix('dataset_')}\n",
-            f"- config_name: {result.files[0].view.removeprefix('dataset_')}\n  default: true\n",
-            1,
-        )
     text = (
         f"""---
 language:

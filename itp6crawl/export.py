@@ -31,8 +31,7 @@ from .store.datasets import (
 )
 from .store.readonly import connect_readonly
 
-FORMATS = ("jsonl", "csv", "parquet")
-EXTENSIONS = {"jsonl": "jsonl", "csv": "csv", "parquet": "parquet"}
+FORMATS = ("jsonl", "csv", "parquet")  # each also the files' extension
 # Near-duplicates: MinHash of the body's 5-token shingles (segmented words); two articles whose estimated
 # Jaccard similarity reaches the threshold are near-duplicates (a repost with a line added or cut).
 DUP_THRESHOLD = 0.8
@@ -43,7 +42,7 @@ BATCH = 1000  # rows per Parquet row group
 
 def file_name(view: DatasetView, format: str) -> str:
     """``dataset_articles`` -> ``articles.jsonl``."""
-    return f"{view.name.removeprefix('dataset_')}.{EXTENSIONS[format]}"
+    return f"{view.name.removeprefix('dataset_')}.{format}"
 
 
 def export(
@@ -75,7 +74,7 @@ def export(
             if progress is not None:
                 rows = _reporting(rows, view.name, total, progress)
             path = out / file_name(view, format)
-            columns = dataset_columns(connection, view) + (["dup_of"] if view.name == "dataset_articles" else [])
+            columns = dataset_columns(connection, view) + (["dup_of"] if view.is_articles else [])
             written = WRITERS[format](path, view, columns, rows, bom)
             result.files.append(ExportedFile(view.name, path, written))
         result.facts = archive_facts(connection, articles)
@@ -89,11 +88,10 @@ def _with_duplicates(
     view: DatasetView, rows: Iterator[dict[str, Any]], dup_of: dict[int, int], skip: set[int]
 ) -> Iterator[dict[str, Any]]:
     """Articles gain ``dup_of``; with --dedup the duplicates and what hangs off them are left out."""
-    key = "id" if view.name == "dataset_articles" else ("src_id" if view.name == "dataset_links" else "article_id")
     for row in rows:
-        if row[key] in skip:
+        if row[view.article_key] in skip:
             continue
-        if view.name == "dataset_articles":
+        if view.is_articles:
             row["dup_of"] = dup_of.get(row["id"])
         yield row
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import subprocess
+import sys
+import time
 
+from itp6crawl.export import export
 from itp6crawl.models import CANONICAL_SITE
 from itp6crawl.replica import ReplicaServer, build_site
+from itp6crawl.search import search, summary
 
 
 def test_binary_and_non_article_pages_at_post_urls_become_failures_not_articles(tmp_path, crawl_locally):
@@ -157,13 +162,6 @@ def test_one_post_under_many_urls_is_one_request_and_robots_blocked_posts_are_ne
 def test_searches_and_exports_during_a_crawl_never_hit_a_locked_database(tmp_path):
     """Readers (search, export, summary) run in a loop while the crawl writes: WAL, a busy timeout and
     one short transaction per article keep them from ever failing or seeing half an article."""
-    import subprocess
-    import sys
-    import time
-
-    from itp6crawl.export import export
-    from itp6crawl.search import search, summary
-
     site = build_site(n_articles=80, seed=16)
     db = tmp_path / "archive" / "itp6.db"
     reads, errors = 0, []
@@ -202,10 +200,6 @@ def test_searches_and_exports_during_a_crawl_never_hit_a_locked_database(tmp_pat
 def test_a_crawl_waits_out_another_writers_lock_says_so_and_loses_nothing(tmp_path):
     """Another process holds the archive's write lock for 3 s mid-crawl: the crawl waits (busy timeout),
     logs that it waited, and archives every article."""
-    import subprocess
-    import sys
-    import time
-
     site = build_site(n_articles=40, seed=18)
     db = tmp_path / "archive" / "itp6.db"
     with ReplicaServer(site, delay=0.02) as server:

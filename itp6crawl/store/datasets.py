@@ -55,18 +55,28 @@ class DatasetView:
     name: str
     select: str  # with ``{articles}``: the condition on the articles it covers
     order_by: str
+    article_key: str  # the column holding the article's id
     json_columns: tuple[str, ...] = ()  # TEXT columns holding JSON arrays: arrays in JSON lines and Parquet
+
+    @property
+    def is_articles(self) -> bool:
+        """One row per article (the view that near-duplicates are flagged in)."""
+        return self.article_key == "id"
 
     def sql(self, articles_condition: str) -> str:
         return self.select.format(articles=articles_condition).strip()
 
 
 DATASET_VIEWS = (
-    DatasetView("dataset_articles", _ARTICLES, "articles.id", ("categories", "tags")),
-    DatasetView("dataset_links", _LINKS, "links.src_id, links.kind, links.position"),
-    DatasetView("dataset_comments", _COMMENTS, "comments.article_id, comments.position"),
+    DatasetView("dataset_articles", _ARTICLES, "articles.id", "id", ("categories", "tags")),
+    DatasetView("dataset_links", _LINKS, "links.src_id, links.kind, links.position", "src_id"),
+    DatasetView("dataset_comments", _COMMENTS, "comments.article_id, comments.position", "article_id"),
     DatasetView(
-        "dataset_versions", _VERSIONS, "article_versions.article_id, article_versions.version", ("categories", "tags")
+        "dataset_versions",
+        _VERSIONS,
+        "article_versions.article_id, article_versions.version",
+        "article_id",
+        ("categories", "tags"),
     ),
 )
 LIVE = "articles.status = 'live'"
