@@ -10,6 +10,7 @@ archive is trusted only if a fault never costs a record silently.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -77,6 +78,7 @@ class CrawlSession:
         self.error: str | None = None
         self.result: dict[str, Any] | None = None
         self._lock: ArchiveLock | None = None
+        self._reserve: Path | None = None  # space kept free for the run's last row (see _reserve_space)
         self._warc: WarcFile | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -103,6 +105,7 @@ class CrawlSession:
             self._lock = ArchiveLock(self.path).acquire()
         self.archive = Archive.open(self.path)
         self.run_id = self.archive.runs.begin(site, datetime.now(CST), full=self.full)
+        self._reserve = _reserve_space(self.path)
         self.previous_complete = self.archive.runs.previous_complete(self.run_id)
         self.stats.set_value("itp6/run_id", self.run_id)
         logger.info("Archiving into %s (run %s, %s)", self.path, self.run_id, "full" if self.full else "incremental")
@@ -145,17 +148,22 @@ class CrawlSession:
         self.stats.set_value("itp6/exit_status", exit_status)
         if exit_status == EXIT_OK:
             self._refresh_search(self.archive)
+        finish = {
+            "reason": finish_reason,
+            "exit_status": exit_status,
+            "counts": counts,
+            "stats": stats,
+            "error": self.error,
+            "warc_file": warc_file,
+        }
         try:
-            self.result = self.archive.runs.finish(
-                self.run_id,
-                datetime.now(CST),
-                reason=finish_reason,
-                exit_status=exit_status,
-                counts=counts,
-                stats=stats,
-                error=self.error,
-                warc_file=warc_file,
-            )
+            try:
+                self.result = self.archive.runs.finish(self.run_id, datetime.now(CST), **finish)
+            except WRITE_ERRORS:
+                if not self._release_reserve():
+                    raise
+                # The disk was full: the reserved space is free now, for this last row.
+                self.result = self.archive.runs.finish(self.run_id, datetime.now(CST), **finish)
         except WRITE_ERRORS as error:
             logger.error("Could not record the end of run %s: %s", self.run_id, error)
             self.result = {"id": self.run_id, "finish_reason": finish_reason, "exit_status": EXIT_FAILED, **counts}
@@ -163,8 +171,17 @@ class CrawlSession:
         finally:
             self.archive.close()
             self.archive = None
+            self._release_reserve()
             if self._lock is not None:
                 self._lock.release()
+
+    def _release_reserve(self) -> bool:
+        """Delete the reserve file; True when there was one to free."""
+        reserve, self._reserve = self._reserve, None
+        if reserve is None:
+            return False
+        reserve.unlink(missing_ok=True)
+        return True
 
     @staticmethod
     def _refresh_search(archive: Archive) -> None:
@@ -204,3 +221,21 @@ class CrawlSession:
             self.error = "no article was archived: blocked, or no links to posts found (see failures)"
             return "failed", EXIT_FAILED
         return "finished", EXIT_OK
+
+
+RESERVE_BYTES = 128 * 1024  # dozens of WAL frames: the run row, its stats JSON and their index pages
+
+
+def _reserve_space(db: Path) -> Path | None:
+    """Hold ``RESERVE_BYTES`` of disk beside the archive for the whole run, so that when the disk fills
+    mid-crawl, freeing it lets the run's row record how the run ended. None if it cannot be written."""
+    reserve = Path(f"{db}.reserve")
+    try:
+        with reserve.open("wb") as handle:
+            handle.write(bytes(RESERVE_BYTES))
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError:
+        reserve.unlink(missing_ok=True)
+        return None
+    return reserve

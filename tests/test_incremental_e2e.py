@@ -102,6 +102,7 @@ def test_one_change_one_version_and_views_alone_none(db):
     # 20 articles written, then one changed; the crawl's last step rebuilt the search top lists.
     generation, top_generation = archive.execute("SELECT generation, top_generation FROM search_state").fetchone()
     assert generation == top_generation >= 21
+    assert not list(db.parent.glob("*.reserve"))  # a run's reserved space goes with the run
 
 
 def test_a_removed_article_is_marked_gone_and_kept(db):
@@ -279,5 +280,6 @@ def test_disk_full_mid_crawl_fails_the_run_instead_of_losing_records(tmp_path):
         assert run["finish_reason"] == "failed" and run["exit_status"] == 1
         assert "No space left" in run["error"] or "full" in run["error"]
         assert query(db, "PRAGMA integrity_check")[0][0] == "ok"
+        assert not list(mount.glob("*.reserve"))  # the space held for the last row was used and freed
     finally:
         subprocess.run(["umount", "--lazy", str(mount)], check=False)

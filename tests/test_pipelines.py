@@ -179,3 +179,25 @@ def test_the_run_row_has_a_stat_for_every_count_column():
     from itp6crawl.store.schema import RUN_COUNT_COLUMNS
 
     assert tuple(RUN_COUNTS) == RUN_COUNT_COLUMNS
+
+
+def test_a_full_disk_at_the_end_frees_the_reserved_space_to_record_the_run(site, crawler, store, monkeypatch, tmp_path):
+    """The run's last row is written even when the disk is full: the space reserved at the start is freed."""
+    session = CrawlSession.of(crawler)
+    store.process_item(archived(crawler, site, site.articles[3]))
+    reserve = tmp_path / "a.db.reserve"
+    assert reserve.stat().st_size > 0
+    finish, attempts = session.archive.runs.finish, []
+
+    def full_while_reserved(*args, **kwargs):
+        attempts.append(reserve.exists())
+        if reserve.exists():
+            raise sqlite3.OperationalError("database or disk is full")
+        return finish(*args, **kwargs)
+
+    monkeypatch.setattr(session.archive.runs, "finish", full_while_reserved)
+    crawler.stats.set_value("response_received_count", 1)
+    session.spider_closed(crawler.spider, "finished")
+    assert attempts == [True, False]
+    (run,) = sqlite_utils.Database(tmp_path / "a.db").table("crawl_runs").rows
+    assert run["finish_reason"] == "finished" and not reserve.exists()
