@@ -200,12 +200,15 @@ def test_searches_and_exports_during_a_crawl_never_hit_a_locked_database(tmp_pat
 def test_a_crawl_waits_out_another_writers_lock_says_so_and_loses_nothing(tmp_path):
     """Another process holds the archive's write lock for 3 s mid-crawl: the crawl waits (busy timeout),
     logs that it waited, and archives every article."""
-    site = build_site(n_articles=40, seed=18)
+    articles = 25
+    site = build_site(n_articles=articles, seed=18)
     db = tmp_path / "archive" / "itp6.db"
-    with ReplicaServer(site, delay=0.02) as server:
+    # One request at a time, 0.1 s each: the articles take seconds, so the lock lands mid-crawl even on a
+    # loaded machine (with 8 parallel requests CI once stored all 40 before the lock was taken).
+    with ReplicaServer(site, delay=0.1) as server:
         crawl = subprocess.Popen(
             [sys.executable, "-m", "itp6crawl", "crawl", "--site", server.base_url, "--db", str(db), "--local",
-             "-s", "ITP6_PROGRESS=off"],
+             "-s", "ITP6_PROGRESS=off", "-s", "CONCURRENT_REQUESTS=1"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -222,6 +225,8 @@ def test_a_crawl_waits_out_another_writers_lock_says_so_and_loses_nothing(tmp_pa
             time.sleep(0.05)
         holder = sqlite3.connect(db, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")  # the write lock, as another writer would hold it
+        stored = holder.execute("SELECT count(*) FROM articles").fetchone()[0]
+        assert stored < articles, "the crawl stored every article before the lock was taken: nothing waited"
         time.sleep(3)
         holder.execute("ROLLBACK")
         holder.close()
@@ -229,5 +234,5 @@ def test_a_crawl_waits_out_another_writers_lock_says_so_and_loses_nothing(tmp_pa
     assert crawl.returncode == 0, stderr[-3000:]
     assert "another process was writing to the archive" in stderr
     with sqlite3.connect(db) as connection:
-        assert connection.execute("SELECT count(*) FROM articles").fetchone()[0] == 40
+        assert connection.execute("SELECT count(*) FROM articles").fetchone()[0] == articles
         assert connection.execute("SELECT count(*) FROM failures").fetchone()[0] == 0
