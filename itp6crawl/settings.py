@@ -18,6 +18,10 @@ AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
+# A post is tens of KB; a pasted screenshot inline can make it megabytes. Past 16 MiB the download is
+# cancelled and recorded as a failure, so one runaway page cannot exhaust the crawl's memory.
+DOWNLOAD_MAXSIZE = 16 * 2**20
+DOWNLOAD_WARNSIZE = 4 * 2**20
 RETRY_TIMES = 2
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False

@@ -13,6 +13,7 @@ from itp6crawl.export import export
 from itp6crawl.models import CANONICAL_SITE
 from itp6crawl.replica import ReplicaServer, build_site
 from itp6crawl.search import search, summary
+from itp6crawl.settings import DOWNLOAD_MAXSIZE
 
 
 def test_binary_and_non_article_pages_at_post_urls_become_failures_not_articles(tmp_path, crawl_locally):
@@ -236,3 +237,30 @@ def test_a_crawl_waits_out_another_writers_lock_says_so_and_loses_nothing(tmp_pa
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT count(*) FROM articles").fetchone()[0] == articles
         assert connection.execute("SELECT count(*) FROM failures").fetchone()[0] == 0
+
+
+def test_oversized_pages_and_wrong_or_missing_charsets_at_post_urls(tmp_path, crawl_locally):
+    """A 10 MB post (a pasted screenshot inline) is archived without its data: image; one over
+    DOWNLOAD_MAXSIZE is a failure that says so; a post whose header or meta charset lies, or that declares
+    none, is decoded right (its title reads as the site wrote it)."""
+    site = build_site(n_articles=14, seed=19)
+    large, huge, lying_header, lying_meta, undeclared = site.articles[2:7]
+    db = tmp_path / "archive" / "itp6.db"
+    with ReplicaServer(site) as server:
+        server.inject_oversized_page(large.path, 10_000_000)
+        server.inject_oversized_page(huge.path, DOWNLOAD_MAXSIZE + 1_000_000)
+        server.inject_charset_fault(lying_header.path, "gb18030", header_charset="utf-8", meta_charset="gbk")
+        server.inject_charset_fault(lying_meta.path, "utf-8", header_charset=None, meta_charset="gbk")
+        server.inject_charset_fault(undeclared.path, "gb18030", header_charset=None, meta_charset=None)
+        result = crawl_locally(server.base_url, db)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with sqlite3.connect(db) as connection:
+        titles = dict(connection.execute("SELECT id, title FROM articles"))
+        reasons = dict(connection.execute("SELECT url, reason FROM failures"))
+        large_html = connection.execute("SELECT body_html FROM articles WHERE id = ?", (large.id,)).fetchone()[0]
+    assert set(reasons) == {f"{CANONICAL_SITE}{huge.path}"}
+    assert "page larger than the 16 MiB download limit" in reasons[f"{CANONICAL_SITE}{huge.path}"]
+    assert titles[large.id] == large.title and "data:" not in large_html
+    for spec in (lying_header, lying_meta, undeclared):
+        assert titles[spec.id] == spec.title
+    assert set(titles) == {spec.id for spec in site.articles} - {huge.id}

@@ -2,13 +2,14 @@ import asyncio
 
 import pytest
 from scrapy import Request
+from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from itp6crawl.items import PageItem
-from itp6crawl.spiders.itp6 import CATEGORY_PATH, Itp6Spider
+from itp6crawl.spiders.itp6 import CATEGORY_PATH, Itp6Spider, failure_reason
 
 SITE = "http://127.0.0.1:8123"
 
@@ -187,3 +188,10 @@ def test_an_article_page_follows_every_related_post_and_its_neighbours(spider):
     related = {entry["url"] for entry in gold[spec.id]["related"] if entry["url"].endswith(".html")}
     assert related and related <= followed
     assert gold[spec.id]["prev_url"] in followed
+
+
+@pytest.mark.parametrize("prefix", ["Expected to receive", "Received"])
+def test_a_download_over_the_size_limit_has_a_readable_reason(prefix):
+    message = f"{prefix} 17777216 bytes which is larger than download max size (16777216) in request <GET x>."
+    reason = failure_reason(Failure(DownloadCancelledError(message)))
+    assert reason == "page larger than the 16 MiB download limit (DOWNLOAD_MAXSIZE): 17,777,216 bytes"

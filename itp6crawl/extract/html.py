@@ -17,8 +17,11 @@ class ExtractionError(ValueError):
 
 
 def has_class(name: str) -> str:
-    """XPath predicate for ``class~=name``."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+    """XPath predicate for ``class~=name``.
+
+    The plain ``contains(@class, ...)`` test first rejects most elements cheaply (XPath ``and``
+    short-circuits): the word test alone builds two strings for every element of the document."""
+    return f"(contains(@class, '{name}') and contains(concat(' ', normalize-space(@class), ' '), ' {name} '))"
 
 
 _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\ufffe\uffff]")

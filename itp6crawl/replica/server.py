@@ -232,6 +232,29 @@ class ReplicaServer:
         body = f"injected {status}\n".encode()
         self.inject_response(path, status, body, "text/plain; charset=utf-8", times)
 
+    def inject_charset_fault(
+        self, path: str, encoding: str, *, header_charset: str | None, meta_charset: str | None
+    ) -> None:
+        """Serve the article at ``path`` encoded in ``encoding`` while the ``Content-Type`` header claims
+        ``header_charset`` and ``<meta charset>`` claims ``meta_charset`` (``None``: not declared there),
+        as misconfigured servers and copied templates do, until :meth:`clear_injections`."""
+        status, _, body = self.site.render(path, self.base_url)
+        meta = f'<meta charset="{meta_charset}">' if meta_charset else ""
+        page = body.decode("utf-8").replace('<meta charset="UTF-8">', meta, 1)
+        content_type = f"text/html; charset={header_charset}" if header_charset else "text/html"
+        self.inject_response(path, status, page.encode(encoding), content_type, times=None)
+
+    def inject_oversized_page(self, path: str, size: int) -> None:
+        """Serve the article at ``path`` grown to ``size`` bytes by an inline ``data:`` image in its content
+        (what a pasted screenshot does to a WordPress post), until :meth:`clear_injections`."""
+        status, headers, body = self.site.render(path, self.base_url)
+        marker = b'<div class="entry-content'
+        start = body.index(marker)
+        start = body.index(b">", start) + 1
+        padding = size - len(body) - len(b'<p><img src="data:image/png;base64,"></p>')
+        image = b'<p><img src="data:image/png;base64,' + b"A" * max(padding, 0) + b'"></p>'
+        self.inject_response(path, status, body[:start] + image + body[start:], headers["Content-Type"], times=None)
+
     def clear_injections(self, path: str | None = None) -> None:
         """Drop the pending injected responses and faults of ``path``, or of every path."""
         with self._log_lock:

@@ -260,11 +260,18 @@ _TRANSPORT_REASONS = (
 )
 
 
+_TOO_BIG = re.compile(r"[Rr]eceived? (?P<size>\d+) bytes which is larger than download max size \((?P<limit>\d+)\)")
+
+
 def failure_reason(failure: Failure) -> str:
     """One readable line for a fetch that failed below HTTP (timeouts keep Scrapy's own message)."""
     name, message = type(failure.value).__name__, failure.getErrorMessage()
     if "Timeout" in name:
         return f"timed out: {message}"
+    too_big = _TOO_BIG.search(message)
+    if too_big:  # Scrapy's DOWNLOAD_MAXSIZE cancellation (announced by Content-Length or met while reading)
+        size, limit = int(too_big["size"]), int(too_big["limit"])
+        return f"page larger than the {limit / 2**20:g} MiB download limit (DOWNLOAD_MAXSIZE): {size:,} bytes"
     for marker, reason in _TRANSPORT_REASONS:
         if marker in name or marker in message:
             return f"{reason} ({name})"
