@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: crawl demo test lint bench bench-extract bench-crawl bench-recrawl bench-search bench-export bench-gate fuzz clean
+.PHONY: crawl demo test lint bench bench-extract bench-crawl bench-recrawl bench-search bench-export bench-store bench-gate fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,10 +40,13 @@ bench-search: $(STAMP)  ## search relevance (ours vs FTS5 trigram vs sqlite-util
 bench-export: $(STAMP)  ## itp6crawl export of 20k and 100k-article archives: seconds, rows/s, peak RSS per format
 	$(BIN)/python benchmarks/export_bench.py
 
+bench-store: $(STAMP)  ## per-article store cost at 1k, 20k and 100k articles: flat, or exit 1 (targets.toml)
+	$(BIN)/python benchmarks/store_scaling.py
+
 bench-gate: $(STAMP)  ## one table of end-to-end figures (crawl 20k, processing vs trafilatura, reindex, search, export) against benchmarks/targets.toml; exits 1 on a miss
 	$(BIN)/python benchmarks/gate.py
 
-bench: bench-extract bench-crawl bench-recrawl bench-search bench-export bench-gate
+bench: bench-extract bench-crawl bench-recrawl bench-search bench-export bench-store bench-gate
 
 fuzz: $(STAMP)  ## property tests at 10,000 examples per target (extraction, URLs, query language, search)
 	ITP6_FUZZ_EXAMPLES=10000 $(BIN)/pytest -q -p no:cacheprovider tests/test_extract_sniff.py tests/test_query_fuzz.py

@@ -20,7 +20,6 @@ import argparse
 import inspect
 import json
 import math
-import multiprocessing
 import os
 import random
 import shlex
@@ -37,10 +36,10 @@ from typing import Any
 
 import sqlite_utils
 from opencc import OpenCC
+from replica_articles import prepared_articles
 
 from itp6crawl import search as search_module
-from itp6crawl.extract import extract_article
-from itp6crawl.models import CANONICAL_SITE, rebase_article
+from itp6crawl.models import CANONICAL_SITE
 from itp6crawl.replica import DEFAULT_NOW, build_site, corpus
 from itp6crawl.search import search
 from itp6crawl.store import Archive
@@ -49,52 +48,12 @@ from itp6crawl.store.toplists import TOP_MIN_ARTICLES, TOP_SIZE
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES_FILE = Path(__file__).with_name("search_queries.json")
 CACHE = ROOT / ".bench" / "search"
-SERVED_FROM = "http://127.0.0.1:8000"  # pages are rendered as the local replica serves them, then rebased
 K = 10
 SYSTEMS = ("ours", "trigram", "sqlite-utils")
 TRIGRAM_TITLE_WEIGHT = 10.0  # as ours weights titles
 
 
-# --------------------------------------------------------------------------- segmentation (moving module)
-
-
-def _segment_function():
-    """``segment(article) -> Segments``: text.segment_article when the project has moved it there."""
-    try:
-        from itp6crawl.text import segment_article as moved
-
-        return moved
-    except ImportError:
-        from itp6crawl.pipelines import segment_article
-        from itp6crawl.text import default_segmenter
-
-        segmenter = default_segmenter()
-        return lambda article: segment_article(article, segmenter)
-
-
 # --------------------------------------------------------------------------- building archives
-
-_worker: dict[str, Any] = {}
-
-
-def _init_worker(n: int, seed: int) -> None:
-    _worker["site"] = build_site(n, seed=seed)
-    _worker["specs"] = _worker["site"].articles
-    _worker["segment"] = _segment_function()
-
-
-def _prepare(index: int) -> tuple[Any, Any, float, int]:
-    """Render, extract, rebase and segment one article page (in a worker process)."""
-    site, spec = _worker["site"], _worker["specs"][index]
-    status, _headers, body = site.render(spec.path, SERVED_FROM)
-    assert status == 200, (spec.path, status)
-    article = extract_article(body, spec.url(SERVED_FROM), fetched_at=site.now)
-    article = rebase_article(article, SERVED_FROM, CANONICAL_SITE)
-    start = time.perf_counter()
-    segments = _worker["segment"](article)
-    seconds = time.perf_counter() - start
-    text = [article.title, article.body_text, article.summary, *article.tags, *article.categories]
-    return article, segments, seconds, sum(len(part.encode("utf-8")) for part in text)
 
 
 def db_size(path: Path) -> int:
@@ -119,15 +78,14 @@ def build_archive(n: int, seed: int, workers: int, rebuild: bool) -> tuple[Path,
     saved = 0
     archive = Archive.open(partial)
     now = DEFAULT_NOW  # the replica's own clock, as the workers' extraction uses
-    with multiprocessing.get_context("fork").Pool(workers, _init_worker, (n, seed)) as pool:
-        for article, segments, seconds, size in pool.imap(_prepare, range(n), chunksize=32):
-            archive.articles.save(article, segments, now)
-            seg_seconds += seconds
-            seg_bytes += size
-            saved += 1
-            if saved % 5000 == 0:
-                rate = saved / (time.perf_counter() - start)
-                print(f"  built {saved}/{n} ({rate:.0f} articles/s)", file=sys.stderr, flush=True)
+    for article, segments, seconds, size in prepared_articles(n, seed, workers):
+        archive.articles.save(article, segments, now)
+        seg_seconds += seconds
+        seg_bytes += size
+        saved += 1
+        if saved % 5000 == 0:
+            rate = saved / (time.perf_counter() - start)
+            print(f"  built {saved}/{n} ({rate:.0f} articles/s)", file=sys.stderr, flush=True)
     archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     archive.close()
     elapsed = time.perf_counter() - start
