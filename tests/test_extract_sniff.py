@@ -11,7 +11,7 @@ from conftest import fuzz_examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from itp6crawl.extract import ExtractionError, extract_article, extract_generic
+from itp6crawl.extract import NO_TITLE, ExtractionError, extract_article, extract_generic
 from itp6crawl.extract.sniff import MAGIC_NUMBERS
 from itp6crawl.models import CANONICAL_SITE, canonical_url
 from itp6crawl.replica import build_site
@@ -62,9 +62,13 @@ def test_pages_that_are_not_posts_are_refused_with_what_they_are(path, reason):
         extract_generic(body, URL)
 
 
-def test_a_page_without_a_title_is_no_article():
-    with pytest.raises(ExtractionError, match="no title"):
+def test_an_untitled_fragment_is_no_article_but_an_untitled_long_text_is_kept_with_a_warning():
+    with pytest.raises(ExtractionError, match="no title and under 200 characters"):
         extract_article(b"<html><body>hello</body></html>", URL)
+    paragraph = "血小板减少症患者复查时需要注意的事项很多，医生建议按时服药并记录每次的检查结果。"
+    body = "<html><body><div>" + f"<p>{paragraph}</p>" * 6 + "</div></body></html>"
+    article = extract_article(body.encode(), URL)
+    assert article.title == "" and paragraph in article.body_text and NO_TITLE in article.warnings
 
 
 FUZZ = settings(max_examples=fuzz_examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
