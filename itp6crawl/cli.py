@@ -250,13 +250,19 @@ def stats(db: Path, as_json: bool) -> None:
     default=None,
     help="Folder of the WARC files [default: warc/ beside the archive].",
 )
-def reindex(db: Path, warc_dir: Path | None) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes extracting and segmenting pages [default: one per CPU].",
+)
+def reindex(db: Path, warc_dir: Path | None, jobs: int | None) -> None:
     """Rebuild articles, links, segmentation and the search index from the WARC files (no network)."""
     from .reindex import reindex as run_reindex
     from .store import ArchiveError
 
     try:
-        result = run_reindex(db, warc_dir)
+        result = run_reindex(db, warc_dir, jobs=jobs)
     except ArchiveError as error:
         fail(str(error))
     counts = ", ".join(f"{key} {value}" for key, value in sorted(result.counts.items()))

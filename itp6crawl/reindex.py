@@ -10,11 +10,16 @@ leaves the archive as it was.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sqlite3
-from collections import Counter
-from collections.abc import Callable
+import sys
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +31,7 @@ from .store import Archive, ArchiveMissing, check_archive_file
 from .warc import iter_responses, warc_files
 
 DERIVED_TABLES = ("links", "comments", "article_versions", "articles", "crawl_state")
+REPLAY_BATCH = 16  # responses sent to a worker at a time
 
 
 class ReplayStats:
@@ -69,8 +75,12 @@ def reindex(
     *,
     canonical_site: str = CANONICAL_SITE,
     progress: Callable[[int, str], None] | None = None,
+    jobs: int | None = None,
 ) -> ReindexResult:
-    """Rebuild ``db``'s articles from the WARC files in ``warc_dir`` (default: ``warc/`` beside it)."""
+    """Rebuild ``db``'s articles from the WARC files in ``warc_dir`` (default: ``warc/`` beside it).
+
+    Extraction and segmentation run in ``jobs`` worker processes (default: one per CPU; 1 runs them
+    here); storing stays in this process, in WARC order."""
     db = Path(db)
     check_archive_file(db)  # a file that is not our archive is refused before anything is read or written
     warc_dir = Path(warc_dir) if warc_dir else db.parent / "warc"
@@ -84,30 +94,18 @@ def reindex(
         _copy_database(db, building)
     result = ReindexResult()
     stats = ReplayStats()
-    with Archive.open(building) as archive:
+    # The workers start before the archive opens: a forked process must not inherit an open connection.
+    with _preparation(canonical_site, jobs) as prepared, Archive.open(building) as archive:
         with archive.db.conn:
             for table in DERIVED_TABLES:
                 archive.db.execute(f"DELETE FROM {table}")
-        session = ReplaySession(archive, canonical_site)
-        extract, segment = ExtractPipeline(stats, canonical_site), SegmentPipeline()
-        store = StorePipeline(session, stats)
-        for record in iter_responses(files):
-            if post_id_from_url(record.url) is None or record.status not in (200, 304, 404, 410):
-                continue
-            item = PageItem(
-                url=record.url,
-                request_url=record.url,
-                status=record.status,
-                fetched_at=record.date.astimezone(CST),
-                headers=dict(record.headers),
-                body=record.body,
-                warc=(record.file, record.offset),
-            )
-            item.charset = content_type_charset(item.header("Content-Type"))
-            store.process_item(segment.process_item(extract.process_item(item)))
+        store = StorePipeline(ReplaySession(archive, canonical_site), stats)
+        for item, counts in prepared(_replayed_items(files)):
+            stats.values.update(counts)
+            store.process_item(item)
             result.records += 1
             if progress is not None:
-                progress(result.records, record.url)
+                progress(result.records, item.url)
         archive.refresh_search()
         archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     for suffix in ("-wal", "-shm"):
@@ -115,6 +113,98 @@ def reindex(
     os.replace(building, db)
     result.counts = {key.removeprefix("itp6/"): int(value) for key, value in stats.values.items()}
     return result
+
+
+def _replayed_items(files: list[Path]) -> Iterator[PageItem]:
+    """The article responses of the WARC files, in order, as the spider would have handed them on."""
+    for record in iter_responses(files):
+        if post_id_from_url(record.url) is None or record.status not in (200, 304, 404, 410):
+            continue
+        item = PageItem(
+            url=record.url,
+            request_url=record.url,
+            status=record.status,
+            fetched_at=record.date.astimezone(CST),
+            headers=dict(record.headers),
+            body=record.body,
+            warc=(record.file, record.offset),
+        )
+        item.charset = content_type_charset(item.header("Content-Type"))
+        yield item
+
+
+class _Preparer:
+    """Extract + segment, the CPU-bound part of the pipelines; a worker process holds one."""
+
+    def __init__(self, canonical_site: str) -> None:
+        self.stats = ReplayStats()
+        self.extract = ExtractPipeline(self.stats, canonical_site)
+        self.segment = SegmentPipeline()
+
+    def prepare(self, items: list[PageItem]) -> tuple[list[PageItem], Counter[str]]:
+        self.stats.values.clear()
+        for item in items:
+            self.segment.process_item(self.extract.process_item(item))
+            item.body = b""  # stored from the WARC record, not sent back
+        return items, Counter(self.stats.values)
+
+
+_worker_preparer: _Preparer | None = None
+
+
+def _start_worker(canonical_site: str) -> None:
+    global _worker_preparer
+    _worker_preparer = _Preparer(canonical_site)
+
+
+def _prepare_in_worker(items: list[PageItem]) -> tuple[list[PageItem], Counter[str]]:
+    assert _worker_preparer is not None
+    return _worker_preparer.prepare(items)
+
+
+Prepared = Iterator[tuple[PageItem, Counter[str]]]  # items extracted and segmented, with the stats added
+
+
+@contextmanager
+def _preparation(canonical_site: str, jobs: int | None) -> Iterator[Callable[[Iterator[PageItem]], Prepared]]:
+    """A function that extracts and segments items, in order. With more than one job, batches go to
+    worker processes, a few per worker in flight (WARC bodies are never all read into memory)."""
+    jobs = jobs or len(os.sched_getaffinity(0))
+    if jobs <= 1:
+        preparer = _Preparer(canonical_site)
+
+        def here(items: Iterator[PageItem]) -> Prepared:
+            for item in items:
+                done, counts = preparer.prepare([item])
+                yield done[0], counts
+
+        yield here
+        return
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(canonical_site,)) as pool:
+        pool.submit(os.getpid).result()  # with fork, the first task starts every worker process
+
+        def in_workers(items: Iterator[PageItem]) -> Prepared:
+            pending: deque[Future[tuple[list[PageItem], Counter[str]]]] = deque()
+            for batch in _batches(items, REPLAY_BATCH):
+                pending.append(pool.submit(_prepare_in_worker, batch))
+                if len(pending) >= jobs * 4:
+                    yield from _unbatched(pending.popleft().result())
+            while pending:
+                yield from _unbatched(pending.popleft().result())
+
+        yield in_workers
+
+
+def _batches(items: Iterator[PageItem], size: int) -> Iterator[list[PageItem]]:
+    while batch := list(islice(items, size)):
+        yield batch
+
+
+def _unbatched(prepared: tuple[list[PageItem], Counter[str]]) -> Iterator[tuple[PageItem, Counter[str]]]:
+    items, counts = prepared
+    for index, item in enumerate(items):
+        yield item, counts if index == 0 else Counter()
 
 
 def _copy_database(source: Path, target: Path) -> None:

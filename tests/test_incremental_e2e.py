@@ -220,32 +220,42 @@ def test_a_crawl_killed_with_sigkill_resumes_to_the_same_archive(tmp_path, kill_
     assert [run["finish_reason"] for run in runs] == ["killed", "finished"]
 
 
-def test_reindex_from_warc_equals_the_crawled_archive(tmp_path, db):
-    site = build_site(n_articles=20, seed=12)
+def test_reindex_from_warc_equals_the_crawled_archive_in_process_and_in_workers(tmp_path, db):
+    """``--jobs 1`` replays here; ``--jobs 3`` extracts in three processes, batches coming back out of order
+    of completion: both rebuild exactly the crawled archive and count the same."""
+    site = build_site(n_articles=40, seed=12)
     with ReplicaServer(site) as server:
         ok(crawl(server.base_url, db))
         site.update_article(site.articles[3].id, title="改过的标题")
         ok(crawl(server.base_url, db))
     assert sorted(p.name for p in (db.parent / "warc").iterdir()) == ["1.warc.gz", "2.warc.gz"]
-    rebuilt = tmp_path / "rebuilt.db"
-    result = subprocess.run(
-        [sys.executable, "-m", "itp6crawl", "reindex", "--db", str(rebuilt), "--warc", str(db.parent / "warc")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    for table, order in (
-        ("articles", "id"),
-        ("links", "src_id, kind, position"),
-        ("comments", "article_id, position"),
-        ("article_versions", "article_id, version"),
-    ):
-        with sqlite3.connect(db) as a, sqlite3.connect(rebuilt) as b:
-            query = f"SELECT * FROM {table} ORDER BY {order}"
-            assert a.execute(query).fetchall() == b.execute(query).fetchall(), table
-    with sqlite3.connect(rebuilt) as connection:
-        assert connection.execute("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH '改过'").fetchone()[0]
+    reports = []
+    for jobs in ("1", "3"):
+        rebuilt = tmp_path / f"rebuilt-{jobs}.db"
+        warc = str(db.parent / "warc")
+        result = subprocess.run(
+            [sys.executable, "-m", "itp6crawl", "reindex", "--db", str(rebuilt), "--warc", warc, "--jobs", jobs],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        reports.append(result.stdout.replace(str(rebuilt), "DB"))
+        for table, order in (
+            ("articles", "id"),
+            ("links", "src_id, kind, position"),
+            ("comments", "article_id, position"),
+            ("article_versions", "article_id, version"),
+        ):
+            with sqlite3.connect(db) as a, sqlite3.connect(rebuilt) as b:
+                query = f"SELECT * FROM {table} ORDER BY {order}"
+                assert a.execute(query).fetchall() == b.execute(query).fetchall(), (jobs, table)
+        with sqlite3.connect(rebuilt) as connection:
+            assert connection.execute("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH '改过'").fetchone()[0]
+    assert reports[0] == reports[1] and "articles_new 40" in reports[0], reports
+    with sqlite3.connect(tmp_path / "rebuilt-1.db") as a, sqlite3.connect(tmp_path / "rebuilt-3.db") as b:
+        query = "SELECT * FROM crawl_state ORDER BY url"
+        assert a.execute(query).fetchall() == b.execute(query).fetchall()
 
 
 def test_sigterm_is_recorded_as_interrupted_and_exits_non_zero(db):
