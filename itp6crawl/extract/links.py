@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..models import Link, post_id_from_url, same_site
 from .dates import normalise_day
-from .html import HtmlElement, absolute, collapse, first, first_text, has_class, text_of
+from .html import HtmlElement, absolute, by_class, collapse, first, first_in, first_text, has_class, text_of
 
 _DATE_TEXT = re.compile(r"\d{4}[-年/.]\d{1,2}|\d+\s*(?:秒|分钟|小时|天|周)前|昨天|前天")
 
@@ -29,7 +29,14 @@ def _first_of(element: HtmlElement, *xpaths: str) -> HtmlElement | None:
 
 def related_links(doc: HtmlElement, base: str, now: datetime | None = None) -> list[Link]:
     """Related posts in either list style (post-loop cards or ``li.item > a > span`` + ``span.date``)."""
-    container = first(doc, f"//*[{has_class('entry-related-posts')}] | //ul[{has_class('entry-related')}]")
+    container = next(
+        (
+            element
+            for element in by_class(doc, "entry-related-posts", "entry-related")
+            if element.tag == "ul" or "entry-related-posts" in (element.get("class") or "").split()
+        ),
+        None,
+    )
     if container is None:
         return []
     links: list[Link] = []
@@ -57,8 +64,9 @@ def related_links(doc: HtmlElement, base: str, now: datetime | None = None) -> l
 
 def neighbour_link(doc: HtmlElement, base: str, rel: str, now: datetime | None = None) -> Link | None:
     """The previous (``rel='prev'``) or next post link of the theme's entry-page block."""
-    scope = f"//*[{has_class('entry-page')}]"
-    anchor = _first_of(doc, f"{scope}//a[@rel='{rel}']", f"//*[{has_class('entry-page-' + rel)}]//a[@href]")
+    anchor = first_in(by_class(doc, "entry-page"), f".//a[@rel='{rel}']")
+    if anchor is None:  # not `or`: an element without children is false
+        anchor = first_in(by_class(doc, f"entry-page-{rel}"), ".//a[@href]")
     if anchor is None:
         return None
     url = absolute(base, anchor.get("href"))

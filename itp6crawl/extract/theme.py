@@ -13,25 +13,27 @@ from datetime import datetime
 from ..models import Article, Comment
 from .clean import clean_body, notice_credit, text_blocks
 from .dates import normalise_datetime, parse_count
-from .html import HtmlElement, first, first_text, has_class, text_of
+from .html import HtmlElement, by_class, first, first_text, has_class, text_of
 from .links import neighbour_link, related_links
 from .meta import HeadMeta
 
-_CONTENT = f"//div[{has_class('entry-content')}]"
 _VIEWS = re.compile(r"(?:阅读|浏览|views?)\s*[:：]?\s*(\d[\d,.]*\s*[kKwW万]?)")
 _COMMENT_ID = re.compile(r"comment-(\d+)")
 
 
+def _content(doc: HtmlElement) -> HtmlElement | None:
+    """The theme's ``div.entry-content``."""
+    return next((element for element in by_class(doc, "entry-content") if element.tag == "div"), None)
+
+
 def detect_theme(doc: HtmlElement) -> str | None:
     """'justnews6', 'justnews5', or None when the page is not a JustNews article."""
-    content = first(doc, _CONTENT)
+    content = _content(doc)
     if content is None:
         return None
     if content.xpath(f"ancestor::div[{has_class('entry-main')}]"):
         return "justnews6"
-    if content.xpath(f"ancestor::div[{has_class('entry')}]") and doc.xpath(
-        f"//*[{has_class('entry-head')} or {has_class('entry-title')}]"
-    ):
+    if content.xpath(f"ancestor::div[{has_class('entry')}]") and by_class(doc, "entry-head", "entry-title"):
         return "justnews5"
     return None
 
@@ -59,7 +61,8 @@ def _published(root: HtmlElement, head: HeadMeta, now: datetime | None) -> str |
 
 def _comments(doc: HtmlElement, now: datetime | None) -> list[Comment]:
     comments: list[Comment] = []
-    for item in doc.xpath(f"//*[{has_class('comments-list')}]//li[{has_class('comment')}]"):
+    lists = by_class(doc, "comments-list")
+    for item in dict.fromkeys(item for box in lists for item in box.xpath(f".//li[{has_class('comment')}]")):
         match = _COMMENT_ID.search(item.get("id") or "")
         parent = item.xpath(f"ancestor::li[{has_class('comment')}][1]/@id")
         parent_match = _COMMENT_ID.search(parent[0]) if parent else None
@@ -84,15 +87,20 @@ def _comments(doc: HtmlElement, now: datetime | None) -> list[Comment]:
     return comments
 
 
+def _tag_links(doc: HtmlElement) -> list[HtmlElement]:
+    boxes = by_class(doc, "entry-tag")
+    return list(dict.fromkeys(a for box in boxes for a in box.xpath(".//a[contains(@rel, 'tag')]")))
+
+
 def extract_theme(doc: HtmlElement, url: str, theme: str, head: HeadMeta, now: datetime | None) -> Article:
     """Extract an article from a page ``detect_theme`` recognised."""
-    content = first(doc, _CONTENT)
+    content = _content(doc)
     assert content is not None  # detect_theme found it
     root = _article_root(doc, content)
     canonical = head.canonical or url
     body = clean_body(content, canonical)
     info = first(root, f".//*[{has_class('entry-info')}]")
-    credit = body.credit or notice_credit(first(doc, f"//*[{has_class('entry-copyright')}]"))
+    credit = body.credit or notice_credit(next(iter(by_class(doc, "entry-copyright")), None))
     views_match = _VIEWS.search(text_of(info)) if info is not None else None
     article_id = None
     match = re.match(r"post-(\d+)$", first_text(doc, "//article/@id"))
@@ -108,13 +116,13 @@ def extract_theme(doc: HtmlElement, url: str, theme: str, head: HeadMeta, now: d
         modified_at=normalise_datetime(head.modified, now)
         or normalise_datetime(first_text(root, f".//time[{has_class('updated')}]/@datetime"), now),
         categories=[text_of(a) for a in (info if info is not None else root).xpath(".//a[contains(@rel, 'category')]")],
-        tags=[text_of(a) for a in doc.xpath(f"//*[{has_class('entry-tag')}]//a[contains(@rel, 'tag')]")],
+        tags=[text_of(a) for a in _tag_links(doc)],
         summary=first_text(root, f".//*[{has_class('entry-excerpt')}]"),
         body_text=body.text,
         body_html=body.html,
         images=body.images,
         views=parse_count(views_match.group(1)) if views_match else None,
-        likes=parse_count(first_text(doc, f"//*[{has_class('btn-zan')}]")),
+        likes=parse_count(text_of(next(iter(by_class(doc, "btn-zan")), None))),
         related=[link for link in related_links(doc, canonical, now) if link.url != canonical],
         prev=neighbour_link(doc, canonical, "prev", now),
         next=neighbour_link(doc, canonical, "next", now),
