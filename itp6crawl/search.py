@@ -109,9 +109,9 @@ def search(
         where.append("+articles_fts.rowid IN (SELECT id FROM articles WHERE " + " AND ".join(filters) + ")")
     with connect_readonly(path) as connection:
         # Checking every match against the few gone articles costs as much as finding the matches.
-        all_live = not connection.execute("SELECT EXISTS (SELECT 1 FROM articles WHERE status <> 'live')").fetchone()[0]
+        all_live = not connection.execute(f"SELECT EXISTS (SELECT 1 FROM articles WHERE {NOT_LIVE})").fetchone()[0]
         if not all_live:
-            where.append("+articles_fts.rowid NOT IN (SELECT id FROM articles WHERE status <> 'live')")
+            where.append(f"+articles_fts.rowid NOT IN (SELECT id FROM articles WHERE {NOT_LIVE})")
         matches = _Matches(" AND ".join(where), filters, params, all_live)
         total, page = None, None
         if sort == "relevance":
@@ -150,6 +150,9 @@ def search(
     ]
     return Hits(hits, total, parsed)
 
+
+# status <> 'live' as two ranges of the status index: ``<>`` reads the whole index (5 ms at 100,000 articles).
+NOT_LIVE = "(status < 'live' OR status > 'live')"
 
 # Up to this many matches, ranking them all (bm25 in FTS5) is as cheap as any shortcut.
 RANK_ALL_BELOW = 2000

@@ -115,7 +115,7 @@ def refresh_top_lists(
             threshold = best[-1][1] if len(best) >= size else 0.0
             live = connection.execute(
                 "SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?"
-                " AND +rowid NOT IN (SELECT id FROM articles WHERE status <> 'live')",
+                " AND +rowid NOT IN (SELECT id FROM articles WHERE status < 'live' OR status > 'live')",
                 (phrase,),
             ).fetchone()[0]
             connection.execute(
