@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -17,6 +18,7 @@ import click
 DEFAULT_SITE = "https://www.itp6.com"
 DEFAULT_DB = Path("archive/itp6.db")
 DEMO_DB = Path("archive/demo.db")
+REINDEX_PROGRESS_EVERY = 1000  # responses between the progress lines of reindex
 
 
 @click.group()
@@ -261,8 +263,14 @@ def reindex(db: Path, warc_dir: Path | None, jobs: int | None) -> None:
     from .reindex import reindex as run_reindex
     from .store import ArchiveError
 
+    started = time.monotonic()
+
+    def report(done: int, url: str) -> None:
+        if done % REINDEX_PROGRESS_EVERY == 0:
+            click.echo(f"  replayed {done:,} responses ({done / (time.monotonic() - started):.0f}/s)", err=True)
+
     try:
-        result = run_reindex(db, warc_dir, jobs=jobs)
+        result = run_reindex(db, warc_dir, jobs=jobs, progress=report)
     except ArchiveError as error:
         fail(str(error))
     counts = ", ".join(f"{key} {value}" for key, value in sorted(result.counts.items()))
