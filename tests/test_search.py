@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from itp6crawl.search import ArchiveError, ArchiveMissing, QueryError, search, snippet, summary
+from itp6crawl.search import ArchiveError, ArchiveMissing, QueryError, search, snippet, summary, zh_snippet
 from itp6crawl.store import Archive, Segments
 from itp6crawl.text import default_segmenter
 
@@ -153,3 +153,12 @@ def test_a_word_in_the_title_outranks_the_same_word_repeated_in_a_body(tmp_path,
             segments = Segments(seg.index_text(article.title), seg.index_text(article.body_text), "")
             archive.articles.save(article, segments, fetch_time)
     assert [hit.id for hit in search(path, "地塞米松")] == [2, 1]
+
+
+def test_zh_snippet_highlights_a_query_and_forgives_what_is_no_query():
+    """The plugins' SQL function: query-language terms highlighted; no query, a query with nothing to
+    search for, or no body give a plain snippet, never an error."""
+    body = "确诊后服用艾曲泊帕三个月，血小板升到八十。"
+    assert zh_snippet(body, "艾曲泊帕 OR 地塞米松") == "确诊后服用【艾曲泊帕】三个月，血小板升到八十。"
+    assert zh_snippet(body, "-激素") == zh_snippet(body, None) == body
+    assert zh_snippet(None, "艾曲泊帕") == ""

@@ -2,13 +2,17 @@ import asyncio
 
 import pytest
 from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from itp6crawl.items import PageItem
-from itp6crawl.spiders.itp6 import CATEGORY_PATH, Itp6Spider
+from itp6crawl.middlewares import IN_SITEMAP, RedirectRefused
+from itp6crawl.spiders.itp6 import CATEGORY_PATH, Itp6Spider, failure_reason
+from itp6crawl.store import Archive
+from itp6crawl.text import segment_article
 
 SITE = "http://127.0.0.1:8123"
 
@@ -83,6 +87,7 @@ def test_sitemap_index_and_urlset(spider):
         (f"{SITE}/", "parse_listing"),  # the last sitemap read: the home page comes next
     ]
     assert [r.meta.get("itp6_lastmod") for r in requests] == ["2024-06-01T00:00:00+08:00", None, None, None]
+    assert [bool(r.meta.get(IN_SITEMAP)) for r in requests] == [True, True, False, False]
 
 
 def test_invalid_sitemap_is_counted_not_fatal(spider):
@@ -187,3 +192,139 @@ def test_an_article_page_follows_every_related_post_and_its_neighbours(spider):
     related = {entry["url"] for entry in gold[spec.id]["related"] if entry["url"].endswith(".html")}
     assert related and related <= followed
     assert gold[spec.id]["prev_url"] in followed
+
+
+def test_robots_sitemaps_are_read_wherever_robots_puts_them(spider):
+    robots = TextResponse(f"{SITE}/robots.txt", body=b"Sitemap: /sitemap_index.xml\nSitemap: /news.xml\n")
+    sitemaps = list(spider.parse_robots(robots))
+    assert [r.url for r in sitemaps] == [f"{SITE}/sitemap_index.xml", f"{SITE}/news.xml"]
+    # Each is read as a sitemap, and its failure is recorded (and still leads on to the listings).
+    empty = b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>'
+    assert list(sitemaps[0].callback(XmlResponse(sitemaps[0].url, body=empty))) == []
+    failure = Failure(HttpError(HtmlResponse(sitemaps[1].url, status=500, request=sitemaps[1], body=b"")))
+    failure.request = sitemaps[1]
+    home, item = sitemaps[1].errback(failure)
+    assert home.url == f"{SITE}/" and item.failure == "HTTP 500" and item.url == sitemaps[1].url
+
+
+def incremental(spider, archive, *, previous_complete=True, full=False):
+    spider.session.archive = archive
+    spider.session.previous_complete = previous_complete
+    spider.session.full = full
+    return spider
+
+
+def test_an_incremental_crawl_reads_the_next_listing_page_only_while_it_shows_new_posts(spider, tmp_path):
+    page = LISTING.replace("{next}", f"{SITE}/category/zhiliao/page/2/")
+    response = HtmlResponse(f"{SITE}/category/zhiliao/", body=page.encode(), encoding="utf-8")
+    next_page = f"{SITE}/category/zhiliao/page/2"
+    with Archive.open(tmp_path / "itp6.db") as archive:
+        # The archive knows posts by their canonical URL, whatever host the crawl reads them from.
+        archive.state.record("https://www.itp6.com/16001.html", status=200)
+        incremental(spider, archive)
+        assert next_page in [r.url for r in spider.parse_listing(response)]  # 16002 is new
+        archive.state.record("https://www.itp6.com/16002.html", status=200)
+        assert next_page not in [r.url for r in spider.parse_listing(response)]  # nothing new on this page
+        incremental(spider, archive, full=True)
+        assert next_page in [r.url for r in spider.parse_listing(response)]
+        incremental(spider, archive, previous_complete=False)  # the last run stopped early: read it all
+        assert next_page in [r.url for r in spider.parse_listing(response)]
+
+
+def test_an_unchanged_listing_yields_nothing(spider):
+    assert list(spider.parse_listing(HtmlResponse(f"{SITE}/category/x", status=304, body=b""))) == []
+
+
+def test_a_listing_with_relative_links_is_read_against_its_own_url(spider):
+    page = LISTING.replace(f"{SITE}/", "/").replace("{next}", "/category/zhiliao/page/2/")
+    response = HtmlResponse(f"{SITE}/category/zhiliao/", body=page.encode(), encoding="utf-8")
+    assert [r.url for r in spider.parse_listing(response)] == [
+        f"{SITE}/16001.html",
+        f"{SITE}/16002.html",
+        f"{SITE}/category/zhiliao",
+        f"{SITE}/category/zhiliao/page/2",
+    ]
+
+
+def archive_with_live_posts(path, article_factory, fetch_time, *post_ids):
+    archive = Archive.open(path)
+    for post_id in post_ids:
+        article = article_factory(post_id)
+        archive.articles.save(article, segment_article(article), fetch_time)
+        archive.state.record(article.url, status=200, in_sitemap=1, fetched_at="2024-06-05T12:00:00+08:00")
+    return archive
+
+
+def sitemap_of(*post_ids) -> XmlResponse:
+    urls = "".join(f"<url><loc>{SITE}/{post_id}.html</loc></url>" for post_id in post_ids)
+    body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+    return XmlResponse(f"{SITE}/wp-sitemap.xml", body=body.encode())
+
+
+def test_live_posts_that_left_the_sitemaps_are_requested_again(spider, tmp_path, article_factory, fetch_time):
+    with archive_with_live_posts(tmp_path / "itp6.db", article_factory, fetch_time, 16001, 16009) as archive:
+        incremental(spider, archive)
+        (sitemap,) = spider.parse_robots(TextResponse(f"{SITE}/robots.txt", body=b""))
+        requests = list(sitemap.callback(sitemap_of(16001)))
+    assert [(r.url, r.callback.__name__) for r in requests] == [
+        (f"{SITE}/16001.html", "parse_article"),
+        (f"{SITE}/", "parse_listing"),
+        (f"{SITE}/16009.html", "parse_article"),  # left the sitemap: is it gone?
+    ]
+
+
+@pytest.mark.parametrize("failed", ["invalid", "http-error", "ignored"])
+def test_no_post_is_taken_for_missing_when_a_sitemap_could_not_be_read(
+    spider, tmp_path, article_factory, fetch_time, failed
+):
+    """One unreadable sitemap means the list of posts is incomplete: no archived post is requested again
+    for missing from it, and the listings are still read."""
+    with archive_with_live_posts(tmp_path / "itp6.db", article_factory, fetch_time, 16001, 16009) as archive:
+        incremental(spider, archive)
+        robots = TextResponse(f"{SITE}/robots.txt", body=f"Sitemap: {SITE}/a.xml\nSitemap: {SITE}/b.xml\n".encode())
+        first, second = spider.parse_robots(robots)
+        assert [r.url for r in first.callback(sitemap_of(16001))] == [f"{SITE}/16001.html"]
+        if failed == "invalid":
+            followed = list(second.callback(XmlResponse(second.url, body=b"<html>not a sitemap</html>")))
+        else:
+            error = HttpError(HtmlResponse(second.url, status=503, request=second, body=b""))
+            failure = Failure(error if failed == "http-error" else IgnoreRequest("robots.txt"))
+            failure.request = second
+            followed = list(second.errback(failure))
+    assert [r.url for r in followed if isinstance(r, Request)] == [f"{SITE}/"]
+
+
+def test_a_refused_redirect_is_a_failure_of_the_post_itself(spider):
+    request = Request(
+        f"{SITE}/16002.html", callback=spider.parse_article, meta={"redirect_urls": [f"{SITE}/16001.html"]}
+    )
+    failure = Failure(RedirectRefused("redirect to another site: https://elsewhere.example/", 301))
+    failure.request = request
+    (item,) = list(spider.on_error(failure))
+    assert (item.url, item.request_url, item.status) == (f"{SITE}/16001.html", f"{SITE}/16001.html", 301)
+    assert item.failure == "redirect to another site: https://elsewhere.example/" and item.fetched_at is not None
+    assert spider.crawler.stats.get_value("itp6/fetch_failed") == 1
+    request = Request(f"{SITE}/16003.html", callback=spider.parse_article)  # refused on the first hop
+    failure = Failure(RedirectRefused("redirect loop", 302))
+    failure.request = request
+    assert [item.url for item in spider.on_error(failure)] == [f"{SITE}/16003.html"]
+
+
+def test_a_request_skipped_on_purpose_is_no_failure(spider):
+    request = Request(f"{SITE}/16001.html", callback=spider.parse_article)
+    failure = Failure(IgnoreRequest("not modified since the sitemap's lastmod"))
+    failure.request = request
+    assert list(spider.on_error(failure)) == []
+    assert spider.crawler.stats.get_value("itp6/fetch_failed") is None
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (TimeoutError("took longer than 180.0 seconds"), "timed out: took longer than 180.0 seconds"),
+        (ValueError(), "ValueError"),
+        (ValueError("odd"), "ValueError: odd"),
+    ],
+)
+def test_failure_reasons_are_one_readable_line(error, reason):
+    assert failure_reason(Failure(error)) == reason

@@ -196,3 +196,30 @@ def test_an_article_missing_from_one_list_can_still_win_and_the_bound_says_so(
     with sqlite3.connect(path) as connection:
         parsed = parse("alpha beta")
         assert search_module._rank_from_lists_alone(connection, parsed.terms, lists, _matches(parsed), 1) is None
+
+
+def test_an_answer_from_the_lists_skips_gone_articles_and_keeps_to_the_filters(listed_archive, tmp_path, monkeypatch):
+    """Listed articles are checked against the archive before the lists answer: a gone one never comes
+    back, a filter keeps only its own, and the page is still the exact ranking."""
+    path = tmp_path / "itp6.db"
+    shutil.copy(listed_archive, path)
+    every = search(path, "血小板", limit=40)
+    best, category = every[0].id, every[1].categories[0]
+    with Archive.open(path) as archive:
+        archive.db.execute("UPDATE articles SET status = 'gone' WHERE id = ?", [best])
+        archive.refresh_search(force=True, min_articles=8, size=20)
+    calls = []
+    original = search_module._rank_from_lists_alone
+
+    def counted(*args):
+        page = original(*args)
+        calls.append(page is not None)
+        return page
+
+    monkeypatch.setattr(search_module, "_rank_from_lists_alone", counted)
+    for options in [{}, {"category": category}]:
+        fast = search(path, "血小板", limit=2, **options)
+        exact = _exact(monkeypatch, path, "血小板", limit=2, **options)
+        assert [hit.id for hit in fast] == [hit.id for hit in exact] and best not in [hit.id for hit in fast]
+        assert all(category in hit.categories for hit in fast) or not options
+    assert calls == [True, True]  # both answered from the lists
