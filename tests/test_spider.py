@@ -1,4 +1,5 @@
 import asyncio
+from datetime import datetime, timedelta
 
 import pytest
 from scrapy import Request
@@ -9,7 +10,7 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from itp6crawl.items import PageItem
-from itp6crawl.middlewares import IN_SITEMAP, RedirectRefused
+from itp6crawl.middlewares import FETCHED_AT, IN_SITEMAP, KIND, LASTMOD, WARC, RedirectRefused
 from itp6crawl.spiders.itp6 import CATEGORY_PATH, Itp6Spider, failure_reason
 from itp6crawl.store import Archive
 from itp6crawl.text import segment_article
@@ -36,7 +37,7 @@ def start(spider) -> list[Request]:
 def test_start_asks_robots_then_the_sitemaps_then_the_home_page(spider):
     assert [request.url for request in spider.started] == [f"{SITE}/robots.txt"]
     robots = TextResponse(f"{SITE}/robots.txt", body=f"Sitemap: {SITE}/wp-sitemap.xml\n".encode())
-    (sitemap,) = spider.parse_robots(robots)
+    (sitemap,) = spider.started[0].callback(robots)
     empty = XmlResponse(sitemap.url, body=b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>')
     # Listings come once every sitemap has been read, so each post is first requested with its lastmod.
     assert [r.url for r in spider.parse_sitemap(empty)] == [f"{SITE}/"]
@@ -139,19 +140,19 @@ def test_home_pagination_is_not_followed(spider):
 
 
 def test_failed_article_fetch_becomes_a_failure_item(spider):
-    request = Request(f"{SITE}/16001.html", callback=spider.parse_article)
+    request = spider.article_request(f"{SITE}/16001.html")
     response = HtmlResponse(request.url, status=500, request=request, body=b"")
     failure = Failure(HttpError(response))
     failure.request = request
-    (item,) = list(spider.on_error(failure))
+    (item,) = list(request.errback(failure))
     assert isinstance(item, PageItem) and item.failure == "HTTP 500" and item.status == 500
 
 
 def test_failed_listing_fetch_is_recorded_too(spider):
-    request = Request(f"{SITE}/category/x/", callback=spider.parse_listing)
+    request = spider.listing_request(f"{SITE}/category/x/")
     failure = Failure(ConnectionRefusedError("refused"))
     failure.request = request
-    (item,) = list(spider.on_error(failure))
+    (item,) = list(request.errback(failure))
     assert item.failure == "connection refused (ConnectionRefusedError)" and item.status is None
     assert spider.crawler.stats.get_value("itp6/fetch_failed") == 1
 
@@ -163,14 +164,17 @@ def test_the_sites_own_spelling_is_followed():
     list(spider.parse_robots(TextResponse("https://www.itp6.com/robots.txt", body=b"User-agent: *\n")))
     assert spider.article_request("http://itp6.com/123.html").url == "https://www.itp6.com/123.html"
     assert spider.article_request("https://www.itp6.com:8443/123.html") is None
+    assert spider.article_request("https://itp6.com/124.html").url == "https://www.itp6.com/124.html"
     assert spider.allowed_domains == ["itp6.com"]
+    default = Itp6Spider.from_crawler(get_crawler(Itp6Spider))
+    assert default.site == "https://www.itp6.com" and default.allowed_domains == ["itp6.com"]
 
 
 def test_missing_robots_falls_back_to_the_core_sitemap_without_a_failure(spider):
-    request = Request(f"{SITE}/robots.txt", callback=spider.parse_robots)
+    (request,) = spider.started
     failure = Failure(HttpError(HtmlResponse(request.url, status=404, request=request, body=b"")))
     failure.request = request
-    (follow,) = list(spider.on_error(failure))
+    (follow,) = list(request.errback(failure))
     assert isinstance(follow, Request) and follow.url == f"{SITE}/wp-sitemap.xml"
 
 
@@ -185,13 +189,16 @@ def test_an_article_page_follows_every_related_post_and_its_neighbours(spider):
 
     site = build_site(n_articles=30, seed=21)
     gold = {entry["id"]: entry for entry in site.gold(SITE)}
-    spec = next(s for s in site.articles if len(gold[s.id]["related"]) >= 3 and gold[s.id]["prev_url"])
+    spec = next(
+        s
+        for s in site.articles
+        if len(gold[s.id]["related"]) >= 3 and gold[s.id]["prev_url"] and gold[s.id]["next_url"]
+    )
     request = Request(spec.url(SITE), callback=spider.parse_article)
     response = HtmlResponse(request.url, body=site.render(spec.path, SITE)[2], encoding="utf-8", request=request)
     followed = {r.url for r in spider.parse_article(response) if isinstance(r, Request)}
     related = {entry["url"] for entry in gold[spec.id]["related"] if entry["url"].endswith(".html")}
-    assert related and related <= followed
-    assert gold[spec.id]["prev_url"] in followed
+    assert related and followed == related | {gold[spec.id]["prev_url"], gold[spec.id]["next_url"]}  # nothing else
 
 
 def test_robots_sitemaps_are_read_wherever_robots_puts_them(spider):
@@ -302,7 +309,7 @@ def test_a_refused_redirect_is_a_failure_of_the_post_itself(spider):
     failure.request = request
     (item,) = list(spider.on_error(failure))
     assert (item.url, item.request_url, item.status) == (f"{SITE}/16001.html", f"{SITE}/16001.html", 301)
-    assert item.failure == "redirect to another site: https://elsewhere.example/" and item.fetched_at is not None
+    assert item.failure == "redirect to another site: https://elsewhere.example/" and item.fetched_at.tzinfo
     assert spider.crawler.stats.get_value("itp6/fetch_failed") == 1
     request = Request(f"{SITE}/16003.html", callback=spider.parse_article)  # refused on the first hop
     failure = Failure(RedirectRefused("redirect loop", 302))
@@ -328,3 +335,65 @@ def test_a_request_skipped_on_purpose_is_no_failure(spider):
 )
 def test_failure_reasons_are_one_readable_line(error, reason):
     assert failure_reason(Failure(error)) == reason
+
+
+def test_requests_carry_what_the_middlewares_and_pipelines_read(spider):
+    """The kind of page (conditional requests keep state for articles and listings), the statuses the
+    spider handles itself (304 for both; 404 and 410 mark an article gone), the sitemap's lastmod."""
+    article = spider.article_request(f"{SITE}/16001.html", "2024-06-01T00:00:00+08:00", in_sitemap=True)
+    assert article.meta[KIND] == "article" and set(article.meta["handle_httpstatus_list"]) == {304, 404, 410}
+    assert article.meta[LASTMOD] == "2024-06-01T00:00:00+08:00" and article.meta[IN_SITEMAP] is True
+    assert IN_SITEMAP not in spider.article_request(f"{SITE}/16002.html").meta
+    listing = spider.listing_request(f"{SITE}/category/zhiliao")
+    assert listing.meta[KIND] == "listing" and listing.meta["handle_httpstatus_list"] == [304]
+    assert listing.callback == spider.parse_listing
+
+
+def test_each_post_counts_once_as_discovered(spider):
+    for url in [f"{SITE}/16001.html", f"{SITE}/16001.html#comments", f"{SITE}/16002.html", f"{SITE}/x/"]:
+        spider.article_request(url)
+    assert spider.crawler.stats.get_value("itp6/discovered") == 2
+
+
+def test_an_article_response_becomes_one_item_with_everything_the_pipelines_need(spider):
+    body = "<html><body><h1>标题</h1><p>服用艾曲泊帕三个月,血小板升到八十。</p></body></html>".encode("gbk")
+    request = spider.article_request(f"{SITE}/16001.html", "2024-06-01T00:00:00+08:00", in_sitemap=True)
+    fetched = datetime(2024, 6, 5, 12, 0).astimezone()
+    request.meta.update({WARC: ("itp6-1.warc.gz", 1234), FETCHED_AT: fetched})
+    response = HtmlResponse(
+        f"{SITE}/16001.html?moved=1",  # where the body came from, after a redirect
+        body=body,
+        headers={"Content-Type": "text/html; charset=GBK", "ETag": '"abc"'},
+        request=request,
+    )
+    item, *_ = spider.parse_article(response)
+    assert (item.url, item.request_url, item.status) == (f"{SITE}/16001.html?moved=1", f"{SITE}/16001.html", 200)
+    assert item.fetched_at == fetched and item.header("etag") == '"abc"' and item.body == body
+    assert item.charset == "GBK" and item.sitemap_lastmod == "2024-06-01T00:00:00+08:00" and item.in_sitemap
+    assert item.warc == ("itp6-1.warc.gz", 1234) and item.failure is None and item.page is not None
+    assert "艾曲泊帕" in item.page.doc.text_content()
+    (gone,) = spider.parse_article(HtmlResponse(request.url, status=404, body=b"gone", request=request))
+    assert gone.status == 404 and gone.body == b"" and gone.page is None and gone.fetched_at.tzinfo
+    empty = spider.article_request(f"{SITE}/16003.html")
+    (broken,) = spider.parse_article(HtmlResponse(empty.url, body=b"", request=empty))
+    assert broken.failure == "extraction failed: empty document" and not broken.in_sitemap
+
+
+@pytest.mark.parametrize(("days_ago", "recheck_days", "rechecked"), [(3, None, False), (10, None, True), (3, 1, True)])
+def test_posts_outside_every_sitemap_are_rechecked_once_their_last_check_is_old(
+    tmp_path, article_factory, fetch_time, days_ago, recheck_days, rechecked
+):
+    settings = {"ITP6_RECHECK_DAYS": recheck_days} if recheck_days else {}
+    crawler = get_crawler(Itp6Spider, settings_dict=settings)
+    crawler.stats.open_spider()
+    spider = Itp6Spider.from_crawler(crawler, site=SITE)
+    start(spider)
+    with Archive.open(tmp_path / "itp6.db") as archive:
+        article = article_factory(16009)
+        archive.articles.save(article, segment_article(article), fetch_time)
+        checked = (datetime.now().astimezone() - timedelta(days=days_ago)).isoformat(timespec="seconds")
+        archive.state.record(article.url, status=200, in_sitemap=0, fetched_at=checked)
+        incremental(spider, archive)
+        (sitemap,) = spider.parse_robots(TextResponse(f"{SITE}/robots.txt", body=b""))
+        urls = [r.url for r in sitemap.callback(sitemap_of(16001))]
+    assert (f"{SITE}/16009.html" in urls) == rechecked
