@@ -162,3 +162,38 @@ def test_zh_snippet_highlights_a_query_and_forgives_what_is_no_query():
     assert zh_snippet(body, "艾曲泊帕 OR 地塞米松") == "确诊后服用【艾曲泊帕】三个月，血小板升到八十。"
     assert zh_snippet(body, "-激素") == zh_snippet(body, None) == body
     assert zh_snippet(None, "艾曲泊帕") == ""
+
+
+def test_snippet_window_starts_a_third_of_its_width_before_the_first_term_and_folds_whitespace():
+    text = "甲" * 30 + "艾曲泊帕\n\n 乙" + "乙" * 100
+    assert snippet(text, ["艾曲泊帕"], width=30) == "…" + "甲" * 10 + "【艾曲泊帕】 " + "乙" * 13 + "…"
+    assert snippet("甲" * 80, []) == "甲" * 80  # the whole text: no ellipsis either side
+    assert snippet("甲" * 81, []) == "甲" * 80 + "…"
+
+
+@pytest.mark.parametrize(
+    ("text", "terms", "starts"),
+    [
+        ("艾曲泊帕" + "乙" * 100 + "艾曲泊帕" + "丙" * 100, ["艾曲泊帕"], "【艾曲泊帕】乙"),  # its first mention
+        (
+            "乙" * 100 + "艾曲泊帕" + "丙" * 100,
+            ["地塞米松", "艾曲泊帕"],
+            "…乙乙乙乙乙乙【艾曲泊帕】",
+        ),  # a term not there
+        ("艾曲泊帕" + "乙" * 100 + "血小板" + "丙" * 100, ["血小板", "艾曲泊帕"], "【艾曲泊帕】乙"),  # at the start
+        ("乙" * 100 + "ＩＴＰ患者" + "丙" * 100, ["itp"], "…乙乙乙乙乙乙ＩＴＰ患者"),  # full-width, found folded
+    ],
+)
+def test_snippet_shows_the_earliest_term_found(text, terms, starts):
+    assert snippet(text, terms, width=20).startswith(starts)
+
+
+def test_snippet_highlights_ignore_case_and_prefer_the_longest_term():
+    assert snippet("确诊ITP五年", ["itp"]) == "确诊【ITP】五年"
+    assert snippet("诊断为血小板减少症", ["血小板", "血小板减少症"]) == "诊断为【血小板减少症】"
+
+
+def test_a_page_holds_twenty_hits_by_default_and_keeps_its_query(replica_archive):
+    hits = search(replica_archive, "血小板")
+    assert hits.total > 20 and len(hits) == 20
+    assert hits.query.terms == ["血小板"]

@@ -181,18 +181,19 @@ def test_an_article_missing_from_one_list_can_still_win_and_the_bound_says_so(
     """A is in alpha's list only, B in both. A's alpha (title) outweighs B's beta: A ranks first, and
     the lists alone must not answer B (their bound, not their intersection, decides)."""
     path = tmp_path / "itp6.db"
-    bodies = {1: ("alpha", "alpha alpha alpha beta"), 2: ("", "alpha beta beta beta beta beta"), 3: ("", "beta " * 4)}
-    bodies.update({n: ("", "gamma filler") for n in range(10, 20)})
+    a, b, c = 16001, 16002, 16003  # post ids as the site numbers them: far above any score
+    bodies = {a: ("alpha", "alpha alpha alpha beta"), b: ("", "alpha beta beta beta beta beta"), c: ("", "beta " * 4)}
+    bodies.update({n: ("", "gamma filler") for n in range(16010, 16020)})
     with Archive.open(path) as archive:
         for article_id, (title, body) in bodies.items():
             article = article_factory(article_id, title=title or f"gamma {article_id}", body_text=body)
             archive.articles.save(article, Segments(article.title, body, ""), fetch_time)
         archive.refresh_search(force=True, min_articles=1, size=2)
         lists = top_lists(archive.db.conn, ["alpha", "beta"])
-    assert set(lists["alpha"].scores) == {1, 2} and set(lists["beta"].scores) == {2, 3}
+    assert set(lists["alpha"].scores) == {a, b} and set(lists["beta"].scores) == {b, c}
     exact = _exact(monkeypatch, path, "alpha beta", limit=1)
-    assert [hit.id for hit in exact] == [1]
-    assert [hit.id for hit in search(path, "alpha beta", limit=1)] == [1]
+    assert [hit.id for hit in exact] == [a]
+    assert [hit.id for hit in search(path, "alpha beta", limit=1)] == [a]
     with sqlite3.connect(path) as connection:
         parsed = parse("alpha beta")
         assert search_module._rank_from_lists_alone(connection, parsed.terms, lists, _matches(parsed), 1) is None
