@@ -192,3 +192,8 @@ def test_the_generic_reader_takes_the_author_from_json_ld_in_each_shape(author):
         f"<body><article><h1>我的治疗经过</h1>{body}</article></body></html>"
     )
     assert extract_generic(page.encode(), "https://x.example/1.html").author == "小林"
+
+
+def test_leaks_names_each_boilerplate_text_found_in_a_body():
+    assert leaks("病友分享。\n微信 扫一扫\n返回顶部") == ["微信扫一扫", "返回顶部"]
+    assert leaks("病友分享自己的治疗经过。") == []

@@ -101,6 +101,9 @@ def test_unrecognised_pagination_by_rel_next():
         f'<a rel="prev" href="{BASE}/category/zhiliao">上</a><a rel="next" href="{BASE}/category/zhiliao/page/3">下</a>'
     )
     assert listing(pager, f"{BASE}/category/zhiliao/page/2").next_page == f"{BASE}/category/zhiliao/page/3"
+    # rel="next" is taken as written, whatever the URL's shape (here, another page of the same listing).
+    shapeless = '<a rel="next" href="?paged=3">下一页</a>'
+    assert listing(shapeless, f"{BASE}/category/zhiliao/page/2").next_page == f"{BASE}/category/zhiliao/page/2?paged=3"
     offsite = '<a rel="next" href="https://elsewhere.example/category/zhiliao/page/3">下</a>'
     assert listing(offsite, f"{BASE}/category/zhiliao/page/2").next_page is None
 
