@@ -197,3 +197,15 @@ def test_a_page_holds_twenty_hits_by_default_and_keeps_its_query(replica_archive
     hits = search(replica_archive, "血小板")
     assert hits.total > 20 and len(hits) == 20
     assert hits.query.terms == ["血小板"]
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
+def test_a_hit_carries_its_article_and_a_positive_score(db, sort):
+    (hit,) = search(db, "igg1", sort=sort)
+    assert (hit.id, hit.url, hit.title, hit.categories) == (
+        2,
+        "https://www.itp6.com/2.html",
+        "激素治疗记录",
+        ["治疗过程分享"],
+    )
+    assert hit.published_at.startswith("2024-06-02") and hit.score > 0 and "【IgG1】" in hit.snippet
