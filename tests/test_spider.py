@@ -182,6 +182,7 @@ def test_an_unreadable_listing_is_a_failure_item(spider):
     response = HtmlResponse(f"{SITE}/category/x/", body=b"", encoding="utf-8")
     (item,) = list(spider.parse_listing(response))
     assert isinstance(item, PageItem) and item.failure == "listing unreadable: empty document"
+    assert (item.url, item.status) == (f"{SITE}/category/x/", 200)
 
 
 def test_an_article_page_follows_every_related_post_and_its_neighbours(spider):
@@ -377,6 +378,7 @@ def test_an_article_response_becomes_one_item_with_everything_the_pipelines_need
     empty = spider.article_request(f"{SITE}/16003.html")
     (broken,) = spider.parse_article(HtmlResponse(empty.url, body=b"", request=empty))
     assert broken.failure == "extraction failed: empty document" and not broken.in_sitemap
+    assert broken.fetched_at.tzinfo  # no WARC record to date it: now, with its offset
 
 
 @pytest.mark.parametrize(("days_ago", "recheck_days", "rechecked"), [(3, None, False), (10, None, True), (3, 1, True)])
@@ -397,3 +399,15 @@ def test_posts_outside_every_sitemap_are_rechecked_once_their_last_check_is_old(
         (sitemap,) = spider.parse_robots(TextResponse(f"{SITE}/robots.txt", body=b""))
         urls = [r.url for r in sitemap.callback(sitemap_of(16001))]
     assert (f"{SITE}/16009.html" in urls) == rechecked
+
+
+def test_an_article_is_parsed_with_the_charset_its_header_declares(spider):
+    """A Big5 page that declares its charset only in the header (Big5 bytes also decode as GB18030)."""
+    text = "免疫性血小板減少症患者服用艾曲泊帕，血小板升到五十。"
+    body = f"<html><body><h1>治療記錄</h1><p>{text}</p></body></html>".encode("big5")
+    request = spider.article_request(f"{SITE}/16001.html")
+    response = HtmlResponse(
+        request.url, body=body, headers={"Content-Type": "text/html; charset=Big5"}, request=request
+    )
+    item, *_ = spider.parse_article(response)
+    assert text in item.page.doc.text_content()

@@ -96,3 +96,11 @@ def test_segment_article_indexes_image_captions_or_else_their_alt_text(article_f
     extra = segments.search_extra.split()
     assert {"结果", "骨髓穿刺"} <= set(extra) and "化验单" not in extra and "xx" not in extra
     assert segments.title_seg == "复查 记录"
+
+
+def test_unknown_words_are_not_guessed(seg):
+    """HMM off: a name the dictionary lacks is indexed character by character, in precise and recall
+    tokens alike, so index and query always cut it the same way."""
+    assert seg.tokens("林晓雯确诊三年") == ["林", "晓", "雯", "确诊", "三年"]
+    assert "林晓雯" not in seg.search_tokens("林晓雯确诊三年")
+    assert all(len(token) > 1 for token in seg.extra_text("免疫性血小板减少症").split())
