@@ -205,7 +205,9 @@ def test_an_answer_from_the_lists_skips_gone_articles_and_keeps_to_the_filters(l
     path = tmp_path / "itp6.db"
     shutil.copy(listed_archive, path)
     every = search(path, "血小板", limit=40)
-    best, category = every[0].id, every[1].categories[0]
+    best = every[0].id
+    top_two = every[0].categories + every[1].categories  # a category the two best lack: the filter must act
+    category = next(c for hit in every[2:] for c in hit.categories if c not in top_two)
     with Archive.open(path) as archive:
         archive.db.execute("UPDATE articles SET status = 'gone' WHERE id = ?", [best])
         archive.refresh_search(force=True, min_articles=8, size=20)
@@ -218,9 +220,14 @@ def test_an_answer_from_the_lists_skips_gone_articles_and_keeps_to_the_filters(l
         return page
 
     monkeypatch.setattr(search_module, "_rank_from_lists_alone", counted)
-    for options in [{}, {"category": category}]:
-        fast = search(path, "血小板", limit=2, **options)
-        exact = _exact(monkeypatch, path, "血小板", limit=2, **options)
-        assert [hit.id for hit in fast] == [hit.id for hit in exact] and best not in [hit.id for hit in fast]
+    deeper = tmp_path / "all-live.db"  # the same lists, every article live: only the filter applies
+    shutil.copy(listed_archive, deeper)
+    with Archive.open(deeper) as archive:
+        archive.refresh_search(force=True, min_articles=8, size=20)
+    for archive_path, options in [(path, {}), (path, {"category": category}), (deeper, {"category": category})]:
+        fast = search(archive_path, "血小板", limit=2, **options)
+        exact = _exact(monkeypatch, archive_path, "血小板", limit=2, **options)
+        assert [(hit.id, round(hit.score, 9)) for hit in fast] == [(hit.id, round(hit.score, 9)) for hit in exact]
+        assert best not in [hit.id for hit in fast] or archive_path == deeper
         assert all(category in hit.categories for hit in fast) or not options
-    assert calls == [True, True]  # both answered from the lists
+    assert calls == [True, True, True]  # all answered from the lists
