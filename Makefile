@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+MUTATION_STAMP := $(VENV)/.installed-mutation
+MUTATION_CHILDREN ?= 2
+MUTANTS ?=
 
-.PHONY: crawl demo test lint bench bench-extract bench-crawl bench-recrawl bench-search bench-export bench-store bench-gate fuzz clean
+.PHONY: crawl demo test lint bench bench-extract bench-crawl bench-recrawl bench-search bench-export bench-store bench-gate fuzz mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,5 +54,16 @@ bench: bench-extract bench-crawl bench-recrawl bench-search bench-export bench-s
 fuzz: $(STAMP)  ## property tests at 10,000 examples per target (extraction, URLs, query language, search)
 	ITP6_FUZZ_EXAMPLES=10000 $(BIN)/pytest -q -p no:cacheprovider tests/test_extract_sniff.py tests/test_query_fuzz.py
 
+$(MUTATION_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,mutation]'
+	touch $(MUTATION_STAMP)
+
+# Not part of `make test`. A full run starts from a fresh mutants/ (mutmut keeps old verdicts otherwise);
+# MUTANTS='itp6crawl.search.*' reruns those mutants only, reusing mutants/. Ends with the score per target.
+mutation: $(MUTATION_STAMP)  ## mutation testing (mutmut) of extract/, store/, search.py, text.py, spiders/: score killed/total
+	$(if $(MUTANTS),,rm -rf mutants)
+	$(BIN)/mutmut run --max-children $(MUTATION_CHILDREN) $(foreach m,$(MUTANTS),'$(m)')
+	$(BIN)/python benchmarks/mutation_score.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info archive/demo.db*
+	rm -rf $(VENV) mutants .pytest_cache .ruff_cache build *.egg-info archive/demo.db*

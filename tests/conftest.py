@@ -92,3 +92,12 @@ def fuzz_examples(default: int) -> int:
     """Examples per property test: ``default`` in ``make test``; ``ITP6_FUZZ_EXAMPLES`` (``make fuzz``:
     10,000) for a long run."""
     return int(os.environ.get("ITP6_FUZZ_EXAMPLES", default))
+
+
+def pytest_sessionstart(session):
+    """Under ``make mutation``, mutmut's stats pass (``MUTANT_UNDER_TEST=stats``) records which tests call
+    each function, through its config read from the working directory. A subprocess that imports the
+    mutated copy from elsewhere (a test with ``cwd=tmp_path``) would fail on that, so the pass stays in
+    this process (mutmut keeps its own copy of the setting); mutant runs still reach subprocesses."""
+    if os.environ.get("MUTANT_UNDER_TEST") == "stats":
+        del os.environ["MUTANT_UNDER_TEST"]

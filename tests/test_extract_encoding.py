@@ -1,6 +1,7 @@
 import pytest
 
 from itp6crawl.extract import decode_html, extract_article
+from itp6crawl.extract.encoding import content_type_charset
 
 TEXT = "免疫性血小板减少症患者服用艾曲泊帕，血小板升到 50×10^9/L。"
 
@@ -49,3 +50,22 @@ def test_a_character_cut_in_half_costs_one_character_not_the_page():
     broken = data.replace("减".encode("gb18030"), "减".encode("gb18030")[:1], 1)
     text = decode_html(broken)
     assert text.count("\ufffd") <= 2 and text.count(TEXT) == 19
+
+
+TRADITIONAL = "免疫性血小板減少症患者服用艾曲泊帕，血小板升到五十。"
+
+
+def test_a_big5_page_is_read_as_big5_when_its_meta_or_its_header_says_so():
+    """Undeclared, Big5 bytes also decode as GB18030 (to nonsense): the declaration must be read."""
+    assert TRADITIONAL not in decode_html(page(None, TRADITIONAL).encode("big5"))
+    assert TRADITIONAL in decode_html(page("big5", TRADITIONAL).encode("big5"))
+    header = content_type_charset('text/html; Charset="Big5"')
+    assert TRADITIONAL in decode_html(page(None, TRADITIONAL).encode("big5"), header_charset=header)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "charset"),
+    [("text/html; charset=GBK", "GBK"), ("text/html;CHARSET='utf-8'", "utf-8"), ("text/html", None), (None, None)],
+)
+def test_content_type_charset_is_the_parameter_as_written(content_type, charset):
+    assert content_type_charset(content_type) == charset

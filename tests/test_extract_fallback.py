@@ -177,3 +177,23 @@ def test_tipping_lines_inside_the_content_are_pruned_by_the_generic_reader():
     lines = article.body_text.split("\n\n")
     assert "第7段" in article.body_text
     assert not {"打赏", "微信扫一扫", "支付宝扫一扫"} & set(lines)
+
+
+@pytest.mark.parametrize(
+    "author",
+    ['{"@type": "Person", "name": "小林"}', '[{"@type": "Person", "name": "小林"}, {"name": "小王"}]', '" 小林 "'],
+)
+def test_the_generic_reader_takes_the_author_from_json_ld_in_each_shape(author):
+    """schema.org allows an author as a name, a Person, or a list of them: the first one's name."""
+    body = "".join(f"<p>第{n}段:病友分享自己的治疗经过,血小板从二十升到了八十,复查一切正常。</p>" for n in range(8))
+    page = (
+        '<html><head><title>我的治疗经过</title><script type="application/ld+json">'
+        f'{{"@type": "BlogPosting", "headline": "我的治疗经过", "author": {author}}}</script></head>'
+        f"<body><article><h1>我的治疗经过</h1>{body}</article></body></html>"
+    )
+    assert extract_generic(page.encode(), "https://x.example/1.html").author == "小林"
+
+
+def test_leaks_names_each_boilerplate_text_found_in_a_body():
+    assert leaks("病友分享。\n微信 扫一扫\n返回顶部") == ["微信扫一扫", "返回顶部"]
+    assert leaks("病友分享自己的治疗经过。") == []

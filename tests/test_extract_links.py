@@ -101,8 +101,35 @@ def test_unrecognised_pagination_by_rel_next():
         f'<a rel="prev" href="{BASE}/category/zhiliao">上</a><a rel="next" href="{BASE}/category/zhiliao/page/3">下</a>'
     )
     assert listing(pager, f"{BASE}/category/zhiliao/page/2").next_page == f"{BASE}/category/zhiliao/page/3"
+    # rel="next" is taken as written, whatever the URL's shape (here, another page of the same listing).
+    shapeless = '<a rel="next" href="?paged=3">下一页</a>'
+    assert listing(shapeless, f"{BASE}/category/zhiliao/page/2").next_page == f"{BASE}/category/zhiliao/page/2?paged=3"
     offsite = '<a rel="next" href="https://elsewhere.example/category/zhiliao/page/3">下</a>'
     assert listing(offsite, f"{BASE}/category/zhiliao/page/2").next_page is None
+
+
+THEME_LISTING = """
+<ul class="post-loop"><li class="item"><h2 class="item-title"><a href="/16001.html">一</a></h2></li>
+<li class="item"><h2 class="item-title"><a href="/16002.html">二</a></h2></li>
+<li class="item"><h2 class="item-title"><a href="/16001.html">一 (置顶)</a></h2></li></ul>
+<a href="/category/baike">百科</a>{pager}
+"""
+
+
+@pytest.mark.parametrize(
+    "pager",
+    [
+        '<ul class="pagination"><li class="next"><a href="page/2">下一页</a></li></ul>',
+        '<div class="pagination"><a class="next page-numbers" href="page/2">»</a></div>',
+        '<a class="load-more" href="page/2">加载更多</a>',
+        '<link rel="next" href="page/2">',
+    ],
+)
+def test_theme_listing_links_are_absolute_unique_and_paginated_by_each_theme_pager(pager):
+    result = parse_listing(doc(THEME_LISTING.replace("{pager}", pager)), f"{BASE}/category/zhiliao/")
+    assert result.article_urls == [f"{BASE}/16001.html", f"{BASE}/16002.html"]
+    assert result.next_page == f"{BASE}/category/zhiliao/page/2"
+    assert result.category_urls == [f"{BASE}/category/baike"]
 
 
 def test_category_urls_keep_both_spellings():

@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from itp6crawl.search import ArchiveError, ArchiveMissing, QueryError, search, snippet, summary
+from itp6crawl.search import ArchiveError, ArchiveMissing, QueryError, search, snippet, summary, zh_snippet
 from itp6crawl.store import Archive, Segments
 from itp6crawl.text import default_segmenter
 
@@ -153,3 +153,59 @@ def test_a_word_in_the_title_outranks_the_same_word_repeated_in_a_body(tmp_path,
             segments = Segments(seg.index_text(article.title), seg.index_text(article.body_text), "")
             archive.articles.save(article, segments, fetch_time)
     assert [hit.id for hit in search(path, "地塞米松")] == [2, 1]
+
+
+def test_zh_snippet_highlights_a_query_and_forgives_what_is_no_query():
+    """The plugins' SQL function: query-language terms highlighted; no query, a query with nothing to
+    search for, or no body give a plain snippet, never an error."""
+    body = "确诊后服用艾曲泊帕三个月，血小板升到八十。"
+    assert zh_snippet(body, "艾曲泊帕 OR 地塞米松") == "确诊后服用【艾曲泊帕】三个月，血小板升到八十。"
+    assert zh_snippet(body, "-激素") == zh_snippet(body, None) == body
+    assert zh_snippet(None, "艾曲泊帕") == ""
+
+
+def test_snippet_window_starts_a_third_of_its_width_before_the_first_term_and_folds_whitespace():
+    text = "甲" * 30 + "艾曲泊帕\n\n 乙" + "乙" * 100
+    assert snippet(text, ["艾曲泊帕"], width=30) == "…" + "甲" * 10 + "【艾曲泊帕】 " + "乙" * 13 + "…"
+    assert snippet("甲" * 80, []) == "甲" * 80  # the whole text: no ellipsis either side
+    assert snippet("甲" * 81, []) == "甲" * 80 + "…"
+
+
+@pytest.mark.parametrize(
+    ("text", "terms", "starts"),
+    [
+        ("艾曲泊帕" + "乙" * 100 + "艾曲泊帕" + "丙" * 100, ["艾曲泊帕"], "【艾曲泊帕】乙"),  # its first mention
+        (
+            "乙" * 100 + "艾曲泊帕" + "丙" * 100,
+            ["地塞米松", "艾曲泊帕"],
+            "…乙乙乙乙乙乙【艾曲泊帕】",
+        ),  # a term not there
+        ("艾曲泊帕" + "乙" * 100 + "血小板" + "丙" * 100, ["血小板", "艾曲泊帕"], "【艾曲泊帕】乙"),  # at the start
+        ("乙" * 100 + "ＩＴＰ患者" + "丙" * 100, ["itp"], "…乙乙乙乙乙乙ＩＴＰ患者"),  # full-width, found folded
+    ],
+)
+def test_snippet_shows_the_earliest_term_found(text, terms, starts):
+    assert snippet(text, terms, width=20).startswith(starts)
+
+
+def test_snippet_highlights_ignore_case_and_prefer_the_longest_term():
+    assert snippet("确诊ITP五年", ["itp"]) == "确诊【ITP】五年"
+    assert snippet("诊断为血小板减少症", ["血小板", "血小板减少症"]) == "诊断为【血小板减少症】"
+
+
+def test_a_page_holds_twenty_hits_by_default_and_keeps_its_query(replica_archive):
+    hits = search(replica_archive, "血小板")
+    assert hits.total > 20 and len(hits) == 20
+    assert hits.query.terms == ["血小板"]
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
+def test_a_hit_carries_its_article_and_a_positive_score(db, sort):
+    (hit,) = search(db, "igg1", sort=sort)
+    assert (hit.id, hit.url, hit.title, hit.categories) == (
+        2,
+        "https://www.itp6.com/2.html",
+        "激素治疗记录",
+        ["治疗过程分享"],
+    )
+    assert hit.published_at.startswith("2024-06-02") and hit.score > 0 and "【IgG1】" in hit.snippet

@@ -1,15 +1,19 @@
 import asyncio
+from datetime import datetime, timedelta
 
 import pytest
 from scrapy import Request
-from scrapy.exceptions import DownloadCancelledError
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from itp6crawl.items import PageItem
+from itp6crawl.middlewares import FETCHED_AT, IN_SITEMAP, KIND, LASTMOD, WARC, RedirectRefused
 from itp6crawl.spiders.itp6 import CATEGORY_PATH, Itp6Spider, failure_reason
+from itp6crawl.store import Archive
+from itp6crawl.text import segment_article
 
 SITE = "http://127.0.0.1:8123"
 
@@ -33,7 +37,7 @@ def start(spider) -> list[Request]:
 def test_start_asks_robots_then_the_sitemaps_then_the_home_page(spider):
     assert [request.url for request in spider.started] == [f"{SITE}/robots.txt"]
     robots = TextResponse(f"{SITE}/robots.txt", body=f"Sitemap: {SITE}/wp-sitemap.xml\n".encode())
-    (sitemap,) = spider.parse_robots(robots)
+    (sitemap,) = spider.started[0].callback(robots)
     empty = XmlResponse(sitemap.url, body=b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>')
     # Listings come once every sitemap has been read, so each post is first requested with its lastmod.
     assert [r.url for r in spider.parse_sitemap(empty)] == [f"{SITE}/"]
@@ -84,6 +88,7 @@ def test_sitemap_index_and_urlset(spider):
         (f"{SITE}/", "parse_listing"),  # the last sitemap read: the home page comes next
     ]
     assert [r.meta.get("itp6_lastmod") for r in requests] == ["2024-06-01T00:00:00+08:00", None, None, None]
+    assert [bool(r.meta.get(IN_SITEMAP)) for r in requests] == [True, True, False, False]
 
 
 def test_invalid_sitemap_is_counted_not_fatal(spider):
@@ -135,19 +140,19 @@ def test_home_pagination_is_not_followed(spider):
 
 
 def test_failed_article_fetch_becomes_a_failure_item(spider):
-    request = Request(f"{SITE}/16001.html", callback=spider.parse_article)
+    request = spider.article_request(f"{SITE}/16001.html")
     response = HtmlResponse(request.url, status=500, request=request, body=b"")
     failure = Failure(HttpError(response))
     failure.request = request
-    (item,) = list(spider.on_error(failure))
+    (item,) = list(request.errback(failure))
     assert isinstance(item, PageItem) and item.failure == "HTTP 500" and item.status == 500
 
 
 def test_failed_listing_fetch_is_recorded_too(spider):
-    request = Request(f"{SITE}/category/x/", callback=spider.parse_listing)
+    request = spider.listing_request(f"{SITE}/category/x/")
     failure = Failure(ConnectionRefusedError("refused"))
     failure.request = request
-    (item,) = list(spider.on_error(failure))
+    (item,) = list(request.errback(failure))
     assert item.failure == "connection refused (ConnectionRefusedError)" and item.status is None
     assert spider.crawler.stats.get_value("itp6/fetch_failed") == 1
 
@@ -159,14 +164,17 @@ def test_the_sites_own_spelling_is_followed():
     list(spider.parse_robots(TextResponse("https://www.itp6.com/robots.txt", body=b"User-agent: *\n")))
     assert spider.article_request("http://itp6.com/123.html").url == "https://www.itp6.com/123.html"
     assert spider.article_request("https://www.itp6.com:8443/123.html") is None
+    assert spider.article_request("https://itp6.com/124.html").url == "https://www.itp6.com/124.html"
     assert spider.allowed_domains == ["itp6.com"]
+    default = Itp6Spider.from_crawler(get_crawler(Itp6Spider))
+    assert default.site == "https://www.itp6.com" and default.allowed_domains == ["itp6.com"]
 
 
 def test_missing_robots_falls_back_to_the_core_sitemap_without_a_failure(spider):
-    request = Request(f"{SITE}/robots.txt", callback=spider.parse_robots)
+    (request,) = spider.started
     failure = Failure(HttpError(HtmlResponse(request.url, status=404, request=request, body=b"")))
     failure.request = request
-    (follow,) = list(spider.on_error(failure))
+    (follow,) = list(request.errback(failure))
     assert isinstance(follow, Request) and follow.url == f"{SITE}/wp-sitemap.xml"
 
 
@@ -174,6 +182,7 @@ def test_an_unreadable_listing_is_a_failure_item(spider):
     response = HtmlResponse(f"{SITE}/category/x/", body=b"", encoding="utf-8")
     (item,) = list(spider.parse_listing(response))
     assert isinstance(item, PageItem) and item.failure == "listing unreadable: empty document"
+    assert (item.url, item.status) == (f"{SITE}/category/x/", 200)
 
 
 def test_an_article_page_follows_every_related_post_and_its_neighbours(spider):
@@ -181,13 +190,227 @@ def test_an_article_page_follows_every_related_post_and_its_neighbours(spider):
 
     site = build_site(n_articles=30, seed=21)
     gold = {entry["id"]: entry for entry in site.gold(SITE)}
-    spec = next(s for s in site.articles if len(gold[s.id]["related"]) >= 3 and gold[s.id]["prev_url"])
+    spec = next(
+        s
+        for s in site.articles
+        if len(gold[s.id]["related"]) >= 3 and gold[s.id]["prev_url"] and gold[s.id]["next_url"]
+    )
     request = Request(spec.url(SITE), callback=spider.parse_article)
     response = HtmlResponse(request.url, body=site.render(spec.path, SITE)[2], encoding="utf-8", request=request)
     followed = {r.url for r in spider.parse_article(response) if isinstance(r, Request)}
     related = {entry["url"] for entry in gold[spec.id]["related"] if entry["url"].endswith(".html")}
-    assert related and related <= followed
-    assert gold[spec.id]["prev_url"] in followed
+    assert related and followed == related | {gold[spec.id]["prev_url"], gold[spec.id]["next_url"]}  # nothing else
+
+
+def test_robots_sitemaps_are_read_wherever_robots_puts_them(spider):
+    robots = TextResponse(f"{SITE}/robots.txt", body=b"Sitemap: /sitemap_index.xml\nSitemap: /news.xml\n")
+    sitemaps = list(spider.parse_robots(robots))
+    assert [r.url for r in sitemaps] == [f"{SITE}/sitemap_index.xml", f"{SITE}/news.xml"]
+    # Each is read as a sitemap, and its failure is recorded (and still leads on to the listings).
+    empty = b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>'
+    assert list(sitemaps[0].callback(XmlResponse(sitemaps[0].url, body=empty))) == []
+    failure = Failure(HttpError(HtmlResponse(sitemaps[1].url, status=500, request=sitemaps[1], body=b"")))
+    failure.request = sitemaps[1]
+    home, item = sitemaps[1].errback(failure)
+    assert home.url == f"{SITE}/" and item.failure == "HTTP 500" and item.url == sitemaps[1].url
+
+
+def incremental(spider, archive, *, previous_complete=True, full=False):
+    spider.session.archive = archive
+    spider.session.previous_complete = previous_complete
+    spider.session.full = full
+    return spider
+
+
+def test_an_incremental_crawl_reads_the_next_listing_page_only_while_it_shows_new_posts(spider, tmp_path):
+    page = LISTING.replace("{next}", f"{SITE}/category/zhiliao/page/2/")
+    response = HtmlResponse(f"{SITE}/category/zhiliao/", body=page.encode(), encoding="utf-8")
+    next_page = f"{SITE}/category/zhiliao/page/2"
+    with Archive.open(tmp_path / "itp6.db") as archive:
+        # The archive knows posts by their canonical URL, whatever host the crawl reads them from.
+        archive.state.record("https://www.itp6.com/16001.html", status=200)
+        incremental(spider, archive)
+        assert next_page in [r.url for r in spider.parse_listing(response)]  # 16002 is new
+        archive.state.record("https://www.itp6.com/16002.html", status=200)
+        assert next_page not in [r.url for r in spider.parse_listing(response)]  # nothing new on this page
+        incremental(spider, archive, full=True)
+        assert next_page in [r.url for r in spider.parse_listing(response)]
+        incremental(spider, archive, previous_complete=False)  # the last run stopped early: read it all
+        assert next_page in [r.url for r in spider.parse_listing(response)]
+
+
+def test_an_unchanged_listing_yields_nothing(spider):
+    assert list(spider.parse_listing(HtmlResponse(f"{SITE}/category/x", status=304, body=b""))) == []
+
+
+def test_a_listing_with_relative_links_is_read_against_its_own_url(spider):
+    page = LISTING.replace(f"{SITE}/", "/").replace("{next}", "/category/zhiliao/page/2/")
+    response = HtmlResponse(f"{SITE}/category/zhiliao/", body=page.encode(), encoding="utf-8")
+    assert [r.url for r in spider.parse_listing(response)] == [
+        f"{SITE}/16001.html",
+        f"{SITE}/16002.html",
+        f"{SITE}/category/zhiliao",
+        f"{SITE}/category/zhiliao/page/2",
+    ]
+
+
+def archive_with_live_posts(path, article_factory, fetch_time, *post_ids):
+    archive = Archive.open(path)
+    for post_id in post_ids:
+        article = article_factory(post_id)
+        archive.articles.save(article, segment_article(article), fetch_time)
+        archive.state.record(article.url, status=200, in_sitemap=1, fetched_at="2024-06-05T12:00:00+08:00")
+    return archive
+
+
+def sitemap_of(*post_ids) -> XmlResponse:
+    urls = "".join(f"<url><loc>{SITE}/{post_id}.html</loc></url>" for post_id in post_ids)
+    body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+    return XmlResponse(f"{SITE}/wp-sitemap.xml", body=body.encode())
+
+
+def test_live_posts_that_left_the_sitemaps_are_requested_again(spider, tmp_path, article_factory, fetch_time):
+    with archive_with_live_posts(tmp_path / "itp6.db", article_factory, fetch_time, 16001, 16009) as archive:
+        incremental(spider, archive)
+        (sitemap,) = spider.parse_robots(TextResponse(f"{SITE}/robots.txt", body=b""))
+        requests = list(sitemap.callback(sitemap_of(16001)))
+    assert [(r.url, r.callback.__name__) for r in requests] == [
+        (f"{SITE}/16001.html", "parse_article"),
+        (f"{SITE}/", "parse_listing"),
+        (f"{SITE}/16009.html", "parse_article"),  # left the sitemap: is it gone?
+    ]
+
+
+@pytest.mark.parametrize("failed", ["invalid", "http-error", "ignored"])
+def test_no_post_is_taken_for_missing_when_a_sitemap_could_not_be_read(
+    spider, tmp_path, article_factory, fetch_time, failed
+):
+    """One unreadable sitemap means the list of posts is incomplete: no archived post is requested again
+    for missing from it, and the listings are still read."""
+    with archive_with_live_posts(tmp_path / "itp6.db", article_factory, fetch_time, 16001, 16009) as archive:
+        incremental(spider, archive)
+        robots = TextResponse(f"{SITE}/robots.txt", body=f"Sitemap: {SITE}/a.xml\nSitemap: {SITE}/b.xml\n".encode())
+        first, second = spider.parse_robots(robots)
+        assert [r.url for r in first.callback(sitemap_of(16001))] == [f"{SITE}/16001.html"]
+        if failed == "invalid":
+            followed = list(second.callback(XmlResponse(second.url, body=b"<html>not a sitemap</html>")))
+        else:
+            error = HttpError(HtmlResponse(second.url, status=503, request=second, body=b""))
+            failure = Failure(error if failed == "http-error" else IgnoreRequest("robots.txt"))
+            failure.request = second
+            followed = list(second.errback(failure))
+    assert [r.url for r in followed if isinstance(r, Request)] == [f"{SITE}/"]
+
+
+def test_a_refused_redirect_is_a_failure_of_the_post_itself(spider):
+    request = Request(
+        f"{SITE}/16002.html", callback=spider.parse_article, meta={"redirect_urls": [f"{SITE}/16001.html"]}
+    )
+    failure = Failure(RedirectRefused("redirect to another site: https://elsewhere.example/", 301))
+    failure.request = request
+    (item,) = list(spider.on_error(failure))
+    assert (item.url, item.request_url, item.status) == (f"{SITE}/16001.html", f"{SITE}/16001.html", 301)
+    assert item.failure == "redirect to another site: https://elsewhere.example/" and item.fetched_at.tzinfo
+    assert spider.crawler.stats.get_value("itp6/fetch_failed") == 1
+    request = Request(f"{SITE}/16003.html", callback=spider.parse_article)  # refused on the first hop
+    failure = Failure(RedirectRefused("redirect loop", 302))
+    failure.request = request
+    assert [item.url for item in spider.on_error(failure)] == [f"{SITE}/16003.html"]
+
+
+def test_a_request_skipped_on_purpose_is_no_failure(spider):
+    request = Request(f"{SITE}/16001.html", callback=spider.parse_article)
+    failure = Failure(IgnoreRequest("not modified since the sitemap's lastmod"))
+    failure.request = request
+    assert list(spider.on_error(failure)) == []
+    assert spider.crawler.stats.get_value("itp6/fetch_failed") is None
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (TimeoutError("took longer than 180.0 seconds"), "timed out: took longer than 180.0 seconds"),
+        (ValueError(), "ValueError"),
+        (ValueError("odd"), "ValueError: odd"),
+    ],
+)
+def test_failure_reasons_are_one_readable_line(error, reason):
+    assert failure_reason(Failure(error)) == reason
+
+
+def test_requests_carry_what_the_middlewares_and_pipelines_read(spider):
+    """The kind of page (conditional requests keep state for articles and listings), the statuses the
+    spider handles itself (304 for both; 404 and 410 mark an article gone), the sitemap's lastmod."""
+    article = spider.article_request(f"{SITE}/16001.html", "2024-06-01T00:00:00+08:00", in_sitemap=True)
+    assert article.meta[KIND] == "article" and set(article.meta["handle_httpstatus_list"]) == {304, 404, 410}
+    assert article.meta[LASTMOD] == "2024-06-01T00:00:00+08:00" and article.meta[IN_SITEMAP] is True
+    assert IN_SITEMAP not in spider.article_request(f"{SITE}/16002.html").meta
+    listing = spider.listing_request(f"{SITE}/category/zhiliao")
+    assert listing.meta[KIND] == "listing" and listing.meta["handle_httpstatus_list"] == [304]
+    assert listing.callback == spider.parse_listing
+
+
+def test_each_post_counts_once_as_discovered(spider):
+    for url in [f"{SITE}/16001.html", f"{SITE}/16001.html#comments", f"{SITE}/16002.html", f"{SITE}/x/"]:
+        spider.article_request(url)
+    assert spider.crawler.stats.get_value("itp6/discovered") == 2
+
+
+def test_an_article_response_becomes_one_item_with_everything_the_pipelines_need(spider):
+    body = "<html><body><h1>标题</h1><p>服用艾曲泊帕三个月,血小板升到八十。</p></body></html>".encode("gbk")
+    request = spider.article_request(f"{SITE}/16001.html", "2024-06-01T00:00:00+08:00", in_sitemap=True)
+    fetched = datetime(2024, 6, 5, 12, 0).astimezone()
+    request.meta.update({WARC: ("itp6-1.warc.gz", 1234), FETCHED_AT: fetched})
+    response = HtmlResponse(
+        f"{SITE}/16001.html?moved=1",  # where the body came from, after a redirect
+        body=body,
+        headers={"Content-Type": "text/html; charset=GBK", "ETag": '"abc"'},
+        request=request,
+    )
+    item, *_ = spider.parse_article(response)
+    assert (item.url, item.request_url, item.status) == (f"{SITE}/16001.html?moved=1", f"{SITE}/16001.html", 200)
+    assert item.fetched_at == fetched and item.header("etag") == '"abc"' and item.body == body
+    assert item.charset == "GBK" and item.sitemap_lastmod == "2024-06-01T00:00:00+08:00" and item.in_sitemap
+    assert item.warc == ("itp6-1.warc.gz", 1234) and item.failure is None and item.page is not None
+    assert "艾曲泊帕" in item.page.doc.text_content()
+    (gone,) = spider.parse_article(HtmlResponse(request.url, status=404, body=b"gone", request=request))
+    assert gone.status == 404 and gone.body == b"" and gone.page is None and gone.fetched_at.tzinfo
+    empty = spider.article_request(f"{SITE}/16003.html")
+    (broken,) = spider.parse_article(HtmlResponse(empty.url, body=b"", request=empty))
+    assert broken.failure == "extraction failed: empty document" and not broken.in_sitemap
+    assert broken.fetched_at.tzinfo  # no WARC record to date it: now, with its offset
+
+
+@pytest.mark.parametrize(("days_ago", "recheck_days", "rechecked"), [(3, None, False), (10, None, True), (3, 1, True)])
+def test_posts_outside_every_sitemap_are_rechecked_once_their_last_check_is_old(
+    tmp_path, article_factory, fetch_time, days_ago, recheck_days, rechecked
+):
+    settings = {"ITP6_RECHECK_DAYS": recheck_days} if recheck_days else {}
+    crawler = get_crawler(Itp6Spider, settings_dict=settings)
+    crawler.stats.open_spider()
+    spider = Itp6Spider.from_crawler(crawler, site=SITE)
+    start(spider)
+    with Archive.open(tmp_path / "itp6.db") as archive:
+        article = article_factory(16009)
+        archive.articles.save(article, segment_article(article), fetch_time)
+        checked = (datetime.now().astimezone() - timedelta(days=days_ago)).isoformat(timespec="seconds")
+        archive.state.record(article.url, status=200, in_sitemap=0, fetched_at=checked)
+        incremental(spider, archive)
+        (sitemap,) = spider.parse_robots(TextResponse(f"{SITE}/robots.txt", body=b""))
+        urls = [r.url for r in sitemap.callback(sitemap_of(16001))]
+    assert (f"{SITE}/16009.html" in urls) == rechecked
+
+
+def test_an_article_is_parsed_with_the_charset_its_header_declares(spider):
+    """A Big5 page that declares its charset only in the header (Big5 bytes also decode as GB18030)."""
+    text = "免疫性血小板減少症患者服用艾曲泊帕，血小板升到五十。"
+    body = f"<html><body><h1>治療記錄</h1><p>{text}</p></body></html>".encode("big5")
+    request = spider.article_request(f"{SITE}/16001.html")
+    response = HtmlResponse(
+        request.url, body=body, headers={"Content-Type": "text/html; charset=Big5"}, request=request
+    )
+    item, *_ = spider.parse_article(response)
+    assert text in item.page.doc.text_content()
 
 
 @pytest.mark.parametrize("prefix", ["Expected to receive", "Received"])

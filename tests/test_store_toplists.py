@@ -181,18 +181,53 @@ def test_an_article_missing_from_one_list_can_still_win_and_the_bound_says_so(
     """A is in alpha's list only, B in both. A's alpha (title) outweighs B's beta: A ranks first, and
     the lists alone must not answer B (their bound, not their intersection, decides)."""
     path = tmp_path / "itp6.db"
-    bodies = {1: ("alpha", "alpha alpha alpha beta"), 2: ("", "alpha beta beta beta beta beta"), 3: ("", "beta " * 4)}
-    bodies.update({n: ("", "gamma filler") for n in range(10, 20)})
+    a, b, c = 16001, 16002, 16003  # post ids as the site numbers them: far above any score
+    bodies = {a: ("alpha", "alpha alpha alpha beta"), b: ("", "alpha beta beta beta beta beta"), c: ("", "beta " * 4)}
+    bodies.update({n: ("", "gamma filler") for n in range(16010, 16020)})
     with Archive.open(path) as archive:
         for article_id, (title, body) in bodies.items():
             article = article_factory(article_id, title=title or f"gamma {article_id}", body_text=body)
             archive.articles.save(article, Segments(article.title, body, ""), fetch_time)
         archive.refresh_search(force=True, min_articles=1, size=2)
         lists = top_lists(archive.db.conn, ["alpha", "beta"])
-    assert set(lists["alpha"].scores) == {1, 2} and set(lists["beta"].scores) == {2, 3}
+    assert set(lists["alpha"].scores) == {a, b} and set(lists["beta"].scores) == {b, c}
     exact = _exact(monkeypatch, path, "alpha beta", limit=1)
-    assert [hit.id for hit in exact] == [1]
-    assert [hit.id for hit in search(path, "alpha beta", limit=1)] == [1]
+    assert [hit.id for hit in exact] == [a]
+    assert [hit.id for hit in search(path, "alpha beta", limit=1)] == [a]
     with sqlite3.connect(path) as connection:
         parsed = parse("alpha beta")
         assert search_module._rank_from_lists_alone(connection, parsed.terms, lists, _matches(parsed), 1) is None
+
+
+def test_an_answer_from_the_lists_skips_gone_articles_and_keeps_to_the_filters(listed_archive, tmp_path, monkeypatch):
+    """Listed articles are checked against the archive before the lists answer: a gone one never comes
+    back, a filter keeps only its own, and the page is still the exact ranking."""
+    path = tmp_path / "itp6.db"
+    shutil.copy(listed_archive, path)
+    every = search(path, "血小板", limit=40)
+    best = every[0].id
+    top_two = every[0].categories + every[1].categories  # a category the two best lack: the filter must act
+    category = next(c for hit in every[2:] for c in hit.categories if c not in top_two)
+    with Archive.open(path) as archive:
+        archive.db.execute("UPDATE articles SET status = 'gone' WHERE id = ?", [best])
+        archive.refresh_search(force=True, min_articles=8, size=20)
+    calls = []
+    original = search_module._rank_from_lists_alone
+
+    def counted(*args):
+        page = original(*args)
+        calls.append(page is not None)
+        return page
+
+    monkeypatch.setattr(search_module, "_rank_from_lists_alone", counted)
+    deeper = tmp_path / "all-live.db"  # the same lists, every article live: only the filter applies
+    shutil.copy(listed_archive, deeper)
+    with Archive.open(deeper) as archive:
+        archive.refresh_search(force=True, min_articles=8, size=20)
+    for archive_path, options in [(path, {}), (path, {"category": category}), (deeper, {"category": category})]:
+        fast = search(archive_path, "血小板", limit=2, **options)
+        exact = _exact(monkeypatch, archive_path, "血小板", limit=2, **options)
+        assert [(hit.id, round(hit.score, 9)) for hit in fast] == [(hit.id, round(hit.score, 9)) for hit in exact]
+        assert best not in [hit.id for hit in fast] or archive_path == deeper
+        assert all(category in hit.categories for hit in fast) or not options
+    assert calls == [True, True, True]  # all answered from the lists

@@ -73,3 +73,34 @@ def test_extra_text_with_precise_tokens_given_is_the_same(seg):
     title, body = "艾曲泊帕用药", "确诊原发免疫性血小板减少症后服用 TPO-RA。"
     text = f"{title}\n{body}"
     assert seg.extra_text(text, precise_tokens=seg.tokens(title) + seg.tokens(body)) == seg.extra_text(text)
+
+
+def test_a_new_segmenter_reads_the_packaged_dictionary():
+    assert "艾曲泊帕" in Segmenter().tokens("服用艾曲泊帕三个月")
+
+
+def test_user_dictionary_lines_take_an_optional_frequency_and_tag(tmp_path):
+    words = tmp_path / "dict.txt"
+    words.write_text("# comment\n\n艾曲泊帕 5000 n\n罗米司亭\nＴＰＯ受体 20\n", encoding="utf-8")
+    assert read_user_dictionary(words) == [("艾曲泊帕", 5000), ("罗米司亭", 1000), ("tpo受体", 20)]
+    words.write_text("艾曲泊帕 5000 n\n罗米司亭 n\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"dict.txt:2: frequency must be a whole number, got 'n'"):
+        read_user_dictionary(words)
+
+
+def test_segment_article_indexes_image_captions_or_else_their_alt_text(article_factory):
+    from itp6crawl.models import Image
+
+    images = [Image(src="a.jpg", alt="化验单", caption="复查结果"), Image(src="b.jpg", alt="骨髓穿刺", caption="")]
+    segments = segment_article(article_factory(title="复查记录", images=images))
+    extra = segments.search_extra.split()
+    assert {"结果", "骨髓穿刺"} <= set(extra) and "化验单" not in extra and "xx" not in extra
+    assert segments.title_seg == "复查 记录"
+
+
+def test_unknown_words_are_not_guessed(seg):
+    """HMM off: a name the dictionary lacks is indexed character by character, in precise and recall
+    tokens alike, so index and query always cut it the same way."""
+    assert seg.tokens("林晓雯确诊三年") == ["林", "晓", "雯", "确诊", "三年"]
+    assert "林晓雯" not in seg.search_tokens("林晓雯确诊三年")
+    assert all(len(token) > 1 for token in seg.extra_text("免疫性血小板减少症").split())
