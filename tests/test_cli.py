@@ -4,7 +4,6 @@ import json
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import sqlite_utils
@@ -140,12 +139,13 @@ def _free_port() -> int:
 
 
 def test_unreachable_site_fails_fast_with_one_line_and_no_new_archive(tmp_path, crawl_locally):
+    """The site is checked before Scrapy starts: at INFO, one line in all (a started engine logs dozens,
+    and would retry). No timed assertion: a loaded machine must not fail it."""
     db = tmp_path / "x.db"
-    started = time.monotonic()
     result = crawl_locally(f"http://127.0.0.1:{_free_port()}", db, log_level="INFO")
-    assert time.monotonic() - started < 10
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "cannot reach" in result.stderr and "Traceback" not in result.stderr
+    assert "Spider opened" not in result.stderr
     assert not db.exists() and not db.parent.joinpath("warc").exists()
 
 
