@@ -1,4 +1,6 @@
+import importlib
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -185,3 +187,65 @@ def test_posts_to_recheck_are_those_that_left_the_sitemaps_or_are_stale(archive,
     archive.state.record(url(103), in_sitemap=0, fetched_at="2024-06-05T12:00:00+08:00")  # never listed, fresh
     archive.state.record(url(104), in_sitemap=0, fetched_at="2024-05-01T12:00:00+08:00")  # never listed, stale
     assert archive.state.posts_to_recheck({url(101)}, "2024-05-29T12:00:00+08:00") == [url(102), url(104)]
+
+
+def test_a_failure_row_keeps_the_run_url_status_reason_and_time(archive, fetch_time):
+    run = archive.runs.begin("https://www.itp6.com", fetch_time)
+    archive.runs.record_failure(run, "https://www.itp6.com/9.html", "HTTP 500", fetch_time, status=500)
+    archive.runs.record_failure(None, "https://www.itp6.com/10.html", "timed out: 30 s", fetch_time)
+    rows = [
+        {key: row[key] for key in ("run_id", "url", "status", "reason", "at")} for row in archive.db["failures"].rows
+    ]
+    assert rows == [
+        {"run_id": run, "url": "https://www.itp6.com/9.html", "status": 500, "reason": "HTTP 500",
+         "at": "2024-06-05T12:00:00+08:00"},
+        {"run_id": None, "url": "https://www.itp6.com/10.html", "status": None, "reason": "timed out: 30 s",
+         "at": "2024-06-05T12:00:00+08:00"},
+    ]  # fmt: skip
+
+
+def test_each_change_archives_the_version_it_replaces_numbered_in_order(archive, article_factory, fetch_time):
+    texts = ["第一版正文，记录服药经过。" * 3, "第二版正文，补充了复查结果。" * 3, "第三版正文，医生调整了剂量。" * 3]
+    for day, text in enumerate(texts):
+        article = article_factory(body_text=text, title=f"第{day + 1}版")
+        archive.articles.save(article, segments_for(article), fetch_time + timedelta(days=day))
+    versions = list(archive.db.query("SELECT * FROM article_versions ORDER BY version"))
+    assert [(v["version"], v["title"], v["body_text"]) for v in versions] == [
+        (1, "第1版", texts[0]),
+        (2, "第2版", texts[1]),
+    ]
+    assert [v["archived_at"] for v in versions] == ["2024-06-06T12:00:00+08:00", "2024-06-07T12:00:00+08:00"]
+    assert [v["fetched_at"] for v in versions] == ["2024-06-05T12:00:00+08:00", "2024-06-06T12:00:00+08:00"]
+    assert all(v["article_id"] == 101 and v["url"] == "https://www.itp6.com/101.html" for v in versions)
+    assert archive.articles.get(101)["body_text"] == texts[2]
+
+
+def test_what_counts_as_poorer_has_edges(archive, article_factory, fetch_time):
+    """A short stored body may shrink (under 40 characters proves nothing), from 40 on it may not lose
+    more than half; a gone article takes any page back."""
+    short = article_factory(body_text="短" * 39)
+    archive.articles.save(short, segments_for(short), fetch_time)
+    shorter = article_factory(body_text="短" * 5)
+    assert archive.articles.save(shorter, segments_for(shorter), fetch_time) == "changed"
+    forty = article_factory(body_text="四" * 40)
+    archive.articles.save(forty, segments_for(forty), fetch_time)
+    with pytest.raises(PoorerThanArchived, match="40 -> 5 characters"):
+        archive.articles.save(shorter, segments_for(shorter), fetch_time)
+    long = article_factory(body_text="长" * 100)
+    archive.articles.save(long, segments_for(long), fetch_time)
+    half = article_factory(body_text="半" * 50)
+    assert archive.articles.save(half, segments_for(half), fetch_time) == "changed"
+    archive.articles.mark_gone(101, fetch_time)
+    untitled = article_factory(title="", body_text="x")
+    assert archive.articles.save(untitled, segments_for(untitled), fetch_time) == "changed"
+
+
+def test_the_store_package_imports_each_name_from_its_home_on_first_use():
+    import itp6crawl.store as store
+
+    for name in store.__all__:
+        value = store.__getattr__(name)  # the lazy lookup itself, even when an earlier test cached the name
+        home = importlib.import_module(store._HOMES[name], "itp6crawl.store")
+        assert value is getattr(home, name) and getattr(store, name) is value, name
+    with pytest.raises(AttributeError, match=re.escape("module 'itp6crawl.store' has no attribute 'Nothing'")):
+        store.__getattr__("Nothing")
