@@ -249,3 +249,21 @@ def test_the_store_package_imports_each_name_from_its_home_on_first_use():
         assert value is getattr(home, name) and getattr(store, name) is value, name
     with pytest.raises(AttributeError, match=re.escape("module 'itp6crawl.store' has no attribute 'Nothing'")):
         store.__getattr__("Nothing")
+
+
+def test_the_run_before_decides_whether_the_next_one_rereads_every_listing(archive, fetch_time):
+    first = archive.runs.begin("https://www.itp6.com", fetch_time)
+    assert not archive.runs.previous_complete(first)  # no run before the first
+    archive.runs.finish(first, fetch_time, reason="finished", exit_status=0, counts={}, stats={})
+    second = archive.runs.begin("https://www.itp6.com", fetch_time)
+    assert archive.runs.previous_complete(second)
+    archive.runs.finish(second, fetch_time, reason="interrupted", exit_status=130, counts={}, stats={})
+    third = archive.runs.begin("https://www.itp6.com", fetch_time)
+    assert not archive.runs.previous_complete(third)  # only the run just before counts
+    assert archive.runs.previous_complete(second)
+
+
+def test_crawl_state_refuses_a_field_it_does_not_keep(archive):
+    with pytest.raises(ValueError, match=re.escape("unknown crawl state fields: ['colour', 'size']")):
+        archive.state.record("https://www.itp6.com/1.html", status=200, size=3, colour="red")
+    assert archive.state.get("https://www.itp6.com/1.html") is None  # nothing half-written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -46,3 +47,21 @@ def test_release_lets_the_next_run_in(tmp_path):
     db = tmp_path / "itp6.db"
     ArchiveLock(db).acquire().release()
     ArchiveLock(db).acquire().release()
+
+
+def test_the_lock_is_a_file_beside_the_archive_naming_its_holder_and_emptied_on_release(tmp_path):
+    db = tmp_path / "new" / "folder" / "itp6.db"  # folders made as needed
+    with ArchiveLock(db) as lock:
+        assert lock.path == db.with_name("itp6.db.lock")  # what .gitignore and the docs name
+        holder = json.loads(lock.path.read_text(encoding="utf-8"))
+        assert holder["pid"] == os.getpid() and set(holder) == {"pid", "host", "since"}
+    assert lock.path.read_bytes() == b""  # no stale name for the next run to report
+    with ArchiveLock(db):  # and it can be taken again
+        pass
+
+
+def test_a_holder_that_has_not_written_its_name_is_described_as_such():
+    from itp6crawl.store.lock import _describe
+
+    assert _describe("") == "a process that has not written its name yet"
+    assert _describe('{"pid": 7, "host": "h", "since": "t"}') == "pid 7 on h, running since t"
