@@ -9,7 +9,7 @@ from itp6crawl import search as search_module
 from itp6crawl.query import parse
 from itp6crawl.search import search
 from itp6crawl.store import Archive, Segments
-from itp6crawl.store.toplists import BM25, top_lists
+from itp6crawl.store.toplists import BM25, refresh_top_lists, top_lists
 
 
 def _scores(path, token):
@@ -231,3 +231,28 @@ def test_an_answer_from_the_lists_skips_gone_articles_and_keeps_to_the_filters(l
         assert best not in [hit.id for hit in fast] or archive_path == deeper
         assert all(category in hit.categories for hit in fast) or not options
     assert calls == [True, True, True]  # all answered from the lists
+
+
+def test_a_refresh_reports_its_work_and_a_list_shorter_than_its_size_bounds_nothing(replica_archive, tmp_path):
+    """Lists of every token in 30+ of the 40 articles, 100 long: each holds all its articles, so no
+    article is left outside to bound (threshold 0); progress counts every token; the result names the
+    generation it built."""
+    path = tmp_path / "itp6.db"
+    shutil.copy(replica_archive, path)
+    calls: list[tuple[int, int]] = []
+    with Archive.open(path) as archive:
+        built = refresh_top_lists(
+            archive.db.conn, force=True, min_articles=30, size=100, progress=lambda *args: calls.append(args)
+        )
+        generation = archive.db.execute("SELECT generation, top_generation FROM search_state").fetchone()
+        vocabulary = archive.db.execute("SELECT COUNT(*) FROM temp.sqlite_master WHERE name = 'search_vocabulary'")
+        assert vocabulary.fetchone()[0] == 0  # the temporary fts5vocab table is dropped after the build
+    assert built is not None and built.tokens >= 1 and 0 < built.seconds < 300
+    assert generation == (built.generation, built.generation)
+    assert calls == [(done, built.tokens) for done in range(1, built.tokens + 1)]
+    with sqlite3.connect(path) as connection:
+        terms = connection.execute("SELECT term, articles, live_articles, threshold FROM search_top_terms").fetchall()
+        listed = dict(connection.execute("SELECT term, COUNT(*) FROM search_top GROUP BY term").fetchall())
+    assert len(terms) == built.tokens
+    for term, articles, live, threshold in terms:
+        assert articles >= 30 and live == articles and threshold == 0.0 and listed[term] == articles, term
