@@ -267,3 +267,18 @@ def test_crawl_state_refuses_a_field_it_does_not_keep(archive):
     with pytest.raises(ValueError, match=re.escape("unknown crawl state fields: ['colour', 'size']")):
         archive.state.record("https://www.itp6.com/1.html", status=200, size=3, colour="red")
     assert archive.state.get("https://www.itp6.com/1.html") is None  # nothing half-written
+
+
+def test_a_finished_run_keeps_its_stats_readable_and_counts_what_it_did_not_do_as_zero(archive, fetch_time):
+    run = archive.runs.begin("https://www.itp6.com", fetch_time)
+    row = archive.runs.finish(
+        run,
+        fetch_time,
+        reason="finished",
+        exit_status=0,
+        counts={"fetched": 2},
+        stats={"说明": "完成", "at": fetch_time},
+    )
+    assert '"说明": "完成"' in row["stats"]  # Chinese as is, for people reading the row in Datasette
+    assert json.loads(row["stats"]) == {"说明": "完成", "at": "2024-06-05 12:00:00+08:00"}  # str() of what JSON lacks
+    assert row["fetched"] == 2 and row["failed"] == 0 and row["articles_new"] == 0
