@@ -40,6 +40,21 @@ def listed_archive(replica_archive, tmp_path_factory):
     return path
 
 
+@pytest.fixture
+def lists_alone_answers(monkeypatch) -> list[bool]:
+    """Whether each search's call of ``_rank_from_lists_alone`` answered (True) or gave up (False)."""
+    calls: list[bool] = []
+    original = search_module._rank_from_lists_alone
+
+    def counted(*args):
+        page = original(*args)
+        calls.append(page is not None)
+        return page
+
+    monkeypatch.setattr(search_module, "_rank_from_lists_alone", counted)
+    return calls
+
+
 def test_a_list_holds_the_best_articles_and_the_threshold_bounds_the_rest(listed_archive):
     with sqlite3.connect(listed_archive) as connection:
         lists = top_lists(connection, ["血小板"])
@@ -106,21 +121,15 @@ def test_ranking_from_the_lists_equals_ranking_every_match(listed_archive, monke
     assert fast.total == exact.total
 
 
-def test_an_and_of_listed_words_is_answered_from_the_lists_alone(listed_archive, tmp_path, monkeypatch):
+def test_an_and_of_listed_words_is_answered_from_the_lists_alone(
+    listed_archive, tmp_path, monkeypatch, lists_alone_answers
+):
     """No scan of the index: the page comes from the lists, and a one-word search's count too."""
     deeper = tmp_path / "itp6.db"
     shutil.copy(listed_archive, deeper)
     with Archive.open(deeper) as archive:
         archive.refresh_search(force=True, min_articles=8, size=20)
-    calls = []
-    original = search_module._rank_from_lists_alone
-
-    def counted(*args):
-        page = original(*args)
-        calls.append(page is not None)
-        return page
-
-    monkeypatch.setattr(search_module, "_rank_from_lists_alone", counted)
+    calls = lists_alone_answers
     for query in ["血小板", "血小板 治疗", "治疗"]:
         hits = search(deeper, query, limit=2)
         exact = _exact(monkeypatch, deeper, query, limit=2)
@@ -199,7 +208,9 @@ def test_an_article_missing_from_one_list_can_still_win_and_the_bound_says_so(
         assert search_module._rank_from_lists_alone(connection, parsed.terms, lists, _matches(parsed), 1) is None
 
 
-def test_an_answer_from_the_lists_skips_gone_articles_and_keeps_to_the_filters(listed_archive, tmp_path, monkeypatch):
+def test_an_answer_from_the_lists_skips_gone_articles_and_keeps_to_the_filters(
+    listed_archive, tmp_path, monkeypatch, lists_alone_answers
+):
     """Listed articles are checked against the archive before the lists answer: a gone one never comes
     back, a filter keeps only its own, and the page is still the exact ranking."""
     path = tmp_path / "itp6.db"
@@ -211,15 +222,8 @@ def test_an_answer_from_the_lists_skips_gone_articles_and_keeps_to_the_filters(l
     with Archive.open(path) as archive:
         archive.db.execute("UPDATE articles SET status = 'gone' WHERE id = ?", [best])
         archive.refresh_search(force=True, min_articles=8, size=20)
-    calls = []
-    original = search_module._rank_from_lists_alone
-
-    def counted(*args):
-        page = original(*args)
-        calls.append(page is not None)
-        return page
-
-    monkeypatch.setattr(search_module, "_rank_from_lists_alone", counted)
+    calls = lists_alone_answers
+    calls.clear()  # the searches above picked the case; count from here
     deeper = tmp_path / "all-live.db"  # the same lists, every article live: only the filter applies
     shutil.copy(listed_archive, deeper)
     with Archive.open(deeper) as archive:
