@@ -210,11 +210,16 @@ def test_a_crawl_killed_with_sigkill_resumes_to_the_same_archive(tmp_path, kill_
         with sqlite3.connect(resumed) as connection:
             assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             kept = {row[0] for row in connection.execute("SELECT url FROM articles")}
+            states = {row[0]: row for row in connection.execute("SELECT * FROM crawl_state")}  # before resuming
         assert len(kept) >= kill_after
         mark = _quiet(server)  # the killed process's last requests may still be answered
-        ok(crawl(server.base_url, resumed))
+        resumed_run = ok(crawl(server.base_url, resumed))
         refetched = {path for path, status in article_requests(server, mark) if status == 200}
-    assert not {f"{CANONICAL_SITE}{path}" for path in refetched} & kept  # nothing archived is downloaded again
+    again = {f"{CANONICAL_SITE}{path}" for path in refetched} & kept
+    if again:  # seen once in CI (4 of 4 kept posts fetched again): keep what explains it
+        before = [states.get(url) for url in sorted(again)]
+        log = resumed_run.stderr[-3000:]
+        pytest.fail(f"archived posts downloaded again: {sorted(again)}\nstates then: {before}\n{log}")
     assert articles(resumed) == articles(reference)
     runs = list(sqlite_utils.Database(resumed).query("SELECT finish_reason FROM crawl_runs ORDER BY id"))
     assert [run["finish_reason"] for run in runs] == ["killed", "finished"]
