@@ -282,3 +282,19 @@ def test_a_finished_run_keeps_its_stats_readable_and_counts_what_it_did_not_do_a
     assert '"说明": "完成"' in row["stats"]  # Chinese as is, for people reading the row in Datasette
     assert json.loads(row["stats"]) == {"说明": "完成", "at": "2024-06-05 12:00:00+08:00"}  # str() of what JSON lacks
     assert row["fetched"] == 2 and row["failed"] == 0 and row["articles_new"] == 0
+
+
+def test_an_article_is_saved_whole_or_not_at_all(archive, article_factory, fetch_time):
+    """Everything of one save is one transaction: a failure in its last step (the crawl state written
+    through ``also``) leaves no article, link or comment behind (a SIGKILL there once did)."""
+
+    def state_write_fails(outcome):
+        raise RuntimeError("killed while writing the crawl state")
+
+    article = article_factory()
+    with pytest.raises(RuntimeError, match="killed"):
+        archive.articles.save(article, segments_for(article), fetch_time, also=state_write_fails)
+    for table in ("articles", "links", "comments", "article_versions"):
+        assert archive.db.table(table).count == 0, table
+    assert not archive.db.conn.in_transaction
+    assert archive.articles.save(article, segments_for(article), fetch_time) == "new"  # and the next try works

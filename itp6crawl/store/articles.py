@@ -98,7 +98,10 @@ class Articles:
         }
         if source is not None:
             record.update(warc_file=source.warc_file, warc_offset=source.warc_offset)
-        with self.db.conn:
+        # sqlite-utils' atomic(), not `with conn:`: the first statement here is a SELECT, so no transaction
+        # is open yet, and each sqlite-utils insert below would BEGIN and COMMIT its own; a kill between
+        # them left an article without its links, comments or crawl state.
+        with self.db.atomic():
             previous = self.get(article.id)
             if previous is None:
                 outcome: Outcome = "new"
