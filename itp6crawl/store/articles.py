@@ -8,7 +8,8 @@ nothing archived is ever overwritten away. A page that reads much poorer than th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -48,6 +49,29 @@ def poorer_reason(stored: dict[str, Any], article: Article) -> str | None:
     if stored.get("extractor") == "theme" and article.extractor != "theme":
         return "theme not recognised where the archived version was read by the theme rules"
     return None
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One transaction for everything inside, holding the write lock from its start.
+
+    Not ``with conn:``: that opens no transaction before the first write, so each sqlite-utils insert
+    inside committed on its own, and a kill between them left an article without its crawl state. And
+    BEGIN IMMEDIATE, not sqlite-utils' ``atomic()`` (a plain BEGIN): a transaction that has read cannot
+    wait for another process's write lock (SQLite refuses the upgrade at once, busy timeout or not),
+    while BEGIN IMMEDIATE waits it out. Inside a caller's transaction it is a savepoint."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        with db.atomic():  # a savepoint: sqlite-utils' own inserts nest inside
+            yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
 
 
 class Articles:
@@ -98,10 +122,7 @@ class Articles:
         }
         if source is not None:
             record.update(warc_file=source.warc_file, warc_offset=source.warc_offset)
-        # sqlite-utils' atomic(), not `with conn:`: the first statement here is a SELECT, so no transaction
-        # is open yet, and each sqlite-utils insert below would BEGIN and COMMIT its own; a kill between
-        # them left an article without its links, comments or crawl state.
-        with self.db.atomic():
+        with write_transaction(self.db):
             previous = self.get(article.id)
             if previous is None:
                 outcome: Outcome = "new"
