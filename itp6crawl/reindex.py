@@ -95,13 +95,12 @@ def reindex(
     result = ReindexResult()
     stats = ReplayStats()
     # The workers start before the archive opens: a forked process must not inherit an open connection.
-    with _preparation(canonical_site, jobs) as prepared, Archive.open(building) as archive:
+    with _preparation(canonical_site, jobs, stats) as prepared, Archive.open(building) as archive:
         with archive.db.conn:
             for table in DERIVED_TABLES:
                 archive.db.execute(f"DELETE FROM {table}")
         store = StorePipeline(ReplaySession(archive, canonical_site), stats)
-        for item, counts in prepared(_replayed_items(files)):
-            stats.values.update(counts)
+        for item in prepared(_replayed_items(files)):
             store.process_item(item)
             result.records += 1
             if progress is not None:
@@ -162,21 +161,22 @@ def _prepare_in_worker(items: list[PageItem]) -> tuple[list[PageItem], Counter[s
     return _worker_preparer.prepare(items)
 
 
-Prepared = Iterator[tuple[PageItem, Counter[str]]]  # items extracted and segmented, with the stats added
-
-
 @contextmanager
-def _preparation(canonical_site: str, jobs: int | None) -> Iterator[Callable[[Iterator[PageItem]], Prepared]]:
-    """A function that extracts and segments items, in order. With more than one job, batches go to
-    worker processes, a few per worker in flight (WARC bodies are never all read into memory)."""
+def _preparation(
+    canonical_site: str, jobs: int | None, stats: ReplayStats
+) -> Iterator[Callable[[Iterator[PageItem]], Iterator[PageItem]]]:
+    """A function that extracts and segments items, in order, adding what the pipelines count to
+    ``stats``. With more than one job, batches go to worker processes, a few per worker in flight (WARC
+    bodies are never all read into memory)."""
     jobs = jobs or len(os.sched_getaffinity(0))
     if jobs <= 1:
         preparer = _Preparer(canonical_site)
 
-        def here(items: Iterator[PageItem]) -> Prepared:
-            for item in items:
-                done, counts = preparer.prepare([item])
-                yield done[0], counts
+        def here(items: Iterator[PageItem]) -> Iterator[PageItem]:
+            for batch in _batches(items, 1):
+                done, counts = preparer.prepare(batch)
+                stats.values.update(counts)
+                yield from done
 
         yield here
         return
@@ -184,14 +184,20 @@ def _preparation(canonical_site: str, jobs: int | None) -> Iterator[Callable[[It
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(canonical_site,)) as pool:
         pool.submit(os.getpid).result()  # with fork, the first task starts every worker process
 
-        def in_workers(items: Iterator[PageItem]) -> Prepared:
+        def in_workers(items: Iterator[PageItem]) -> Iterator[PageItem]:
             pending: deque[Future[tuple[list[PageItem], Counter[str]]]] = deque()
+
+            def oldest() -> list[PageItem]:
+                done, counts = pending.popleft().result()
+                stats.values.update(counts)
+                return done
+
             for batch in _batches(items, REPLAY_BATCH):
                 pending.append(pool.submit(_prepare_in_worker, batch))
                 if len(pending) >= jobs * 4:
-                    yield from _unbatched(pending.popleft().result())
+                    yield from oldest()
             while pending:
-                yield from _unbatched(pending.popleft().result())
+                yield from oldest()
 
         yield in_workers
 
@@ -199,12 +205,6 @@ def _preparation(canonical_site: str, jobs: int | None) -> Iterator[Callable[[It
 def _batches(items: Iterator[PageItem], size: int) -> Iterator[list[PageItem]]:
     while batch := list(islice(items, size)):
         yield batch
-
-
-def _unbatched(prepared: tuple[list[PageItem], Counter[str]]) -> Iterator[tuple[PageItem, Counter[str]]]:
-    items, counts = prepared
-    for index, item in enumerate(items):
-        yield item, counts if index == 0 else Counter()
 
 
 def _copy_database(source: Path, target: Path) -> None:
