@@ -19,7 +19,6 @@ import logging
 from collections import Counter
 from datetime import datetime
 
-import lxml.html
 import trafilatura
 from lxml import etree
 from readability import Document
@@ -31,7 +30,7 @@ from ..quality import tokens
 from .boilerplate import is_fixed_notice_line, is_notice_line, is_site_line
 from .clean import Body, clean_body, credit_from_lines, text_blocks
 from .dates import normalise_datetime
-from .html import HtmlElement, collapse, first_text, text_of
+from .html import HtmlElement, collapse, first_text, html_document, text_of
 from .links import generic_page_links
 from .meta import HeadMeta
 
@@ -88,7 +87,7 @@ def trafilatura_body(page: str | HtmlElement, url: str) -> Body:
         return Body()
     # trafilatura builds plain lxml.etree elements; re-parse as lxml.html for the shared cleaner.
     markup = etree.tostring(convert_to_html(result.body), encoding="unicode")
-    return _site_body(lxml.html.document_fromstring(markup).find("body"), url)
+    return _site_body(html_document(markup).find("body"), url)
 
 
 def readability_body(text: str, url: str) -> Body:
@@ -97,7 +96,7 @@ def readability_body(text: str, url: str) -> Body:
         summary = Document(text, url=url).summary(html_partial=True)
     except Unparseable:
         return Body()
-    return _site_body(lxml.html.document_fromstring(f"<html><body>{summary}</body></html>").find("body"), url)
+    return _site_body(html_document(f"<html><body>{summary}</body></html>").find("body"), url)
 
 
 def _containment(part: Counter[str], whole: Counter[str]) -> float:
