@@ -1,3 +1,4 @@
 from itp6crawl.cli import main
 
-main()
+if __name__ == "__main__":  # worker processes import the main module again (multiprocessing spawn)
+    main()

@@ -22,6 +22,7 @@ from scrapy.settings import Settings
 
 from . import settings as default_settings
 from .models import CST
+from .pipelines import crawl_workers
 from .session import EXIT_FAILED, CrawlSession
 from .spiders.itp6 import Itp6Spider, check_site
 from .store import Archive, ArchiveLock, check_archive_file
@@ -107,7 +108,7 @@ def run_crawl(
 ) -> RunResult:
     """Crawl ``site`` into the archive at ``db``. Blocks until done.
 
-    Raises ValueError (bad site), :class:`SiteUnreachable`, or an ``ArchiveError`` (not an archive,
+    Raises ValueError (bad site or settings), :class:`SiteUnreachable`, or an ``ArchiveError`` (not an archive,
     another run holds it) before anything is written."""
     site = check_site(site)
     if local and not is_loopback(site):
@@ -115,6 +116,7 @@ def run_crawl(
     db = Path(db)
     check_archive_file(db)
     settings = crawl_settings(db, local=local, full=full, overrides=overrides)
+    crawl_workers(settings)  # a bad ITP6_WORKERS is a usage error, found before the crawl starts
     try:
         probe_site(site, settings.get("USER_AGENT"))
     except SiteUnreachable as error:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .extract import ParsedPage
 from .models import Article, Segments
 
 
@@ -24,7 +23,6 @@ class PageItem:
     failure: str | None = None  # why this page cannot be archived; set by the spider or a pipeline
     article: Article | None = None  # set by ExtractPipeline
     segments: Segments | None = None  # set by SegmentPipeline
-    page: ParsedPage | None = None  # the spider's parse of the body, reused by ExtractPipeline
 
     def header(self, name: str) -> str | None:
         """A response header, whatever the case of its name (Scrapy writes ``Etag``, servers ``ETag``)."""

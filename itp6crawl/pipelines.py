@@ -1,5 +1,8 @@
 """Item pipelines, in order: extract -> segment -> store.
 
+Extraction and segmentation are CPU-bound: with ``ITP6_WORKERS`` they run in worker processes that
+the pipelines await, while the crawl's own process downloads and stores (see :mod:`itp6crawl.workers`).
+
 A page that cannot be archived keeps its ``failure`` reason and flows on to StorePipeline, which
 records it in ``failures``: the crawl never stops for one bad page, and nothing archived is lost.
 A write error is different: it stops the crawl as failed (see :mod:`itp6crawl.session`).
@@ -10,48 +13,121 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from typing import Any
+import weakref
+from typing import Any, Protocol, runtime_checkable
 
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
 
-from .extract import ExtractionError, extract_article
+from .extract import ExtractedPage, extract_page
 from .items import PageItem
 from .models import CANONICAL_SITE, canonical_url, iso, post_id_from_url, rebase_article
 from .session import WRITE_ERRORS, ArchiveSession, CrawlSession
 from .store import PoorerThanArchived, Source, content_hash
 from .text import segment_article
+from .workers import WorkerPool, auto_workers
 
 logger = logging.getLogger(__name__)
 GONE_STATUSES = (404, 410)
 SLOW_WRITE_SECONDS = 2.0  # a write that took this long waited for someone else's lock: say so
 
 
+def crawl_workers(settings: Settings) -> int:
+    """``ITP6_WORKERS``: worker processes for extraction and segmentation; 0 runs them in the crawl's
+    process (the polite default: a page every two seconds leaves that process idle), ``auto`` one per
+    CPU but one (``--local``, where pages come as fast as they are processed)."""
+    value = settings.get("ITP6_WORKERS") or 0
+    if value == "auto":
+        return auto_workers()
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"ITP6_WORKERS must be a number of processes or 'auto', got {value!r}") from None
+
+
+_WORKER_POOLS: weakref.WeakKeyDictionary[Crawler, WorkerPool] = weakref.WeakKeyDictionary()
+
+
+def worker_pool(crawler: Crawler) -> WorkerPool:
+    """The crawl's worker pool, shared by the extract and segment pipelines, closed when the spider is."""
+    pool = _WORKER_POOLS.get(crawler)
+    if pool is None:
+        pool = _WORKER_POOLS[crawler] = WorkerPool(crawl_workers(crawler.settings))
+        crawler.signals.connect(pool.close, signal=signals.spider_closed)
+    return pool
+
+
+@runtime_checkable
+class FollowsLinks(Protocol):
+    """A spider that requests the post links the extract pipeline reads from a page (``Itp6Spider``)."""
+
+    def follow(self, urls: list[str], referer: str) -> None: ...
+
+
 class ExtractPipeline:
     """Page bytes -> Article (theme rules, generic fallback when the theme is not recognised), with the
-    site's URLs rebased on the canonical origin whatever server the page came from."""
+    site's URLs rebased on the canonical origin whatever server the page came from.
 
-    def __init__(self, stats: StatsCollector, canonical_site: str = CANONICAL_SITE) -> None:
+    The page is parsed here, once, in a worker process when the crawl has them: the same parse gives
+    the post links the spider follows (its related posts and neighbours), handed to ``spider.follow``."""
+
+    def __init__(
+        self,
+        stats: StatsCollector,
+        canonical_site: str = CANONICAL_SITE,
+        workers: WorkerPool | None = None,
+        crawler: Crawler | None = None,
+    ) -> None:
         self.stats = stats
         self.canonical_site = canonical_site
+        self.workers = workers or WorkerPool(0)
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        return cls(crawler.stats, CrawlSession.of(crawler).canonical_site)
+        return cls(crawler.stats, CrawlSession.of(crawler).canonical_site, worker_pool(crawler), crawler)
 
-    def process_item(self, item: PageItem) -> PageItem:
+    async def process_item(self, item: PageItem) -> PageItem:
         if item.failure or item.status != 200:
             return item
         try:
-            article = extract_article(
-                item.body, item.url, fetched_at=item.fetched_at, header_charset=item.charset, page=item.page
+            extracted = await self.workers.run(
+                extract_page, item.body, item.url, fetched_at=item.fetched_at, header_charset=item.charset
             )
-        except ExtractionError as error:
-            item.failure = f"extraction failed: {error}"
+        except Exception as error:  # a bug or a dead worker must not stop the crawl: the page is a failure
+            return self._crashed(item, error)
+        if extracted.followed and isinstance(spider := self._spider(), FollowsLinks):
+            spider.follow(extracted.followed, item.url)
+        return self.apply(item, extracted)
+
+    def _spider(self) -> Spider | None:
+        try:
+            return self.crawler.spider if self.crawler is not None else None
+        except RuntimeError:  # Scrapy's "not set yet": a pipeline driven outside a crawl
+            return None
+
+    def extract(self, item: PageItem) -> PageItem:
+        """:meth:`process_item` in this process and without following links (``reindex`` replays)."""
+        if item.failure or item.status != 200:
             return item
-        except Exception as error:  # a bug must not stop the crawl; the page is recorded as failed
-            logger.exception("Extraction crashed on %s", item.url)
-            item.failure = f"extraction crashed: {type(error).__name__}: {error}"
+        try:
+            extracted = extract_page(item.body, item.url, fetched_at=item.fetched_at, header_charset=item.charset)
+        except Exception as error:
+            return self._crashed(item, error)
+        return self.apply(item, extracted)
+
+    def _crashed(self, item: PageItem, error: Exception) -> PageItem:
+        logger.error("Extraction crashed on %s", item.url, exc_info=error)  # a worker's traceback is chained
+        item.failure = f"extraction crashed: {type(error).__name__}: {error}"
+        return item
+
+    def apply(self, item: PageItem, extracted: ExtractedPage) -> PageItem:
+        """Put what extraction found on ``item``: its article, or its failure; count the extractor."""
+        article = extracted.article
+        if article is None:
+            item.failure = f"extraction failed: {extracted.error}"
             return item
         if article.id is None:
             item.failure = "extraction failed: no post id in the page or its URL"
@@ -60,15 +136,32 @@ class ExtractPipeline:
         if article.extractor == "fallback":
             logger.warning("Theme rules did not match %s (%s)", item.url, "; ".join(article.warnings))
         item.article = rebase_article(article, item.url, self.canonical_site)
-        item.page = None  # the tree is large and no longer needed
         return item
 
 
 class SegmentPipeline:
-    """Article -> search columns (jieba-compatible tokens with the medical user dictionary)."""
+    """Article -> search columns (jieba-compatible tokens with the medical user dictionary), in a worker
+    process when the crawl has them."""
 
-    def process_item(self, item: PageItem) -> PageItem:
-        if item.article is not None:
+    def __init__(self, workers: WorkerPool | None = None) -> None:
+        self.workers = workers or WorkerPool(0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SegmentPipeline:
+        return cls(worker_pool(crawler))
+
+    async def process_item(self, item: PageItem) -> PageItem:
+        if item.article is not None and not item.failure:
+            try:
+                item.segments = await self.workers.run(segment_article, item.article)
+            except Exception as error:
+                logger.error("Segmentation crashed on %s", item.url, exc_info=error)
+                item.failure = f"segmentation crashed: {type(error).__name__}: {error}"
+        return item
+
+    def segment(self, item: PageItem) -> PageItem:
+        """:meth:`process_item` in this process."""
+        if item.article is not None and not item.failure:
             item.segments = segment_article(item.article)
         return item
 

@@ -143,7 +143,7 @@ class _Preparer:
     def prepare(self, items: list[PageItem]) -> tuple[list[PageItem], Counter[str]]:
         self.stats.values.clear()
         for item in items:
-            self.segment.process_item(self.extract.process_item(item))
+            self.segment.segment(self.extract.extract(item))
             item.body = b""  # stored from the WARC record, not sent back
         return items, Counter(self.stats.values)
 

@@ -132,6 +132,15 @@ def test_setting_override_must_be_name_equals_value(tmp_path):
     assert result.exit_code == 2 and "NAME=VALUE" in result.output
 
 
+def test_a_worker_count_that_is_no_number_is_a_usage_error_before_anything_is_written(tmp_path):
+    db = tmp_path / "x.db"
+    result = CliRunner().invoke(
+        main, ["crawl", "--site", "http://127.0.0.1:9", "--local", "-s", "ITP6_WORKERS=many", "--db", str(db)]
+    )
+    assert result.exit_code == 2 and "ITP6_WORKERS must be a number of processes or 'auto'" in result.output
+    assert not db.exists()
+
+
 def _free_port() -> int:
     with socket.socket() as probe:  # a free port nobody listens on
         probe.bind(("127.0.0.1", 0))

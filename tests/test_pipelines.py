@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from datetime import timedelta
@@ -41,9 +42,23 @@ def page(site, spec, body: bytes | None = None) -> PageItem:
     )
 
 
+def extract(crawler, item: PageItem) -> PageItem:
+    return asyncio.run(ExtractPipeline.from_crawler(crawler).process_item(item))
+
+
+def prepare(crawler, item: PageItem) -> PageItem:
+    """The extract then segment pipelines, as a crawl runs them (awaited)."""
+
+    async def both() -> PageItem:
+        extracted = await ExtractPipeline.from_crawler(crawler).process_item(item)
+        return await SegmentPipeline.from_crawler(crawler).process_item(extracted)
+
+    return asyncio.run(both())
+
+
 def test_extract_then_segment(site, crawler):
     spec = site.articles[0]
-    item = SegmentPipeline().process_item(ExtractPipeline.from_crawler(crawler).process_item(page(site, spec)))
+    item = prepare(crawler, page(site, spec))
     assert item.article is not None and item.article.id == spec.id and item.failure is None
     assert item.segments is not None and item.segments.title_seg and item.segments.body_seg
     assert crawler.stats.get_value("itp6/extractor/theme") == 1
@@ -53,23 +68,23 @@ def test_fallback_is_counted_and_warned(site, crawler, caplog):
     spec = site.articles[1]
     html = rename_theme_classes(site.render(spec.path, BASE)[2].decode()).encode()
     with caplog.at_level(logging.WARNING, logger="itp6crawl.pipelines"):
-        item = ExtractPipeline.from_crawler(crawler).process_item(page(site, spec, html))
+        item = extract(crawler, page(site, spec, html))
     assert item.article is not None and item.article.extractor == "fallback"
     assert crawler.stats.get_value("itp6/extractor/fallback") == 1
     assert "Theme rules did not match" in caplog.text
 
 
 def test_extraction_failure_flows_to_the_store_as_a_failure(site, crawler):
-    item = ExtractPipeline.from_crawler(crawler).process_item(page(site, site.articles[2], b""))
+    item = extract(crawler, page(site, site.articles[2], b""))
     assert item.article is None and item.failure == "extraction failed: empty document"
-    assert SegmentPipeline().process_item(item).segments is None
+    assert asyncio.run(SegmentPipeline().process_item(item)).segments is None
 
 
 def archived(crawler, site, spec, **changes) -> PageItem:
     item = page(site, spec)
     for name, value in changes.items():
         setattr(item, name, value)
-    return SegmentPipeline().process_item(ExtractPipeline.from_crawler(crawler).process_item(item))
+    return prepare(crawler, item)
 
 
 @pytest.fixture
@@ -103,7 +118,7 @@ def test_urls_are_stored_in_the_canonical_form_whatever_served_them(site, crawle
     replica = "http://127.0.0.1:8123"
     item = page(site, spec, site.render(spec.path, replica)[2])
     item.url = item.request_url = spec.url(replica)
-    store.process_item(SegmentPipeline().process_item(ExtractPipeline.from_crawler(crawler).process_item(item)))
+    store.process_item(prepare(crawler, item))
     row = CrawlSession.of(crawler).archive.articles.get(spec.id)
     assert row["url"] == f"{BASE}/{spec.id}.html"
     assert "127.0.0.1" not in row["body_html"] + row["images"]
@@ -201,3 +216,56 @@ def test_a_full_disk_at_the_end_frees_the_reserved_space_to_record_the_run(site,
     assert attempts == [True, False]
     (run,) = sqlite_utils.Database(tmp_path / "a.db").table("crawl_runs").rows
     assert run["finish_reason"] == "finished" and not reserve.exists()
+
+
+def test_an_article_is_parsed_with_the_charset_its_header_declares(crawler):
+    """A Big5 page that declares its charset only in the header (Big5 bytes also decode as GB18030)."""
+    text = "免疫性血小板減少症患者服用艾曲泊帕，血小板升到五十。"
+    body = f"<html><body><h1>治療記錄</h1><p>{text}</p></body></html>".encode("big5")
+    item = PageItem(url=f"{BASE}/16001.html", request_url=f"{BASE}/16001.html", status=200, fetched_at=DEFAULT_NOW)
+    item.body, item.charset = body, "Big5"
+    assert text in extract(crawler, item).article.body_text
+
+
+def test_extraction_and_segmentation_in_a_worker_process_match_the_crawls_own(site, crawler):
+    from itp6crawl.workers import WorkerPool
+
+    spec = site.articles[4]
+    here = prepare(crawler, page(site, spec))
+    pool = WorkerPool(1)
+    try:
+
+        async def in_worker() -> PageItem:
+            item = await ExtractPipeline(crawler.stats, workers=pool).process_item(page(site, spec))
+            return await SegmentPipeline(pool).process_item(item)
+
+        there = asyncio.run(in_worker())
+    finally:
+        pool.close()
+    assert there.article == here.article and there.segments == here.segments and there.failure is None
+
+
+def test_a_crash_in_extraction_is_a_failure_of_that_page_only(site, crawler, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("itp6crawl.pipelines.extract_page", broken)
+    with caplog.at_level(logging.ERROR, logger="itp6crawl.pipelines"):
+        item = extract(crawler, page(site, site.articles[0]))
+    assert item.article is None and item.failure == "extraction crashed: RuntimeError: boom"
+    assert "Extraction crashed on" in caplog.text and "boom" in caplog.text
+
+
+@pytest.mark.parametrize(("value", "workers"), [(None, 0), (0, 0), ("2", 2), ("auto", None)])
+def test_the_number_of_worker_processes_comes_from_the_settings(value, workers):
+    from scrapy.settings import Settings
+
+    from itp6crawl.pipelines import crawl_workers
+    from itp6crawl.settings import LOCAL_REPLICA_SETTINGS
+    from itp6crawl.workers import auto_workers
+
+    settings = Settings({} if value is None else {"ITP6_WORKERS": value})
+    assert crawl_workers(settings) == (auto_workers() if workers is None else workers)
+    with pytest.raises(ValueError, match="ITP6_WORKERS must be a number of processes or 'auto', got 'many'"):
+        crawl_workers(Settings({"ITP6_WORKERS": "many"}))
+    assert LOCAL_REPLICA_SETTINGS["ITP6_WORKERS"] == "auto"  # the replica is crawled as fast as it is processed

@@ -24,7 +24,7 @@ def archive(tmp_path):
 def test_schema_is_created_with_fts(archive):
     tables = set(archive.db.table_names())
     assert {"articles", "links", "comments", "article_versions", "crawl_runs", "failures", "articles_fts"} <= tables
-    assert archive.articles.table.detect_fts() == "articles_fts"
+    assert archive.db["articles"].detect_fts() == "articles_fts"
     assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert "crawl_state" in tables
 
@@ -32,13 +32,13 @@ def test_schema_is_created_with_fts(archive):
 def test_open_twice_is_idempotent(tmp_path):
     Archive.open(tmp_path / "a.db").close()
     with Archive.open(tmp_path / "a.db") as archive:
-        assert archive.articles.table.count == 0
+        assert archive.db["articles"].count == 0
 
 
 def test_save_new_article_with_links_and_comments(archive, article_factory, fetch_time):
     article = article_factory()
     assert archive.articles.save(article, segments_for(article), fetch_time) == "new"
-    row = archive.articles.table.get(101)
+    row = archive.db["articles"].get(101)
     assert row["title"] == article.title and row["status"] == "live"
     assert json.loads(row["categories"]) == ["治疗过程分享"]
     assert json.loads(row["images"]) == [{"src": "https://www.itp6.com/a.jpg", "alt": "化验单", "caption": "化验单"}]
@@ -71,7 +71,7 @@ def test_unchanged_content_updates_counts_without_a_version(archive, article_fac
     later = fetch_time + timedelta(days=1)
     again = article_factory(views=2000, comments=[])
     assert archive.articles.save(again, segments_for(again), later) == "unchanged"
-    row = archive.articles.table.get(101)
+    row = archive.db["articles"].get(101)
     assert row["views"] == 2000 and row["changed_at"] == "2024-06-05T12:00:00+08:00"
     assert row["fetched_at"] == "2024-06-06T12:00:00+08:00"
     assert archive.db.table("article_versions").count == 0
@@ -87,7 +87,7 @@ def test_changed_content_keeps_the_previous_version(archive, article_factory, fe
     assert len(versions) == 1
     assert versions[0]["body_text"] == article.body_text and versions[0]["version"] == 1
     assert versions[0]["content_hash"] == content_hash(article)
-    assert archive.articles.table.get(101)["body_text"].endswith("复查正常。")
+    assert archive.db["articles"].get(101)["body_text"].endswith("复查正常。")
 
 
 def test_fts_triggers_follow_updates(archive, article_factory, fetch_time):
@@ -152,7 +152,7 @@ def test_a_poorer_page_never_replaces_the_live_article(archive, article_factory,
     drifted = article_factory(extractor="fallback")
     with pytest.raises(PoorerThanArchived, match="theme not recognised"):
         archive.articles.save(drifted, segments_for(drifted), fetch_time + timedelta(days=1))
-    row = archive.articles.table.get(101)
+    row = archive.db["articles"].get(101)
     assert (row["title"], row["body_text"]) == (article.title, article.body_text)
     assert archive.db.table("article_versions").count == 0
 
@@ -162,10 +162,10 @@ def test_gone_keeps_the_row_and_a_return_makes_it_live(archive, article_factory,
     archive.articles.save(article, segments_for(article), fetch_time)
     assert archive.articles.mark_gone(101, fetch_time + timedelta(days=1))
     assert not archive.articles.mark_gone(101, fetch_time + timedelta(days=2))  # already gone
-    row = archive.articles.table.get(101)
+    row = archive.db["articles"].get(101)
     assert (row["status"], row["gone_at"], row["body_text"]) == ("gone", "2024-06-06T12:00:00+08:00", article.body_text)
     archive.articles.save(article, segments_for(article), fetch_time + timedelta(days=3))
-    row = archive.articles.table.get(101)
+    row = archive.db["articles"].get(101)
     assert (row["status"], row["gone_at"]) == ("live", None)
 
 

@@ -6,13 +6,14 @@ recognised; anything else goes through the generic fallback, and ``Article.extra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..models import Article
 from .encoding import decode_html
 from .fallback import extract_generic_from_tree
 from .html import ExtractionError, HtmlElement, parse_document
+from .links import links_to_follow
 from .meta import read_head
 from .sniff import refuse_binary, refuse_non_post
 from .theme import detect_theme, extract_theme
@@ -39,7 +40,7 @@ def _check(article: Article) -> Article:
 
 @dataclass(frozen=True, slots=True)
 class ParsedPage:
-    """A page decoded and parsed once: the spider reads its links from it, extraction its article."""
+    """A page decoded and parsed once: the links to follow are read from it, and the article."""
 
     text: str
     doc: HtmlElement
@@ -87,6 +88,34 @@ def extract_article(
     return _check(article)
 
 
+@dataclass(slots=True)
+class ExtractedPage:
+    """What one parse of a fetched page yields: the post links to follow and the article, or the reason
+    there is no article (the links of a page that is no article are still worth following)."""
+
+    article: Article | None
+    error: str | None = None
+    followed: list[str] = field(default_factory=list)
+
+
+def extract_page(
+    html: bytes, url: str, *, fetched_at: datetime | None = None, header_charset: str | None = None
+) -> ExtractedPage:
+    """Parse a fetched page once; read the links a crawler follows from it, then its article.
+
+    An :class:`ExtractionError` becomes ``error``; any other exception (a bug) propagates."""
+    try:
+        page = parse_page(html, header_charset)
+    except ExtractionError as error:
+        return ExtractedPage(None, str(error))
+    followed = links_to_follow(page.doc, url)  # before extraction, which may edit copies of the tree
+    try:
+        article = extract_article(html, url, fetched_at=fetched_at, header_charset=header_charset, page=page)
+    except ExtractionError as error:
+        return ExtractedPage(None, str(error), followed)
+    return ExtractedPage(article, None, followed)
+
+
 def extract_generic(
     html: bytes | str, url: str, *, fetched_at: datetime | None = None, header_charset: str | None = None
 ) -> Article:
@@ -97,10 +126,12 @@ def extract_generic(
 
 __all__ = [
     "Article",
+    "ExtractedPage",
     "ExtractionError",
     "ParsedPage",
     "decode_html",
     "extract_article",
     "extract_generic",
+    "extract_page",
     "parse_page",
 ]

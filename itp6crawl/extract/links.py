@@ -90,6 +90,14 @@ def neighbour_link(doc: HtmlElement, base: str, rel: str, now: datetime | None =
     return Link(url=url, title=title, date=date)
 
 
+def links_to_follow(doc: HtmlElement, url: str) -> list[str]:
+    """The post URLs a crawler follows from an article page: its related posts and its previous and
+    next posts; every post link of the page when the theme's blocks are not there (a renamed theme
+    must not stop discovery)."""
+    links = related_links(doc, url) + [link for rel in ("prev", "next") if (link := neighbour_link(doc, url, rel))]
+    return [link.url for link in links] if links else post_links(doc, url)
+
+
 @dataclass(slots=True)
 class Listing:
     """What a category or home listing page offers: article URLs, the next page, other listings."""

@@ -27,10 +27,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
-from ..extract import decode_html, parse_page
+from ..extract import decode_html
 from ..extract.encoding import content_type_charset
-from ..extract.html import ExtractionError, HtmlElement, parse_document
-from ..extract.links import neighbour_link, parse_listing, post_links, related_links
+from ..extract.html import ExtractionError, parse_document
+from ..extract.links import parse_listing
 from ..items import PageItem
 from ..middlewares import FETCHED_AT, IN_SITEMAP, KIND, LASTMOD, WARC, RedirectRefused
 from ..models import CST, canonical_path, canonical_url, iso, same_site
@@ -206,25 +206,23 @@ class Itp6Spider(Spider):
             in_sitemap=bool(response.meta.get(IN_SITEMAP)),
             warc=response.meta.get(WARC),
         )
-        if response.status != 200:
-            yield item
-            return
-        try:
-            item.page = parse_page(response.body, item.charset)  # parsed once: the pipeline reuses it
-        except ExtractionError as error:
-            item.failure = f"extraction failed: {error}"
-            yield item
-            return
-        followed = self.followed_links(item.page.doc, response.url)  # before extraction sees the tree
-        yield item
-        yield from self.unrequested(r for url in followed if (r := self.article_request(url)) is not None)
+        yield item  # parsed once, by ExtractPipeline, which hands the links to follow to follow()
 
-    @staticmethod
-    def followed_links(doc: HtmlElement, url: str) -> list[str]:
-        """Related, previous and next posts; every post link of the page when the theme's blocks are
-        not there (theme drift must not stop discovery)."""
-        links = related_links(doc, url) + [link for rel in ("prev", "next") if (link := neighbour_link(doc, url, rel))]
-        return [link.url for link in links] if links else post_links(doc, url)
+    def follow(self, urls: list[str], referer: str) -> None:
+        """Request the posts an article page links to (its related posts and its neighbours).
+
+        The extract pipeline reads them from its parse of the page, the only one the page gets, after
+        this spider's callback has returned: so the requests go to the engine directly, not through the
+        spider middlewares (the Referer, which one of those would set, is set here)."""
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # no crawl is running (the spider driven by hand): nothing to fetch
+            return
+        if engine is None or engine.spider is None:  # the crawl is over or stopping: nothing more to fetch
+            return
+        for request in self.unrequested(r for url in urls if (r := self.article_request(url)) is not None):
+            request.headers.setdefault("Referer", referer)
+            engine.crawl(request)
 
     def on_error(self, failure: Failure) -> Iterator[PageItem | Request]:
         """Turn a failed fetch into a failure item, so the archive records it and the crawl goes on."""

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import sqlite_utils
-from sqlite_utils.db import NotFoundError, Table
 
 from ..models import Article, Segments, iso
 from .content import VERSIONED_COLUMNS, content_hash_of_row, content_record
+from .rows import insert_row, update_row
 
 Outcome = Literal["new", "changed", "unchanged"]
 # A body shorter than this share of the stored one "lost most of its text".
@@ -79,13 +79,11 @@ class Articles:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
-        self.table: Table = db.table("articles")
 
     def get(self, post_id: int) -> dict[str, Any] | None:
-        try:
-            return self.table.get(post_id)
-        except NotFoundError:
-            return None
+        cursor = self.db.execute("SELECT * FROM articles WHERE id = ?", [post_id])
+        row = cursor.fetchone()
+        return dict(zip([column for column, *_ in cursor.description], row, strict=True)) if row else None
 
     def save(
         self,
@@ -127,7 +125,7 @@ class Articles:
             if previous is None:
                 outcome: Outcome = "new"
                 record.update(first_seen_at=now, changed_at=now)
-                self.table.insert(record)
+                insert_row(self.db, "articles", record)
             else:
                 if (reason := poorer_reason(previous, article)) is not None:
                     raise PoorerThanArchived(reason)
@@ -135,7 +133,7 @@ class Articles:
                 if outcome == "changed":
                     self._archive_version(previous, now)
                     record["changed_at"] = now
-                self.table.update(article.id, record)
+                update_row(self.db, "articles", "id", record)
             self._replace_links(article)
             self._replace_comments(article)
             # Links are stored in canonical form, so the links waiting for this article match exactly.
@@ -159,9 +157,8 @@ class Articles:
             "SELECT COALESCE(MAX(version), 0) + 1 FROM article_versions WHERE article_id = ?", [previous["id"]]
         ).fetchone()[0]
         row = {column: previous[column] for column in VERSIONED_COLUMNS}
-        self.db.table("article_versions").insert(
-            {"article_id": previous["id"], "version": number, "archived_at": archived_at, **row}
-        )
+        insert_row(self.db, "article_versions", {"article_id": previous["id"], "version": number,
+                                                "archived_at": archived_at, **row})  # fmt: skip
 
     def _replace_links(self, article: Article) -> None:
         self.db.execute("DELETE FROM links WHERE src_id = ?", [article.id])
@@ -175,23 +172,22 @@ class Articles:
                 f"SELECT url, id FROM articles WHERE url IN ({', '.join('?' * len(urls))})", urls
             ).fetchall()
         )
-        self.db.table("links").insert_all(
-            {
-                "src_id": article.id,
-                "kind": kind,
-                "position": position,
-                "dst_url": link.url,
-                "title": link.title,
-                "date": link.date,
-                "dst_id": known.get(link.url),
-            }
-            for kind, position, link in rows
+        self.db.conn.executemany(
+            "INSERT INTO links (src_id, kind, position, dst_url, title, date, dst_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (article.id, kind, position, link.url, link.title, link.date, known.get(link.url))
+                for kind, position, link in rows
+            ],
         )
 
     def _replace_comments(self, article: Article) -> None:
         self.db.execute("DELETE FROM comments WHERE article_id = ?", [article.id])
         if article.comments:
-            self.db.table("comments").insert_all(
-                {"article_id": article.id, "position": position, **asdict(comment)}
-                for position, comment in enumerate(article.comments)
+            self.db.conn.executemany(
+                "INSERT INTO comments (article_id, position, author, text, time, comment_id, parent_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (article.id, position, c.author, c.text, c.time, c.comment_id, c.parent_id)
+                    for position, c in enumerate(article.comments)
+                ],
             )

@@ -17,6 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from ..models import iso
+from .rows import upsert_row
 from .schema import RUN_COUNT_COLUMNS
 
 
@@ -59,7 +60,7 @@ class CrawlState:
         unknown = set(fields) - set(_STATE_FIELDS)
         if unknown:
             raise ValueError(f"unknown crawl state fields: {sorted(unknown)}")
-        self.db.table("crawl_state").upsert({"url": url, **fields}, pk="url")
+        upsert_row(self.db, "crawl_state", "url", {"url": url, **fields})
 
     def posts_to_recheck(self, listed: set[str], stale_before: str) -> list[str]:
         """Live posts the sitemaps no longer list, to learn whether they are gone: those the last run

@@ -1,0 +1,87 @@
+"""Worker processes for the CPU-bound steps of a crawl (parsing, extraction, segmentation).
+
+Scrapy runs in one thread: while it parses and extracts a page it downloads nothing, and the page's
+extraction and segmentation cost more than everything Scrapy itself does with it. :class:`WorkerPool`
+runs such steps in other processes and lets an asyncio coroutine (an item pipeline) await them, so
+the reactor keeps downloading and storing meanwhile. With no workers it runs them in the caller.
+
+Workers start from a fork server that has imported the extraction and segmentation code once, not by
+forking the crawl itself (a process with a reactor and threads must not be forked). They ignore
+SIGINT and SIGTERM: Ctrl-C and a service manager signal the whole process group, and the crawl's own
+process decides how to stop, then shuts the pool down. A worker that dies (killed, out of memory)
+fails only the pages it held; the next call starts a new pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# Imported once by the fork server, so a worker starts in milliseconds with the code already loaded.
+PRELOAD = ["itp6crawl.extract", "itp6crawl.text"]
+
+
+class WorkerDied(RuntimeError):
+    """A worker process died while it held this call (the pool is replaced for the next one)."""
+
+
+def auto_workers() -> int:
+    """One worker per CPU but the one the crawl itself keeps busy (at least one)."""
+    return max(1, len(os.sched_getaffinity(0)) - 1)
+
+
+def _start_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if sys.platform == "linux":
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+class WorkerPool:
+    """``await pool.run(fn, *args)`` runs ``fn`` in one of ``workers`` processes, or here when 0.
+
+    ``fn`` and its arguments must pickle (module-level functions, plain data)."""
+
+    def __init__(self, workers: int) -> None:
+        if workers < 0:
+            raise ValueError(f"workers must be 0 or more, got {workers}")
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_start_worker)
+        return self._pool
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if not self.workers:
+            return fn(*args, **kwargs)
+        pool = self._executor()
+        try:
+            return await asyncio.wrap_future(pool.submit(fn, *args, **kwargs))
+        except BrokenProcessPool as error:
+            if self._pool is pool:  # the first call to see it replaces the pool; the others just fail
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+            raise WorkerDied(f"a worker process died ({error})") from error
+
+    def close(self) -> None:
+        """Stop the workers (waiting for the calls they hold). Safe to call more than once."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
