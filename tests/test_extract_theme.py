@@ -209,3 +209,16 @@ def test_views_shown_as_thousands(site):
     spec, html = _one_page(site, lambda s: s.show_views)
     html = re.sub(r"阅读 \d+", "阅读 1.2K", html, count=1)
     assert extract_article(html, spec.url(BASE), fetched_at=DEFAULT_NOW).views == 1200
+
+
+def test_a_comment_whose_id_holds_a_quote_is_read_like_any_other(site, pages):
+    """The comment id goes into the XPath as a variable, not as text: a quote in it cannot break the
+    expression (it did: an id like comment-1'2 made extraction crash)."""
+    spec, _, body, article = next(p for p in pages if len(p[3].comments) >= 2)
+    html = body.decode("utf-8")
+    first_id = f"comment-{article.comments[0].comment_id}"
+    assert html.count(f'id="{first_id}"') == 1
+    html = html.replace(f'id="{first_id}"', f'id="{first_id}&apos;x"')
+    again = extract_article(html.encode("utf-8"), spec.url(BASE), fetched_at=DEFAULT_NOW)
+    assert [c.text for c in again.comments] == [c.text for c in article.comments]
+    assert again.comments[0].comment_id == article.comments[0].comment_id

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from itp6crawl.text import Segmenter, default_segmenter, normalise, read_user_dictionary, segment_article
 
@@ -104,3 +106,43 @@ def test_unknown_words_are_not_guessed(seg):
     assert seg.tokens("林晓雯确诊三年") == ["林", "晓", "雯", "确诊", "三年"]
     assert "林晓雯" not in seg.search_tokens("林晓雯确诊三年")
     assert all(len(token) > 1 for token in seg.extra_text("免疫性血小板减少症").split())
+
+
+def _one_run_at_a_time(seg: Segmenter, text: str, mode: str) -> list[str]:
+    """The segmentation as it was written first: one jieba call per Han run."""
+    from itp6crawl.text import _PIECES
+
+    tokens: list[str] = []
+    for match in _PIECES.finditer(normalise(text)):
+        if match["term"]:
+            tokens.append(match["term"])
+        elif mode == "precise":
+            tokens.extend(seg._jieba.cut(match["han"], False))
+        else:
+            tokens.extend(seg._jieba.cut_for_search(match["han"], False))
+            tokens.extend(word for word in seg._jieba.cut_all(match["han"]) if len(word) > 1)
+    return tokens
+
+
+_MIXED_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(["血小板减少症", "艾曲泊帕", "免疫性", "复查", "激素冲击", "脾切除术后", "幹細胞", "的", "了"]),
+        st.text(alphabet="血小板减少激素治疗儿童出血医生指南妊娠", min_size=1, max_size=12),
+        st.sampled_from(["，", "。", "\n", " ", "CD4+CD25+", "IgG1", "10^9/L", "TPO-RA", "：", "(", "2.5mg", "😀"]),
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_MIXED_TEXT)
+def test_han_runs_segmented_in_one_call_give_the_tokens_of_one_call_per_run(text):
+    seg = default_segmenter()
+    assert seg.tokens(text) == _one_run_at_a_time(seg, text, "precise")
+    assert seg.search_tokens(text) == _one_run_at_a_time(seg, text, "recall")
+
+
+def test_english_only_text_never_loads_the_dictionary():
+    seg = Segmenter()
+    assert seg.tokens("IgG1 and CD4+CD25+ cells") == ["igg1", "and", "cd4+cd25+", "cells"]
+    assert "_jieba" not in seg.__dict__  # the cached property was never computed

@@ -127,18 +127,20 @@ def text_of(element: HtmlElement | None) -> str:
 
 @lru_cache(maxsize=1024)
 def compiled(xpath: str) -> etree.XPath:
-    """``xpath`` compiled once (``element.xpath(text)`` compiles it on every call)."""
+    """``xpath`` compiled once (``element.xpath(text)`` compiles it on every call). A value that varies
+    from page to page goes in as an XPath variable (``$name``), never into the text: the cache would
+    miss on every page, and a quote in the value would break the expression."""
     return etree.XPath(xpath)
 
 
-def first(element: HtmlElement, xpath: str) -> HtmlElement | None:
-    found = compiled(xpath)(element)
+def first(element: HtmlElement, xpath: str, **variables: str) -> HtmlElement | None:
+    found = compiled(xpath)(element, **variables)
     return found[0] if found else None
 
 
-def first_text(element: HtmlElement, xpath: str) -> str:
+def first_text(element: HtmlElement, xpath: str, **variables: str) -> str:
     """Text of the first match of ``xpath`` (an element or a string result)."""
-    found = compiled(xpath)(element)
+    found = compiled(xpath)(element, **variables)
     if not found:
         return ""
     value = found[0]

@@ -67,11 +67,12 @@ def _comments(doc: HtmlElement, now: datetime | None) -> list[Comment]:
         parent = item.xpath(f"ancestor::li[{has_class('comment')}][1]/@id")
         parent_match = _COMMENT_ID.search(parent[0]) if parent else None
         # Only this comment's own parts, not those of nested replies.
-        own = f"[not(ancestor::ul[{has_class('children')}][ancestor::li[@id='{item.get('id')}']])]"
-        text_node = first(item, f".//*[{has_class('comment-text')}]{own}")
-        author = first_text(item, f".//*[{has_class('nickname')} or {has_class('comment-author')}]{own}")
-        stamp = first_text(item, f".//time{own}/@datetime") or first_text(
-            item, f".//*[{has_class('comment-time')} or {has_class('date')} or self::time]{own}"
+        own = f"[not(ancestor::ul[{has_class('children')}][ancestor::li[@id=$item]])]"
+        item_id = item.get("id") or ""
+        text_node = first(item, f".//*[{has_class('comment-text')}]{own}", item=item_id)
+        author = first_text(item, f".//*[{has_class('nickname')} or {has_class('comment-author')}]{own}", item=item_id)
+        stamp = first_text(item, f".//time{own}/@datetime", item=item_id) or first_text(
+            item, f".//*[{has_class('comment-time')} or {has_class('date')} or self::time]{own}", item=item_id
         )
         if text_node is None:
             continue
