@@ -8,8 +8,9 @@ the reactor keeps downloading and storing meanwhile. With no workers it runs the
 Workers start from a fork server that has imported the extraction and segmentation code once, not by
 forking the crawl itself (a process with a reactor and threads must not be forked). They ignore
 SIGINT and SIGTERM: Ctrl-C and a service manager signal the whole process group, and the crawl's own
-process decides how to stop, then shuts the pool down. A worker that dies (killed, out of memory)
-fails only the pages it held; the next call starts a new pool.
+process decides how to stop, then shuts the pool down; a crawl killed outright takes its workers with
+it. A worker that dies (killed, out of memory) fails only the pages it held; the next call starts a
+new pool.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -42,6 +44,17 @@ def auto_workers() -> int:
 def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # A worker holds both ends of its own task queue, so a crawl killed with SIGKILL (by the OOM killer,
+    # a timeout) would leave it waiting for tasks forever, and with it the fork server. It watches the
+    # crawl instead, and leaves with it.
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), name="itp6-parent-watch", daemon=True).start()
+
+
+def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()  # returns when the parent process has ended
+    os._exit(1)
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -46,3 +46,40 @@ def test_worker_counts():
     assert auto_workers() == max(1, len(os.sched_getaffinity(0)) - 1)
     with pytest.raises(ValueError, match="0 or more"):
         WorkerPool(-1)
+
+
+_KILLED_PARENT = """
+import asyncio, os, signal, sys
+from itp6crawl.workers import WorkerPool
+if __name__ == "__main__":
+    pool = WorkerPool(1)
+    with open(sys.argv[1], "w") as out:
+        out.write(str(asyncio.run(pool.run(os.getpid))))
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_workers_leave_with_a_crawl_killed_outright(tmp_path):
+    """SIGKILL gives the pool no chance to stop its workers, and a worker holds both ends of its task
+    queue: before, it waited for tasks forever (and kept its fork server alive) after every killed crawl."""
+    import subprocess
+    import sys
+    import time
+
+    script, pid_file = tmp_path / "killed.py", tmp_path / "worker.pid"
+    script.write_text(_KILLED_PARENT)
+    # No pipes: an orphaned worker would hold them open, and the wait would be for it, not for the script.
+    result = subprocess.run(
+        [sys.executable, str(script), str(pid_file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60
+    )
+    assert result.returncode == -signal.SIGKILL
+    worker = int(pid_file.read_text())
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(worker, signal.SIGKILL)
+    pytest.fail(f"worker {worker} outlived its killed parent")
