@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import post_id_from_url
-from .html import HtmlElement, absolute, collapse, first_text
+from .html import HtmlElement, absolute, collapse, first_text, text_of
 
 _SHORTLINK = re.compile(r"[?&]p=(\d+)")
 
@@ -27,11 +27,53 @@ class HeadMeta:
     keywords: list[str] = field(default_factory=list)
 
 
-def _json_ld_objects(doc: HtmlElement) -> list[dict[str, Any]]:
+@dataclass(slots=True)
+class _HeadTags:
+    """The page's meta, link, title and JSON-LD tags, gathered in one walk over the tree (a dozen XPath
+    queries over the whole page cost a tenth of an extraction)."""
+
+    meta: dict[str, str] = field(default_factory=dict)  # property or name -> the first content given
+    sections: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)  # rel -> the first href given
+    title: str = ""
+    json_ld: list[str] = field(default_factory=list)
+
+
+def _head_tags(doc: HtmlElement) -> _HeadTags:
+    found = _HeadTags()
+    title_seen = False
+    for element in doc.iter("meta", "link", "title", "script"):
+        tag = element.tag
+        if tag == "meta":
+            content = element.get("content")
+            if content is None:
+                continue
+            prop, name = element.get("property"), element.get("name")
+            for key in (prop, name):
+                if key is not None:
+                    found.meta.setdefault(key, collapse(content))
+            if prop == "article:section" and (value := collapse(content)):
+                found.sections.append(value)
+            elif prop == "article:tag" and (value := collapse(content)):
+                found.tags.append(value)
+        elif tag == "link":
+            href = element.get("href")
+            if href is not None:
+                found.links.setdefault(element.get("rel") or "", collapse(href))
+        elif tag == "title":
+            if not title_seen:
+                found.title, title_seen = text_of(element), True
+        elif element.get("type") == "application/ld+json":
+            found.json_ld.append(element.text or "")
+    return found
+
+
+def _json_ld_objects(scripts: list[str]) -> list[dict[str, Any]]:
     objects: list[dict[str, Any]] = []
-    for script in doc.xpath("//script[@type='application/ld+json']"):
+    for script in scripts:
         try:
-            data = json.loads(script.text or "")
+            data = json.loads(script)
         except (json.JSONDecodeError, TypeError):
             continue
         stack = data if isinstance(data, list) else [data]
@@ -56,18 +98,19 @@ def _author_name(value: Any) -> str:
 def read_head(doc: HtmlElement, url: str) -> HeadMeta:
     """Collect head metadata; fields missing from the page stay empty."""
     meta = HeadMeta()
+    tags = _head_tags(doc)
 
     def prop(name: str) -> str:
-        return first_text(doc, f"//meta[@property='{name}' or @name='{name}']/@content")
+        return tags.meta.get(name, "")
 
-    meta.canonical = absolute(url, first_text(doc, "//link[@rel='canonical']/@href")) or absolute(url, prop("og:url"))
+    meta.canonical = absolute(url, tags.links.get("canonical")) or absolute(url, prop("og:url"))
     meta.title = prop("og:title")
     meta.published = prop("article:published_time")
     meta.modified = prop("article:modified_time") or prop("og:updated_time")
     meta.author = prop("article:author") if not prop("article:author").startswith("http") else ""
-    meta.section = [s for s in (collapse(v) for v in doc.xpath("//meta[@property='article:section']/@content")) if s]
-    meta.keywords = [k for k in (collapse(v) for v in doc.xpath("//meta[@property='article:tag']/@content")) if k]
-    for obj in _json_ld_objects(doc):
+    meta.section = tags.sections
+    meta.keywords = tags.tags
+    for obj in _json_ld_objects(tags.json_ld):
         kind = obj.get("@type")
         kinds = kind if isinstance(kind, list) else [kind]
         if not any(k in ("Article", "BlogPosting", "NewsArticle", "WebPage") for k in kinds):
@@ -76,8 +119,8 @@ def read_head(doc: HtmlElement, url: str) -> HeadMeta:
         meta.published = meta.published or str(obj.get("datePublished", ""))
         meta.modified = meta.modified or str(obj.get("dateModified", ""))
         meta.author = meta.author or _author_name(obj.get("author"))
-    meta.document_title = first_text(doc, "//title")
-    shortlink = first_text(doc, "//link[@rel='shortlink']/@href")
+    meta.document_title = tags.title
+    shortlink = tags.links.get("shortlink", "")
     match = _SHORTLINK.search(shortlink)
     if match:
         meta.post_id = int(match.group(1))
