@@ -14,7 +14,7 @@ from lxml import etree
 
 from ..models import Image
 from .boilerplate import is_fixed_notice_line, is_notice_line
-from .html import HtmlElement, absolute, collapse, has_class, text_of
+from .html import HtmlElement, absolute, collapse, has_class, select, text_of
 
 _DROP_TAGS = (
     "script",
@@ -187,7 +187,7 @@ def text_blocks(root: HtmlElement) -> list[str]:
 def _image_caption(img: HtmlElement) -> str:
     for ancestor in img.iterancestors():
         if ancestor.tag == "figure" or "wp-caption" in (ancestor.get("class") or "").split():
-            caption = ancestor.xpath(f".//figcaption | .//*[{has_class('wp-caption-text')}]")
+            caption = select(ancestor, f".//figcaption | .//*[{has_class('wp-caption-text')}]")
             return text_of(caption[0]) if caption else ""
         if ancestor.tag in ("p", "div", "td", "li"):
             break
@@ -240,7 +240,7 @@ def strip_trailing_notice(root: HtmlElement) -> list[str]:
     leaves = [
         element
         for element in root.iter("p", "div", "li", "h2", "h3", "h4", "blockquote", "span", "strong")
-        if element is not root and text_of(element) and not element.xpath(".//p | .//div | .//li")
+        if element is not root and text_of(element) and not select(element, ".//p | .//div | .//li")
     ]
     run: list[tuple[HtmlElement, list[str]]] = []
     for element in reversed(leaves):
@@ -258,7 +258,7 @@ def strip_trailing_notice(root: HtmlElement) -> list[str]:
         parent = element.getparent()
         element.drop_tree()
         # Drop wrappers the removal emptied, up to the content root.
-        while parent is not None and parent is not root and not text_of(parent) and not parent.xpath(".//img"):
+        while parent is not None and parent is not root and not text_of(parent) and not select(parent, ".//img"):
             grandparent = parent.getparent()
             parent.drop_tree()
             parent = grandparent
@@ -269,7 +269,7 @@ def _drop_empty(root: HtmlElement) -> None:
     for element in reversed(list(root.iter("p", "div", "span", "section", "strong", "em", "a"))):
         if element is root:
             continue
-        if not text_of(element) and not element.xpath(".//img | .//br | .//hr | .//table"):
+        if not text_of(element) and not select(element, ".//img | .//br | .//hr | .//table"):
             element.drop_tree()
 
 
@@ -280,16 +280,16 @@ def clean_body(content: HtmlElement, base: str, *, prune_chrome_classes: bool = 
     notice_lines: list[str] = []
     if prune_chrome_classes:
         predicate = " or ".join(has_class(name) for name in _CHROME_CLASSES)
-        for element in root.xpath(f".//*[{predicate}]"):
+        for element in select(root, f".//*[{predicate}]"):
             if "entry-copyright" in (element.get("class") or "").split():
                 notice_lines.extend(text_blocks(element))
             element.drop_tree()
     notice_lines.extend(strip_trailing_notice(root))
     # Classic WordPress captions (div.wp-caption > p.wp-caption-text) become figure/figcaption, so
     # the caption stays out of the text as it does for the theme's own figures.
-    for element in root.xpath(f".//*[{has_class('wp-caption')}]"):
+    for element in select(root, f".//*[{has_class('wp-caption')}]"):
         element.tag = "figure"
-    for element in root.xpath(f".//*[{has_class('wp-caption-text')}]"):
+    for element in select(root, f".//*[{has_class('wp-caption-text')}]"):
         element.tag = "figcaption"
     images = _collect_images(root, base)
     _scrub_attributes(root, base)

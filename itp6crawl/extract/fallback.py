@@ -30,7 +30,7 @@ from ..quality import tokens
 from .boilerplate import is_fixed_notice_line, is_notice_line, is_site_line
 from .clean import Body, clean_body, credit_from_lines, text_blocks
 from .dates import normalise_datetime
-from .html import HtmlElement, collapse, first_text, html_document, text_of
+from .html import HtmlElement, collapse, first_text, html_document, select, text_of
 from .links import generic_page_links
 from .meta import HeadMeta
 
@@ -180,9 +180,9 @@ def extract_generic_from_tree(doc: HtmlElement, text: str, url: str, head: HeadM
         credit=body.credit or notice_credit_anywhere(doc),
         published_at=published,
         modified_at=normalise_datetime(head.modified, now),
-        categories=list(dict.fromkeys(text_of(a) for a in doc.xpath("//body//a[contains(@rel, 'category')]")))
+        categories=list(dict.fromkeys(text_of(a) for a in select(doc, "//body//a[contains(@rel, 'category')]")))
         or head.section,
-        tags=list(dict.fromkeys(text_of(a) for a in doc.xpath("//body//a[@rel='tag']"))) or head.keywords,
+        tags=list(dict.fromkeys(text_of(a) for a in select(doc, "//body//a[@rel='tag']"))) or head.keywords,
         summary="",
         body_text=body.text,
         body_html=body.html,

@@ -133,6 +133,11 @@ def compiled(xpath: str) -> etree.XPath:
     return etree.XPath(xpath)
 
 
+def select(element: HtmlElement, xpath: str, **variables: str) -> list:  # type: ignore[type-arg]
+    """``element.xpath(xpath)`` with the expression compiled once."""
+    return compiled(xpath)(element, **variables)  # type: ignore[return-value]
+
+
 def first(element: HtmlElement, xpath: str, **variables: str) -> HtmlElement | None:
     found = compiled(xpath)(element, **variables)
     return found[0] if found else None

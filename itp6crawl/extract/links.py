@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..models import Link, post_id_from_url, same_site
 from .dates import normalise_day
-from .html import HtmlElement, absolute, by_class, collapse, first, first_in, first_text, has_class, text_of
+from .html import HtmlElement, absolute, by_class, collapse, first, first_in, first_text, has_class, select, text_of
 
 _DATE_TEXT = re.compile(r"\d{4}[-年/.]\d{1,2}|\d+\s*(?:秒|分钟|小时|天|周)前|昨天|前天")
 
@@ -40,7 +40,7 @@ def related_links(doc: HtmlElement, base: str, now: datetime | None = None) -> l
     if container is None:
         return []
     links: list[Link] = []
-    for item in container.xpath(f".//li[{has_class('item')}] | .//ul[{has_class('entry-related')}]/li"):
+    for item in select(container, f".//li[{has_class('item')}] | .//ul[{has_class('entry-related')}]/li"):
         anchor = _first_of(
             item,
             f".//*[{has_class('item-title')}]//a[@href]",
@@ -55,7 +55,11 @@ def related_links(doc: HtmlElement, base: str, now: datetime | None = None) -> l
         title_span = first(anchor, f"./span[not({has_class('date')})]")
         title = text_of(title_span) if title_span is not None else text_of(anchor) or (anchor.get("title") or "")
         date_text = first_text(item, f".//*[{has_class('date')}]") or next(
-            (text for text in (text_of(span) for span in item.xpath("./span | ./div/span")) if _DATE_TEXT.search(text)),
+            (
+                text
+                for text in (text_of(span) for span in select(item, "./span | ./div/span"))
+                if _DATE_TEXT.search(text)
+            ),
             "",
         )
         links.append(Link(url=url, title=title, date=normalise_day(date_text, now)))
@@ -80,10 +84,10 @@ def neighbour_link(doc: HtmlElement, base: str, rel: str, now: datetime | None =
         )
         title = text_of(title_node) if title_node is not None else text_of(anchor)
     title = re.sub(r"^[«‹]?\s*(上一篇|下一篇)\s*[»›]?\s*[:：]?\s*", "", title).strip()
-    block = anchor.xpath(f"ancestor::*[{has_class('entry-page-' + rel)}][1]")
+    block = select(anchor, f"ancestor::*[{has_class('entry-page-' + rel)}][1]")
     date = None
     if block:
-        for text in block[0].xpath(f".//*[{has_class('entry-page-info')}]//text()"):
+        for text in select(block[0], f".//*[{has_class('entry-page-info')}]//text()"):
             if _DATE_TEXT.search(text):
                 date = normalise_day(text, now)
                 break
@@ -114,7 +118,7 @@ def parse_listing(doc: HtmlElement, base: str) -> Listing:
     page is a ``rel="next"`` link or a link to ``/category/{slug}/page/{n+1}`` of the current category.
     Category URLs are collected as written, with or without a trailing slash (the spider canonicalises)."""
     listing = Listing()
-    anchors = doc.xpath(f"//ul[{has_class('post-loop')}]/li//*[{has_class('item-title')}]//a[@href]")
+    anchors = select(doc, f"//ul[{has_class('post-loop')}]/li//*[{has_class('item-title')}]//a[@href]")
     for anchor in anchors:
         url = absolute(base, anchor.get("href"))
         if url and url not in listing.article_urls:
@@ -129,7 +133,7 @@ def parse_listing(doc: HtmlElement, base: str) -> Listing:
         or _generic_next_page(doc, base)
     )
     listing.next_page = absolute(base, next_href) or None
-    for href in doc.xpath("//a[contains(@href, '/category/')]/@href"):
+    for href in select(doc, "//a[contains(@href, '/category/')]/@href"):
         url = absolute(base, href)
         if url and "/page/" not in url and url not in listing.category_urls:
             listing.category_urls.append(url)
@@ -194,7 +198,7 @@ def post_links(doc: HtmlElement, base: str) -> list[str]:
     query and fragment dropped, deduplicated in document order. No theme knowledge: the spider's
     discovery on pages the theme rules do not recognise. The page's own URL is kept if it links itself."""
     urls: dict[str, None] = {}
-    for href in doc.xpath("//a/@href | //area/@href"):
+    for href in select(doc, "//a/@href | //area/@href"):
         url = post_url(href, base)
         if url:
             urls.setdefault(url, None)
@@ -209,7 +213,7 @@ def _current_category(base: str) -> tuple[str, int] | None:
 
 def _generic_next_page(doc: HtmlElement, base: str) -> str:
     """The next listing page by ``rel="next"`` or by the WordPress category pagination URL shape."""
-    for href in doc.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' next ')]/@href"):
+    for href in select(doc, "//a[contains(concat(' ', normalize-space(@rel), ' '), ' next ')]/@href"):
         url = absolute(base, href)
         if url and same_site(url, base):
             return url
@@ -217,7 +221,7 @@ def _generic_next_page(doc: HtmlElement, base: str) -> str:
     if current is None:
         return ""
     slug, page = current
-    for href in doc.xpath("//a[contains(@href, '/page/')]/@href"):
+    for href in select(doc, "//a[contains(@href, '/page/')]/@href"):
         url = absolute(base, href)
         if not url or not same_site(url, base):
             continue
@@ -272,7 +276,7 @@ def _is_date_text(text: str) -> bool:
 
 def _date_within(element: HtmlElement, now: datetime | None) -> str | None:
     """The day of the first element under ``element`` whose whole text is a date (``time[datetime]`` first)."""
-    for stamp in element.xpath(".//time[@datetime]/@datetime"):
+    for stamp in select(element, ".//time[@datetime]/@datetime"):
         day = normalise_day(stamp, now)
         if day:
             return day
@@ -287,7 +291,7 @@ def _date_within(element: HtmlElement, now: datetime | None) -> str | None:
 
 def _link_title(anchor: HtmlElement) -> str:
     """A card or neighbour anchor's title: its first non-date span, its text, its title, its image's alt."""
-    for span in anchor.xpath("./span"):
+    for span in select(anchor, "./span"):
         text = text_of(span)
         if text and not _is_date_text(text) and not _LABEL_ONLY.match(text):
             return _LABEL_PREFIX.sub("", text).strip()
@@ -336,12 +340,12 @@ class _Page:
 
     def anchors(self) -> list[HtmlElement]:
         """Anchors outside the body with a href."""
-        return [a for a in self.doc.xpath("//body//a[@href]") if not _within(a, self.body)]
+        return [a for a in select(self.doc, "//body//a[@href]") if not _within(a, self.body)]
 
 
 def _neighbour_by_rel(page: _Page, rel: str) -> HtmlElement | None:
     xpath = f"//body//a[@href][contains(concat(' ', normalize-space(@rel), ' '), ' {rel} ')]"
-    for anchor in page.doc.xpath(xpath):
+    for anchor in select(page.doc, xpath):
         if not _within(anchor, page.body) and page.post_url(anchor):
             return anchor
     return None
@@ -350,7 +354,7 @@ def _neighbour_by_rel(page: _Page, rel: str) -> HtmlElement | None:
 def _neighbour_by_label(page: _Page, rel: str) -> HtmlElement | None:
     """The post link a 上一篇/下一篇 label stands beside (in the same small block), outside the body."""
     label, prefix = _NEIGHBOUR_LABEL[rel], _NEIGHBOUR_PREFIX[rel]
-    for node in page.doc.xpath("//body//text()[contains(., '篇')]"):
+    for node in select(page.doc, "//body//text()[contains(., '篇')]"):
         own = collapse(node)
         if not (label.match(own) or prefix.match(own)):
             continue  # a sentence that mentions 上一篇, or the other label, is not this label
@@ -373,7 +377,7 @@ def _neighbour_by_label(page: _Page, rel: str) -> HtmlElement | None:
         for _ in range(3):
             if scope is None or _tag(scope) == "body" or (page.body is not None and _within(page.body, scope)):
                 break
-            anchors = [a for a in scope.xpath(".//a[@href]") if page.post_url(a)]
+            anchors = [a for a in select(scope, ".//a[@href]") if page.post_url(a)]
             urls = {page.post_url(a) for a in anchors}
             if len(urls) == 1:
                 return anchors[0]
@@ -383,7 +387,9 @@ def _neighbour_by_label(page: _Page, rel: str) -> HtmlElement | None:
                 between = next((a for a in anchors if page.order.get(a, -1) > position), None)
                 if between is None:
                     return None
-                others = [n for n in scope.xpath(".//text()") if _LABEL_ONLY.match(collapse(n)) and collapse(n) != own]
+                others = [
+                    n for n in select(scope, ".//text()") if _LABEL_ONLY.match(collapse(n)) and collapse(n) != own
+                ]
                 if any(position < page.text_position(other) < page.order[between] for other in others):
                     return None
                 return between
@@ -399,7 +405,7 @@ def _neighbour(page: _Page, anchor: HtmlElement, now: datetime | None) -> Link:
     for _ in range(2):  # the neighbour's own block: no other post link in it
         if scope is None or _tag(scope) == "body":
             break
-        if len({page.post_url(a) for a in scope.xpath(".//a[@href]")} - {""}) > 1:
+        if len({page.post_url(a) for a in select(scope, ".//a[@href]")} - {""}) > 1:
             break
         date = _date_within(scope, now)
         if date:
@@ -411,7 +417,7 @@ def _neighbour(page: _Page, anchor: HtmlElement, now: datetime | None) -> Link:
 def _heading_of(block: HtmlElement) -> str:
     """The short text standing just before a block (or as its first, link-free child): its heading."""
     children = [child for child in block if _tag(child)]
-    if children and not children[0].xpath(".//a[@href]") and text_of(children[0]):
+    if children and not select(children[0], ".//a[@href]") and text_of(children[0]):
         text = text_of(children[0])
         return text if len(text) <= _HEADING_MAX else ""
     node = block
@@ -421,7 +427,7 @@ def _heading_of(block: HtmlElement) -> str:
             sibling = sibling.getprevious()
         if sibling is not None:
             text = text_of(sibling)
-            return text if len(text) <= _HEADING_MAX and not sibling.xpath(".//a[@href]") else ""
+            return text if len(text) <= _HEADING_MAX and not select(sibling, ".//a[@href]") else ""
         node = node.getparent()
         if node is None or _tag(node) == "body":
             break
@@ -432,9 +438,9 @@ def _item_anchor(item: HtmlElement) -> HtmlElement | None:
     """A card's title link: the link in a heading, else the first link with words, else the first link."""
     if _tag(item) == "a":
         return item if item.get("href") else None
-    anchors = item.xpath(".//a[@href]")
+    anchors = select(item, ".//a[@href]")
     for anchor in anchors:
-        if anchor.xpath("ancestor::*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]"):
+        if select(anchor, "ancestor::*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]"):
             return anchor
     for anchor in anchors:
         text = text_of(anchor)
@@ -489,7 +495,7 @@ def _related(page: _Page, taken: list[HtmlElement], now: datetime | None) -> lis
         block = next((a for a in anchor.iterancestors() if len(urls_under.get(a, ())) >= 2), None)
         if block is None or _tag(block) not in _BLOCK_TAGS or any(block is b for b in blocks):
             continue
-        items = [child for child in block if _tag(child) and (_tag(child) == "a" or child.xpath(".//a[@href]"))]
+        items = [child for child in block if _tag(child) and (_tag(child) == "a" or select(child, ".//a[@href]"))]
         if len(items) < 2 or any(len(urls_under.get(child, ())) > 1 for child in items):
             continue  # not a list of one link per item
         blocks.append(block)

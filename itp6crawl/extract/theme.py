@@ -13,7 +13,7 @@ from datetime import datetime
 from ..models import Article, Comment
 from .clean import clean_body, notice_credit, text_blocks
 from .dates import normalise_datetime, parse_count
-from .html import HtmlElement, by_class, first, first_text, has_class, text_of
+from .html import HtmlElement, by_class, first, first_text, has_class, select, text_of
 from .links import neighbour_link, related_links
 from .meta import HeadMeta
 
@@ -31,9 +31,9 @@ def detect_theme(doc: HtmlElement) -> str | None:
     content = _content(doc)
     if content is None:
         return None
-    if content.xpath(f"ancestor::div[{has_class('entry-main')}]"):
+    if select(content, f"ancestor::div[{has_class('entry-main')}]"):
         return "justnews6"
-    if content.xpath(f"ancestor::div[{has_class('entry')}]") and by_class(doc, "entry-head", "entry-title"):
+    if select(content, f"ancestor::div[{has_class('entry')}]") and by_class(doc, "entry-head", "entry-title"):
         return "justnews5"
     return None
 
@@ -62,9 +62,9 @@ def _published(root: HtmlElement, head: HeadMeta, now: datetime | None) -> str |
 def _comments(doc: HtmlElement, now: datetime | None) -> list[Comment]:
     comments: list[Comment] = []
     lists = by_class(doc, "comments-list")
-    for item in dict.fromkeys(item for box in lists for item in box.xpath(f".//li[{has_class('comment')}]")):
+    for item in dict.fromkeys(item for box in lists for item in select(box, f".//li[{has_class('comment')}]")):
         match = _COMMENT_ID.search(item.get("id") or "")
-        parent = item.xpath(f"ancestor::li[{has_class('comment')}][1]/@id")
+        parent = select(item, f"ancestor::li[{has_class('comment')}][1]/@id")
         parent_match = _COMMENT_ID.search(parent[0]) if parent else None
         # Only this comment's own parts, not those of nested replies.
         own = f"[not(ancestor::ul[{has_class('children')}][ancestor::li[@id=$item]])]"
@@ -90,7 +90,7 @@ def _comments(doc: HtmlElement, now: datetime | None) -> list[Comment]:
 
 def _tag_links(doc: HtmlElement) -> list[HtmlElement]:
     boxes = by_class(doc, "entry-tag")
-    return list(dict.fromkeys(a for box in boxes for a in box.xpath(".//a[contains(@rel, 'tag')]")))
+    return list(dict.fromkeys(a for box in boxes for a in select(box, ".//a[contains(@rel, 'tag')]")))
 
 
 def extract_theme(doc: HtmlElement, url: str, theme: str, head: HeadMeta, now: datetime | None) -> Article:
@@ -116,7 +116,7 @@ def extract_theme(doc: HtmlElement, url: str, theme: str, head: HeadMeta, now: d
         published_at=_published(root, head, now),
         modified_at=normalise_datetime(head.modified, now)
         or normalise_datetime(first_text(root, f".//time[{has_class('updated')}]/@datetime"), now),
-        categories=[text_of(a) for a in (info if info is not None else root).xpath(".//a[contains(@rel, 'category')]")],
+        categories=[text_of(a) for a in select(info if info is not None else root, ".//a[contains(@rel, 'category')]")],
         tags=[text_of(a) for a in _tag_links(doc)],
         summary=first_text(root, f".//*[{has_class('entry-excerpt')}]"),
         body_text=body.text,
