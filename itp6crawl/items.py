@@ -22,7 +22,7 @@ class PageItem:
     warc: tuple[str, int] | None = None  # WARC file and offset of the response record
     failure: str | None = None  # why this page cannot be archived; set by the spider or a pipeline
     article: Article | None = None  # set by ExtractPipeline
-    segments: Segments | None = None  # set by SegmentPipeline
+    segments: Segments | None = None  # set by ExtractPipeline too
 
     def header(self, name: str) -> str | None:
         """A response header, whatever the case of its name (Scrapy writes ``Etag``, servers ``ETag``)."""

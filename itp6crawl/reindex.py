@@ -26,7 +26,7 @@ from typing import Any
 from .extract.encoding import content_type_charset
 from .items import PageItem
 from .models import CANONICAL_SITE, CST, post_id_from_url
-from .pipelines import ExtractPipeline, SegmentPipeline, StorePipeline
+from .pipelines import ExtractPipeline, StorePipeline
 from .store import Archive, ArchiveMissing, check_archive_file
 from .warc import iter_responses, warc_files
 
@@ -138,12 +138,11 @@ class _Preparer:
     def __init__(self, canonical_site: str) -> None:
         self.stats = ReplayStats()
         self.extract = ExtractPipeline(self.stats, canonical_site)
-        self.segment = SegmentPipeline()
 
     def prepare(self, items: list[PageItem]) -> tuple[list[PageItem], Counter[str]]:
         self.stats.values.clear()
         for item in items:
-            self.segment.segment(self.extract.extract(item))
+            self.extract.extract(item)
             item.body = b""  # stored from the WARC record, not sent back
         return items, Counter(self.stats.values)
 

@@ -34,7 +34,6 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {
     "itp6crawl.pipelines.ExtractPipeline": 100,
-    "itp6crawl.pipelines.SegmentPipeline": 200,
     "itp6crawl.pipelines.StorePipeline": 300,
 }
 

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 # Imported once by the fork server, so a worker starts in milliseconds with the code already loaded.
-PRELOAD = ["itp6crawl.extract", "itp6crawl.text"]
+PRELOAD = ["itp6crawl.reading"]
 
 
 class WorkerDied(RuntimeError):

@@ -10,7 +10,7 @@ import sqlite_utils
 from scrapy.utils.test import get_crawler
 
 from itp6crawl.items import PageItem
-from itp6crawl.pipelines import ExtractPipeline, SegmentPipeline, StorePipeline
+from itp6crawl.pipelines import ExtractPipeline, StorePipeline
 from itp6crawl.replica import DEFAULT_NOW, build_site, rename_theme_classes
 from itp6crawl.session import CrawlSession
 from itp6crawl.spiders.itp6 import Itp6Spider
@@ -43,22 +43,13 @@ def page(site, spec, body: bytes | None = None) -> PageItem:
 
 
 def extract(crawler, item: PageItem) -> PageItem:
+    """The extract pipeline (extraction and segmentation), as a crawl runs it (awaited)."""
     return asyncio.run(ExtractPipeline.from_crawler(crawler).process_item(item))
-
-
-def prepare(crawler, item: PageItem) -> PageItem:
-    """The extract then segment pipelines, as a crawl runs them (awaited)."""
-
-    async def both() -> PageItem:
-        extracted = await ExtractPipeline.from_crawler(crawler).process_item(item)
-        return await SegmentPipeline.from_crawler(crawler).process_item(extracted)
-
-    return asyncio.run(both())
 
 
 def test_extract_then_segment(site, crawler):
     spec = site.articles[0]
-    item = prepare(crawler, page(site, spec))
+    item = extract(crawler, page(site, spec))
     assert item.article is not None and item.article.id == spec.id and item.failure is None
     assert item.segments is not None and item.segments.title_seg and item.segments.body_seg
     assert crawler.stats.get_value("itp6/extractor/theme") == 1
@@ -77,14 +68,14 @@ def test_fallback_is_counted_and_warned(site, crawler, caplog):
 def test_extraction_failure_flows_to_the_store_as_a_failure(site, crawler):
     item = extract(crawler, page(site, site.articles[2], b""))
     assert item.article is None and item.failure == "extraction failed: empty document"
-    assert asyncio.run(SegmentPipeline().process_item(item)).segments is None
+    assert item.segments is None
 
 
 def archived(crawler, site, spec, **changes) -> PageItem:
     item = page(site, spec)
     for name, value in changes.items():
         setattr(item, name, value)
-    return prepare(crawler, item)
+    return extract(crawler, item)
 
 
 @pytest.fixture
@@ -118,7 +109,7 @@ def test_urls_are_stored_in_the_canonical_form_whatever_served_them(site, crawle
     replica = "http://127.0.0.1:8123"
     item = page(site, spec, site.render(spec.path, replica)[2])
     item.url = item.request_url = spec.url(replica)
-    store.process_item(prepare(crawler, item))
+    store.process_item(extract(crawler, item))
     row = CrawlSession.of(crawler).archive.articles.get(spec.id)
     assert row["url"] == f"{BASE}/{spec.id}.html"
     assert "127.0.0.1" not in row["body_html"] + row["images"]
@@ -231,15 +222,10 @@ def test_extraction_and_segmentation_in_a_worker_process_match_the_crawls_own(si
     from itp6crawl.workers import WorkerPool
 
     spec = site.articles[4]
-    here = prepare(crawler, page(site, spec))
+    here = extract(crawler, page(site, spec))
     pool = WorkerPool(1)
     try:
-
-        async def in_worker() -> PageItem:
-            item = await ExtractPipeline(crawler.stats, workers=pool).process_item(page(site, spec))
-            return await SegmentPipeline(pool).process_item(item)
-
-        there = asyncio.run(in_worker())
+        there = asyncio.run(ExtractPipeline(crawler.stats, workers=pool).process_item(page(site, spec)))
     finally:
         pool.close()
     assert there.article == here.article and there.segments == here.segments and there.failure is None
@@ -249,7 +235,7 @@ def test_a_crash_in_extraction_is_a_failure_of_that_page_only(site, crawler, mon
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("itp6crawl.pipelines.extract_page", broken)
+    monkeypatch.setattr("itp6crawl.pipelines.read_page", broken)
     with caplog.at_level(logging.ERROR, logger="itp6crawl.pipelines"):
         item = extract(crawler, page(site, site.articles[0]))
     assert item.article is None and item.failure == "extraction crashed: RuntimeError: boom"

@@ -325,6 +325,21 @@ def test_live_posts_that_left_the_sitemaps_are_requested_again(spider, tmp_path,
     ]
 
 
+@pytest.mark.parametrize("previous_complete", [False, True])
+def test_after_a_run_that_stopped_early_the_posts_archived_pages_link_to_are_requested(
+    spider, tmp_path, article_factory, fetch_time, previous_complete
+):
+    """A post outside sitemaps and listings is known only from the pages that link to it; after a killed
+    run those pages may be archived and unchanged, never read again: the stored links lead to it."""
+    with archive_with_live_posts(tmp_path / "itp6.db", article_factory, fetch_time, 16001) as archive:
+        archive.state.record("https://www.itp6.com/100.html", status=404)  # linked (prev), fetched before
+        incremental(spider, archive, previous_complete=previous_complete)
+        (sitemap,) = spider.parse_robots(TextResponse(f"{SITE}/robots.txt", body=b""))
+        urls = [r.url for r in sitemap.callback(sitemap_of(16001))]
+    linked = [] if previous_complete else [f"{SITE}/102.html"]  # related, never fetched
+    assert urls == [f"{SITE}/16001.html", f"{SITE}/", *linked]
+
+
 @pytest.mark.parametrize("failed", ["invalid", "http-error", "ignored"])
 def test_no_post_is_taken_for_missing_when_a_sitemap_could_not_be_read(
     spider, tmp_path, article_factory, fetch_time, failed

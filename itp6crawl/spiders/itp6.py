@@ -127,19 +127,30 @@ class Itp6Spider(Spider):
 
     def sitemap_done(self) -> Iterator[Request]:
         """One sitemap (or robots.txt) answered. After the last: the home page (listings come after the
-        sitemaps, so each post is first requested with its lastmod), and live posts that left them."""
+        sitemaps, so each post is first requested with its lastmod), live posts that left them, and after
+        a run that stopped early, the posts archived pages link to that were never fetched."""
         self._sitemaps_pending -= 1
         if self._sitemaps_pending:
             return
         yield self.listing_request(f"{self.origin}/")
-        if self._sitemap_failed or self.session.archive is None:
+        archive = self.session.archive
+        if archive is None:
             return
-        recheck_days = self.crawler.settings.getfloat("ITP6_RECHECK_DAYS", 7.0)
-        stale_before = iso(datetime.now(CST) - timedelta(days=recheck_days))
-        missing = self.session.archive.state.posts_to_recheck(self._in_sitemap, stale_before)
-        if missing:
-            self.logger.info("%d archived posts are not in the sitemaps: requesting them again", len(missing))
-        requests = (self.article_request(self.origin + urlparse(url).path) for url in missing)
+        urls: list[str] = []
+        if not self._sitemap_failed:  # "not in the sitemaps" means something only when they were all read
+            recheck_days = self.crawler.settings.getfloat("ITP6_RECHECK_DAYS", 7.0)
+            stale_before = iso(datetime.now(CST) - timedelta(days=recheck_days))
+            urls = archive.state.posts_to_recheck(self._in_sitemap, stale_before)
+            if urls:
+                self.logger.info("%d archived posts are not in the sitemaps: requesting them again", len(urls))
+        if not self.session.previous_complete:
+            # The last run stopped early: a post it learnt of only from a page's related links may be
+            # reachable only through pages this run need not read again (unchanged, skipped by lastmod).
+            linked = archive.state.unfetched_link_targets()
+            if linked:
+                self.logger.info("%d posts linked from archived pages were never fetched: requesting them", len(linked))
+            urls += linked
+        requests = (self.article_request(self.origin + urlparse(url).path) for url in urls)
         yield from self.unrequested(request for request in requests if request is not None)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:

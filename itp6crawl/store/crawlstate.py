@@ -62,6 +62,19 @@ class CrawlState:
             raise ValueError(f"unknown crawl state fields: {sorted(unknown)}")
         upsert_row(self.db, "crawl_state", "url", {"url": url, **fields})
 
+    def unfetched_link_targets(self) -> list[str]:
+        """Posts that archived articles link to (related, previous, next) but that were never fetched:
+        after a run that stopped early, the only way to them may be a page the next run need not read
+        again (a post outside sitemaps and listings, linked from an unchanged post)."""
+        rows = self.db.execute(
+            """
+            SELECT DISTINCT links.dst_url FROM links
+            WHERE links.dst_id IS NULL AND NOT EXISTS (SELECT 1 FROM crawl_state WHERE crawl_state.url = links.dst_url)
+            ORDER BY links.dst_url
+            """
+        ).fetchall()
+        return [url for (url,) in rows]
+
     def posts_to_recheck(self, listed: set[str], stale_before: str) -> list[str]:
         """Live posts the sitemaps no longer list, to learn whether they are gone: those the last run
         found in a sitemap (they just left it), and the posts outside every sitemap whose last check is

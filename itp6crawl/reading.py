@@ -1,0 +1,48 @@
+"""Reading a fetched page for the archive: the pure, CPU-bound half of the crawl's work, in one call
+that a worker process can run (see :mod:`itp6crawl.workers`).
+
+One parse of the page gives the post links a crawler follows and the article; the article's URLs are
+put on the canonical site, and its search columns are made (segmentation). No Scrapy, no SQLite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .extract import extract_page
+from .models import CANONICAL_SITE, Article, Segments, rebase_article
+from .text import segment_article
+
+NO_POST_ID = "no post id in the page or its URL"
+
+
+@dataclass(slots=True)
+class PageReading:
+    """The article of a page and its search columns, or why there is none; and the links to follow."""
+
+    article: Article | None
+    segments: Segments | None = None
+    error: str | None = None
+    followed: list[str] = field(default_factory=list)
+
+
+def read_page(
+    html: bytes,
+    url: str,
+    *,
+    fetched_at: datetime | None = None,
+    header_charset: str | None = None,
+    canonical_site: str = CANONICAL_SITE,
+) -> PageReading:
+    """Extract, rebase and segment the article of the page fetched from ``url``.
+
+    A page that holds no article (``ExtractionError``) or none with a post id gives ``error``; any other
+    exception (a bug) propagates."""
+    extracted = extract_page(html, url, fetched_at=fetched_at, header_charset=header_charset)
+    if extracted.article is None:
+        return PageReading(None, error=extracted.error, followed=extracted.followed)
+    if extracted.article.id is None:
+        return PageReading(None, error=NO_POST_ID, followed=extracted.followed)
+    article = rebase_article(extracted.article, url, canonical_site)
+    return PageReading(article, segment_article(article), followed=extracted.followed)
