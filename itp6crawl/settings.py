@@ -60,6 +60,7 @@ ITP6_LOCK_HELD = False  # the runner (itp6crawl crawl) already holds the archive
 ITP6_RECHECK_DAYS = 7.0  # posts outside every sitemap are revalidated when last checked this long ago
 ITP6_PROGRESS = "auto"  # live (rich, in a terminal) | log (a line every ITP6_PROGRESS_INTERVAL s) | off
 ITP6_PROGRESS_INTERVAL = 30.0
+ITP6_COMMIT_SECONDS = 0.5  # articles stored within this time share one transaction (0: one each)
 ITP6_WORKERS = 0  # processes for extraction + segmentation: 0 = in the crawl's process, "auto" = CPUs - 1
 
 LOCAL_REPLICA_SETTINGS = {

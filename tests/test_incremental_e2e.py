@@ -202,9 +202,11 @@ def test_a_crawl_killed_with_sigkill_resumes_to_the_same_archive(tmp_path, kill_
     reference, resumed = tmp_path / "reference.db", tmp_path / "resumed.db"
     with ReplicaServer(site) as server:
         ok(crawl(server.base_url, reference))
-        server.delay = 0.02  # slow enough to be killed mid-crawl
+        # Slow enough to be killed mid-crawl: articles show once their batch commits (ITP6_COMMIT_SECONDS).
+        server.delay = 0.1
         command = [sys.executable, "-m", "itp6crawl", "crawl", "--site", server.base_url, "--db", str(resumed)]
-        process = subprocess.Popen([*command, "--local"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        slow = ["-s", "CONCURRENT_REQUESTS=2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
+        process = subprocess.Popen([*command, "--local", *slow], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _kill_when(process, resumed, kill_after)
         server.delay = 0
         with sqlite3.connect(resumed) as connection:

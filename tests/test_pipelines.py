@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from datetime import timedelta
 
 import pytest
@@ -255,3 +256,50 @@ def test_the_number_of_worker_processes_comes_from_the_settings(value, workers):
     with pytest.raises(ValueError, match="ITP6_WORKERS must be a number of processes or 'auto', got 'many'"):
         crawl_workers(Settings({"ITP6_WORKERS": "many"}))
     assert LOCAL_REPLICA_SETTINGS["ITP6_WORKERS"] == "auto"  # the replica is crawled as fast as it is processed
+
+
+def _visible(path) -> set[int]:
+    """The article ids another connection sees (what a search during the crawl sees)."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+        return {row[0] for row in connection.execute("SELECT id FROM articles")}
+
+
+def test_articles_stored_close_together_share_one_commit_and_each_stays_whole(site, crawler, tmp_path):
+    store = StorePipeline(CrawlSession.of(crawler), crawler.stats, crawler, commit_seconds=3600)
+    store.open_spider()
+    try:
+        first, second, third = site.articles[0], site.articles[1], site.articles[2]
+        store.process_item(archived(crawler, site, first))
+        store.process_item(archived(crawler, site, second))
+        assert _visible(tmp_path / "a.db") == set()  # one batch, not committed yet
+        # A refused article inside the batch costs nothing to the others (its own savepoint).
+        broken = archived(crawler, site, third)
+        broken.article.url = first.url(BASE)  # a URL another post already has: the store refuses it
+        store.process_item(broken)
+        assert broken.failure and broken.failure.startswith("store refused")
+        store._commit_when_idle()  # what the timer does when no item comes to commit the batch
+        assert _visible(tmp_path / "a.db") == {first.id, second.id}
+        store.process_item(archived(crawler, site, third))
+        store.close_spider()  # the last batch is committed when the crawl ends
+        assert _visible(tmp_path / "a.db") == {first.id, second.id, third.id}
+    finally:
+        CrawlSession.of(crawler).spider_closed(crawler.spider, "finished")
+
+
+def test_a_batch_is_committed_once_it_is_older_than_commit_seconds(site, crawler, tmp_path):
+    store = StorePipeline(CrawlSession.of(crawler), crawler.stats, crawler, commit_seconds=0.2)
+    store.open_spider()
+    try:
+        store.process_item(archived(crawler, site, site.articles[0]))
+        assert _visible(tmp_path / "a.db") == set()
+        time.sleep(0.25)
+        store.process_item(archived(crawler, site, site.articles[1]))  # the batch is due: this item commits it
+        assert _visible(tmp_path / "a.db") == {site.articles[0].id, site.articles[1].id}
+    finally:
+        CrawlSession.of(crawler).spider_closed(crawler.spider, "finished")
+
+
+def test_crawls_batch_their_commits_by_default():
+    from itp6crawl import settings
+
+    assert 0 < settings.ITP6_COMMIT_SECONDS <= 1  # readers see an article within a second of its storing

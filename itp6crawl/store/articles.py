@@ -8,8 +8,7 @@ nothing archived is ever overwritten away. A page that reads much poorer than th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -18,7 +17,7 @@ import sqlite_utils
 
 from ..models import Article, Segments, iso
 from .content import VERSIONED_COLUMNS, content_hash_of_row, content_record
-from .rows import insert_row, update_row
+from .rows import insert_row, update_row, write_transaction
 
 Outcome = Literal["new", "changed", "unchanged"]
 # A body shorter than this share of the stored one "lost most of its text".
@@ -49,29 +48,6 @@ def poorer_reason(stored: dict[str, Any], article: Article) -> str | None:
     if stored.get("extractor") == "theme" and article.extractor != "theme":
         return "theme not recognised where the archived version was read by the theme rules"
     return None
-
-
-@contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
-    """One transaction for everything inside, holding the write lock from its start.
-
-    Not ``with conn:``: that opens no transaction before the first write, so each sqlite-utils insert
-    inside committed on its own, and a kill between them left an article without its crawl state. And
-    BEGIN IMMEDIATE, not sqlite-utils' ``atomic()`` (a plain BEGIN): a transaction that has read cannot
-    wait for another process's write lock (SQLite refuses the upgrade at once, busy timeout or not),
-    while BEGIN IMMEDIATE waits it out. Inside a caller's transaction it is a savepoint."""
-    if db.conn.in_transaction:
-        with db.atomic():
-            yield
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        with db.atomic():  # a savepoint: sqlite-utils' own inserts nest inside
-            yield
-    except BaseException:
-        db.conn.rollback()
-        raise
-    db.conn.commit()
 
 
 class Articles:
@@ -146,7 +122,7 @@ class Articles:
 
     def mark_gone(self, post_id: int, at: datetime) -> bool:
         """Mark a live article gone from the site (row and versions kept); False if none was live."""
-        with self.db.conn:
+        with write_transaction(self.db):
             cursor = self.db.execute(
                 "UPDATE articles SET status = 'gone', gone_at = ? WHERE id = ? AND status = 'live'", [iso(at), post_id]
             )

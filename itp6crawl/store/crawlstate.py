@@ -17,7 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from ..models import iso
-from .rows import upsert_row
+from .rows import upsert_row, write_transaction
 from .schema import RUN_COUNT_COLUMNS
 
 
@@ -51,8 +51,9 @@ class CrawlState:
         return UrlState(*row) if row else None
 
     def record(self, url: str, **fields: Any) -> None:
-        """Upsert the given fields of ``url``'s state (others keep their values), in its own transaction."""
-        with self.db.conn:
+        """Upsert the given fields of ``url``'s state (others keep their values), in its own transaction
+        (a savepoint in the caller's)."""
+        with write_transaction(self.db):
             self.write(url, **fields)
 
     def write(self, url: str, **fields: Any) -> None:
@@ -150,7 +151,7 @@ class RunLog:
         self, run_id: int | None, url: str, reason: str, at: datetime, status: int | None = None
     ) -> None:
         """Remember a page that could not be archived, and why; archived data stays untouched."""
-        with self.db.conn:
+        with write_transaction(self.db):
             self.db.table("failures").insert(
                 {"run_id": run_id, "url": url, "status": status, "reason": reason, "at": iso(at)}
             )

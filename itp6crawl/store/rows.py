@@ -1,4 +1,4 @@
-"""Row writes with plain SQL, for the store's hot path.
+"""Row writes with plain SQL, and the write transaction, for the store's hot path.
 
 A crawl saves an article in a handful of statements, each prepared once by sqlite3 and then reused
 from its statement cache. sqlite-utils' ``insert``, ``update`` and ``upsert`` read the table's schema
@@ -8,6 +8,8 @@ package's code, never from a page.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlite_utils
@@ -34,3 +36,26 @@ def upsert_row(db: sqlite_utils.Database, table: str, key: str, record: dict[str
         f'INSERT INTO "{table}" ({columns}) VALUES ({", ".join("?" * len(record))}) ON CONFLICT("{key}") {conflict}',
         list(record.values()),
     )
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One transaction for everything inside, holding the write lock from its start.
+
+    Not ``with conn:``: that opens no transaction before the first write, so each sqlite-utils insert
+    inside committed on its own, and a kill between them left an article without its crawl state. And
+    BEGIN IMMEDIATE, not sqlite-utils' ``atomic()`` (a plain BEGIN): a transaction that has read cannot
+    wait for another process's write lock (SQLite refuses the upgrade at once, busy timeout or not),
+    while BEGIN IMMEDIATE waits it out. Inside a caller's transaction it is a savepoint."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        with db.atomic():  # a savepoint: sqlite-utils' own inserts nest inside
+            yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
