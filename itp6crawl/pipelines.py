@@ -11,6 +11,7 @@ A write error is different: it stops the crawl as failed (see :mod:`itp6crawl.se
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import time
@@ -206,10 +207,8 @@ class StorePipeline:
             return
         archive.db.execute("BEGIN IMMEDIATE")  # waits out another writer, as any write does
         self._batch_started = time.monotonic()
-        try:
+        with contextlib.suppress(RuntimeError):  # no reactor (outside a crawl): a later item or close commits
             self._commit_later.schedule(self.commit_seconds)
-        except RuntimeError:  # no reactor (a pipeline driven outside a crawl): a later item or close commits
-            pass
 
     def commit(self) -> None:
         """Commit the open batch, if any."""

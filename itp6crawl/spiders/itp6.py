@@ -231,7 +231,10 @@ class Itp6Spider(Spider):
             return
         if engine is None or engine.spider is None:  # the crawl is over or stopping: nothing more to fetch
             return
-        for request in self.unrequested(r for url in urls if (r := self.article_request(url)) is not None):
+        # Most links lead to posts requested already: those are dropped before a Request is built.
+        posts = dict.fromkeys(self.site_url(url, POST_PATH) for url in urls)
+        fresh = [post for post in posts if post is not None and post not in self._requested]
+        for request in self.unrequested(r for url in fresh if (r := self.article_request(url)) is not None):
             request.headers.setdefault("Referer", referer)
             engine.crawl(request)
 
