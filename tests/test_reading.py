@@ -44,3 +44,13 @@ def test_rebasing_happens_before_segmentation_and_changes_no_search_column():
     as_served = read_page(html, spec.url(REPLICA), canonical_site=REPLICA)
     assert reading.segments == as_served.segments
     assert rebase_article(as_served.article, spec.url(REPLICA), CANONICAL) == reading.article
+
+
+def test_a_worker_process_imports_neither_scrapy_nor_the_store():
+    """What a worker imports to read pages (the fork server preloads it): no reactor, no SQLite layer."""
+    import subprocess
+    import sys
+
+    code = "import sys, itp6crawl.reading; print(sorted({'scrapy', 'twisted', 'sqlite_utils'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "[]", result.stderr
