@@ -309,3 +309,56 @@ def test_an_article_is_saved_whole_or_not_at_all(archive, article_factory, fetch
         assert archive.db.table(table).count == 0, table
     assert not archive.db.conn.in_transaction
     assert archive.articles.save(article, segments_for(article), fetch_time) == "new"  # and the next try works
+
+
+def test_the_content_hash_is_pinned_across_releases(article_factory):
+    """A changed hash function would make every archived article look changed at the next crawl (a new
+    version of each): compact JSON, non-ASCII kept, SHA-256, over the content columns in their order."""
+    assert content_hash(article_factory()) == "50f4257d73cab947fda6179e6d3e0c7ee10cffdb94d54a1da449b22e5017509e"
+
+
+def test_list_columns_are_stored_as_readable_json(archive, article_factory, fetch_time):
+    article = article_factory()
+    archive.articles.save(article, segments_for(article), fetch_time)
+    row = archive.articles.get(101)
+    assert row["categories"] == '["治疗过程分享"]' and row["tags"] == '["艾曲泊帕", "ITP"]'
+    assert row["images"] == '[{"src": "https://www.itp6.com/a.jpg", "alt": "化验单", "caption": "化验单"}]'
+
+
+def test_an_article_row_names_its_warc_record_and_its_change_time(archive, article_factory, fetch_time):
+    from itp6crawl.store import Source
+
+    outcomes: list[str] = []
+    article = article_factory()
+    archive.articles.save(article, segments_for(article), fetch_time, Source("3.warc.gz", 1234), outcomes.append)
+    row = archive.articles.get(101)
+    assert (row["warc_file"], row["warc_offset"]) == ("3.warc.gz", 1234)
+    assert row["first_seen_at"] == row["changed_at"] == "2024-06-05T12:00:00+08:00"
+    later = fetch_time + timedelta(days=3)
+    edited = article_factory(body_text=article.body_text + "\n\n补充。")
+    archive.articles.save(edited, segments_for(edited), later, None, outcomes.append)
+    archive.articles.save(edited, segments_for(edited), later + timedelta(days=1), None, outcomes.append)
+    row = archive.articles.get(101)
+    assert row["changed_at"] == "2024-06-08T12:00:00+08:00" and row["fetched_at"] == "2024-06-09T12:00:00+08:00"
+    assert outcomes == ["new", "changed", "unchanged"]  # what the crawl's state write is told
+
+
+def test_links_are_stored_with_their_kind_and_place(archive, article_factory, fetch_time):
+    from itp6crawl.models import Link
+
+    article = article_factory(next=Link(url="https://www.itp6.com/103.html", title="下一篇文章"))
+    archive.articles.save(article, segments_for(article), fetch_time)
+    rows = archive.db.execute("SELECT kind, position, dst_url FROM links ORDER BY kind").fetchall()
+    assert rows == [
+        ("next", 0, "https://www.itp6.com/103.html"),
+        ("prev", 0, "https://www.itp6.com/100.html"),
+        ("related", 0, "https://www.itp6.com/102.html"),
+    ]
+
+
+def test_a_post_checked_exactly_at_the_recheck_limit_is_not_rechecked(archive, article_factory, fetch_time):
+    article = article_factory()
+    archive.articles.save(article, segments_for(article), fetch_time)
+    archive.state.record(article.url, status=200, in_sitemap=0, fetched_at="2024-06-01T00:00:00+08:00")
+    assert archive.state.posts_to_recheck(set(), "2024-06-01T00:00:00+08:00") == []
+    assert archive.state.posts_to_recheck(set(), "2024-06-01T00:00:01+08:00") == [article.url]

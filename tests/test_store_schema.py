@@ -86,9 +86,22 @@ def test_someone_elses_sqlite_database_is_refused_untouched(tmp_path):
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
     before = path.read_bytes()
-    with pytest.raises(NotAnArchive, match="something else"):
+    with pytest.raises(NotAnArchive, match=r"something else \(tables: invoices\); refusing to add ours"):
         Archive.open(path)
     assert path.read_bytes() == before
+
+
+def test_a_folder_or_a_damaged_database_as_the_archive_is_refused_with_its_reason(tmp_path):
+    with pytest.raises(NotAnArchive, match=f"{tmp_path} is a folder, not an archive file"):
+        Archive.open(tmp_path)
+    damaged = tmp_path / "damaged.db"
+    with sqlite3.connect(damaged) as connection:
+        connection.execute("CREATE TABLE t (x)")
+    data = bytearray(damaged.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # the schema page, after the 100-byte header
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(NotAnArchive, match="is not a readable SQLite database: "):
+        Archive.open(damaged)
 
 
 def test_a_new_archive_appears_whole_or_not_at_all(tmp_path, monkeypatch):
