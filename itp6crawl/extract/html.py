@@ -139,13 +139,13 @@ def select(element: HtmlElement, xpath: str, **variables: str) -> list:  # type:
 
 
 def first(element: HtmlElement, xpath: str, **variables: str) -> HtmlElement | None:
-    found = compiled(xpath)(element, **variables)
+    found = select(element, xpath, **variables)
     return found[0] if found else None
 
 
 def first_text(element: HtmlElement, xpath: str, **variables: str) -> str:
     """Text of the first match of ``xpath`` (an element or a string result)."""
-    found = compiled(xpath)(element, **variables)
+    found = select(element, xpath, **variables)
     if not found:
         return ""
     value = found[0]

@@ -15,9 +15,13 @@ from typing import Any
 import sqlite_utils
 
 
-def insert_row(db: sqlite_utils.Database, table: str, record: dict[str, Any]) -> None:
+def _insert_sql(table: str, record: dict[str, Any]) -> str:
     columns = ", ".join(f'"{column}"' for column in record)
-    db.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({", ".join("?" * len(record))})', list(record.values()))
+    return f'INSERT INTO "{table}" ({columns}) VALUES ({", ".join("?" * len(record))})'
+
+
+def insert_row(db: sqlite_utils.Database, table: str, record: dict[str, Any]) -> None:
+    db.execute(_insert_sql(table, record), list(record.values()))
 
 
 def update_row(db: sqlite_utils.Database, table: str, key: str, record: dict[str, Any]) -> None:
@@ -29,13 +33,9 @@ def update_row(db: sqlite_utils.Database, table: str, key: str, record: dict[str
 
 def upsert_row(db: sqlite_utils.Database, table: str, key: str, record: dict[str, Any]) -> None:
     """Insert ``record``, or set its values on the row with the same ``key`` (other columns kept)."""
-    columns = ", ".join(f'"{column}"' for column in record)
     updates = ", ".join(f'"{column}" = excluded."{column}"' for column in record if column != key)
     conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
-    db.execute(
-        f'INSERT INTO "{table}" ({columns}) VALUES ({", ".join("?" * len(record))}) ON CONFLICT("{key}") {conflict}',
-        list(record.values()),
-    )
+    db.execute(f'{_insert_sql(table, record)} ON CONFLICT("{key}") {conflict}', list(record.values()))
 
 
 @contextmanager
