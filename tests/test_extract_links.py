@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from itp6crawl.extract.html import parse_document
@@ -247,3 +249,181 @@ def test_a_title_that_starts_with_part_one_is_no_neighbour_label():
     assert links.prev is None
     assert (links.next.url, links.next.title) == (f"{BASE}/16102.html", "上篇的故事")
     assert [link.title for link in links.related][:2] == ["相关一", "上篇:相关二"]
+
+
+def test_unrecognised_listing_resolves_relative_links_and_skips_an_offsite_pager_link():
+    page = doc(
+        '<div class="list"><a href="/16001.html">一</a><a href="//www.itp6.com/16002.html">二</a></div>'
+        '<a href="https://elsewhere.example/category/zhiliao/page/2">镜像</a><a href="/category/zhiliao/page/2">2</a>'
+    )
+    result = parse_listing(page, f"{BASE}/category/zhiliao")
+    assert result.article_urls == [f"{BASE}/16001.html", f"{BASE}/16002.html"]
+    assert result.next_page == f"{BASE}/category/zhiliao/page/2"
+
+
+# --------------------------------------------------------------------------- generic rules, one at a time
+
+
+def test_generic_related_list_inside_page_chrome_is_never_related():
+    """A 相关推荐 list in a page-level sidebar, menu or footer (by HTML5 tag or ARIA role) is chrome;
+    the same list inside ``main`` or ``article`` (an HTML5 post footer) belongs to the article."""
+    for wrapper in (
+        "<aside>{}</aside>",
+        "<nav>{}</nav>",
+        '<div role=" Complementary ">{}</div>',
+        '<div role="navigation">{}</div>',
+        "<footer>{}</footer>",
+        "<aside><main>{}</main></aside>",
+    ):
+        assert links_of(related=wrapper.format(RELATED)).related == [], wrapper
+    for wrapper in ("<main>{}</main>", "<article><aside>{}</aside></article>", "<main><footer>{}</footer></main>"):
+        assert [link.url for link in links_of(related=wrapper.format(RELATED)).related][:2] == [
+            f"{BASE}/16020.html",
+            f"{BASE}/16021.html",
+        ], wrapper
+
+
+def test_generic_neighbour_labels_inside_a_nav_count_but_not_inside_a_sidebar():
+    navigation = f"<nav>{NEIGHBOURS_BY_LABEL}</nav>"
+    assert links_of(neighbours=navigation).prev.url == f"{BASE}/16099.html"
+    assert links_of(neighbours=f'<div role="navigation">{NEIGHBOURS_BY_LABEL}</div>').next.url == f"{BASE}/16101.html"
+    for sidebar in (f"<aside>{NEIGHBOURS_BY_LABEL}</aside>", f"<aside><nav>{NEIGHBOURS_BY_LABEL}</nav></aside>"):
+        links = links_of(neighbours=sidebar)
+        assert links.prev is None and links.next is None, sidebar
+
+
+def test_generic_neighbour_titles_dates_and_their_own_block():
+    now = datetime(2024, 6, 2, 12, tzinfo=timezone.utc)
+    links = generic_page_links(
+        doc(ARTICLE.replace("{neighbours}", NEIGHBOURS_BY_LABEL).replace("{related}", "")),
+        f"{BASE}/16100.html",
+        now=now,
+    )
+    assert links.next.date == "2024-05-30"  # 3天前, counted from the page's fetch time
+    titled = f'<p><a rel="prev" title="上一篇: 甲的故事" href="{BASE}/16098.html">«</a></p>'
+    assert links_of(neighbours=titled).prev.title == "甲的故事"
+    spans = f'<p><a rel="prev" href="{BASE}/16098.html"><span>上一篇</span><span>乙的故事</span></a></p>'
+    assert links_of(neighbours=spans).prev.title == "乙的故事"
+    # A date two levels up is still the neighbour's own; one shared with the other neighbour is not.
+    nested = f'<div><div><a rel="prev" href="{BASE}/16098.html">甲</a></div><span>2024-05-29</span></div>'
+    assert links_of(neighbours=nested).prev.date == "2024-05-29"
+    shared = (
+        f'<p>上一篇:<a href="{BASE}/16098.html">甲</a> 下一篇:<a href="{BASE}/16102.html">乙</a>'
+        "<span>2024-05-29</span></p>"
+    )
+    links = links_of(neighbours=shared)
+    assert (links.prev.date, links.next.date) == (None, None)
+    dateless = links_of(neighbours=f'<p><a rel="next" href="{BASE}/16102.html">乙</a></p>').next
+    assert dateless.date is None
+
+
+def test_generic_neighbour_directly_under_body():
+    page = doc(f'<h1>标题</h1><div id="body"><p>正文</p></div><a rel="next" href="{BASE}/16102.html">乙</a>')
+    links = generic_page_links(page, f"{BASE}/16100.html", body=page.get_element_by_id("body"))
+    assert (links.next.url, links.next.title, links.next.date) == (f"{BASE}/16102.html", "乙", None)
+
+
+def related_list(items: str, heading: str = "<h3>相关推荐</h3>") -> str:
+    return f'<div class="r">{heading}<ul>{items}</ul></div>'
+
+
+def test_generic_related_card_titles_from_spans_text_title_or_image():
+    items = (
+        f'<li><a href="{BASE}/16021.html"><span>2021-02-03</span><span>相关二</span></a></li>'
+        f'<li><a href="{BASE}/16022.html" title="相关三">2021-02-04</a></li>'
+        f'<li><a href="{BASE}/16023.html"><img src="x.png" alt="相关四"></a></li>'
+        f'<li><a href="{BASE}/16024.html" title="相关五"><img src="y.png"></a></li>'
+    )
+    related = links_of(related=related_list(items)).related
+    assert [(link.title, link.date) for link in related] == [
+        ("相关二", "2021-02-03"),
+        ("相关三", "2021-02-04"),
+        ("相关四", None),
+        ("相关五", None),
+    ]
+
+
+def test_generic_related_card_title_link_is_the_one_with_words_not_a_category_tag_or_count():
+    items = (
+        f'<li><a href="{BASE}/16021.html"><img alt="图"></a><a href="{BASE}/16021.html#comments">12</a>'
+        f'<a href="/category/zhiliao">治疗</a><a href="{BASE}/16021.html">相关二</a></li>'
+        f'<li><a href="/tag/xiaoban">血小板</a><a href="/author/x">作者</a><a href="{BASE}/16022.html">相关三</a></li>'
+        f'<li><a href="{BASE}/16023.html"><img alt="相关四"></a></li>'
+    )
+    related = links_of(related=related_list(items)).related
+    assert [(link.url, link.title) for link in related] == [
+        (f"{BASE}/16021.html", "相关二"),
+        (f"{BASE}/16022.html", "相关三"),
+        (f"{BASE}/16023.html", "相关四"),
+    ]
+
+
+def test_generic_related_list_of_bare_links():
+    block = (
+        f'<h3>相关推荐</h3><div><a name="top"></a><a href="{BASE}/16021.html">相关二</a>'
+        f'<a href="{BASE}/16022.html">相关三</a></div>'
+    )
+    assert [(link.url, link.title) for link in links_of(related=block).related] == [
+        (f"{BASE}/16021.html", "相关二"),
+        (f"{BASE}/16022.html", "相关三"),
+    ]
+
+
+def test_generic_related_skips_self_duplicates_listings_offsite_and_home_but_goes_on():
+    items = (
+        f'<li><a href="{BASE}/16021.html">相关二</a></li>'
+        f'<li><a href="{BASE}/16100.html">自己</a></li>'
+        f'<li><a href="{BASE}/16021.html#comments">相关二又一次</a></li>'
+        '<li><a href="/">首页</a></li>'
+        '<li><a href="https://elsewhere.example/about/">别处</a></li>'
+        + "".join(f'<li><a href="/{kind}/x/">列表</a></li>' for kind in ("category", "tag", "author", "page"))
+        + '<li><a href="/weixinqun/#top">病友群</a></li>'
+        f'<li><a href="{BASE}/16022.html">相关三</a></li>'
+    )
+    related = links_of(related=related_list(items)).related
+    assert [(link.url, link.title) for link in related] == [
+        (f"{BASE}/16021.html", "相关二"),
+        (f"{BASE}/weixinqun/", "病友群"),
+        (f"{BASE}/16022.html", "相关三"),
+    ]
+
+
+def test_generic_related_dates_from_time_elements_and_relative_days():
+    items = (
+        f'<li><a href="{BASE}/16021.html">相关二</a><time datetime="2021-02-03T23:30:00+08:00">二月</time></li>'
+        f'<li><a href="{BASE}/16022.html">相关三</a><span>3天前</span></li>'
+    )
+    page = doc(ARTICLE.replace("{neighbours}", "").replace("{related}", related_list(items)))
+    now = datetime(2024, 6, 2, 12, tzinfo=timezone.utc)
+    related = generic_page_links(page, f"{BASE}/16100.html", body=page.get_element_by_id("body"), now=now).related
+    assert [link.date for link in related] == ["2021-02-03", "2024-05-30"]
+
+
+def test_generic_related_heading_is_the_text_just_before_the_list_or_its_first_child():
+    plain = (
+        f'<div><ul><li><a href="{BASE}/16030.html">甲</a></li><li><a href="{BASE}/16031.html">乙</a></li></ul></div>'
+    )
+    cards = f'<li><a href="{BASE}/16020.html">相关一</a></li><li><a href="{BASE}/16021.html">相关二</a></li>'
+
+    def chosen(related: str) -> list[str]:
+        return [link.url for link in links_of(related=plain + related).related]
+
+    wanted = [f"{BASE}/16020.html", f"{BASE}/16021.html"]
+    nearest = [f"{BASE}/16030.html", f"{BASE}/16031.html"]
+    assert chosen(f"<ul><li>相关推荐</li>{cards}</ul>") == wanted  # first, link-free child
+    assert chosen(f"<h3>相关推荐</h3><div></div> <p> </p><ul>{cards}</ul>") == wanted  # empty siblings skipped
+    assert chosen(f"<div><h3>相关推荐</h3><div><ul>{cards}</ul></div></div>") == wanted  # two levels up
+    assert chosen(f"<ul><li>{'相关' + '文' * 22}</li>{cards}</ul>") == wanted  # 24 characters: a heading
+    assert chosen(f"<ul><li>{'相关' + '文' * 23}</li>{cards}</ul>") == nearest  # 25: a paragraph
+    assert chosen(f"<h3>{'相关' + '文' * 23}</h3><ul>{cards}</ul>") == nearest
+    assert chosen(f'<h3><a href="/tag/x">相关推荐</a></h3><ul>{cards}</ul>') == nearest  # a link is no heading
+    # Nothing before the list up to the body: no heading, so the first list after the body wins.
+    page = doc(f'<div><h1>标题</h1><div id="body"><p>正文</p></div></div><ul>{cards}</ul>')
+    related = generic_page_links(page, f"{BASE}/16100.html", body=page.get_element_by_id("body")).related
+    assert [link.url for link in related] == wanted
+
+
+def test_generic_neighbours_in_one_line_after_a_comment():
+    line = f'<p><!-- nav -->上一篇:<a href="{BASE}/16098.html">甲</a> 下一篇:<a href="{BASE}/16102.html">乙</a></p>'
+    links = links_of(neighbours=line)
+    assert (links.prev.url, links.next.url) == (f"{BASE}/16098.html", f"{BASE}/16102.html")

@@ -310,7 +310,7 @@ class _Page:
         self.self_id = post_id_from_url(base)
         self.body = body
         self._post_urls: dict[str, str] = {}
-        self.order = {element: index for index, element in enumerate(doc.iter()) if _tag(element)}
+        self.order = {node: index for index, node in enumerate(doc.iter())}  # comments too: they own tails
         if body is not None:
             self.start = max(self.order.get(element, -1) for element in body.iter())
         else:
@@ -320,12 +320,10 @@ class _Page:
     def text_position(self, node: str) -> float:
         """Where a text node of ``doc.xpath('//text()')`` stands in the element order: inside its element
         before the children, or (a tail) just after its element's last descendant."""
-        parent = node.getparent()  # type: ignore[attr-defined]
-        if parent is None:
-            return -1
+        parent = node.getparent()  # type: ignore[attr-defined]  # an element of doc: never None here
         if node.is_tail:  # type: ignore[attr-defined]
-            return max(self.order.get(element, -1) for element in parent.iter()) + 0.5
-        return self.order.get(parent, -1) + 0.5
+            return max(self.order[element] for element in parent.iter()) + 0.5
+        return self.order[parent] + 0.5
 
     def post_url(self, anchor: HtmlElement) -> str:
         """The anchor's post permalink when it is a post of this site other than the page itself."""
@@ -336,7 +334,7 @@ class _Page:
         return self._post_urls[href]
 
     def after_body(self, element: HtmlElement) -> bool:
-        return self.start is not None and self.order.get(element, -1) > self.start
+        return self.start is not None and self.order[element] > self.start
 
     def anchors(self) -> list[HtmlElement]:
         """Anchors outside the body with a href."""
@@ -384,7 +382,7 @@ def _neighbour_by_label(page: _Page, rel: str) -> HtmlElement | None:
             if len(urls) > 1:
                 # Both neighbours in one block: the first post link after the label, before any other label.
                 position = page.text_position(node)
-                between = next((a for a in anchors if page.order.get(a, -1) > position), None)
+                between = next((a for a in anchors if page.order[a] > position), None)
                 if between is None:
                     return None
                 others = [
