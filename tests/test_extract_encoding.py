@@ -1,7 +1,7 @@
 import pytest
 
 from itp6crawl.extract import decode_html, extract_article
-from itp6crawl.extract.encoding import content_type_charset
+from itp6crawl.extract.encoding import _looks_chinese, content_type_charset, meta_charset, normalise_charset
 
 TEXT = "免疫性血小板减少症患者服用艾曲泊帕，血小板升到 50×10^9/L。"
 
@@ -69,3 +69,28 @@ def test_a_big5_page_is_read_as_big5_when_its_meta_or_its_header_says_so():
 )
 def test_content_type_charset_is_the_parameter_as_written(content_type, charset):
     assert content_type_charset(content_type) == charset
+
+
+@pytest.mark.parametrize(
+    ("declared", "codec"),
+    [("GBK", "gb18030"), (" 'GB2312' ", "gb18030"), ('"x-gbk"', "gb18030"), ("UTF-8", "utf-8"), ("Big5", "big5")],
+)
+def test_declared_charsets_are_widened_and_named_as_python_codecs(declared, codec):
+    assert normalise_charset(declared) == codec
+
+
+def test_unknown_or_missing_charsets_are_none():
+    assert normalise_charset("klingon") is None and normalise_charset("") is None and normalise_charset(None) is None
+
+
+def test_meta_charset_is_read_within_the_first_4_kb_only():
+    tag = b"<meta charset=gbk"
+    assert meta_charset(b" " * (4096 - len(tag)) + tag + b">") == "gbk"
+    assert meta_charset(b" " * (4097 - len(tag)) + tag + b">") == "gb"  # cut at byte 4096
+    assert meta_charset(b" " * 4096 + tag + b">") is None
+
+
+def test_a_single_byte_header_loses_only_to_a_reading_that_is_mostly_chinese():
+    """Half the non-ASCII characters being Chinese is enough to overrule ISO-8859-1; fewer is not."""
+    assert _looks_chinese("中文ÀÁ") and _looks_chinese("中ÀÁ") is False
+    assert _looks_chinese("ascii only") is False and _looks_chinese("中") is True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -293,7 +293,7 @@ def test_generic_neighbour_labels_inside_a_nav_count_but_not_inside_a_sidebar():
 
 
 def test_generic_neighbour_titles_dates_and_their_own_block():
-    now = datetime(2024, 6, 2, 12, tzinfo=timezone.utc)
+    now = datetime(2024, 6, 2, 12, tzinfo=UTC)
     links = generic_page_links(
         doc(ARTICLE.replace("{neighbours}", NEIGHBOURS_BY_LABEL).replace("{related}", "")),
         f"{BASE}/16100.html",
@@ -394,7 +394,7 @@ def test_generic_related_dates_from_time_elements_and_relative_days():
         f'<li><a href="{BASE}/16022.html">相关三</a><span>3天前</span></li>'
     )
     page = doc(ARTICLE.replace("{neighbours}", "").replace("{related}", related_list(items)))
-    now = datetime(2024, 6, 2, 12, tzinfo=timezone.utc)
+    now = datetime(2024, 6, 2, 12, tzinfo=UTC)
     related = generic_page_links(page, f"{BASE}/16100.html", body=page.get_element_by_id("body"), now=now).related
     assert [link.date for link in related] == ["2021-02-03", "2024-05-30"]
 

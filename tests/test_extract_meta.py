@@ -1,3 +1,5 @@
+import pytest
+
 from itp6crawl.extract import parse_page
 from itp6crawl.extract.meta import read_head
 
@@ -36,3 +38,19 @@ def test_without_a_shortlink_the_post_id_comes_from_the_body_class_then_the_url(
     bare = "<html><head><title>x</title></head><body><p>正文</p></body></html>"
     head = read_head(parse_page(bare.encode()).doc, URL)
     assert head.post_id == 16001 and head.canonical == "" and head.title == "" and head.section == []
+
+
+@pytest.mark.parametrize(
+    ("author", "name"),
+    [
+        ('[{"name": "小红"}, {"name": "小明"}]', "小红"),
+        ('["  小 红 "]', "小 红"),
+        ("[]", ""),
+        ('{"url": "x"}', ""),
+        ("null", ""),
+        ('""', ""),
+    ],
+)
+def test_a_json_ld_author_is_a_name_a_list_of_them_or_nothing(author, name):
+    page = f'<html><head><script type="application/ld+json">{{"@type": "Article", "author": {author}}}</script>'
+    assert read_head(parse_page((page + "</head><body><p>正文</p></body></html>").encode()).doc, URL).author == name
