@@ -7,6 +7,7 @@ import pytest
 import sqlite_utils
 
 from itp6crawl.store import SCHEMA_VERSION, Archive, PoorerThanArchived, Segments, content_hash
+from itp6crawl.store.rows import upsert_row
 from itp6crawl.store.schema import WAL_CHECKPOINT_PAGES
 from itp6crawl.text import default_segmenter
 
@@ -155,13 +156,15 @@ def test_a_poorer_page_never_replaces_the_live_article(archive, article_factory,
     article = article_factory()
     archive.articles.save(article, segments_for(article), fetch_time)
     maintenance = article_factory(title="", body_text="hello", body_html="<p>hello</p>")
-    with pytest.raises(PoorerThanArchived, match="no title"):
+    with pytest.raises(PoorerThanArchived, match=f"^no title where the archive has '{article.title}'$"):
         archive.articles.save(maintenance, segments_for(maintenance), fetch_time + timedelta(days=1))
     shrunk = article_factory(body_text=article.body_text[:10])
-    with pytest.raises(PoorerThanArchived, match="lost most of its text"):
+    lost = rf"^body lost most of its text \({len(article.body_text)} -> 10 characters\)$"
+    with pytest.raises(PoorerThanArchived, match=lost):
         archive.articles.save(shrunk, segments_for(shrunk), fetch_time + timedelta(days=1))
     drifted = article_factory(extractor="fallback")
-    with pytest.raises(PoorerThanArchived, match="theme not recognised"):
+    theme = "^theme not recognised where the archived version was read by the theme rules$"
+    with pytest.raises(PoorerThanArchived, match=theme):
         archive.articles.save(drifted, segments_for(drifted), fetch_time + timedelta(days=1))
     row = archive.db["articles"].get(101)
     assert (row["title"], row["body_text"]) == (article.title, article.body_text)
@@ -362,3 +365,25 @@ def test_a_post_checked_exactly_at_the_recheck_limit_is_not_rechecked(archive, a
     archive.state.record(article.url, status=200, in_sitemap=0, fetched_at="2024-06-01T00:00:00+08:00")
     assert archive.state.posts_to_recheck(set(), "2024-06-01T00:00:00+08:00") == []
     assert archive.state.posts_to_recheck(set(), "2024-06-01T00:00:01+08:00") == [article.url]
+
+
+def test_an_upsert_of_the_key_alone_keeps_the_row_it_finds(tmp_path):
+    db = sqlite_utils.Database(tmp_path / "rows.db")
+    db.execute('CREATE TABLE state ("url" TEXT PRIMARY KEY, "etag" TEXT)')
+    upsert_row(db, "state", "url", {"url": "https://www.itp6.com/1.html", "etag": '"v1"'})
+    upsert_row(db, "state", "url", {"url": "https://www.itp6.com/1.html"})  # nothing to set: DO NOTHING
+    upsert_row(db, "state", "url", {"url": "https://www.itp6.com/2.html"})
+    assert db.execute("SELECT url, etag FROM state ORDER BY url").fetchall() == [
+        ("https://www.itp6.com/1.html", '"v1"'),
+        ("https://www.itp6.com/2.html", None),
+    ]
+
+
+def test_the_package_names_resolve_lazily_to_their_modules():
+    import itp6crawl.store as store
+
+    for name, home in store._HOMES.items():
+        store.__dict__.pop(name, None)
+        assert getattr(store, name) is getattr(importlib.import_module(home, store.__name__), name), name
+    with pytest.raises(AttributeError, match="has no attribute 'Nothing'"):
+        store.Nothing  # noqa: B018

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 
@@ -65,3 +66,37 @@ def test_a_holder_that_has_not_written_its_name_is_described_as_such():
 
     assert _describe("") == "a process that has not written its name yet"
     assert _describe('{"pid": 7, "host": "h", "since": "t"}') == "pid 7 on h, running since t"
+
+
+def test_the_lock_file_is_readable_by_all_and_names_its_holder_in_china_time(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        with ArchiveLock(tmp_path / "itp6.db") as lock:
+            assert stat.S_IMODE(lock.path.stat().st_mode) == 0o644
+            assert json.loads(lock.path.read_text(encoding="utf-8"))["since"].endswith("+08:00")
+    finally:
+        os.umask(previous)
+
+
+def test_a_holder_that_wrote_garbage_is_still_described(tmp_path):
+    db = tmp_path / "itp6.db"
+    garbage = HOLD.replace(
+        "ArchiveLock(sys.argv[1]).acquire()",
+        'lock = ArchiveLock(sys.argv[1]).acquire()\nimport os; os.pwrite(lock._fd, b"\\xff\\xfe{", 0)',
+    )
+    holder = subprocess.Popen([sys.executable, "-c", garbage, str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ArchiveBusy, match="a process that has not written its name yet"):
+            ArchiveLock(db).acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_release_without_the_lock_or_twice_does_nothing(tmp_path):
+    lock = ArchiveLock(tmp_path / "itp6.db")
+    lock.release()
+    lock.acquire().release()
+    lock.release()
+    ArchiveLock(tmp_path / "itp6.db").acquire().release()

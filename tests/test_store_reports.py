@@ -98,3 +98,26 @@ def test_recent_runs_of_an_old_archive_show_the_columns_it_has(tmp_path):
     connection.close()
     assert recent_runs(db) == [{"id": 1, "started_at": "2024-01-01T00:00:00+08:00", "error": None}]
     assert list(recent_runs(db)[0]) == ["id", "started_at", "error"]
+
+
+def test_recent_runs_are_the_last_ten_newest_first_unless_asked_for_more(tmp_path, fetch_time):
+    db = tmp_path / "itp6.db"
+    with Archive.open(db) as archive:
+        for day in range(12):
+            run = archive.runs.begin(SITE, fetch_time + timedelta(days=day))
+            archive.runs.finish(run, fetch_time, reason="finished", exit_status=0, counts={}, stats={})
+    assert [run["id"] for run in recent_runs(db)] == list(range(12, 2, -1))
+    assert len(recent_runs(db, 12)) == 12 and archive_stats(db)["latest_run"]["id"] == 12
+
+
+def test_a_run_is_incremental_unless_begun_full_and_its_stats_are_readable_json(tmp_path, fetch_time):
+    db = tmp_path / "itp6.db"
+    with Archive.open(db) as archive:
+        incremental = archive.runs.begin(SITE, fetch_time)
+        row = archive.runs.finish(
+            incremental, fetch_time, reason="finished", exit_status=0, counts={}, stats={"itp6/原因": "页面"}
+        )
+        full = archive.runs.begin(SITE, fetch_time, full=True)
+        fulls = dict(archive.db.execute("SELECT id, full FROM crawl_runs").fetchall())
+    assert fulls == {incremental: 0, full: 1}
+    assert row["stats"] == '{"itp6/原因": "页面"}'  # as text, not \u escapes

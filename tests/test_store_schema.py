@@ -3,9 +3,11 @@ and a file that is not an archive is refused before anything is written to it.""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -122,3 +124,19 @@ def test_a_new_archive_appears_whole_or_not_at_all(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         Archive.open(broken)
     assert not broken.exists()
+
+
+def test_the_upgrade_rebases_image_sources_and_keeps_their_text_readable(old_archive):
+    before = dict(snapshot(old_archive, "SELECT id, images FROM articles WHERE images NOT IN ('', '[]')"))
+    assert before
+    with Archive.open(old_archive) as archive:
+        after = dict(archive.db.execute("SELECT id, images FROM articles WHERE images NOT IN ('', '[]')").fetchall())
+    assert after.keys() == before.keys()
+    for article_id, images in after.items():
+        old = json.loads(before[article_id])
+        new = json.loads(images)
+        assert [image["src"] for image in new] == [
+            "https://www.itp6.com" + urlsplit(image["src"]).path for image in old
+        ]
+        assert [(image["alt"], image["caption"]) for image in new] == [(i["alt"], i["caption"]) for i in old]
+        assert all(image["alt"] in images for image in new if image["alt"])  # stored as text, not \u escapes

@@ -260,3 +260,25 @@ def test_a_refresh_reports_its_work_and_a_list_shorter_than_its_size_bounds_noth
     assert len(terms) == built.tokens
     for term, articles, live, threshold in terms:
         assert articles >= 30 and live == articles and threshold == 0.0 and listed[term] == articles, term
+
+
+def test_a_refresh_cut_short_leaves_the_lists_it_had_and_no_transaction_open(listed_archive, tmp_path):
+    path = tmp_path / "itp6.db"
+    shutil.copy(listed_archive, path)
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(done: int, total: int) -> None:
+        if done == 3:
+            raise Interrupted
+
+    query = "SELECT term, article_id, score FROM search_top ORDER BY 1, 2"
+    with Archive.open(path) as archive:
+        before = archive.db.execute(query).fetchall()
+        state = archive.db.execute("SELECT top_generation, top_built_at FROM search_state").fetchone()
+        with pytest.raises(Interrupted):
+            refresh_top_lists(archive.db.conn, force=True, min_articles=30, size=100, progress=interrupt)
+        assert not archive.db.conn.in_transaction
+        assert archive.db.execute(query).fetchall() == before and before
+        assert archive.db.execute("SELECT top_generation, top_built_at FROM search_state").fetchone() == state

@@ -33,11 +33,8 @@ def recent_runs(path: str | Path, limit: int = 10) -> list[dict[str, Any]]:
 def archive_stats(path: str | Path) -> dict[str, Any]:
     """What the archive holds: articles by status, category and month, the latest run, failures by reason."""
     with connect_readonly(path) as connection:
-        has_status = "status" in _columns(connection, "articles")
-        by_status = (
-            dict(connection.execute("SELECT status, COUNT(*) FROM articles GROUP BY status ORDER BY status").fetchall())
-            if has_status
-            else {}
+        by_status = dict(
+            connection.execute("SELECT status, COUNT(*) FROM articles GROUP BY status ORDER BY status").fetchall()
         )
         by_category = connection.execute(
             """
