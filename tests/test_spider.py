@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 import pytest
 from scrapy import Request
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
-from scrapy.http import HtmlResponse, TextResponse, XmlResponse
+from scrapy.http import Headers, HtmlResponse, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
@@ -464,3 +464,21 @@ def test_a_download_over_the_size_limit_has_a_readable_reason(prefix):
     message = f"{prefix} 17777216 bytes which is larger than download max size (16777216) in request <GET x>."
     reason = failure_reason(Failure(DownloadCancelledError(message)))
     assert reason == "page larger than the 16 MiB download limit (DOWNLOAD_MAXSIZE): 17,777,216 bytes"
+
+
+def test_after_a_run_that_stopped_early_both_posts_gone_from_the_sitemaps_and_linked_posts_are_requested(
+    spider, tmp_path, article_factory, fetch_time
+):
+    with archive_with_live_posts(tmp_path / "itp6.db", article_factory, fetch_time, 16001, 16009) as archive:
+        archive.state.record("https://www.itp6.com/100.html", status=404)
+        incremental(spider, archive, previous_complete=False)
+        (sitemap,) = spider.parse_robots(TextResponse(f"{SITE}/robots.txt", body=b""))
+        urls = [r.url for r in sitemap.callback(sitemap_of(16001))]
+    assert urls == [f"{SITE}/16001.html", f"{SITE}/", f"{SITE}/16009.html", f"{SITE}/102.html"]
+
+
+def test_a_header_sent_twice_reaches_the_item_as_one_comma_joined_value(spider):
+    request = spider.article_request(f"{SITE}/16001.html")
+    headers = Headers({"Link": ["<https://www.itp6.com/?p=16001>; rel=shortlink", "<https://www.itp6.com/wp-json/>"]})
+    (item,) = spider.parse_article(HtmlResponse(request.url, body=b"<p>x</p>", headers=headers, request=request))
+    assert item.header("link") == "<https://www.itp6.com/?p=16001>; rel=shortlink, <https://www.itp6.com/wp-json/>"
