@@ -2,8 +2,19 @@ import sqlite3
 
 import pytest
 
-from itp6crawl.search import ArchiveError, ArchiveMissing, QueryError, search, snippet, summary, zh_snippet
+from itp6crawl.search import (
+    ArchiveError,
+    ArchiveMissing,
+    QueryError,
+    _Matches,
+    _rank_from_lists_alone,
+    search,
+    snippet,
+    summary,
+    zh_snippet,
+)
 from itp6crawl.store import Archive, Segments
+from itp6crawl.store.toplists import TopList
 from itp6crawl.text import default_segmenter
 
 
@@ -209,3 +220,39 @@ def test_a_hit_carries_its_article_and_a_positive_score(db, sort):
         ["治疗过程分享"],
     )
     assert hit.published_at.startswith("2024-06-02") and hit.score > 0 and "【IgG1】" in hit.snippet
+
+
+# --------------------------------------------------------------------------- ranking from the top lists alone
+
+
+def _lists(a: dict[int, float], b: dict[int, float], threshold: float = 1.0) -> dict[str, TopList]:
+    return {"a": TopList(a, threshold, len(a)), "b": TopList(b, threshold, len(b))}
+
+
+def _ranked(lists, wanted, *, gone=(), connection=None):
+    matches = _Matches(condition="", filters=[], params={}, all_live=not gone)
+    if connection is None:
+        connection = sqlite3.connect(":memory:")
+        connection.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY, status TEXT)")
+        ids = set().union(*(top.scores for top in lists.values()))
+        connection.executemany(
+            "INSERT INTO articles VALUES (?, ?)", [(i, "gone" if i in gone else "live") for i in sorted(ids)]
+        )
+    return _rank_from_lists_alone(connection, ["a", "b"], lists, matches, wanted)
+
+
+def test_lists_answer_only_when_no_article_outside_both_lists_could_score_higher():
+    # Article 1 is in both lists (5.2). Article 3 is in one list only: with the other list's threshold it
+    # could reach 1.0 + 4.5 = 5.5, above 5.2, so the lists cannot prove article 1 the best.
+    assert _ranked(_lists({1: 2.6, 2: 4.0}, {1: 2.6, 3: 4.5}), 1) is None
+    assert _ranked(_lists({1: 2.75, 2: 4.0}, {1: 2.75, 3: 4.5}), 1) is None  # a tie with the bound: unproven
+    assert _ranked(_lists({1: 5.0, 2: 1.5}, {1: 5.0, 3: 1.5}), 1) == [(1, -10.0)]
+    assert _ranked(_lists({1: 5.0, 2: 1.5}, {1: 5.0, 3: 1.5}), 2) is None  # only one article proven
+
+
+def test_lists_skip_gone_articles_and_keep_the_best_first():
+    scores = {1: 6.0, 2: 5.0, 3: 4.0, 4: 3.0, 5: 2.0, 6: 1.5}
+    lists = _lists(scores, scores, threshold=0.0)
+    assert _ranked(lists, 2, gone={2}) == [(1, -12.0), (3, -8.0)]
+    assert _ranked(lists, 2, gone={1, 2}) == [(3, -8.0), (4, -6.0)]  # the first four hold exactly two
+    assert _ranked(lists, 2, gone={1, 2, 3, 4, 5}) is None
