@@ -29,6 +29,9 @@ DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
 }
+# Items processed at once per response. An article page gives one item, and Scrapy starts this many
+# tasks for every response whatever it yields: with the default, 100, a replica crawl took 10% longer.
+CONCURRENT_ITEMS = 4
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 
@@ -37,6 +40,10 @@ ITEM_PIPELINES = {
     "itp6crawl.pipelines.StorePipeline": 300,
 }
 
+SPIDER_MIDDLEWARES = {
+    # Link depth is neither limited nor read here: its middleware would only wrap every callback's output.
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+}
 DOWNLOADER_MIDDLEWARES = {
     # After DefaultHeaders/UserAgent (400/500), before Retry (550): validators go on every attempt.
     "itp6crawl.middlewares.ConditionalRequestMiddleware": 540,

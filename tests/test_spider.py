@@ -1,4 +1,5 @@
 import asyncio
+import inspect
 from datetime import datetime, timedelta
 
 import pytest
@@ -482,3 +483,9 @@ def test_a_header_sent_twice_reaches_the_item_as_one_comma_joined_value(spider):
     headers = Headers({"Link": ["<https://www.itp6.com/?p=16001>; rel=shortlink", "<https://www.itp6.com/wp-json/>"]})
     (item,) = spider.parse_article(HtmlResponse(request.url, body=b"<p>x</p>", headers=headers, request=request))
     assert item.header("link") == "<https://www.itp6.com/?p=16001>; rel=shortlink, <https://www.itp6.com/wp-json/>"
+
+
+def test_the_article_callback_is_no_generator():
+    """For a generator callback Scrapy reads and parses its source on every response (its cache misses
+    on bound methods): the callback of every article page returns a list instead."""
+    assert not inspect.isgeneratorfunction(Itp6Spider.parse_article)

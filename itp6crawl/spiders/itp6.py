@@ -204,7 +204,11 @@ class Itp6Spider(Spider):
             return True
         return any(archive.state.get(self.canonical(request.url)) is None for request in requests)
 
-    def parse_article(self, response: Response) -> Iterator[PageItem | Request]:
+    def parse_article(self, response: Response) -> list[PageItem]:
+        """The page as it came, for ExtractPipeline to parse (once), which hands the links to follow to
+        follow(). A list, not a generator: for every generator callback Scrapy reads and parses the
+        callback's source to warn about a ``return value``, and its cache of that answer is keyed by a
+        weak reference that a bound method does not outlive, so it did so for every article page."""
         item = PageItem(
             url=response.url,
             request_url=response.request.url if response.request else response.url,
@@ -217,7 +221,7 @@ class Itp6Spider(Spider):
             in_sitemap=bool(response.meta.get(IN_SITEMAP)),
             warc=response.meta.get(WARC),
         )
-        yield item  # parsed once, by ExtractPipeline, which hands the links to follow to follow()
+        return [item]
 
     def follow(self, urls: list[str], referer: str) -> None:
         """Request the posts an article page links to (its related posts and its neighbours).
