@@ -327,6 +327,11 @@ def related_list(items: str, heading: str = "<h3>相关推荐</h3>") -> str:
     return f'<div class="r">{heading}<ul>{items}</ul></div>'
 
 
+def related_pairs(items: str) -> list[tuple[str, str]]:
+    """(url, title) of the related posts read from a 相关推荐 list of ``items``."""
+    return [(link.url, link.title) for link in links_of(related=related_list(items)).related]
+
+
 def test_generic_related_card_titles_from_spans_text_title_or_image():
     items = (
         f'<li><a href="{BASE}/16021.html"><span>2021-02-03</span><span>相关二</span></a></li>'
@@ -350,8 +355,7 @@ def test_generic_related_card_title_link_is_the_one_with_words_not_a_category_ta
         f'<li><a href="/tag/xiaoban">血小板</a><a href="/author/x">作者</a><a href="{BASE}/16022.html">相关三</a></li>'
         f'<li><a href="{BASE}/16023.html"><img alt="相关四"></a></li>'
     )
-    related = links_of(related=related_list(items)).related
-    assert [(link.url, link.title) for link in related] == [
+    assert related_pairs(items) == [
         (f"{BASE}/16021.html", "相关二"),
         (f"{BASE}/16022.html", "相关三"),
         (f"{BASE}/16023.html", "相关四"),
@@ -380,8 +384,7 @@ def test_generic_related_skips_self_duplicates_listings_offsite_and_home_but_goe
         + '<li><a href="/weixinqun/#top">病友群</a></li>'
         f'<li><a href="{BASE}/16022.html">相关三</a></li>'
     )
-    related = links_of(related=related_list(items)).related
-    assert [(link.url, link.title) for link in related] == [
+    assert related_pairs(items) == [
         (f"{BASE}/16021.html", "相关二"),
         (f"{BASE}/weixinqun/", "病友群"),
         (f"{BASE}/16022.html", "相关三"),
