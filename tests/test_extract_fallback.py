@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 
 from itp6crawl.extract import THEME_MISMATCH, ExtractionError, extract_article, extract_generic
 from itp6crawl.extract.boilerplate import is_notice_line, leaks
+from itp6crawl.models import CST
 from itp6crawl.quality import token_prf
 from itp6crawl.replica import DEFAULT_NOW, build_site, rename_theme_classes
 
@@ -197,3 +199,21 @@ def test_the_generic_reader_takes_the_author_from_json_ld_in_each_shape(author):
 def test_leaks_names_each_boilerplate_text_found_in_a_body():
     assert leaks("病友分享。\n微信 扫一扫\n返回顶部") == ["微信扫一扫", "返回顶部"]
     assert leaks("病友分享自己的治疗经过。") == []
+
+
+def test_the_generic_reader_takes_the_header_charset_and_dates_related_posts_from_the_fetch_time():
+    body = "".join(f"<p>第{n}段:病友分享自己的治療經過,血小板從二十升到了八十,複查一切正常。</p>" for n in range(8))
+    page = (
+        "<html><head><title>我的治療經過</title></head><body><article><h1>我的治療經過</h1>"
+        f'{body}</article><div><h3>相關推薦</h3><ul><li><a href="/16002.html">另一篇</a><span>3天前</span></li>'
+        '<li><a href="/16003.html">再一篇</a><span>昨天</span></li></ul></div></body></html>'
+    )
+    fetched = datetime(2024, 6, 5, 12, 0, tzinfo=CST)
+    article = extract_generic(
+        page.encode("big5"), "https://www.itp6.com/16001.html", fetched_at=fetched, header_charset="big5"
+    )
+    assert article.title == "我的治療經過" and "第7段" in article.body_text
+    assert [(link.url, link.date) for link in article.related] == [
+        ("https://www.itp6.com/16002.html", "2024-06-02"),
+        ("https://www.itp6.com/16003.html", "2024-06-04"),
+    ]

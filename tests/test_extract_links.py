@@ -430,3 +430,21 @@ def test_generic_neighbours_in_one_line_after_a_comment():
     line = f'<p><!-- nav -->上一篇:<a href="{BASE}/16098.html">甲</a> 下一篇:<a href="{BASE}/16102.html">乙</a></p>'
     links = links_of(neighbours=line)
     assert (links.prev.url, links.next.url) == (f"{BASE}/16098.html", f"{BASE}/16102.html")
+
+
+def test_generic_links_without_a_body_or_a_heading_to_start_from():
+    """No body element and no h1: nothing can be placed after the body, so nothing is related; rel links
+    still name the neighbours."""
+    page = doc(
+        f'<p>正文</p><ul><li><a href="{BASE}/16020.html">甲</a></li><li><a href="{BASE}/16021.html">乙</a></li></ul>'
+        f'<a rel="prev" href="{BASE}/16019.html">前</a>'
+    )
+    links = generic_page_links(page, f"{BASE}/16100.html")
+    assert links.related == [] and links.prev.url == f"{BASE}/16019.html"
+
+
+def test_generic_related_list_that_starts_with_a_comment_and_a_24_character_heading():
+    cards = f'<li><a href="{BASE}/16020.html">相关一</a></li><li><a href="{BASE}/16021.html">相关二</a></li>'
+    heading = "相关" + "文" * 22
+    links = links_of(related=f"<h3>{heading}</h3><ul><!-- cards -->{cards}</ul>")
+    assert [link.url for link in links.related] == [f"{BASE}/16020.html", f"{BASE}/16021.html"]

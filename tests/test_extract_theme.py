@@ -222,3 +222,11 @@ def test_a_comment_whose_id_holds_a_quote_is_read_like_any_other(site, pages):
     again = extract_article(html.encode("utf-8"), spec.url(BASE), fetched_at=DEFAULT_NOW)
     assert [c.text for c in again.comments] == [c.text for c in article.comments]
     assert again.comments[0].comment_id == article.comments[0].comment_id
+
+
+def test_a_page_without_any_notice_has_no_credit(site):
+    spec, html = _one_page(site, lambda s: s.copyright == "div")
+    start = html.index('<div class="entry-copyright"')
+    end = html.index("</div>", start) + len("</div>")
+    article = extract_article(html[:start] + html[end:], spec.url(BASE), fetched_at=DEFAULT_NOW)
+    assert article.extractor == "theme" and article.credit == "" and article.title == spec.title
