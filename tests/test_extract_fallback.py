@@ -217,3 +217,30 @@ def test_the_generic_reader_takes_the_header_charset_and_dates_related_posts_fro
         ("https://www.itp6.com/16002.html", "2024-06-02"),
         ("https://www.itp6.com/16003.html", "2024-06-04"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("tag", "wrap"),
+    [
+        ("p", "{}"),
+        ("div", "{}"),
+        ("span", "<p>{}</p>"),
+        ("h2", "{}"),
+        ("h3", "{}"),
+        ("h4", "{}"),
+        ("blockquote", "{}"),
+        ("li", "<ul>{}</ul>"),
+        ("td", "<table><tr>{}</tr></table>"),
+    ],
+)
+def test_the_generic_reader_drops_the_tipping_box_from_the_html_in_any_element(tag, wrap):
+    body = "".join(f"<p>第{n}段:病友分享自己的治疗经过,血小板从二十升到了八十,复查一切正常。</p>" for n in range(8))
+    box = "".join(wrap.format(f"<{tag}>{label}</{tag}>") for label in ("打赏", "微信扫一扫", "支付宝扫一扫"))
+    page = (
+        "<html><head><title>我的治疗经过</title></head><body><article><h1>我的治疗经过</h1>"
+        f"{body}{box}<p>第8段:最后一段,写给新确诊的病友。</p></article></body></html>"
+    )
+    article = extract_generic(page.encode(), "https://www.itp6.com/16001.html")
+    assert "第8段" in article.body_text and "第7段" in article.body_html
+    assert not {"打赏", "微信扫一扫", "支付宝扫一扫"} & set(article.body_text.split("\n\n"))
+    assert "扫一扫" not in article.body_html and "打赏" not in article.body_html
