@@ -88,6 +88,20 @@ def replica_archive(tmp_path_factory):
     return path
 
 
+# Read before pytest_sessionstart below takes the variable away from the stats pass.
+UNDER_MUTMUT = bool(os.environ.get("MUTANT_UNDER_TEST"))
+
+
+def extraction_scope(fixture_name: str, config: pytest.Config) -> str:
+    """``module`` for a fixture that extracts pages, ``function`` under ``make mutation``.
+
+    mutmut runs a mutant against the tests that called the mutated function in its first pass, and it
+    counts a module fixture's calls for the first test that builds it only: the tests that read the
+    fixture's result then never ran against the mutants they would kill (``published = None`` in the
+    generic reader survived although a metadata test fails on it)."""
+    return "function" if UNDER_MUTMUT else "module"
+
+
 def fuzz_examples(default: int) -> int:
     """Examples per property test: ``default`` in ``make test``; ``ITP6_FUZZ_EXAMPLES`` (``make fuzz``:
     10,000) for a long run."""

@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 
 import pytest
+from conftest import extraction_scope
 
 from itp6crawl.extract import THEME_MISMATCH, ExtractionError, extract_article, extract_generic
 from itp6crawl.extract.boilerplate import is_notice_line, leaks
@@ -16,7 +17,7 @@ from itp6crawl.replica import DEFAULT_NOW, build_site, rename_theme_classes
 BASE = "https://www.itp6.com"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=extraction_scope)
 def renamed():
     site = build_site(n_articles=30, seed=5)
     gold = {g["id"]: g for g in site.gold(BASE)}

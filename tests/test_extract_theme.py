@@ -7,6 +7,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 
 import pytest
+from conftest import extraction_scope
 
 from itp6crawl.extract import extract_article
 from itp6crawl.extract.boilerplate import is_notice_line
@@ -21,7 +22,7 @@ def site():
     return build_site(n_articles=80, seed=3)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=extraction_scope)
 def pages(site):
     """(spec, gold, html bytes, Article) for every article."""
     gold = {g["id"]: g for g in site.gold(BASE)}
