@@ -99,9 +99,9 @@ def main() -> int:
         counts["case-only"] = len(case_only(args.mutants, survivors))
         total.update(counts)
         print(_line(label, counts))
-        checked = _checked(counts)
-        if checked:
-            scores[label] = 100 * sum(counts[s] for s in DETECTED) / checked
+        score = _score(counts)
+        if score is not None:
+            scores[label] = score
     print(_line("all", total))
     survivors = [name for statuses in by_target.values() for name, status in statuses.items() if status in MISSED]
     if survivors:
@@ -124,10 +124,17 @@ def _checked(counts: Counter[str]) -> int:
     return sum(n for status, n in counts.items() if status not in ("not checked", "case-only"))
 
 
+def _score(counts: Counter[str]) -> float | None:
+    """Per cent of the checked mutants detected; None when none was checked."""
+    checked = _checked(counts)
+    return 100 * sum(counts[s] for s in DETECTED) / checked if checked else None
+
+
 def _line(label: str, counts: Counter[str]) -> str:
     killed = sum(counts[s] for s in DETECTED)
     checked = _checked(counts)
-    score = f"{100 * killed / checked:.1f}%" if checked else "-"
+    percent = _score(counts)
+    score = f"{percent:.1f}%" if percent is not None else "-"
     other = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()) if s not in ("killed", "case-only") and n)
     return f"{label:<11}{killed:>8}{checked:>9}{score:>8}{counts['case-only']:>11}   {other}"
 

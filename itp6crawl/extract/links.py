@@ -312,7 +312,7 @@ class _Page:
         self._post_urls: dict[str, str] = {}
         self.order = {node: index for index, node in enumerate(doc.iter())}  # comments too: they own tails
         if body is not None:
-            self.start = max(self.order.get(element, -1) for element in body.iter())
+            self.start = max(self.order[node] for node in body.iter())
         else:
             h1 = first(doc, "//body//h1")
             self.start = self.order[h1] if h1 is not None else None
