@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import datetime
 
 import pytest
 from conftest import extraction_scope
 
-from itp6crawl.extract import THEME_MISMATCH, ExtractionError, extract_article, extract_generic
+from itp6crawl.extract import THEME_MISMATCH, ExtractionError, extract_article, extract_generic, fallback
 from itp6crawl.extract.boilerplate import is_notice_line, leaks
+from itp6crawl.extract.clean import Body
+from itp6crawl.extract.html import html_document
 from itp6crawl.models import CST
 from itp6crawl.quality import token_prf
 from itp6crawl.replica import DEFAULT_NOW, build_site, rename_theme_classes
@@ -245,3 +248,186 @@ def test_the_generic_reader_drops_the_tipping_box_from_the_html_in_any_element(t
     assert "第8段" in article.body_text and "第7段" in article.body_html
     assert not {"打赏", "微信扫一扫", "支付宝扫一扫"} & set(article.body_text.split("\n\n"))
     assert "扫一扫" not in article.body_html and "打赏" not in article.body_html
+
+
+# --- which generic reading wins -----------------------------------------------------------------------
+
+
+def _words(count: int, start: int = 0) -> list[str]:
+    return [f"w{n}" for n in range(start, start + count)]
+
+
+@pytest.fixture
+def choose(monkeypatch):
+    """``choose(trafilatura_words, readability_words)``: the reading generic_body keeps, as "first" or
+    "second" (or "own parse" when it read our tree), with the two extractors replaced by those words."""
+    readings: dict[str, Body] = {}
+    pages: list[object] = []
+
+    def fake_trafilatura(page, url):
+        pages.append(page)
+        return readings["first"] if isinstance(page, str) else Body(blocks=["own parse"])
+
+    monkeypatch.setattr(fallback, "trafilatura_body", fake_trafilatura)
+    monkeypatch.setattr(fallback, "readability_body", lambda text, url: readings["second"])
+
+    def run(first: list[str], second: list[str]) -> str:
+        readings["first"] = Body(blocks=[" ".join(first)] if first else [])
+        readings["second"] = Body(blocks=[" ".join(second)] if second else [])
+        doc = html_document("<html><body><p>page</p></body></html>")
+        text = fallback.generic_body(doc, "<html><body><p>page</p></body></html>", "https://x.example/1.html").text
+        if text == "own parse":
+            assert pages[-1] is not doc, "trafilatura must read a copy of our tree: it changes what it reads"
+            assert doc.findtext("body/p") == "page"
+            return text
+        # The words alone may not tell the readings apart (same bag); the text's order does.
+        return {readings["first"].text: "first", readings["second"].text: "second"}[text]
+
+    return run
+
+
+def test_the_generic_readings_when_one_or_both_found_nothing(choose):
+    assert choose([], []) == "own parse"
+    assert choose([], _words(3)) == "second"
+    assert choose(_words(3), []) == "first"
+
+
+def test_readability_wins_as_a_tighter_reading_of_the_same_text(choose):
+    first = _words(10)
+    assert choose(first, _words(9)) == "second"
+    assert choose(first, list(reversed(first))) == "second"  # as long as trafilatura's: still the tighter
+    assert choose(first, _words(7)) == "second"  # 70% of trafilatura's length: the bound is inclusive
+    assert choose(first, _words(6)) == "first"  # much shorter: readability lost part of the article
+    assert choose(first, _words(11)) == "first"  # longer is not tighter (and trafilatura did not lose it)
+
+
+def test_a_tighter_reading_must_be_a_subset(choose):
+    first = _words(10)
+    assert choose(first, [*_words(9), "x0"]) == "second"  # 90% of its tokens in trafilatura's: inclusive
+    assert choose(first, [*_words(8), "x0", "x1"]) == "first"
+
+
+def test_readability_wins_when_trafilatura_lost_the_article(choose):
+    second = _words(30)
+    assert choose(_words(14), second) == "second"
+    assert choose(_words(15), second) == "first"  # half of readability's: not lost
+    assert choose([*_words(9), "x0"], second) == "second"  # 90% of trafilatura's tokens in readability's
+    assert choose([*_words(8), "x0", "x1"], second) == "first"  # trafilatura read something else
+
+
+def test_containment_counts_repeated_tokens():
+    assert fallback._containment(Counter({"a": 2, "b": 1}), Counter({"a": 1, "b": 1})) == pytest.approx(2 / 3)
+    assert fallback._containment(Counter(), Counter({"a": 1})) == 0.0
+
+
+PARAGRAPHS = "".join(f"<p>第{n}段:病友分享自己的治疗经过,血小板从二十升到了八十,复查一切正常。</p>" for n in range(8))
+
+
+def test_trafilatura_keeps_tables_and_images_and_drops_the_comment_area():
+    page = (
+        "<html><head><title>t</title></head><body><article><h1>我的治疗经过</h1>"
+        f"{PARAGRAPHS}<table><tr><td>泼尼松</td><td>每日三十毫克</td></tr></table>"
+        '<figure><img src="/wp-content/uploads/a.jpg" alt="化验单"></figure>'
+        f"{PARAGRAPHS.replace('段', '节')}"
+        '<div id="respond"><p>发表评论者请注意:回复内容需要审核之后才会显示出来。</p></div>'
+        "</article></body></html>"
+    )
+    body = fallback.trafilatura_body(page, "https://www.itp6.com/16001.html")
+    assert "泼尼松 | 每日三十毫克" in body.blocks
+    assert [image.src for image in body.images] == ["https://www.itp6.com/wp-content/uploads/a.jpg"]
+    assert "审核之后" not in body.text and "第7节" in body.text
+
+
+def test_readability_that_cannot_parse_reads_nothing(monkeypatch):
+    def unparseable(*args, **kwargs):
+        raise fallback.Unparseable("no body")
+
+    monkeypatch.setattr(fallback, "Document", unparseable)
+    body = fallback.readability_body(f"<html><body>{PARAGRAPHS}</body></html>", "https://x.example/1.html")
+    assert body == Body()
+
+
+# --- where the article stands in the page, for the link rules -----------------------------------------
+
+
+def _page(main: int, stray: int) -> str:
+    paragraphs = [f"<p>第{n}段正文。</p>" for n in range(main + stray)]
+    return (
+        '<html><body><div id="wrap"><div id="main"><div id="content">'
+        + "".join(paragraphs[:main])
+        + '</div></div><div id="side">'
+        + "".join(paragraphs[main:])
+        + "</div></div></body></html>"
+    )
+
+
+def test_the_body_element_is_the_deepest_holding_most_of_the_text():
+    blocks = [f"第{n}段正文。" for n in range(5)]
+    assert fallback.body_element(html_document(_page(5, 0)), blocks).get("id") == "content"
+    # One stray match in five (a related card's excerpt, say) does not pull it up...
+    assert fallback.body_element(html_document(_page(4, 1)), blocks).get("id") == "content"
+    # ...but the article split between two places is held by their common ancestor.
+    assert fallback.body_element(html_document(_page(3, 2)), blocks).get("id") == "wrap"
+
+
+def test_the_body_element_matches_whitespace_loosely_and_may_be_none():
+    doc = html_document("<html><body><div id='content'><p>第一段\n  正文</p><p>第二段</p></div></body></html>")
+    assert fallback.body_element(doc, ["第一段 正文", "第二段"]).get("id") == "content"
+    assert fallback.body_element(doc, ["别处的文字"]) is None
+    assert fallback.body_element(doc, []) is None
+
+
+# --- the 作者: line of a notice the readings dropped -------------------------------------------------
+
+NOTICE = "文章属于病友个人治疗见解及自身对疾病的治疗分析仅供参考(不代表本站同意其说法)谨慎参阅!"
+
+
+def _lines_page(lines: list[str]) -> object:
+    return html_document("<html><body>" + "".join(f"<p>{line}</p>" for line in lines) + "</body></html>")
+
+
+@pytest.mark.parametrize(("gap", "found"), [(0, True), (3, True), (4, False)])
+def test_a_credit_counts_only_near_a_notice_line(gap, found):
+    filler = [f"正文第{n}段。" for n in range(gap)]
+    expected = "小林" if found else ""
+    assert fallback.notice_credit_anywhere(_lines_page(["作者:小林", *filler, NOTICE])) == expected
+    assert fallback.notice_credit_anywhere(_lines_page([NOTICE, *filler, "作者:小林"])) == expected
+
+
+def test_a_credit_line_alone_is_no_notice():
+    assert fallback.notice_credit_anywhere(_lines_page(["正文。", "作者:小林", "正文。"])) == ""
+
+
+def _head_page(head: str, body: str = "") -> bytes:
+    return (
+        f"<html><head><title>文档标题 - 某站</title>{head}</head><body>{body}<article>{PARAGRAPHS}</article>"
+        "</body></html>"
+    ).encode()
+
+
+def test_the_generic_reader_falls_back_to_the_head_for_each_field():
+    head = (
+        '<meta property="og:title" content="分享标题"><meta property="article:section" content="治疗经验">'
+        '<meta property="article:tag" content="激素"><meta property="article:tag" content="TPO">'
+        '<meta property="article:published_time" content="2024-03-01T08:00:00+08:00">'
+        '<meta property="article:modified_time" content="2024-03-02T09:30:00+08:00">'
+    )
+    article = extract_generic(_head_page(head), "https://x.example/1.html")
+    assert article.title == "分享标题"
+    assert (article.published_at, article.modified_at) == ("2024-03-01T08:00:00+08:00", "2024-03-02T09:30:00+08:00")
+    assert article.categories == ["治疗经验"] and article.tags == ["激素", "TPO"]
+    assert extract_generic(_head_page("", "<h1>正文标题</h1>"), "https://x.example/1.html").title == "正文标题"
+    assert extract_generic(_head_page(""), "https://x.example/1.html").title == "文档标题 - 某站"
+
+
+def test_the_generic_reader_prefers_the_page_marks_to_the_head_and_lists_each_once():
+    head = '<meta property="article:section" content="头部分类"><meta property="article:tag" content="头部标签">'
+    marks = (
+        '<h1>正文标题</h1><time datetime="2024-05-06T07:08:09+08:00">5月6日</time>'
+        '<a rel="category tag" href="/c/a">治疗经验</a><a rel="category tag" href="/c/a">治疗经验</a>'
+        '<a rel="category tag" href="/c/b">指南解读</a>'
+        '<a rel="tag" href="/t/x">激素</a><a rel="tag" href="/t/x">激素</a>'
+    )
+    article = extract_generic(_head_page(head, marks), "https://x.example/1.html")
+    assert article.published_at == "2024-05-06T07:08:09+08:00"
+    assert article.categories == ["治疗经验", "指南解读"] and article.tags == ["激素"]

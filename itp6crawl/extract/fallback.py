@@ -148,9 +148,7 @@ def body_element(doc: HtmlElement, blocks: list[str]) -> HtmlElement | None:
     holding most of the paragraphs whose text is one of ``blocks`` (a stray match elsewhere, say a
     related card's excerpt, does not pull it up to the whole page)."""
     wanted = {collapse(block) for block in blocks}
-    matched = [
-        element for element in doc.iter(*_TEXT_TAGS) if isinstance(element.tag, str) and text_of(element) in wanted
-    ]
+    matched = [element for element in doc.iter(*_TEXT_TAGS) if text_of(element) in wanted]
     if not matched:
         return None
     counts: Counter[HtmlElement] = Counter()
