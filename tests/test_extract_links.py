@@ -77,6 +77,11 @@ def test_theme_listing_keeps_the_theme_rule():
         f'</li></ul><aside><a href="{BASE}/16009.html">hot</a></aside>'
     )
     assert parse_listing(page, f"{BASE}/category/zhiliao").article_urls == [f"{BASE}/16001.html"]
+    mixed = doc(
+        f'<ul class="post-loop"><li class="item"><h2 class="item-title"><a href="{BASE}/16001.html">一</a></h2></li>'
+        '<li class="item"><h2 class="item-title"><a href="/16002.html">二</a></h2></li></ul>'
+    )
+    assert parse_listing(mixed, f"{BASE}/category/zhiliao").article_urls == [f"{BASE}/16001.html", f"{BASE}/16002.html"]
 
 
 @pytest.mark.parametrize(
@@ -315,6 +320,11 @@ def test_generic_neighbour_titles_dates_and_their_own_block():
     assert (links.prev.date, links.next.date) == (None, None)
     dateless = links_of(neighbours=f'<p><a rel="next" href="{BASE}/16102.html">乙</a></p>').next
     assert dateless.date is None
+    # Three levels up is beyond the neighbour's own block, even with no other post link in between.
+    far = f'<div><div><div><a rel="prev" href="{BASE}/16098.html">甲</a></div></div><span>2024-05-29</span></div>'
+    assert links_of(neighbours=far).prev.date is None
+    labelled_span = f'<p><a rel="prev" href="{BASE}/16098.html"><span>上一篇：丙的故事</span></a></p>'
+    assert links_of(neighbours=labelled_span).prev.title == "丙的故事"
 
 
 def test_generic_neighbour_directly_under_body():

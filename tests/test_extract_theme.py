@@ -231,3 +231,15 @@ def test_a_page_without_any_notice_has_no_credit(site):
     end = html.index("</div>", start) + len("</div>")
     article = extract_article(html[:start] + html[end:], spec.url(BASE), fetched_at=DEFAULT_NOW)
     assert article.extractor == "theme" and article.credit == "" and article.title == spec.title
+
+
+def test_a_notice_block_after_the_content_still_gives_the_credit(site):
+    """A theme variant may put the notice after entry-content rather than inside it: still the credit."""
+    spec, html = _one_page(site, lambda s: s.copyright == "div")
+    start = html.index('<div class="entry-copyright"')
+    end = html.index("</div>", start) + len("</div>")
+    notice, html = html[start:end], html[:start] + html[end:]
+    tags = html.index('<div class="entry-tag"')
+    article = extract_article(html[:tags] + notice + html[tags:], spec.url(BASE), fetched_at=DEFAULT_NOW)
+    assert article.extractor == "theme" and article.credit == spec.credit
+    assert "谨慎参阅" not in article.body_text
