@@ -218,6 +218,34 @@ def test_generic_neighbours_in_one_line():
     line = f'<p>上一篇:<a href="{BASE}/16098.html">甲</a> 下一篇:<a href="{BASE}/16102.html">乙</a></p>'
     links = links_of(neighbours=line)
     assert links.prev.url == f"{BASE}/16098.html" and links.next.url == f"{BASE}/16102.html"
+    # Other words between a label and its link do not part them; another label does.
+    dated = (
+        f'<p>上一篇:<span>(较早)</span><a href="{BASE}/16098.html">甲</a> 下一篇:<a href="{BASE}/16102.html">乙</a></p>'
+    )
+    links = links_of(neighbours=dated)
+    assert links.prev.url == f"{BASE}/16098.html" and links.next.url == f"{BASE}/16102.html"
+
+
+def _neighbours_of(html: str):
+    page = doc(html)
+    return generic_page_links(page, f"{BASE}/16100.html", body=page.get_element_by_id("body"))
+
+
+def test_a_neighbour_label_in_the_body_or_beside_it_takes_no_body_link():
+    """A label is looked for outside the body, and the block it names a link from never holds the body."""
+    inside = (
+        f'<h1>标题</h1><div id="body"><p>正文。</p><p>上一篇 <a href="{BASE}/16050.html">正文里的链接</a></p></div>'
+    )
+    beside = f'<div><div id="body"><p>正文<a href="{BASE}/16050.html">一篇</a>。</p></div><span>上一篇</span></div>'
+    for html in (inside, beside):
+        links = _neighbours_of(html)
+        assert links.prev is None and links.next is None, html
+
+
+def test_inside_a_link_only_the_full_label_before_a_post_link_counts():
+    for anchor in (f'<a href="{BASE}/16098.html">上篇</a>', f'<a href="{BASE}/category/zhiliao">上一篇:治疗</a>'):
+        assert links_of(neighbours=f"<p>{anchor}</p>").prev is None, anchor
+    assert links_of(neighbours=f'<p><a href="{BASE}/16098.html">上一篇:甲</a></p>').prev.url == f"{BASE}/16098.html"
 
 
 def test_generic_related_posts_with_titles_and_dates():
