@@ -443,3 +443,21 @@ def test_the_generic_readers_read_the_decoded_page_not_our_tree(monkeypatch):
     article = extract_generic(FOREIGN.encode("gbk"), "https://hospital.example/kepu/12.html")
     assert "免疫性血小板减少症属于破坏过多" in article.body_text
     assert len(pages) == 2 and all(isinstance(page, str) and "血小板减少的常见原因" in page for page in pages)
+
+
+@pytest.mark.parametrize("reader", [fallback.trafilatura_body, fallback.readability_body])
+def test_each_generic_reading_drops_the_notice_and_keeps_its_credit(reader):
+    """The notice's 作者: line leaves the text and the HTML for the credit, as its fixed sentences do."""
+    body = reader(FOREIGN, "https://hospital.example/kepu/12.html")
+    assert "免疫性血小板减少症属于破坏过多" in body.text
+    assert body.credit == "某医生"
+    assert "谨慎参阅" not in body.html and "作者" not in body.html and "作者" not in body.text
+
+
+def test_a_notice_line_sharing_a_paragraph_with_text_leaves_the_text_only():
+    page = FOREIGN.replace("TPO-RA 类药物。</p>", "TPO-RA 类药物。<br>作者:某医生</p>").replace(
+        "<p>作者:某医生</p>", ""
+    )
+    article = extract_generic(page.encode("gbk"), "https://hospital.example/kepu/12.html")
+    assert article.body_text.split("\n\n")[-1].endswith("TPO-RA 类药物。")
+    assert article.credit == "某医生"
