@@ -12,7 +12,7 @@ from conftest import extraction_scope
 from itp6crawl.extract import THEME_MISMATCH, ExtractionError, extract_article, extract_generic, fallback
 from itp6crawl.extract.boilerplate import is_notice_line, leaks
 from itp6crawl.extract.clean import Body
-from itp6crawl.extract.html import html_document
+from itp6crawl.extract.html import HtmlElement, html_document
 from itp6crawl.models import CST
 from itp6crawl.quality import token_prf
 from itp6crawl.replica import DEFAULT_NOW, build_site, rename_theme_classes
@@ -153,6 +153,10 @@ def test_generic_can_be_forced_on_theme_pages():
         (b"   \n", "empty document"),
         (b'<?xml version="1.0"?><urlset/>', "XML, not an HTML page"),
         (b"<html><head></head><body></body></html>", "no article found"),
+        (
+            '<html><head><title>标题</title></head><body><div><img src="/x.jpg"></div></body></html>'.encode(),
+            "no body text found for '标题'",
+        ),
     ],
 )
 def test_pages_without_an_article_raise_a_specific_error(html, reason):
@@ -277,7 +281,9 @@ def choose(monkeypatch):
         doc = html_document("<html><body><p>page</p></body></html>")
         text = fallback.generic_body(doc, "<html><body><p>page</p></body></html>", "https://x.example/1.html").text
         if text == "own parse":
-            assert pages[-1] is not doc, "trafilatura must read a copy of our tree: it changes what it reads"
+            assert isinstance(pages[-1], HtmlElement) and pages[-1] is not doc, (
+                "a copy of our tree: trafilatura changes it"
+            )
             assert doc.findtext("body/p") == "page"
             return text
         # The words alone may not tell the readings apart (same bag); the text's order does.
@@ -461,3 +467,22 @@ def test_a_notice_line_sharing_a_paragraph_with_text_leaves_the_text_only():
     article = extract_generic(page.encode("gbk"), "https://hospital.example/kepu/12.html")
     assert article.body_text.split("\n\n")[-1].endswith("TPO-RA 类药物。")
     assert article.credit == "某医生"
+
+
+@pytest.mark.parametrize(("length", "kept"), [(199, False), (200, True)])
+def test_an_untitled_page_is_an_article_only_with_a_substantial_body(length, kept):
+    """A saved page that lost its <head> is kept for its body; an untitled fragment is no article."""
+    page = f"<html><body><article><p>{'血' * length}</p></article></body></html>".encode()
+    if not kept:
+        with pytest.raises(ExtractionError, match="no title and under 200 characters"):
+            extract_article(page, "https://x.example/1.html")
+        return
+    article = extract_article(page, "https://x.example/1.html")
+    assert article.title == "" and len(article.body_text) == length
+    assert any("no title" in warning for warning in article.warnings)
+
+
+def test_the_generic_reader_makes_relative_image_sources_absolute():
+    page = FOREIGN.replace("<p>诊断时", '<p><img src="/uploads/xuechanggui.jpg" alt="血常规"></p><p>诊断时')
+    article = extract_generic(page.encode("gbk"), "https://hospital.example/kepu/12.html")
+    assert [image.src for image in article.images] == ["https://hospital.example/uploads/xuechanggui.jpg"]
