@@ -63,7 +63,7 @@ $(MUTATION_STAMP): $(STAMP)
 mutation: $(MUTATION_STAMP)  ## mutation testing (mutmut) of extract/, store/, search.py, text.py, spiders/: score killed/total
 	$(if $(MUTANTS),,rm -rf mutants)
 	$(BIN)/mutmut run --max-children $(MUTATION_CHILDREN) $(foreach m,$(MUTANTS),'$(m)')
-	$(BIN)/python benchmarks/mutation_score.py
+	$(BIN)/python benchmarks/mutation_score.py --files
 
 clean:
 	rm -rf $(VENV) mutants .pytest_cache .ruff_cache build *.egg-info archive/demo.db*

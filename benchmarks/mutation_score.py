@@ -9,7 +9,7 @@ Survivors that only change the letter case of a string literal are counted apart
 count against the score): in ``store/`` these are SQL keywords and table or column names, which SQLite
 reads without regard to case, so no test can tell them from the original (equivalent mutants).
 
-    python benchmarks/mutation_score.py [--target 85]
+    python benchmarks/mutation_score.py [--target 85] [--files] [--mutants DIR]
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--target", type=float, default=85.0, help="per cent of mutants to kill (default 85)")
     parser.add_argument("--mutants", type=Path, default=Path("mutants"))
+    parser.add_argument("--files", action="store_true", help="a line for each file of the package targets too")
     args = parser.parse_args()
     if not args.mutants.is_dir():
         print(f"no {args.mutants}/: run `make mutation` first", file=sys.stderr)
@@ -92,13 +93,16 @@ def main() -> int:
     by_target = {label: results(args.mutants, source) for label, source in TARGETS.items()}
     total: Counter[str] = Counter()
     scores: dict[str, float] = {}
-    print(f"{'target':<11}{'killed':>8}{'checked':>9}{'score':>8}{'case-only':>11}   other")
+    print(f"{'target':<17}{'killed':>8}{'checked':>9}{'score':>8}{'case-only':>11}   other")
     for label, statuses in by_target.items():
         counts = Counter(statuses.values())
         survivors = [name for name, status in statuses.items() if status in MISSED]
         counts["case-only"] = len(case_only(args.mutants, survivors))
         total.update(counts)
         print(_line(label, counts))
+        if args.files and not TARGETS[label].endswith(".py"):
+            for path, file_statuses in _by_file(statuses).items():
+                print(_line(f"  {path}", Counter(file_statuses)))
         score = _score(counts)
         if score is not None:
             scores[label] = score
@@ -120,6 +124,18 @@ def main() -> int:
     return 1 if missed else 0
 
 
+def _by_file(statuses: dict[str, str]) -> dict[str, list[str]]:
+    """The statuses grouped by the file a mutant is in (``links`` for ``itp6crawl.extract.links.x_f__mutmut_1``;
+    a package's own ``__init__`` names no file)."""
+    files: dict[str, list[str]] = {}
+    for name, status in sorted(statuses.items()):
+        module = name.rsplit(".", 1)[0].rsplit(".", 1)[-1]
+        files.setdefault(f"{module}.py" if module not in ("extract", "store", "spiders") else "__init__.py", []).append(
+            status
+        )
+    return files
+
+
 def _checked(counts: Counter[str]) -> int:
     return sum(n for status, n in counts.items() if status not in ("not checked", "case-only"))
 
@@ -136,7 +152,7 @@ def _line(label: str, counts: Counter[str]) -> str:
     percent = _score(counts)
     score = f"{percent:.1f}%" if percent is not None else "-"
     other = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()) if s not in ("killed", "case-only") and n)
-    return f"{label:<11}{killed:>8}{checked:>9}{score:>8}{counts['case-only']:>11}   {other}"
+    return f"{label:<17}{killed:>8}{checked:>9}{score:>8}{counts['case-only']:>11}   {other}"
 
 
 if __name__ == "__main__":
