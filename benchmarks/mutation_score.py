@@ -125,14 +125,13 @@ def main() -> int:
 
 
 def _by_file(statuses: dict[str, str]) -> dict[str, list[str]]:
-    """The statuses grouped by the file a mutant is in (``links`` for ``itp6crawl.extract.links.x_f__mutmut_1``;
-    a package's own ``__init__`` names no file)."""
+    """The statuses grouped by the file a mutant is in (``links.py`` for ``itp6crawl.extract.links.x_f__mutmut_1``;
+    a mutant of a package's ``__init__`` is named after the package itself)."""
+    packages = {Path(source).name for source in TARGETS.values() if not source.endswith(".py")}
     files: dict[str, list[str]] = {}
     for name, status in sorted(statuses.items()):
-        module = name.rsplit(".", 1)[0].rsplit(".", 1)[-1]
-        files.setdefault(f"{module}.py" if module not in ("extract", "store", "spiders") else "__init__.py", []).append(
-            status
-        )
+        module = name.rsplit(".", 2)[-2]
+        files.setdefault("__init__.py" if module in packages else f"{module}.py", []).append(status)
     return files
 
 
