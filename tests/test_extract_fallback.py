@@ -18,6 +18,8 @@ from itp6crawl.quality import token_prf
 from itp6crawl.replica import DEFAULT_NOW, build_site, rename_theme_classes
 
 BASE = "https://www.itp6.com"
+# Eight paragraphs of a patient's story: an article body any generic reader keeps.
+PARAGRAPHS = "".join(f"<p>第{n}段:病友分享自己的治疗经过,血小板从二十升到了八十,复查一切正常。</p>" for n in range(8))
 
 
 @pytest.fixture(scope=extraction_scope)
@@ -178,7 +180,7 @@ def test_tipping_lines_inside_the_content_are_pruned_by_the_generic_reader():
     """打赏 / 微信扫一扫 / 支付宝扫一扫 standing alone in the article area are the tipping box, not text."""
     from itp6crawl.extract import extract_generic
 
-    body = "".join(f"<p>第{n}段:病友分享自己的治疗经过,血小板从二十升到了八十,复查一切正常。</p>" for n in range(8))
+    body = PARAGRAPHS
     page = (
         "<html><head><title>我的治疗经过</title></head><body><article><h1>我的治疗经过</h1>"
         f"{body}<p>打赏</p><p>微信扫一扫</p><p>支付宝扫一扫</p></article></body></html>"
@@ -195,7 +197,7 @@ def test_tipping_lines_inside_the_content_are_pruned_by_the_generic_reader():
 )
 def test_the_generic_reader_takes_the_author_from_json_ld_in_each_shape(author):
     """schema.org allows an author as a name, a Person, or a list of them: the first one's name."""
-    body = "".join(f"<p>第{n}段:病友分享自己的治疗经过,血小板从二十升到了八十,复查一切正常。</p>" for n in range(8))
+    body = PARAGRAPHS
     page = (
         '<html><head><title>我的治疗经过</title><script type="application/ld+json">'
         f'{{"@type": "BlogPosting", "headline": "我的治疗经过", "author": {author}}}</script></head>'
@@ -242,7 +244,7 @@ def test_the_generic_reader_takes_the_header_charset_and_dates_related_posts_fro
     ],
 )
 def test_the_generic_reader_drops_the_tipping_box_from_the_html_in_any_element(tag, wrap):
-    body = "".join(f"<p>第{n}段:病友分享自己的治疗经过,血小板从二十升到了八十,复查一切正常。</p>" for n in range(8))
+    body = PARAGRAPHS
     box = "".join(wrap.format(f"<{tag}>{label}</{tag}>") for label in ("打赏", "微信扫一扫", "支付宝扫一扫"))
     page = (
         "<html><head><title>我的治疗经过</title></head><body><article><h1>我的治疗经过</h1>"
@@ -326,9 +328,6 @@ def test_containment_counts_repeated_tokens():
     assert fallback._containment(Counter(), Counter({"a": 1})) == 0.0
 
 
-PARAGRAPHS = "".join(f"<p>第{n}段:病友分享自己的治疗经过,血小板从二十升到了八十,复查一切正常。</p>" for n in range(8))
-
-
 def test_trafilatura_keeps_tables_and_images_and_drops_the_comment_area():
     page = (
         "<html><head><title>t</title></head><body><article><h1>我的治疗经过</h1>"
@@ -388,7 +387,7 @@ def test_the_body_element_matches_whitespace_loosely_and_may_be_none():
 NOTICE = "文章属于病友个人治疗见解及自身对疾病的治疗分析仅供参考(不代表本站同意其说法)谨慎参阅!"
 
 
-def _lines_page(lines: list[str]) -> object:
+def _lines_page(lines: list[str]) -> HtmlElement:
     return html_document("<html><body>" + "".join(f"<p>{line}</p>" for line in lines) + "</body></html>")
 
 

@@ -356,8 +356,9 @@ def test_generic_neighbour_titles_dates_and_their_own_block():
 
 
 def test_generic_neighbour_directly_under_body():
-    page = doc(f'<h1>标题</h1><div id="body"><p>正文</p></div><a rel="next" href="{BASE}/16102.html">乙</a>')
-    links = generic_page_links(page, f"{BASE}/16100.html", body=page.get_element_by_id("body"))
+    links = _neighbours_of(
+        f'<h1>标题</h1><div id="body"><p>正文</p></div><a rel="next" href="{BASE}/16102.html">乙</a>'
+    )
     assert (links.next.url, links.next.title, links.next.date) == (f"{BASE}/16102.html", "乙", None)
 
 
