@@ -13,7 +13,7 @@ from datetime import datetime
 from ..models import Article, Comment
 from .clean import clean_body, notice_credit, text_blocks
 from .dates import normalise_datetime, parse_count
-from .html import HtmlElement, by_class, first, first_text, has_class, select, text_of
+from .html import HtmlElement, by_class, collapse, first, first_text, has_class, select, text_of
 from .links import neighbour_link, related_links
 from .meta import HeadMeta
 
@@ -59,6 +59,39 @@ def _published(root: HtmlElement, head: HeadMeta, now: datetime | None) -> str |
     )
 
 
+# Inside a comment's name block: parts that are not the name (the time beside it, WordPress's 说道:).
+_NOT_NAME_CLASSES = frozenset(("comment-time", "date", "says", "comment-meta", "reply"))
+
+
+def _name_text(element: HtmlElement) -> str:
+    """The text of a comment's name block without the time, the 说道: label or an avatar beside the name."""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag != "time" and not _NOT_NAME_CLASSES & set(child.classes):
+            parts.append(_name_text(child))
+        parts.append(child.tail or "")
+    return collapse("".join(parts))
+
+
+def _comment_author(item: HtmlElement, own: str, item_id: str) -> str:
+    """A comment's author. JustNews 6.x and 5.x print the name in ``div.nickname`` (a link, or plain text
+    for a guest) beside ``span.comment-time``, and only the avatar in ``div.comment-author.vcard``;
+    WordPress core puts ``cite.fn`` inside ``div.comment-author``. The avatar's alt text is the last resort."""
+    for xpath in (
+        f".//*[{has_class('nickname')}]{own}//a[{has_class('j-user-card')}]",
+        f".//*[{has_class('nickname')}]{own}",
+        f".//*[{has_class('fn')}]{own}",
+        f".//*[{has_class('comment-author')}]{own}",
+    ):
+        for element in select(item, xpath, item=item_id):
+            name = _name_text(element)
+            if name:
+                return name
+    return collapse(
+        first_text(item, f".//*[{has_class('vcard')} or {has_class('comment-author')}]{own}//img/@alt", item=item_id)
+    )
+
+
 def _comments(doc: HtmlElement, now: datetime | None) -> list[Comment]:
     comments: list[Comment] = []
     lists = by_class(doc, "comments-list")
@@ -70,7 +103,6 @@ def _comments(doc: HtmlElement, now: datetime | None) -> list[Comment]:
         own = f"[not(ancestor::ul[{has_class('children')}][ancestor::li[@id=$item]])]"
         item_id = item.get("id") or ""
         text_node = first(item, f".//*[{has_class('comment-text')}]{own}", item=item_id)
-        author = first_text(item, f".//*[{has_class('nickname')} or {has_class('comment-author')}]{own}", item=item_id)
         stamp = first_text(item, f".//time{own}/@datetime", item=item_id) or first_text(
             item, f".//*[{has_class('comment-time')} or {has_class('date')} or self::time]{own}", item=item_id
         )
@@ -78,7 +110,7 @@ def _comments(doc: HtmlElement, now: datetime | None) -> list[Comment]:
             continue
         comments.append(
             Comment(
-                author=author,
+                author=_comment_author(item, own, item_id),
                 text="\n\n".join(text_blocks(text_node)),
                 time=normalise_datetime(stamp, now),
                 comment_id=int(match.group(1)) if match else None,

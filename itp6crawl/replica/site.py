@@ -734,12 +734,15 @@ class Site:
         roots: list[CommentView] = []
         for c in self.comments(spec):
             author = str(c["author"])
+            member = USER_BY_NICK.get(author)  # guests (游客) have no member page
             view = CommentView(
                 int(c["comment_id"]),
                 author,
                 c["time"],
                 str(c["text"]),  # type: ignore[arg-type]
                 f"{base}/wp-content/uploads/avatar/{zlib.crc32(author.encode()) % 20}.png",
+                author_url=base + member.path if member else "",
+                author_id=member.id if member else 0,
             )
             views[view.id] = view
             parent = c["parent_id"]

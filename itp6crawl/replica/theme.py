@@ -101,6 +101,8 @@ class CommentView:
     text: str
     avatar: str
     children: list[CommentView] = field(default_factory=list)
+    author_url: str = ""  # a registered member's page; guests have none
+    author_id: int = 0
 
 
 @dataclass(slots=True)
@@ -640,22 +642,42 @@ def related_block(view: ArticleView) -> str:
     return f'<div class="entry-related-posts">\n{title}\n{ul}\n</div>'
 
 
-def comment_items(comments: list[CommentView], base: str, depth: int = 1) -> str:
+def _comment_author(c: CommentView, theme: str) -> str:
+    """The name in ``div.nickname``: a member's name links to their page (6.x: the theme's user card),
+    a guest's is plain text."""
+    if not c.author_url:
+        return text(c.author)
+    if theme == JUSTNEWS5:
+        return f'<a href="{c.author_url}" target="_blank">{text(c.author)}</a>'
+    return (
+        f'<a class="j-user-card" data-user="{c.author_id}" href="{c.author_url}" target="_blank">{text(c.author)}</a>'
+    )
+
+
+def comment_items(comments: list[CommentView], base: str, theme: str = JUSTNEWS6, depth: int = 1) -> str:
+    """The comment list items as the theme's comment callback prints them.
+
+    6.x (the live site): ``li.comment#comment-N > div.comment-inner > div.comment-author.vcard`` (the
+    avatar only) and ``div.comment-body > div.nickname`` (name, then ``span.comment-time``) and
+    ``div.comment-text > p``, then ``div.reply``. 5.x: the same parts inside ``div#div-comment-N``,
+    the name a plain link or text. In both the name's element also holds the time."""
     out = []
     for index, c in enumerate(comments):
         parity = "even" if index % 2 == 0 else "odd"
         children = ""
         if c.children:
-            children = f'\n<ul class="children">\n{comment_items(c.children, base, depth + 1)}\n</ul>'
+            children = f'\n<ul class="children">\n{comment_items(c.children, base, theme, depth + 1)}\n</ul>'
+        inner = '<div class="comment-inner">' if theme == JUSTNEWS6 else f'<div id="div-comment-{c.id}">'
+        alt = attr(c.author) if theme == JUSTNEWS6 else ""
         out.append(
             f'<li class="comment {parity} thread-{parity} depth-{depth}" id="comment-{c.id}">\n'
-            '<div class="comment-inner">\n'
-            f'<div class="comment-avatar vcard"><img alt="{attr(c.author)}" src="{c.avatar}" '
+            f"{inner}\n"
+            f'<div class="comment-author vcard"><img alt="{alt}" src="{c.avatar}" '
             'class="avatar avatar-60 photo" height="60" width="60"></div>\n'
             '<div class="comment-body">\n'
-            f'<div class="comment-head"><span class="nickname">{text(c.author)}</span>'
+            f'<div class="nickname">{_comment_author(c, theme)}\n'
             f'<span class="comment-time">{cn_datetime(c.time)}</span></div>\n'
-            f'<div class="comment-text"><p>{escape_text(c.text, True)}</p></div>\n'
+            f'<div class="comment-text"><p>{escape_text(c.text, True)}</p>\n</div>\n'
             "</div>\n"
             f'<div class="reply"><a rel="nofollow" class="comment-reply-login" href="{base}/login/">回复'
             "</a></div>\n"
@@ -686,7 +708,7 @@ def comments_block(view: ArticleView) -> str:
     ]
     if view.comments:
         out.append(f'<h3 class="comments-title"> 评论列表({view.n_comments}条)</h3>')
-        out.append(f'<ul class="comments-list">\n{comment_items(view.comments, base)}\n</ul>')
+        out.append(f'<ul class="comments-list">\n{comment_items(view.comments, base, theme)}\n</ul>')
     out.append("</div>")
     return "\n".join(out)
 
