@@ -275,6 +275,16 @@ def reindex(db: Path, warc_dir: Path | None, jobs: int | None) -> None:
         fail(str(error))
     counts = ", ".join(f"{key} {value}" for key, value in sorted(result.counts.items()))
     click.echo(f"replayed {result.records} article responses into {db}: {counts}")
+    if result.refused_files or result.refused_records:
+        files = f"{len(result.refused_files)} WARC files" if result.refused_files else ""
+        records = f"{result.refused_records} records in shared legacy files" if result.refused_records else ""
+        listed = f" ({', '.join(result.refused_files[:5])}{', ...' if len(result.refused_files) > 5 else ''})"
+        click.echo(
+            f"refused {' and '.join(part for part in (files, records) if part)} of other archives"
+            + (listed if result.refused_files else "")
+            + ": not replayed",
+            err=True,
+        )
 
 
 @main.command()

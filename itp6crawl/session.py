@@ -22,7 +22,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from .models import CANONICAL_SITE, CST
 from .store import Archive, ArchiveLock
-from .warc import WarcFile
+from .warc import WarcFile, run_file_name, warc_identity
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,10 @@ class CrawlSession:
         if self.warc_dir is None or self.run_id is None:
             return None
         if self._warc is None:
-            self._warc = WarcFile.open(self.warc_dir / f"{self.run_id}.warc.gz")
+            assert self.archive is not None
+            identity = self.archive.identity()
+            name = run_file_name(identity.name, identity.archive_id, self.run_id)
+            self._warc = WarcFile.open(self.warc_dir / name, warc_identity(identity, self.run_id))
         return self._warc
 
     def fail(self, error: BaseException, context: str) -> None:

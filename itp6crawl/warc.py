@@ -1,8 +1,12 @@
 """The crawl's WARC files: every HTTP exchange as fetched, written and read back with warcio.
 
-One file per crawl run, ``<run-id>.warc.gz``, gzip-compressed one member per record so that a
-``WarcLocation`` (file, offset, length) can be read back on its own with a seek. Each fetch is a
-``response`` (or, for a 304, a ``revisit``) record followed by its ``request`` record.
+One file per crawl run of one archive, ``<archive>-<id>-<run-id>.warc.gz`` (:func:`run_file_name`),
+gzip-compressed one member per record so that a ``WarcLocation`` (file, offset, length) can be read
+back on its own with a seek. The file starts with a ``warcinfo`` record naming the archive it belongs
+to (``isPartOf``, ``itp6crawl-archive-id``), so two archives in one folder never share a file and a
+replay can tell its own records from another archive's. Each fetch is a ``response`` (or, for a 304, a
+``revisit``) record followed by its ``request`` record. Releases before the archive's identity wrote
+``<run-id>.warc.gz`` with no archive named: :func:`warc_files` still lists those.
 
 This module is pure: it knows nothing of Scrapy or SQLite. The caller turns a Scrapy response into
 ``write_exchange`` arguments and stores the returned ``WarcLocation`` beside the article.
@@ -20,7 +24,7 @@ from importlib.metadata import PackageNotFoundError, version
 from io import BytesIO, UnsupportedOperation
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Literal
+from typing import BinaryIO, Literal, Protocol
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -34,6 +38,7 @@ from warcio.warcwriter import WARCWriter
 logger = logging.getLogger(__name__)
 
 WARC_SUFFIX = ".warc.gz"
+ARCHIVE_ID_FIELD = "itp6crawl-archive-id"  # the warcinfo field naming the archive a file belongs to
 
 # warcio's default and the version tools most widely expect. Its WARC-Date has whole seconds only.
 _WARC_VERSION = "WARC/1.0"
@@ -41,6 +46,16 @@ _NOT_MODIFIED_PROFILE = {
     "WARC/1.0": "http://netpreserve.org/warc/1.0/revisit/server-not-modified",
     "WARC/1.1": "http://netpreserve.org/warc/1.1/revisit/server-not-modified",
 }[_WARC_VERSION]
+
+
+class ArchiveName(Protocol):
+    """What a WARC file records of its archive (the store's ``ArchiveIdentity``)."""
+
+    @property
+    def archive_id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,24 +134,29 @@ class WarcFile:
     record, so every later write is refused with ``OSError`` as well; the crawl must stop.
     """
 
-    def __init__(self, fileobj: BinaryIO, name: str, *, write_warcinfo: bool = True) -> None:
-        """Write to ``fileobj`` (positioned at its end); ``name`` is the file name recorded in locations."""
+    def __init__(
+        self, fileobj: BinaryIO, name: str, *, write_warcinfo: bool = True, info: dict[str, str] | None = None
+    ) -> None:
+        """Write to ``fileobj`` (positioned at its end); ``name`` is the file name recorded in locations;
+        ``info`` adds fields to the ``warcinfo`` record that starts a new file (the archive's identity)."""
         self._fh = fileobj
         self.name = name
         self._writer = WARCWriter(fileobj, gzip=True, warc_version=_WARC_VERSION)
         self._failed: BaseException | None = None
         self._closed = False
         if write_warcinfo:
-            info = {"software": _software(), "format": f"WARC File Format {_WARC_VERSION[5:]}"}
-            self._write(self._writer.create_warcinfo_record(name, info))
+            fields = {"software": _software(), "format": f"WARC File Format {_WARC_VERSION[5:]}", **(info or {})}
+            self._write(self._writer.create_warcinfo_record(name, fields))
 
     @classmethod
-    def open(cls, path: Path) -> WarcFile:
-        """Append to ``path`` (creating it and its folders; a new file starts with a ``warcinfo`` record).
+    def open(cls, path: Path, info: dict[str, str] | None = None) -> WarcFile:
+        """Append to ``path`` (creating it and its folders; a new file starts with a ``warcinfo`` record
+        holding ``info``).
 
         An existing file is scanned first. A partial last record (a writer killed mid-record) is cut off
         with a warning, so that new records do not land behind bytes no reader can get past. Any other
-        damage raises ``ValueError`` rather than appending to a file this module does not understand.
+        damage raises ``ValueError`` rather than appending to a file this module does not understand; so
+        does a file whose ``warcinfo`` names another archive than ``info`` does (two archives never mix).
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -152,8 +172,16 @@ class WarcFile:
                         "%s: cutting off a partial last record (%d bytes at offset %d)", path, size - end, end
                     )
                     fh.truncate(end)
+                if end and info and ARCHIVE_ID_FIELD in info:
+                    fh.seek(0)
+                    owner = (_warcinfo_fields(fh) or {}).get(ARCHIVE_ID_FIELD)
+                    if owner != info[ARCHIVE_ID_FIELD]:
+                        raise ValueError(
+                            f"{path} belongs to {'archive ' + owner if owner else 'no named archive'},"
+                            f" not to archive {info[ARCHIVE_ID_FIELD]}: refusing to mix their records"
+                        )
                 fh.seek(0, os.SEEK_END)
-            return cls(fh, path.name, write_warcinfo=end == 0)
+            return cls(fh, path.name, write_warcinfo=end == 0, info=info)
         except BaseException:
             fh.close()
             raise
@@ -433,19 +461,68 @@ def read_record(directory: Path, location: WarcLocation) -> WarcResponse:
     raise ValueError(f"{path}: no record at offset {location.offset}")
 
 
+def run_file_name(archive: str, archive_id: str, run_id: int) -> str:
+    """The WARC file of run ``run_id`` of the archive file ``archive`` (``itp6.db``) whose id is
+    ``archive_id``: ``itp6-3f2a9c1e-12.warc.gz``. The name says whose it is at a glance; the id makes
+    it unique to one archive even when two archives in one folder share a name stem."""
+    stem = Path(archive).name.split(".")[0] or "archive"
+    return f"{stem}-{archive_id[:8]}-{run_id}{WARC_SUFFIX}"
+
+
+def warc_identity(archive: ArchiveName, run_id: int) -> dict[str, str]:
+    """The ``warcinfo`` fields that say which archive and run a file belongs to (``isPartOf`` is the
+    WARC standard's field for "the collection this file is part of")."""
+    return {
+        "isPartOf": f"itp6crawl archive {archive.archive_id} ({archive.name})",
+        ARCHIVE_ID_FIELD: archive.archive_id,
+        "itp6crawl-archive": archive.name,
+        "itp6crawl-run": str(run_id),
+        "robots": "obey",
+    }
+
+
+def run_of_file(path: Path) -> int | None:
+    """The run id in a WARC file's name (``<archive>-<id>-<run>`` or a legacy ``<run>``), or None."""
+    run = Path(path).name.removesuffix(WARC_SUFFIX).rsplit("-", 1)[-1]
+    return int(run) if run.isascii() and run.isdigit() else None
+
+
 def warc_files(directory: Path) -> list[Path]:
-    """The ``<run-id>.warc.gz`` files of ``directory`` by numeric run id (``10`` after ``9``)."""
+    """The run files of ``directory`` (:func:`run_file_name`, and the legacy ``<run-id>.warc.gz``) in run
+    order (``10`` after ``9``); whose they are is for the caller to ask (:func:`warcinfo_of`)."""
     directory = Path(directory)
     if not directory.is_dir():
         return []
-    runs: list[tuple[int, Path]] = []
+    runs: list[tuple[int, str, Path]] = []
     for path in directory.glob(f"*{WARC_SUFFIX}"):
-        run_id = path.name.removesuffix(WARC_SUFFIX)
-        if run_id.isascii() and run_id.isdigit():
-            runs.append((int(run_id), path))
+        run_id = run_of_file(path)
+        if run_id is not None:
+            runs.append((run_id, path.name, path))
         else:
-            logger.warning("%s: not a <run-id>%s file, skipped", path, WARC_SUFFIX)
-    return [path for _, path in sorted(runs)]
+            logger.warning("%s: not a WARC file of a crawl run, skipped", path)
+    return [path for *_, path in sorted(runs)]
+
+
+def warcinfo_of(path: Path) -> dict[str, str]:
+    """The fields of the ``warcinfo`` record that starts ``path`` (empty when it starts with none)."""
+    with open(path, "rb") as fh:
+        return _warcinfo_fields(fh) or {}
+
+
+def _warcinfo_fields(fh: BinaryIO) -> dict[str, str] | None:
+    try:
+        for record, payload, _offset, _length in _records(fh):
+            if record.rec_type != "warcinfo":
+                return None
+            fields: dict[str, str] = {}
+            for line in payload.decode("utf-8", "replace").splitlines():
+                name, sep, value = line.partition(":")
+                if sep:
+                    fields[name.strip()] = value.strip()
+            return fields
+    except _Damaged:
+        return None
+    return None
 
 
 # --- content decoding ----------------------------------------------------------------------------

@@ -235,7 +235,12 @@ def test_reindex_from_warc_equals_the_crawled_archive_in_process_and_in_workers(
         ok(crawl(server.base_url, db))
         site.update_article(site.articles[3].id, title="改过的标题")
         ok(crawl(server.base_url, db))
-    assert sorted(p.name for p in (db.parent / "warc").iterdir()) == ["1.warc.gz", "2.warc.gz"]
+    with sqlite3.connect(db) as connection:
+        short = connection.execute("SELECT archive_id FROM archive_info").fetchone()[0][:8]
+    assert sorted(p.name for p in (db.parent / "warc").iterdir()) == [
+        f"itp6-{short}-1.warc.gz",
+        f"itp6-{short}-2.warc.gz",
+    ]
     reports = []
     for jobs in ("1", "3"):
         rebuilt = tmp_path / f"rebuilt-{jobs}.db"

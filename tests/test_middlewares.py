@@ -14,7 +14,7 @@ from itp6crawl.middlewares import FETCHED_AT, KIND, LASTMOD, WARC, ConditionalRe
 from itp6crawl.models import CST
 from itp6crawl.session import CrawlSession
 from itp6crawl.spiders.itp6 import Itp6Spider
-from itp6crawl.warc import iter_responses, warc_files
+from itp6crawl.warc import iter_responses, warc_files, warcinfo_of
 
 SITE = "http://127.0.0.1:8123"
 URL = f"{SITE}/16001.html"
@@ -87,7 +87,11 @@ def test_every_response_is_written_to_the_runs_warc_file(crawler, tmp_path):
     middleware.process_response(request, HtmlResponse(URL, body=body, headers={"ETag": '"v1"'}, request=request))
     revalidated = article()
     middleware.process_response(revalidated, Response(URL, status=304, request=revalidated))
-    assert request.meta[WARC][0] == f"{CrawlSession.of(crawler).run_id}.warc.gz"
+    session = CrawlSession.of(crawler)
+    identity = session.archive.identity()
+    assert request.meta[WARC][0] == f"{session.path.stem}-{identity.short}-{session.run_id}.warc.gz"
+    info = warcinfo_of(tmp_path / "warc" / request.meta[WARC][0])
+    assert info["itp6crawl-archive-id"] == identity.archive_id and info["itp6crawl-run"] == str(session.run_id)
     assert isinstance(request.meta[FETCHED_AT], datetime) and request.meta[FETCHED_AT].tzinfo == CST
     CrawlSession.of(crawler).warc().flush()
     records = list(iter_responses(warc_files(tmp_path / "warc")))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +102,51 @@ def test_release_without_the_lock_or_twice_does_nothing(tmp_path):
     lock.acquire().release()
     lock.release()
     ArchiveLock(tmp_path / "itp6.db").acquire().release()
+
+
+def _archive_file(path: Path) -> Path:
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE t (x)")
+    return path
+
+
+def test_the_same_archive_through_a_symlink_is_locked_too(tmp_path):
+    db = _archive_file(tmp_path / "itp6.db")
+    link = tmp_path / "alias.db"
+    link.symlink_to(db)
+    with ArchiveLock(db), pytest.raises(ArchiveBusy, match=rf"another run holds {link}: pid {os.getpid()}"):
+        ArchiveLock(link).acquire()
+    with ArchiveLock(link) as lock:
+        assert lock.path == db.with_name("itp6.db.lock")  # the link's target's lock file, not alias.db.lock
+        with pytest.raises(ArchiveBusy):
+            ArchiveLock(db).acquire()
+
+
+def test_a_symlink_to_an_archive_not_made_yet_shares_its_lock(tmp_path):
+    link = tmp_path / "alias.db"
+    link.symlink_to(tmp_path / "new" / "itp6.db")
+    with ArchiveLock(tmp_path / "new" / "itp6.db"), pytest.raises(ArchiveBusy):
+        ArchiveLock(link).acquire()
+
+
+def test_the_same_archive_through_a_hard_link_is_locked_too(tmp_path):
+    db = _archive_file(tmp_path / "itp6.db")
+    (tmp_path / "elsewhere").mkdir()
+    other = tmp_path / "elsewhere" / "copy.db"
+    os.link(db, other)
+    with ArchiveLock(db), pytest.raises(ArchiveBusy, match="under another name \\(a hard link"):
+        ArchiveLock(other).acquire()
+    with ArchiveLock(other), pytest.raises(ArchiveBusy):
+        ArchiveLock(db).acquire()
+    ArchiveLock(db).acquire().release()  # both free again
+    assert not (tmp_path / "elsewhere" / "copy.db.lock").read_bytes()
+
+
+def test_a_refused_hard_link_lock_leaves_the_holder_named_in_the_lock_file(tmp_path):
+    db = _archive_file(tmp_path / "itp6.db")
+    other = tmp_path / "copy.db"
+    os.link(db, other)
+    with ArchiveLock(db) as lock:
+        with pytest.raises(ArchiveBusy):
+            ArchiveLock(other).acquire()
+        assert f'"pid": {os.getpid()}' in lock.path.read_text()

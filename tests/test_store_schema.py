@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from itp6crawl.store import SCHEMA_VERSION, Archive, NotAnArchive, migrations
+from itp6crawl.store import APPLICATION_ID, SCHEMA_VERSION, Archive, ArchiveTooNew, NotAnArchive, migrations
 from itp6crawl.store.content import content_hash_of_row
+from itp6crawl.store.schema import release
 
 FIXTURE = Path(__file__).parent / "fixtures" / "archive-v0.1.0.db"
 
@@ -140,3 +141,85 @@ def test_the_upgrade_rebases_image_sources_and_keeps_their_text_readable(old_arc
         ]
         assert [(image["alt"], image["caption"]) for image in new] == [(i["alt"], i["caption"]) for i in old]
         assert all(image["alt"] in images for image in new if image["alt"])  # stored as text, not \u escapes
+
+
+def test_a_new_archive_is_marked_with_our_application_id_and_an_identity(tmp_path):
+    with Archive.open(tmp_path / "itp6.db") as archive:
+        assert archive.db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID == 0x49545036
+        info = archive.db.execute("SELECT archive_id, created_by, written_by FROM archive_info").fetchall()
+    assert len(info) == 1 and len(info[0][0]) == 36  # a UUID
+    with Archive.open(tmp_path / "other.db") as other:
+        assert other.db.execute("SELECT archive_id FROM archive_info").fetchone()[0] != info[0][0]
+
+
+def test_an_archive_of_0_1_0_gets_the_mark_and_an_identity_on_upgrade(old_archive):
+    with Archive.open(old_archive) as archive:
+        assert archive.db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert archive.db.execute("SELECT count(*) FROM archive_info").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        "CREATE TABLE articles (id INTEGER PRIMARY KEY, headline TEXT, price REAL)",
+        "CREATE TABLE articles (id INTEGER PRIMARY KEY, title TEXT); CREATE TABLE comments (x); PRAGMA user_version=3",
+        "CREATE TABLE articles (id INTEGER PRIMARY KEY); PRAGMA application_id = 1234",
+        "PRAGMA application_id = 1234",  # marked by another program, no table yet
+    ],
+)
+def test_a_foreign_database_is_refused_before_any_byte_is_written_even_with_an_articles_table(tmp_path, schema):
+    path = tmp_path / "blog.db"
+    connection = sqlite3.connect(path)
+    connection.executescript(schema)
+    connection.close()
+    before = path.read_bytes()
+    with pytest.raises(NotAnArchive, match="refusing to add ours"):
+        Archive.open(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blog.db"]  # no -wal, -shm or journal
+
+
+def test_an_empty_sqlite_database_becomes_an_archive(tmp_path):
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).close()
+    with Archive.open(path) as archive:
+        assert "articles" in archive.db.table_names()
+
+
+def _from_a_newer_release(path: Path) -> None:
+    with Archive.open(path) as archive:
+        archive.db.execute("UPDATE archive_info SET written_by = '9.1.0'")
+        archive.db.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('itp6crawl', '0099_future', 'x')"
+        )
+        archive.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+
+
+def test_an_archive_of_a_newer_release_is_refused_with_one_line_naming_both_versions(tmp_path):
+    path = tmp_path / "itp6.db"
+    _from_a_newer_release(path)
+    before = path.read_bytes()
+    with pytest.raises(ArchiveTooNew) as refused:
+        Archive.open(path)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert f"itp6crawl 9.1.0 (schema {SCHEMA_VERSION + 1})" in message
+    assert f"this is itp6crawl {release()} (schema {SCHEMA_VERSION})" in message
+    assert path.read_bytes() == before
+
+
+def test_a_newer_migration_alone_is_enough_to_refuse(tmp_path):
+    path = tmp_path / "itp6.db"
+    _from_a_newer_release(path)
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    with pytest.raises(ArchiveTooNew, match="upgrade itp6crawl"):
+        Archive.open(path)
+
+
+def test_each_write_records_the_release_that_wrote_it(tmp_path):
+    path = tmp_path / "itp6.db"
+    with Archive.open(path) as archive:
+        archive.db.execute("UPDATE archive_info SET written_by = '0.0.1'")
+    with Archive.open(path) as archive:
+        assert archive.db.execute("SELECT written_by FROM archive_info").fetchone()[0] == release()

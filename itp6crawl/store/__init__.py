@@ -24,8 +24,17 @@ if TYPE_CHECKING:
     from .content import CONTENT_COLUMNS, content_hash, content_hash_of_row
     from .crawlstate import CrawlState, RunLog, UrlState
     from .lock import ArchiveBusy, ArchiveLock
-    from .readonly import ArchiveError, ArchiveMissing, NotAnArchive
-    from .schema import FTS_COLUMNS, SCHEMA_VERSION, check_archive_file, migrations, open_database
+    from .readonly import ArchiveError, ArchiveMissing, ArchiveReadOnly, ArchiveTooNew, NotAnArchive
+    from .schema import (
+        APPLICATION_ID,
+        FTS_COLUMNS,
+        SCHEMA_VERSION,
+        ArchiveIdentity,
+        check_archive_file,
+        check_writable,
+        migrations,
+        open_database,
+    )
 
 _HOMES = {
     "Segments": "..models",
@@ -34,8 +43,23 @@ _HOMES = {
     **dict.fromkeys(("CONTENT_COLUMNS", "content_hash", "content_hash_of_row"), ".content"),
     **dict.fromkeys(("CrawlState", "RunLog", "UrlState"), ".crawlstate"),
     **dict.fromkeys(("ArchiveBusy", "ArchiveLock"), ".lock"),
-    **dict.fromkeys(("ArchiveError", "ArchiveMissing", "NotAnArchive"), ".readonly"),
-    **dict.fromkeys(("FTS_COLUMNS", "SCHEMA_VERSION", "check_archive_file", "migrations", "open_database"), ".schema"),
+    **dict.fromkeys(
+        ("ArchiveError", "ArchiveMissing", "ArchiveReadOnly", "ArchiveTooNew", "NotAnArchive"), ".readonly"
+    ),
+    **dict.fromkeys(
+        (
+            "APPLICATION_ID",
+            "FTS_COLUMNS",
+            "SCHEMA_VERSION",
+            "ArchiveIdentity",
+            "check_archive_file",
+            "check_writable",
+            "check_writable",
+            "migrations",
+            "open_database",
+        ),
+        ".schema",
+    ),
 }
 
 
@@ -48,14 +72,18 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "APPLICATION_ID",
     "CONTENT_COLUMNS",
     "FTS_COLUMNS",
     "SCHEMA_VERSION",
     "Archive",
     "ArchiveBusy",
     "ArchiveError",
+    "ArchiveIdentity",
     "ArchiveLock",
     "ArchiveMissing",
+    "ArchiveReadOnly",
+    "ArchiveTooNew",
     "Articles",
     "CrawlState",
     "NotAnArchive",
@@ -66,6 +94,7 @@ __all__ = [
     "Source",
     "UrlState",
     "check_archive_file",
+    "check_writable",
     "content_hash",
     "content_hash_of_row",
     "migrations",

@@ -9,15 +9,16 @@ import sqlite_utils
 
 from .articles import Articles
 from .crawlstate import CrawlState, RunLog
-from .schema import open_database
+from .schema import ArchiveIdentity, adopt_identity, archive_identity_of, open_database
 from .toplists import TopListsBuilt, refresh_top_lists
 
 
 class Archive:
     """The SQLite archive. Open it with :meth:`open`; use as a context manager to close it."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite_utils.Database, path: Path | None = None) -> None:
         self.db = db
+        self.path = path
         self.articles = Articles(db)
         self.state = CrawlState(db)
         self.runs = RunLog(db)
@@ -27,7 +28,15 @@ class Archive:
         """Open the archive at ``path``, creating it (and its folders) or upgrading it as needed.
 
         Raises :class:`NotAnArchive` for a file that is not one, before anything is written to it."""
-        return cls(open_database(Path(path)))
+        return cls(open_database(Path(path)), Path(path))
+
+    def identity(self) -> ArchiveIdentity:
+        """The archive's id and file name, as its WARC files name their archive."""
+        return archive_identity_of(self.db, self.path or Path("archive.db"))
+
+    def adopt_identity(self, archive_id: str) -> None:
+        """Take ``archive_id`` as this archive's id (a rebuild from another archive's WARC files alone)."""
+        adopt_identity(self.db, archive_id)
 
     def refresh_search(self, **options: Any) -> TopListsBuilt | None:
         """Rebuild the search top lists if the index changed since they were built (a crawl's last step);

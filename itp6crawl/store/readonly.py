@@ -5,6 +5,7 @@ Kept apart so that ``itp6crawl search`` starts without importing the write side 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,14 @@ class NotAnArchive(ArchiveError):
     """The file is not SQLite, or a SQLite database of something else: refused before any write."""
 
 
+class ArchiveTooNew(ArchiveError):
+    """The archive was written by a newer release (a migration this one does not know): never written to."""
+
+
+class ArchiveReadOnly(ArchiveError):
+    """The archive file or its folder cannot be written: refused by writing commands before any change."""
+
+
 @contextmanager
 def connect_readonly(path: str | Path) -> Iterator[sqlite3.Connection]:
     """A read-only connection, closed afterwards; SQLite errors become :class:`ArchiveError`.
@@ -33,7 +42,7 @@ def connect_readonly(path: str | Path) -> Iterator[sqlite3.Connection]:
     if not path.is_file():
         raise ArchiveMissing(f"no archive at {path}: run `itp6crawl crawl` or `itp6crawl demo` first")
     # A file: URI, properly quoted, so '#' or '?' in a folder name cannot change what is opened.
-    connection = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    connection = sqlite3.connect(path.resolve().as_uri() + readonly_uri_query(path), uri=True)
     connection.row_factory = sqlite3.Row
     try:
         connection.execute("BEGIN")  # the snapshot starts at the first read and lasts until close
@@ -42,3 +51,16 @@ def connect_readonly(path: str | Path) -> Iterator[sqlite3.Connection]:
         raise ArchiveError(f"{path} is not a readable itp6crawl archive: {error}") from error
     finally:
         connection.close()
+
+
+def readonly_uri_query(path: Path) -> str:
+    """The URI parameters that open ``path`` for reading without creating or changing a file beside it.
+
+    ``mode=ro`` reads an archive beside a running crawl (it shares the WAL). An archive that cannot be
+    written -- a read-only file or folder, a copy on read-only media -- has no writer to share with, and
+    SQLite could not create the WAL index it needs for ``mode=ro``: it is opened ``immutable``, which
+    reads the file alone and leaves nothing behind."""
+    folder = path.resolve().parent
+    if os.access(path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK):
+        return "?mode=ro"
+    return "?mode=ro&immutable=1"

@@ -10,19 +10,26 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from ..models import CANONICAL_SITE, canonical_url, origin_pattern, post_id_from_url
+from ..models import CANONICAL_SITE, CST, canonical_url, iso, origin_pattern, post_id_from_url
 from .content import VERSIONED_COLUMNS, content_hash_of_row
 from .datasets import create_dataset_views
-from .readonly import ArchiveError, NotAnArchive
+from .readonly import ArchiveError, ArchiveReadOnly, ArchiveTooNew, NotAnArchive, readonly_uri_query
 from .toplists import SCHEMA as TOP_LISTS_SCHEMA
 
-SCHEMA_VERSION = 6  # PRAGMA user_version: the number of migrations in the newest schema
+SCHEMA_VERSION = 7  # PRAGMA user_version: the number of migrations in the newest schema
+# PRAGMA application_id of every itp6crawl archive ("ITP6" in ASCII), set by migration 0007: the mark
+# that tells our file from another program's SQLite database before a byte is written to either.
+APPLICATION_ID = 0x49545036
 FTS_COLUMNS = ["title_seg", "body_seg", "search_extra"]
 OUR_TABLES = frozenset({"articles", "links", "comments", "article_versions", "crawl_runs", "failures"})
 
@@ -228,6 +235,58 @@ def dataset_views(db: sqlite_utils.Database) -> None:
     create_dataset_views(db.conn)
 
 
+@migrations(name="0007_archive_identity")
+def archive_identity(db: sqlite_utils.Database) -> None:
+    """The archive's identity: ``PRAGMA application_id`` marks the file as an itp6crawl archive, and
+    ``archive_info`` holds its id (a UUID), written into every WARC file of its runs, so that two archives
+    in one folder never share or replay each other's raw files."""
+    if "archive_info" not in db.table_names():
+        db.table("archive_info").create(
+            {"id": int, "archive_id": str, "created_at": str, "created_by": str, "written_by": str},
+            pk="id",
+        )
+        db.table("archive_info").insert(
+            {
+                "id": 1,
+                "archive_id": str(uuid.uuid4()),
+                "created_at": iso(datetime.now(CST)),
+                "created_by": release(),
+                "written_by": release(),
+            }
+        )
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+def release() -> str:
+    """This release of itp6crawl, as the archive records who created and last wrote it."""
+    try:
+        return version("itp6crawl")
+    except PackageNotFoundError:  # pragma: no cover - running from a checkout that was never installed
+        return "dev"
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveIdentity:
+    """Who an archive is: its id (a UUID, in its WARC files' ``warcinfo``) and its file name."""
+
+    archive_id: str
+    name: str
+
+    @property
+    def short(self) -> str:
+        return self.archive_id[:8]
+
+
+def archive_identity_of(db: sqlite_utils.Database, path: Path) -> ArchiveIdentity:
+    row = db.execute("SELECT archive_id FROM archive_info WHERE id = 1").fetchone()
+    return ArchiveIdentity(row[0], path.name)
+
+
+def adopt_identity(db: sqlite_utils.Database, archive_id: str) -> None:
+    """Give the archive ``archive_id`` (``reindex`` of another archive's WARC files into a new file)."""
+    db.execute("UPDATE archive_info SET archive_id = ? WHERE id = 1", [archive_id])
+
+
 def _rebase_images(images: str | None, rebase_url: Callable[[str | None], str | None]) -> str | None:
     if not images:
         return images
@@ -241,7 +300,8 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def check_archive_file(path: Path) -> None:
-    """Refuse, before anything is written, a file that is not a SQLite database or is someone else's."""
+    """Refuse, before anything is written, a file that is not a SQLite database, is someone else's (marked
+    by another ``application_id``, or without our mark and our tables), or was written by a newer release."""
     if not path.exists():
         return
     if path.is_dir():
@@ -255,16 +315,90 @@ def check_archive_file(path: Path) -> None:
         raise NotAnArchive(f"{path} is not a SQLite database (refusing to write into it)")
     if not header:
         return  # an empty file: SQLite treats it as a new database
-    connection = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    connection = sqlite3.connect(path.resolve().as_uri() + readonly_uri_query(path), uri=True)
     try:
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        facts = _file_facts(connection)
     except sqlite3.DatabaseError as error:
         raise NotAnArchive(f"{path} is not a readable SQLite database: {error}") from error
     finally:
         connection.close()
-    if tables and not tables & OUR_TABLES:
-        listed = ", ".join(sorted(tables)[:5])
+    _judge(path, facts)
+
+
+@dataclass(slots=True)
+class _FileFacts:
+    application_id: int
+    user_version: int
+    tables: set[str]
+    migrations: list[str]  # names recorded for our migration set
+    written_by: str | None
+
+
+def _file_facts(connection: sqlite3.Connection) -> _FileFacts:
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    applied: list[str] = []
+    if "_sqlite_migrations" in tables:
+        applied = [
+            row[0]
+            for row in connection.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [migrations.name]
+            )
+        ]
+    written_by = None
+    if "archive_info" in tables:
+        row = connection.execute("SELECT written_by FROM archive_info WHERE id = 1").fetchone()
+        written_by = row[0] if row else None
+    return _FileFacts(
+        application_id=connection.execute("PRAGMA application_id").fetchone()[0],
+        user_version=connection.execute("PRAGMA user_version").fetchone()[0],
+        tables=tables,
+        migrations=applied,
+        written_by=written_by,
+    )
+
+
+def _judge(path: Path, facts: _FileFacts) -> None:
+    """Ours (marked, or an archive of a release before the mark: our migrations recorded, or release 0.1.0's
+    tables and user_version), an empty database, or refused with the reason."""
+    marked = facts.application_id == APPLICATION_ID
+    if facts.application_id not in (0, APPLICATION_ID):
+        raise NotAnArchive(
+            f"{path} is a SQLite database of another program (application_id {facts.application_id:#x});"
+            " refusing to add ours"
+        )
+    unmarked_ours = bool(facts.migrations) or (facts.user_version >= 1 and facts.tables >= OUR_TABLES)
+    if not marked and not unmarked_ours:
+        if not facts.tables:
+            return  # an empty SQLite database: nothing to lose, it becomes an archive
+        listed = ", ".join(sorted(facts.tables)[:5])
         raise NotAnArchive(f"{path} is a SQLite database of something else (tables: {listed}); refusing to add ours")
+    known = {migration.name for migration in migrations._migrations}
+    unknown = [name for name in facts.migrations if name not in known]
+    if facts.user_version > SCHEMA_VERSION or unknown:
+        newer = facts.written_by or "a newer release"
+        raise ArchiveTooNew(
+            f"{path} was written by itp6crawl {newer} (schema {max(facts.user_version, len(facts.migrations))});"
+            f" this is itp6crawl {release()} (schema {SCHEMA_VERSION}): upgrade itp6crawl to use it"
+        )
+
+
+def check_writable(path: Path) -> None:
+    """Refuse, with one line and before anything is created, an archive whose file or folder is read-only
+    (a writing command needs the folder too: the WAL, the lock, the WARC files live beside the file)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ArchiveReadOnly(
+            f"{path} is read-only: crawl and reindex need to write it"
+            " (search, serve, stats, runs and export read it as it is)"
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ArchiveReadOnly(
+            f"the folder {existing} is read-only: crawl and reindex write the archive, its WAL, lock and WARC"
+            " files there (search, serve, stats, runs and export read the archive as it is)"
+        )
 
 
 def _create(path: Path) -> None:
@@ -286,8 +420,12 @@ WAL_CHECKPOINT_PAGES = 10_000
 
 
 def open_database(path: Path) -> sqlite_utils.Database:
-    """Open (creating folders and file as needed) and upgrade the archive at ``path``."""
+    """Open for writing (creating folders and file as needed) and upgrade the archive at ``path``.
+
+    Refused before any byte is written: a file that is not our archive, one of a newer release, and a
+    read-only file or folder."""
     check_archive_file(path)
+    check_writable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         _create(path)
@@ -304,4 +442,8 @@ def open_database(path: Path) -> sqlite_utils.Database:
     if migrations.pending(db):
         migrations.apply(db)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    with db.conn:
+        db.execute(
+            "UPDATE archive_info SET written_by = ? WHERE id = 1 AND written_by IS NOT ?", [release(), release()]
+        )
     return db
