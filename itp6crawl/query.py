@@ -9,7 +9,25 @@
 
 :func:`parse` turns any text into a :class:`Query` whose ``match`` is a valid FTS5 expression over the
 archive's segmented columns: every token is quoted, so no input raises an FTS5 syntax error. Input
-with nothing to search for raises :class:`QueryError` with one clear line.
+with nothing to search for, or beyond the limits below, raises :class:`QueryError` with one clear line.
+
+Limits. A query people type holds a handful of words and one or two levels of brackets; the longest
+anyone pastes is a sentence or a title, as a phrase (500 Chinese characters segment to about 300 words).
+The limits sit well above that and well below what costs anything or breaks something:
+
+- ``MAX_QUERY_CHARS`` (4,000 characters) bounds the text looked at before anything else: lexing and
+  segmenting it takes a few milliseconds;
+- ``MAX_QUERY_TERMS`` (500 words after segmentation, excluded words and the words of phrases counted
+  too): FTS5 reads one posting list per word, and a search of 500 words still answers in tens of
+  milliseconds; ranking and highlighting grow with the number of words;
+- ``MAX_QUERY_DEPTH`` (16 levels of brackets): each level becomes up to three levels of the FTS5
+  expression (an OR, an AND and a NOT group), and FTS5's own parser gives up ("parser stack overflow",
+  its stack holds 100 entries) at 19 levels of that worst shape; 16 leaves a margin. Before the limit,
+  500 nested brackets exhausted Python's recursion limit.
+
+Everything here runs in time linear in the query's length: the lexer never rescans spaces, exclusions
+are one ``NOT (a OR b OR …)`` rather than one level of nesting each, and the search's own use of the
+parsed query (:mod:`itp6crawl.search`) neither scans a list per word nor sums every list per article.
 """
 
 from __future__ import annotations
@@ -20,18 +38,23 @@ from dataclasses import dataclass, field
 from .text import Segmenter, default_segmenter
 
 TITLE_COLUMN = "title_seg"
+MAX_QUERY_CHARS = 4000  # characters of query text (see the module's docstring for the three limits)
+MAX_QUERY_TERMS = 500  # words after segmentation, excluded and phrase words included
+MAX_QUERY_DEPTH = 16  # levels of brackets
 _HAN_SPACES = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+# No leading \s*: finditer skips spaces by itself, once; a pattern starting with \s* rescans a run of
+# spaces from each of its positions (4,000 spaces took a second).
 _LEXEME = re.compile(
-    r"""\s*(?:
-        (?P<open>\()|(?P<close>\))
+    r"""(?P<open>\()|(?P<close>\))
       | (?P<neg>-)?(?P<field>title:)?(?:["“”「『](?P<phrase>[^"“”」』]*)["“”」』]?|(?P<word>[^\s()"“”「『]+))
-    )""",
+    """,
     re.VERBOSE,
 )
 
 
 class QueryError(ValueError):
-    """The query holds nothing to search for (only punctuation, only exclusions, …)."""
+    """The query holds nothing to search for (only punctuation, only exclusions, …), or is beyond the
+    limits (too long, too many words, brackets nested too deep)."""
 
 
 @dataclass(slots=True)
@@ -49,6 +72,8 @@ class _Parser:
     segmenter: Segmenter
     terms: list[str]
     position: int = 0
+    depth: int = 0  # brackets open around the current position
+    words: int = 0  # tokens seen so far, wanted or excluded
 
     def peek(self) -> re.Match[str] | None:
         return self.lexemes[self.position] if self.position < len(self.lexemes) else None
@@ -82,7 +107,11 @@ class _Parser:
                 negate_next = lexeme["word"] == "NOT"
                 continue
             if lexeme["open"]:
+                self.depth += 1
+                if self.depth > MAX_QUERY_DEPTH:
+                    raise QueryError(f"the query's brackets are nested more than {MAX_QUERY_DEPTH} deep")
                 part = self.any_of()
+                self.depth -= 1
                 if (closing := self.peek()) is not None and closing["close"]:
                     self.position += 1
                 negative = negate_next
@@ -95,15 +124,16 @@ class _Parser:
         if not required:
             return None  # exclusions alone find nothing: FTS5 has no "everything but"
         expression = required[0] if len(required) == 1 else "(" + " AND ".join(required) + ")"
-        for part in excluded:
-            expression = f"({expression} NOT {part})"
+        if excluded:  # a NOT b NOT c is a NOT (b OR c): one level, however many exclusions
+            unwanted = excluded[0] if len(excluded) == 1 else "(" + " OR ".join(excluded) + ")"
+            expression = f"({expression} NOT {unwanted})"
         return expression
 
     def atom(self, lexeme: re.Match[str], collect_terms: bool) -> str | None:
         column = f"{TITLE_COLUMN} : " if lexeme["field"] else ""
         if lexeme["phrase"] is not None:
             # Spaces between Chinese characters carry no meaning: "血小板 减少" is 血小板减少.
-            tokens = self.segmenter.tokens(_HAN_SPACES.sub("", lexeme["phrase"]))
+            tokens = self.count(self.segmenter.tokens(_HAN_SPACES.sub("", lexeme["phrase"])))
             if not tokens:
                 return None
             if collect_terms:
@@ -111,7 +141,7 @@ class _Parser:
             return column + _quote(" ".join(tokens))
         word = lexeme["word"] or ""
         prefix = word.endswith("*")
-        tokens = self.segmenter.tokens(word.rstrip("*"))
+        tokens = self.count(self.segmenter.tokens(word.rstrip("*")))
         if not tokens:
             return None
         if collect_terms:
@@ -123,14 +153,25 @@ class _Parser:
             quoted = [column + part for part in quoted]
         return quoted[0] if len(quoted) == 1 else "(" + " AND ".join(quoted) + ")"
 
+    def count(self, tokens: list[str]) -> list[str]:
+        self.words += len(tokens)
+        if self.words > MAX_QUERY_TERMS:
+            raise QueryError(f"the query has more than {MAX_QUERY_TERMS} words: search for fewer")
+        return tokens
+
 
 def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
 def parse(text: str, segmenter: Segmenter | None = None) -> Query:
-    """Parse the query language into an FTS5 expression; :class:`QueryError` when nothing is searchable."""
-    lexemes = [match for match in _LEXEME.finditer(text) if match.group(0).strip()]
+    """Parse the query language into an FTS5 expression; :class:`QueryError` when nothing is searchable
+    or the query is beyond the limits (``MAX_QUERY_CHARS``, ``MAX_QUERY_TERMS``, ``MAX_QUERY_DEPTH``)."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"the query is longer than {MAX_QUERY_CHARS:,} characters ({len(text):,}): search for fewer words"
+        )
+    lexemes = list(_LEXEME.finditer(text))
     parser = _Parser(lexemes, segmenter or default_segmenter(), [])
     parts: list[str] = []
     while parser.peek() is not None:

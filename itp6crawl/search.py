@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,8 +193,9 @@ def _listed_query(query: Query) -> _ListedQuery | None:
     if not phrases or "title_seg :" in query.match or any(star or " " in token for token, star in phrases):
         return None
     tokens = [token.replace('""', '"') for token, _ in phrases]
-    wanted = [token for token in tokens if token in query.terms]
-    if not wanted or any(tokens.count(token) != wanted.count(token) for token in wanted):
+    terms = set(query.terms)  # sets and counters: a scan of a list per token made long queries quadratic
+    wanted = [token for token in tokens if token in terms]
+    if not wanted or Counter(tokens) != Counter(wanted):
         return None  # nothing wanted, or a token both wanted and excluded
     operators = _PHRASE.sub("", query.match).replace("(", " ").replace(")", " ").split()
     return _ListedQuery(wanted, conjunction=len(wanted) == len(tokens) and set(operators) <= {"AND"})
@@ -247,11 +249,20 @@ def _rank_from_lists_alone(
     connection: sqlite3.Connection, tokens: list[str], lists: dict[str, TopList], matches: _Matches, wanted: int
 ) -> list[tuple[int, float]] | None:
     """The best ``wanted`` (rowid, rank) pairs of an AND of ``tokens`` from their lists alone, or None."""
-    distinct = [lists[token] for token in dict.fromkeys(tokens)]
+    occurrences = Counter(tokens)
+    distinct = [lists[token] for token in occurrences]
     everywhere = set.intersection(*(set(top.scores) for top in distinct))
-    bound = sum(lists[token].threshold for token in tokens)  # an article in no list
-    for article_id in set().union(*(top.scores for top in distinct)) - everywhere:
-        bound = max(bound, sum(lists[token].scores.get(article_id, lists[token].threshold) for token in tokens))
+    thresholds = sum(lists[token].threshold for token in tokens)  # the bound of an article in no list
+    # An article in some lists scores at most the thresholds plus what its listed scores add above them:
+    # one pass over the lists' entries (summing every token for every listed article was quadratic).
+    gain: dict[int, float] = {}
+    for token, times in occurrences.items():
+        top = lists[token]
+        for article_id, score in top.scores.items():
+            if article_id not in everywhere:
+                gain[article_id] = gain.get(article_id, 0.0) + times * (score - top.threshold)
+    bound = thresholds + max(gain.values(), default=0.0)  # a listed score is never below its threshold
+    bound += abs(bound) * 1e-12  # summed in another order than the scores: never a rounding below them
     exact = [(sum(lists[token].scores[article_id] for token in tokens), article_id) for article_id in everywhere]
     above = sorted((pair for pair in exact if pair[0] > bound), key=lambda pair: (-pair[0], pair[1]))
     if len(above) < wanted:
