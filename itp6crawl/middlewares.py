@@ -24,6 +24,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from .completeness import coding_problem
 from .extract.dates import parse_iso
 from .models import CST, canonical_url, iso
 from .session import WRITE_ERRORS, CrawlSession
@@ -34,6 +35,7 @@ LASTMOD = "itp6_lastmod"  # the sitemap's lastmod for an article, ISO 8601
 IN_SITEMAP = "itp6_in_sitemap"  # True when a sitemap listed the article
 WARC = "itp6_warc"  # (file, offset) of the response's WARC record, set by WarcMiddleware
 FETCHED_AT = "itp6_fetched_at"  # the WARC-Date of that record, so a reindex reproduces the crawl exactly
+INCOMPLETE = "itp6_incomplete"  # why the body as received is not whole (a cut gzip stream), set by WarcMiddleware
 
 
 class ConditionalRequestMiddleware:
@@ -135,6 +137,11 @@ class WarcMiddleware:
             raise IgnoreRequest(f"WARC write failed: {error}") from error
         request.meta[WARC] = (location.file, location.offset)
         request.meta[FETCHED_AT] = fetched_at
+        if request.meta.get(KIND) == "article" and response.status == 200:
+            # Here, before HttpCompressionMiddleware: Scrapy's gunzip returns what it could of a cut stream.
+            codings = [value.decode("latin-1") for value in response.headers.getlist(b"Content-Encoding")]
+            if problem := coding_problem(response.body, codings):
+                request.meta[INCOMPLETE] = problem
         return response
 
 

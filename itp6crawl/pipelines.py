@@ -24,6 +24,7 @@ from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.reactor import CallLaterOnce
 
+from .completeness import document_problem
 from .items import PageItem
 from .models import CANONICAL_SITE, canonical_url, iso, post_id_from_url
 from .reading import PageReading, read_page
@@ -95,7 +96,7 @@ class ExtractPipeline:
         return cls(crawler.stats, CrawlSession.of(crawler).canonical_site, worker_pool(crawler), crawler)
 
     async def process_item(self, item: PageItem) -> PageItem:
-        if item.failure or item.status != 200:
+        if item.failure or item.status != 200 or self._incomplete(item):
             return item
         try:
             reading = await self.workers.run(read_page, item.body, item.url, **self._options(item))
@@ -107,13 +108,22 @@ class ExtractPipeline:
 
     def extract(self, item: PageItem) -> PageItem:
         """:meth:`process_item` in this process and without following links (``reindex`` replays)."""
-        if item.failure or item.status != 200:
+        if item.failure or item.status != 200 or self._incomplete(item):
             return item
         try:
             reading = read_page(item.body, item.url, **self._options(item))
         except Exception as error:
             return self._crashed(item, error)
         return self.apply(item, reading)
+
+    def _incomplete(self, item: PageItem) -> bool:
+        """A page cut short (:func:`~itp6crawl.completeness.document_problem`) is a failure, never read:
+        storing the start of an article as the article would lose the rest, its comments among it."""
+        problem = document_problem(item.body)
+        if problem is not None:
+            item.failure = problem
+            self.stats.inc_value("itp6/incomplete_pages")
+        return problem is not None
 
     def _options(self, item: PageItem) -> dict[str, Any]:
         return {"fetched_at": item.fetched_at, "header_charset": item.charset, "canonical_site": self.canonical_site}

@@ -242,6 +242,7 @@ def _replayed_items(records: Iterator[WarcResponse]) -> Iterator[PageItem]:
             headers=dict(record.headers),
             body=record.body,
             warc=(record.file, record.offset),
+            failure=record.incomplete,
         )
         item.charset = content_type_charset(item.header("Content-Type"))
         yield item

@@ -35,6 +35,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.warcwriter import WARCWriter
 
+from .completeness import coding_problem
+
 logger = logging.getLogger(__name__)
 
 WARC_SUFFIX = ".warc.gz"
@@ -80,6 +82,7 @@ class WarcResponse:
     file: str
     offset: int
     payload_digest: str | None
+    incomplete: str | None = None  # why the body as received was not whole (a cut gzip stream), if it was not
 
 
 def _software() -> str:
@@ -408,16 +411,20 @@ def _response(record: ArcWarcRecord, payload: bytes, file: str, offset: int) -> 
     headers = list(http.headers) if http else []
     record_type = record.rec_type
     where = f"{file}@{offset}"
+    is_response = record_type == "response"
     return WarcResponse(
         url=record.rec_headers.get_header("WARC-Target-URI") or "",
         status=int(http.get_statuscode()) if http else 0,
         headers=headers,
-        body=_decode_body(payload, headers, where) if record_type == "response" else b"",
+        body=_decode_body(payload, headers, where) if is_response else b"",
         date=iso_date_to_datetime(record.rec_headers.get_header("WARC-Date"), tz_aware=True),
         record_type=record_type,
         file=file,
         offset=offset,
         payload_digest=record.rec_headers.get_header("WARC-Payload-Digest"),
+        incomplete=coding_problem(_dechunk(payload, headers), _header_tokens(headers, "Content-Encoding"))
+        if is_response
+        else None,
     )
 
 
@@ -564,6 +571,13 @@ def _header_tokens(headers: list[tuple[str, str]], name: str) -> list[str]:
     return [token.strip().lower() for value in values for token in value.split(",") if token.strip()]
 
 
+def _dechunk(payload: bytes, headers: list[tuple[str, str]]) -> bytes:
+    if "chunked" in _header_tokens(headers, "Transfer-Encoding"):
+        # warcio's reader treats a body that does not parse as chunks as not chunked.
+        return ChunkedDataReader(BytesIO(payload)).read()
+    return payload
+
+
 def _decode_body(payload: bytes, headers: list[tuple[str, str]], where: str) -> bytes:
     """The payload with Transfer-Encoding and Content-Encoding undone.
 
@@ -571,10 +585,7 @@ def _decode_body(payload: bytes, headers: list[tuple[str, str]], where: str) -> 
     it) nor a list of codings, and which silently returns the undecoded bytes when a decoder fails.
     A body whose decoding fails is returned as it stands, with a warning.
     """
-    body = payload
-    if "chunked" in _header_tokens(headers, "Transfer-Encoding"):
-        # warcio's reader treats a body that does not parse as chunks as not chunked.
-        body = ChunkedDataReader(BytesIO(body)).read()
+    body = _dechunk(payload, headers)
     for coding in reversed(_header_tokens(headers, "Content-Encoding")):
         if coding == "identity":
             continue

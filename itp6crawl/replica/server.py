@@ -8,6 +8,7 @@ URL, say), faults (a bare status) and a fixed delay can be injected for crawler 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import socket
 import struct
 import threading
@@ -31,6 +32,14 @@ class _Injection:
 
 
 TRANSPORT_FAULTS = ("reset", "hang", "truncate", "slow")
+INCOMPLETE_PAGES = ("cut", "cut-character", "cut-before-end", "gzip-cut", "fatal-error")
+# What WordPress prints when PHP dies after the theme began the page (wp_die from its fatal error handler).
+WORDPRESS_FATAL_ERROR_PAGE = (
+    "<!DOCTYPE html>\n<html dir='ltr' lang='zh-Hans'>\n<head>\n"
+    '<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />\n'
+    "<title>WordPress &rsaquo; 错误</title>\n</head>\n<body id=\"error-page\">\n"
+    '<div class="wp-die-message"><p>此网站遇到了致命错误。</p></div></body>\n</html>\n'
+).encode()
 
 
 class TransportFault:
@@ -254,6 +263,31 @@ class ReplicaServer:
         padding = size - len(body) - len(b'<p><img src="data:image/png;base64,"></p>')
         image = b'<p><img src="data:image/png;base64,' + b"A" * max(padding, 0) + b'"></p>'
         self.inject_response(path, status, body[:start] + image + body[start:], headers["Content-Type"], times=None)
+
+    def inject_incomplete_page(self, path: str, kind: str, times: int | None = 1) -> None:
+        """Serve the article at ``path`` cut short in a way the transport does not notice, as real servers
+        do (:data:`INCOMPLETE_PAGES`), for the next ``times`` requests. Each answer carries a
+        Content-Length that matches what it sends."""
+        status, headers, body = self.site.render(path, self.base_url)
+        content = body.index(b'<div class="entry-content')
+        middle = content + (body.index(b"</article>", content) - content) // 2
+        extra: dict[str, str] = {}
+        if kind == "cut":  # a PHP worker killed mid-render: the page stops inside the article
+            page = body[:middle]
+        elif kind == "cut-character":  # ...inside a Chinese character, whose decoding ends in U+FFFD
+            start = body.index("。".encode(), middle)
+            page = body[: start + 1]
+        elif kind == "cut-before-end":  # everything but the closing </body></html>
+            page = body[: body.rindex(b"</body>")]
+        elif kind == "gzip-cut":  # a gzip stream stopped halfway (gunzip gives back what it could)
+            page = gzip.compress(body)
+            page = page[: len(page) // 2]
+            extra["Content-Encoding"] = "gzip"
+        elif kind == "fatal-error":  # a PHP fatal error mid-page: WordPress appends its own error page
+            page = body[:middle] + WORDPRESS_FATAL_ERROR_PAGE
+        else:
+            raise ValueError(f"incomplete page kind must be one of {', '.join(INCOMPLETE_PAGES)}, not {kind!r}")
+        self.inject_response(path, status, page, headers["Content-Type"], times=times, headers=extra)
 
     def clear_injections(self, path: str | None = None) -> None:
         """Drop the pending injected responses and faults of ``path``, or of every path."""

@@ -32,7 +32,7 @@ from ..extract.encoding import content_type_charset
 from ..extract.html import ExtractionError, parse_document
 from ..extract.links import parse_listing
 from ..items import PageItem
-from ..middlewares import FETCHED_AT, IN_SITEMAP, KIND, LASTMOD, WARC, RedirectRefused
+from ..middlewares import FETCHED_AT, IN_SITEMAP, INCOMPLETE, KIND, LASTMOD, WARC, RedirectRefused
 from ..models import CST, canonical_path, canonical_url, iso, same_site
 from ..session import CrawlSession
 
@@ -220,6 +220,7 @@ class Itp6Spider(Spider):
             sitemap_lastmod=response.meta.get(LASTMOD),
             in_sitemap=bool(response.meta.get(IN_SITEMAP)),
             warc=response.meta.get(WARC),
+            failure=response.meta.get(INCOMPLETE),
         )
         return [item]
 
