@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import cached_property, lru_cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,26 @@ from opencc import OpenCC
 
 from .models import Article, Segments
 
-USER_DICTIONARY = resources.files("itp6crawl") / "data" / "userdict.txt"
+
+def package_files() -> Traversable:
+    """The files of the package this module was loaded from (a folder, or a zip such as a scrapyd egg).
+
+    Found through this module's own loader, not by looking the name ``itp6crawl`` up on ``sys.path``
+    again (``resources.files("itp6crawl")``): a process whose ``sys.path`` starts with a working
+    directory that holds an ``itp6crawl/`` folder -- a checkout seen from its parent, the usual place to
+    run from -- gets that folder as the package ``itp6crawl`` (an empty namespace package), while an
+    editable install still loads the modules themselves from the checkout. The worker pool's fork server
+    is such a process (``python -c`` puts the working directory first), and every page failed with
+    FileNotFoundError on ``<cwd>/itp6crawl/data/userdict.txt``."""
+    spec = __spec__
+    get_reader = getattr(spec.loader, "get_resource_reader", None)
+    reader = get_reader(spec.name) if get_reader is not None else None  # a folder's loader has one
+    if reader is not None and hasattr(reader, "files"):
+        return reader.files()
+    return resources.files(spec.parent)  # a zip's loader reads resources of packages only
+
+
+USER_DICTIONARY = package_files() / "data" / "userdict.txt"
 
 # A run of Han characters, or a technical term: letters/digits joined by + - ^ / . (CD4+CD25+, 10^9/L,
 # TPO-RA, 2.5mg), with trailing plus signs kept (CD4+).

@@ -11,6 +11,12 @@ SIGINT and SIGTERM: Ctrl-C and a service manager signal the whole process group,
 process decides how to stop, then shuts the pool down; a crawl killed outright takes its workers with
 it. A worker that dies (killed, out of memory) fails only the pages it held; the next call starts a
 new pool.
+
+Workers do not depend on the working directory. The fork server is started as ``python -c …``, which
+puts the working directory first on its ``sys.path``, and (up to Python 3.13 at least) it ignores the
+crawl's own ``sys.path``: run beside a checkout named ``itp6crawl`` -- from its parent folder -- it
+imported that folder as the package, and every page failed. It is started in safe-path mode
+(``PYTHONSAFEPATH``, Python's ``-P``), so it imports the package the crawl imported.
 """
 
 from __future__ import annotations
@@ -61,8 +67,31 @@ def _context() -> multiprocessing.context.BaseContext:
     if sys.platform == "linux":
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
+        _start_fork_server()
         return context
     return multiprocessing.get_context("spawn")
+
+
+_FORK_SERVER_LOCK = threading.Lock()
+
+
+def _start_fork_server() -> None:
+    """Start the fork server (once per process) without the working directory on its ``sys.path``.
+
+    The variable is in the environment only while the server is started, so nothing else the crawl
+    starts inherits it; the server keeps it, and so do the workers it forks (they start no Python)."""
+    from multiprocessing import forkserver
+
+    with _FORK_SERVER_LOCK:
+        saved = os.environ.get("PYTHONSAFEPATH")
+        os.environ["PYTHONSAFEPATH"] = "1"
+        try:
+            forkserver.ensure_running()
+        finally:
+            if saved is None:
+                del os.environ["PYTHONSAFEPATH"]
+            else:
+                os.environ["PYTHONSAFEPATH"] = saved
 
 
 class WorkerPool:

@@ -146,3 +146,14 @@ def test_english_only_text_never_loads_the_dictionary():
     seg = Segmenter()
     assert seg.tokens("IgG1 and CD4+CD25+ cells") == ["igg1", "and", "cd4+cd25+", "cells"]
     assert "_jieba" not in seg.__dict__  # the cached property was never computed
+
+
+def test_the_user_dictionary_is_found_beside_the_module_that_reads_it():
+    """Not by the package's name on sys.path, which a folder named itp6crawl in the working directory
+    can take over (see test_workers for the crawl that failed on every page)."""
+    from pathlib import Path
+
+    import itp6crawl.text
+
+    assert Path(str(itp6crawl.text.USER_DICTIONARY)) == Path(itp6crawl.text.__file__).parent / "data" / "userdict.txt"
+    assert itp6crawl.text.USER_DICTIONARY.is_file()

@@ -83,3 +83,87 @@ def test_workers_leave_with_a_crawl_killed_outright(tmp_path):
         time.sleep(0.1)
     os.kill(worker, signal.SIGKILL)
     pytest.fail(f"worker {worker} outlived its killed parent")
+
+
+# --------------------------------------------------------------------------- independent of the working directory
+
+_READ_IN_A_WORKER = """
+import asyncio, json, sys
+from itp6crawl.reading import read_page
+from itp6crawl.replica import build_site
+from itp6crawl.workers import WorkerPool
+
+def package_origin():
+    import itp6crawl
+    return itp6crawl.__spec__.origin
+
+if __name__ == "__main__":
+    site = build_site(n_articles=2, seed=3)
+    spec = site.articles[0]
+    html = site.render(spec.path, "http://127.0.0.1:8123")[2]
+    pool = WorkerPool(1)
+    try:
+        reading = asyncio.run(pool.run(read_page, html, spec.url("http://127.0.0.1:8123")))
+        origin = asyncio.run(pool.run(package_origin))
+    finally:
+        pool.close()
+    print(json.dumps({"title": reading.article.title, "body_seg": reading.segments.body_seg[:200],
+                      "origin": origin, "here": package_origin()}))
+"""
+
+
+def decoy(folder, kind: str):
+    """A folder holding an ``itp6crawl/`` directory that is not the package: the checkout's own root seen
+    from its parent (no ``__init__.py``; Python makes it a namespace package), or another package."""
+    (folder / "itp6crawl" / "data").mkdir(parents=True)
+    if kind == "package":
+        (folder / "itp6crawl" / "__init__.py").write_text('"""Another package of the same name."""\n')
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["checkout", "package"])
+def test_a_worker_reads_a_page_from_a_folder_holding_an_itp6crawl_directory(tmp_path, kind):
+    """The worker pool's fork server is started as ``python -c``, so the working directory comes first on
+    its ``sys.path``: it imported that folder's ``itp6crawl/`` under the package's name, and the user
+    dictionary was looked for in it (FileNotFoundError .../itp6crawl/data/userdict.txt for every page)."""
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "read_in_a_worker.py"
+    script.write_text(_READ_IN_A_WORKER)
+    work = decoy(tmp_path / "work", kind)
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=work, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    reading = json.loads(result.stdout)
+    assert reading["title"] and reading["body_seg"]
+    assert reading["origin"] == reading["here"]  # the workers run the crawl's package, not the folder's
+
+
+def test_a_crawl_with_workers_archives_every_article_from_a_checkouts_parent(tmp_path):
+    """The defect as users met it: ``itp6crawl crawl`` run beside a checkout named itp6crawl."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import sqlite_utils
+
+    from itp6crawl.replica import ReplicaServer, build_site
+
+    work = decoy(tmp_path / "src", "checkout")
+    db = tmp_path / "archive" / "itp6.db"
+    command = Path(sys.executable).with_name("itp6crawl")  # the installed command, as a user runs it
+    with ReplicaServer(build_site(n_articles=6, seed=5)) as server:
+        result = subprocess.run(
+            [str(command), "crawl", "--site", server.base_url, "--db", str(db), "--local", "-s", "ITP6_WORKERS=1"],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    archive = sqlite_utils.Database(db)
+    assert archive["articles"].count == 6 and archive["failures"].count == 0
+    assert all(row["body_seg"] for row in archive["articles"].rows)
