@@ -12,7 +12,8 @@ from conftest import extraction_scope
 from itp6crawl.extract import extract_article
 from itp6crawl.extract.boilerplate import is_notice_line
 from itp6crawl.models import CST
-from itp6crawl.replica import DEFAULT_NOW, build_site
+from itp6crawl.replica import DEFAULT_NOW, build_site, corpus
+from itp6crawl.replica.site import flash_style
 
 BASE = "https://www.itp6.com"
 
@@ -82,6 +83,20 @@ def test_images_related_and_comments_equal_gold(pages):
             (r["url"], r["title"], r["date"]) for r in gold["related"]
         ], spec.id
         assert [asdict(c) for c in article.comments] == gold["comments"], spec.id
+
+
+def test_posts_with_a_legacy_flash_player_keep_their_whole_body(pages):
+    """Old posts embed flash players in every style the replica has (a bare <embed>, an unclosed <object>
+    ...): each body is its gold, every paragraph after the player included, and no player in the HTML."""
+    styles = set()
+    for spec, gold, _, article in pages:
+        style = flash_style(spec)
+        if style is not None:
+            styles.add(style)
+            assert article.body_text == "\n\n".join(gold["body"]), (spec.id, style)
+            assert not re.search(r"<(embed|object|param)\b", article.body_html), spec.id
+            assert article.credit == spec.credit and article.tags == gold["tags"], spec.id
+    assert styles == set(corpus.FLASH_STYLES)
 
 
 def test_plain_notice_paragraphs_at_the_end_are_removed_and_credit_kept(pages):

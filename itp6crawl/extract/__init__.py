@@ -12,7 +12,7 @@ from datetime import datetime
 from ..models import Article
 from .encoding import decode_html
 from .fallback import extract_generic_from_tree
-from .html import ExtractionError, HtmlElement, parse_document
+from .html import ExtractionError, HtmlElement, parse_html
 from .links import links_to_follow
 from .meta import read_head
 from .sniff import refuse_binary, refuse_non_post
@@ -40,7 +40,8 @@ def _check(article: Article) -> Article:
 
 @dataclass(frozen=True, slots=True)
 class ParsedPage:
-    """A page decoded and parsed once: the links to follow are read from it, and the article."""
+    """A page decoded and parsed once: the links to follow are read from it, and the article. ``text`` is
+    the decoded page, or the repaired tree's markup when the parse needed repair (:mod:`.repair`)."""
 
     text: str
     doc: HtmlElement
@@ -50,8 +51,7 @@ def parse_page(html: bytes | str, header_charset: str | None = None) -> ParsedPa
     """Decode and parse a page; ExtractionError when it is binary data or not HTML."""
     if isinstance(html, bytes):
         refuse_binary(html)
-    text = decode_html(html, header_charset)
-    return ParsedPage(text, parse_document(text))
+    return ParsedPage(*parse_html(decode_html(html, header_charset)))
 
 
 def _parse(html: bytes | str, header_charset: str | None, page: ParsedPage | None) -> tuple[str, HtmlElement]:

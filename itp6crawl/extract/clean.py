@@ -31,6 +31,8 @@ _DROP_TAGS = (
     "svg",
     "object",
     "embed",
+    "noembed",  # what browsers without <embed> showed: every browser has it now
+    "noframes",
     "link",
     "meta",
     "template",

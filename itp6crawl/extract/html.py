@@ -10,6 +10,8 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 
+from .repair import close_raw_text, repair_tree, serialise
+
 HtmlElement = lxml.html.HtmlElement
 
 # lxml.html's own parser picks each element's class in Python (HtmlElementClassLookup: form and input
@@ -96,8 +98,11 @@ def first_in(scopes: list[HtmlElement], xpath: str) -> HtmlElement | None:
     return None
 
 
-def parse_document(text: str) -> HtmlElement:
-    """Parse decoded HTML into an element tree; raise ExtractionError for non-HTML."""
+def parse_html(text: str) -> tuple[str, HtmlElement]:
+    """Parse decoded HTML into an element tree with plugin markup repaired (:mod:`.repair`: an unclosed
+    ``<object>`` or a bare ``<embed>`` no longer takes the rest of the body with it). Returns the markup
+    readers that parse for themselves should read (``text`` itself unless the tree needed repair) and the
+    tree. ExtractionError for non-HTML."""
     stripped = text.lstrip()
     if not stripped:
         raise ExtractionError("empty document")
@@ -105,12 +110,20 @@ def parse_document(text: str) -> HtmlElement:
         raise ExtractionError("XML, not an HTML page")
     # lxml refuses str input that carries an XML encoding declaration, and text with control characters
     # (which HTML does not allow either): both go.
-    text = _CONTROL_CHARACTERS.sub("", re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
+    cleaned = _CONTROL_CHARACTERS.sub("", re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
+    markup = close_raw_text(cleaned)
     try:
-        doc = html_document(text)
+        doc = html_document(markup)
     except (etree.ParserError, ValueError) as error:
         raise ExtractionError(f"unparseable HTML: {error}") from error
-    return doc
+    if repair_tree(doc):
+        return serialise(doc), doc
+    return (text if markup is cleaned else markup), doc
+
+
+def parse_document(text: str) -> HtmlElement:
+    """Parse decoded HTML into an element tree (repaired: see :func:`parse_html`); ExtractionError for non-HTML."""
+    return parse_html(text)[1]
 
 
 def collapse(text: str | None) -> str:

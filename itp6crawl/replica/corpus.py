@@ -385,6 +385,40 @@ TRAPS = (
     "下一篇我打算写写饮食方面的注意事项,欢迎大家在评论里提问。",
 )
 UPDATE_NOTE = "【更新】{date}:最近一次复查血小板{plt_mid}×10^9/L,{drug}已在医生指导下调整为隔日一次。"
+# Old posts (2015–2018) embed videos with the players of the day, in the markup editors pasted: a bare
+# <embed> with no end tag, one inside a centred paragraph, or an <object> with <param> children, whose end
+# tag is sometimes missing. None of it is text: the gold body is the same with or without it.
+FLASH_PLAYERS = (
+    "http://player.youku.com/player.php/sid/XM{vid}/v.swf",
+    "http://www.tudou.com/v/{vid}/&amp;resourceId=0_05_05_99/v.swf",
+    "http://player.56.com/v_{vid}.swf",
+    "http://static.video.qq.com/TPout.swf?vid={vid}&amp;auto=0",
+)
+FLASH_STYLES = ("bare-embed", "centred-embed", "object", "unclosed-object")
+
+
+def flash_markup(rng: random.Random, style: str) -> str:
+    """One legacy flash player as an editor pasted it, in one of FLASH_STYLES."""
+    vid = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789") for _ in range(11))
+    src = rng.choice(FLASH_PLAYERS).format(vid=vid)
+    width, height = rng.choice(((480, 400), (510, 498), (640, 480)))
+    embed = (
+        f'<embed src="{src}" allowFullScreen="true" quality="high" width="{width}" height="{height}" '
+        'align="middle" allowScriptAccess="always" type="application/x-shockwave-flash">'
+    )
+    if style == "bare-embed":
+        return embed
+    if style == "centred-embed":
+        return f'<p style="text-align: center;">{embed}</embed></p>'
+    params = "".join(
+        f'<param name="{name}" value="{value}">'
+        for name, value in (("movie", src), ("allowFullScreen", "true"), ("allowScriptAccess", "always"))
+    )
+    opening = f'<object classid="clsid:d27cdb6e-ae6d-11cf-96b8-444553540000" width="{width}" height="{height}">'
+    if style == "object":
+        return f"{opening}{params}{embed}</embed></object>"
+    return opening + params + embed  # neither the embed nor the object is ever closed
+
 
 # Texturize: WordPress turns quotes and dashes into typographic characters, often as numeric entities.
 _ENTITY_CHARS = {
@@ -491,6 +525,7 @@ class BodyContext:
     extra_html: bool  # an inline <script> and an onclick in the body
     revision: int = 0
     upload_id: int = 0  # first attachment id for images
+    flash: str | None = None  # a legacy flash video player somewhere in the body (old posts): FLASH_STYLES
 
 
 class BodyWriter:
@@ -676,6 +711,12 @@ class BodyWriter:
             self.chunks = self.chunks[:position]
             self.trap(ctx.trap)
             self.chunks += tail
+        if ctx.flash is not None:
+            # Its own random stream: the body's text is the same as without the player.
+            flash_rng = random.Random(f"flash-body-{ctx.seed}")
+            first = 3 if ctx.kind == "baike" else 1
+            position = flash_rng.randint(first, max(first, len(self.chunks) - 1))
+            self.chunks.insert(position, Chunk(flash_markup(flash_rng, ctx.flash)))
         if ctx.extra_html:
             self.extras()
         for revision in range(1, ctx.revision + 1):

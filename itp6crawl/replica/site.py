@@ -297,6 +297,19 @@ class _Draw:
         )
 
 
+FLASH_YEARS = (2015, 2018)  # old posts of these years (inclusive) may embed a legacy flash player
+FLASH_SHARE = 0.3
+
+
+def flash_style(spec: ArticleSpec) -> str | None:
+    """The legacy flash player an old post's body embeds (one of :data:`corpus.FLASH_STYLES`), or None.
+    Drawn from a stream of its own, so the rest of the site is as it was before players were added."""
+    rng = random.Random(f"flash-{spec.body_seed}")
+    if FLASH_YEARS[0] <= spec.published.year <= FLASH_YEARS[1] and rng.random() < FLASH_SHARE:
+        return rng.choice(corpus.FLASH_STYLES)
+    return None
+
+
 def corpus_trap(index: int) -> int:
     return (index // 5) % len(corpus.TRAPS)
 
@@ -626,6 +639,7 @@ class Site:
             extra_html=spec.extra_html,
             revision=spec.revision,
             upload_id=spec.id + 1,
+            flash=flash_style(spec),
         )
         return corpus.write_body(ctx)
 
