@@ -16,6 +16,7 @@ import logging
 import sqlite3
 import time
 import weakref
+from collections import Counter
 from typing import Any, Protocol, runtime_checkable
 
 from scrapy import Spider, signals
@@ -171,6 +172,9 @@ class StorePipeline:
         self.commit_seconds = commit_seconds
         self._batch_started: float | None = None
         self._commit_later = CallLaterOnce(self._commit_when_idle)
+        # The counts of the open batch (stat -> n), added to the stats when it commits, dropped when a
+        # write error rolls it back: the run row counts what the archive holds, never more.
+        self._uncommitted: Counter[str] = Counter()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -182,7 +186,7 @@ class StorePipeline:
         try:
             self.commit()
         except WRITE_ERRORS as error:
-            self.session.fail(error, "committing the last articles")
+            self._write_failed(error, "committing the last articles")
 
     def open_spider(self) -> None:
         if self.crawler is not None and isinstance(self.session, CrawlSession):
@@ -199,7 +203,7 @@ class StorePipeline:
             if self._batch_started is not None and time.monotonic() - self._batch_started >= self.commit_seconds:
                 self.commit()
         except WRITE_ERRORS as error:
-            self.session.fail(error, f"storing {item.url}")
+            self._write_failed(error, f"storing {item.url}")
         waited = time.monotonic() - started
         if waited >= SLOW_WRITE_SECONDS:  # another process held the archive's write lock (busy_timeout 30 s)
             self.stats.inc_value("itp6/slow_writes")
@@ -221,18 +225,50 @@ class StorePipeline:
             self._commit_later.schedule(self.commit_seconds)
 
     def commit(self) -> None:
-        """Commit the open batch, if any."""
+        """Commit the open batch, if any, and count what it stored."""
         self._batch_started = None
         archive = self.session.archive
         if archive is not None and archive.db.conn.in_transaction:
             archive.db.conn.commit()
+        elif self._uncommitted:  # SQLite rolled the batch back itself (it may, on a full disk or I/O error)
+            self._drop_batch()
+            return
+        for key, count in self._uncommitted.items():
+            self.stats.inc_value(key, count)
+        self._uncommitted.clear()
 
     def _commit_when_idle(self) -> None:
         """The timer's commit: no item came to commit the batch in time (a polite crawl, the last page)."""
         try:
             self.commit()
         except WRITE_ERRORS as error:
-            self.session.fail(error, "committing stored articles")
+            self._write_failed(error, "committing stored articles")
+
+    def _write_failed(self, error: BaseException, context: str) -> None:
+        """A write error: roll the open batch back, as SQLite advises after a full disk or an I/O error
+        (it may have rolled back only the failed statement), and stop the crawl. The batch's pages are
+        fetched again by the next run, as after a kill; the batches committed before stay, counted."""
+        archive = self.session.archive
+        if archive is not None and archive.db.conn.in_transaction:
+            with contextlib.suppress(*WRITE_ERRORS):  # already rolled back by SQLite: nothing to undo
+                archive.db.conn.rollback()
+        self._batch_started = None
+        self._drop_batch()
+        self.session.fail(error, context)
+
+    def _drop_batch(self) -> None:
+        dropped = self._uncommitted.total()
+        self._uncommitted.clear()
+        if dropped:
+            logger.warning("Rolled back the uncommitted batch of %d pages: the next run fetches them again", dropped)
+
+    def _count(self, key: str) -> None:
+        """Count ``key`` when what it counts is committed: now, or with the open batch."""
+        archive = self.session.archive
+        if archive is not None and archive.db.conn.in_transaction:
+            self._uncommitted[key] += 1
+        else:
+            self.stats.inc_value(key)
 
     def store(self, item: PageItem) -> None:
         archive = self.session.archive
@@ -251,13 +287,13 @@ class StorePipeline:
             if item.warc:
                 state.update(warc_file=item.warc[0], warc_offset=item.warc[1])
         if item.status == 304 and not item.failure:
-            self.stats.inc_value("itp6/articles_not_modified")
             archive.state.record(url, **state)
+            self._count("itp6/articles_not_modified")
             return
         if item.status in GONE_STATUSES and state["post_id"] is not None and not item.failure:
             if archive.articles.get(state["post_id"]) is not None:
                 if archive.articles.mark_gone(state["post_id"], item.fetched_at):
-                    self.stats.inc_value("itp6/articles_gone")
+                    self._count("itp6/articles_gone")
                     logger.info("Gone from the site: %s (HTTP %s); the archived article is kept", url, item.status)
                 archive.state.record(url, **state)
                 return
@@ -265,9 +301,9 @@ class StorePipeline:
         if item.article is not None and item.segments is not None and not item.failure and self.save(item, url, state):
             return
         reason = item.failure or "nothing extracted"
-        self.stats.inc_value("itp6/failures")
         logger.warning("Not archived: %s (%s)", item.url, reason)
         archive.runs.record_failure(self.session.run_id, url, reason, item.fetched_at, item.status)
+        self._count("itp6/failures")
 
     def save(self, item: PageItem, url: str, state: dict[str, Any]) -> bool:
         """Store the article of ``item``; False (with ``item.failure`` set) when it was refused."""
@@ -294,7 +330,7 @@ class StorePipeline:
             except (ValueError, sqlite3.IntegrityError) as error:  # e.g. a URL another post already has
                 item.failure = f"store refused: {error}"
                 return False
-        self.stats.inc_value(f"itp6/articles_{outcome}")
+        self._count(f"itp6/articles_{outcome}")
         return True
 
 

@@ -303,3 +303,82 @@ def test_crawls_batch_their_commits_by_default():
     from itp6crawl import settings
 
     assert 0 < settings.ITP6_COMMIT_SECONDS <= 1  # readers see an article within a second of its storing
+
+
+class _CommitLostToAnIOError:
+    """The archive's connection, but its COMMIT fails as SQLite's does on an I/O error or a full disk
+    (SQLITE_IOERR, SQLITE_FULL): the transaction is rolled back and the error raised."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def __getattr__(self, name: str):
+        return getattr(self._connection, name)
+
+    def commit(self) -> None:
+        self._connection.rollback()
+        raise sqlite3.OperationalError("disk I/O error")
+
+
+def _run_and_rows(path) -> tuple[dict, int, int]:
+    db = sqlite_utils.Database(path)
+    (run,) = db.table("crawl_runs").rows
+    return run, db.table("articles").count, db.table("failures").count
+
+
+def test_a_batch_lost_to_a_write_error_at_its_commit_is_not_counted(site, crawler, tmp_path):
+    """Run counts are what was committed: the articles and failure rows of a batch that a write error
+    rolled back are in neither the archive nor the run row (it printed 62 new with 33 stored)."""
+    session = CrawlSession.of(crawler)
+    store = StorePipeline(session, crawler.stats, crawler, commit_seconds=3600)
+    store.open_spider()
+    store.process_item(archived(crawler, site, site.articles[0]))
+    store.process_item(
+        PageItem(
+            url=f"{BASE}/1.html", request_url=f"{BASE}/1.html", status=500, fetched_at=DEFAULT_NOW, failure="HTTP 500"
+        )
+    )
+    store.process_item(archived(crawler, site, site.articles[1]))
+    connection = session.archive.db.conn
+    session.archive.db.conn = _CommitLostToAnIOError(connection)
+    try:
+        store._commit_when_idle()  # the timer commits the batch; the disk fails
+    finally:
+        session.archive.db.conn = connection
+    assert session.error is not None and "disk I/O error" in session.error
+    store.process_item(archived(crawler, site, site.articles[2]))  # the crawl is stopping: not stored
+    store.close_spider()
+    crawler.stats.set_value("response_received_count", 4)
+    session.spider_closed(crawler.spider, "failed")
+    run, articles, failures = _run_and_rows(tmp_path / "a.db")
+    assert (run["finish_reason"], run["exit_status"]) == ("failed", 1)
+    assert (run["articles_new"], run["failed"]) == (articles, failures) == (0, 0)
+
+
+def test_a_write_error_inside_a_batch_rolls_the_batch_back_and_keeps_the_committed_ones_counted(
+    site, crawler, tmp_path, monkeypatch
+):
+    """SQLite's advice after a full disk or an I/O error is an explicit ROLLBACK: the open batch is dropped
+    (its pages are fetched again next run, as after a kill), the batches committed before stay counted."""
+    session = CrawlSession.of(crawler)
+    store = StorePipeline(session, crawler.stats, crawler, commit_seconds=3600)
+    store.open_spider()
+    first, second, third, fourth = site.articles[:4]
+    store.process_item(archived(crawler, site, first))
+    store.process_item(archived(crawler, site, second))
+    store._commit_when_idle()
+    store.process_item(archived(crawler, site, third))
+    save = session.archive.articles.save
+
+    def disk_full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(session.archive.articles, "save", disk_full)
+    store.process_item(archived(crawler, site, fourth))
+    monkeypatch.setattr(session.archive.articles, "save", save)
+    assert _visible(tmp_path / "a.db") == {first.id, second.id}
+    store.close_spider()
+    crawler.stats.set_value("response_received_count", 4)
+    session.spider_closed(crawler.spider, "failed")
+    run, articles, _ = _run_and_rows(tmp_path / "a.db")
+    assert run["articles_new"] == articles == 2 and run["finish_reason"] == "failed"
