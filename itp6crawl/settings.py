@@ -77,5 +77,5 @@ LOCAL_REPLICA_SETTINGS = {
     "CONCURRENT_REQUESTS": 8,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
     "ITP6_WORKERS": "auto",
-    "RETRY_TIMES": 0,
+    # RETRY_TIMES stays: a replica's faults (a 503 once, a reset) are retried as the live site's are.
 }
