@@ -367,7 +367,12 @@ def search(words: tuple[str, ...], db: Path | None, output: str, **filters: Any)
 
 @main.command()
 @click.option("--format", "format_", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write into.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write (new, empty or an earlier export: replaced whole when complete).",
+)
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -382,14 +387,21 @@ def search(words: tuple[str, ...], db: Path | None, output: str, **filters: Any)
 @click.option("--query", help="Only articles matching this search (the query language of `search`).")
 @click.option("--dedup", is_flag=True, help="Leave out near-duplicates of earlier articles (reposts).")
 @click.option("--bom", is_flag=True, help="CSV with a UTF-8 BOM, so Excel reads the Chinese right.")
-def export(format_: str, out: Path, db: Path | None, query: str | None, dedup: bool, bom: bool, **chosen: Any) -> None:
+@click.option("--force", is_flag=True, help="Replace --out whole even if it holds files no export wrote.")
+def export(
+    format_: str, out: Path, db: Path | None, query: str | None, dedup: bool, bom: bool, force: bool, **chosen: Any
+) -> None:
     """Export the dataset views (articles, links, comments, versions) with a datasheet and dataset card.
 
     \b
     itp6crawl export --format parquet --out datasets/itp6
     itp6crawl export --format csv --bom --category 治疗过程分享 --since 2024-01-01 --out /tmp/stories
     itp6crawl export --query '艾曲泊帕 OR 海曲泊帕' --dedup --out /tmp/tpo
+
+    --out is replaced whole when complete: it must be new, empty or an earlier export left as it was
+    written; a folder holding other files is refused unless --force.
     """
+    from .export import ExportRefused
     from .export import export as run_export
     from .query import QueryError, parse
     from .store.datasets import ArticleFilter
@@ -415,7 +427,10 @@ def export(format_: str, out: Path, db: Path | None, query: str | None, dedup: b
             dedup=dedup,
             bom=bom,
             progress=report,
+            force=force,
         )
+    except ExportRefused as error:
+        fail(str(error), EXIT_USAGE)
     except ArchiveError as error:
         fail(str(error))
     except OSError as error:

@@ -4,6 +4,15 @@ Rows stream from the archive to the files (a Parquet row group, or one line, at 
 not grow with the archive; near-duplicate detection keeps one small MinHash signature per article.
 Which articles go out is an :class:`~itp6crawl.store.datasets.ArticleFilter`; every file follows it (the
 links, comments and versions of the exported articles).
+
+An export never overwrites, deletes or leaves beside its files anything it did not write. It writes into
+a fresh hidden folder beside ``out`` and moves it into place when complete, replacing ``out`` whole: an
+export that fails midway leaves the previous folder as it was and no temporary folder behind, and no file
+of an earlier export (another format, a view since renamed) stays beside the new ones. ``out`` may be
+new, empty, or a previous export left as it was written (``MANIFEST`` lists its files with their sizes
+and modification times); anything else -- a folder with files of the user's, a previous export with a
+file added, edited or removed -- is refused (:class:`ExportRefused`) unless ``force``, which replaces it
+whole. Not even ``force`` replaces a folder that holds the archive being exported.
 """
 
 from __future__ import annotations
@@ -11,6 +20,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+import secrets
+import shutil
 import sqlite3
 import time
 import zlib
@@ -40,6 +52,10 @@ DUP_PERMUTATIONS = 128
 BATCH = 1000  # rows per Parquet row group
 
 
+class ExportRefused(ValueError):
+    """``out`` holds something no export wrote (or the archive itself): refused before anything is written."""
+
+
 def file_name(view: DatasetView, format: str) -> str:
     """``dataset_articles`` -> ``articles.jsonl``."""
     return f"{view.name.removeprefix('dataset_')}.{format}"
@@ -54,34 +70,137 @@ def export(
     dedup: bool = False,
     bom: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    force: bool = False,
 ) -> ExportResult:
-    """Write one file per dataset view into ``out``, plus ``DATASHEET.md`` and ``README.md``."""
+    """Write one file per dataset view into ``out``, plus ``DATASHEET.md`` and ``README.md``, replacing
+    ``out`` whole when it is empty or a previous export (or anything, with ``force``); see the module's
+    docstring. Raises :class:`ExportRefused` for a folder that holds other files, before any work."""
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
     articles = articles or ArticleFilter()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(os.path.abspath(out))  # "." and ".." have no name to write under
+    if out.is_symlink():  # the folder it points to is the one meant (and replaced)
+        out = out.resolve()
+    check_out(out, Path(db), force=force)
+    with connect_readonly(db) as connection:  # a missing or foreign archive: refused before any folder is made
+        out.parent.mkdir(parents=True, exist_ok=True)
+        # <out's folder>/.<name>.export-<random>/<name>: the files are written under their final folder's
+        # name (the datasheet names it), on the same file system, so that moving them into place is a rename.
+        staging = out.parent / f".{out.name}.export-{secrets.token_hex(4)}"
+        staging.mkdir()
+        try:
+            result = _write(connection, staging / out.name, format, articles, dedup, bom, progress)
+            _write_manifest(result)
+            _move_into_place(staging / out.name, out)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    result.out = out
+    for file in result.files:
+        file.path = out / file.path.name
+    return result
+
+
+def _write(
+    connection: sqlite3.Connection,
+    out: Path,
+    format: str,
+    articles: ArticleFilter,
+    dedup: bool,
+    bom: bool,
+    progress: Callable[[str, int, int], None] | None,
+) -> ExportResult:
+    """The files of an export, written into the new folder ``out``."""
+    out.mkdir()
     start = time.perf_counter()
     result = ExportResult(out=out, format=format)
-    with connect_readonly(db) as connection:
-        dup_of = near_duplicates(connection, articles, progress)
-        result.duplicates = len(dup_of)
-        skip = set(dup_of) if dedup else set()
-        result.dropped = len(skip)
-        for view in DATASET_VIEWS:
-            total = count_dataset_rows(connection, view, articles)
-            rows = _with_duplicates(view, dataset_rows(connection, view, articles), dup_of, skip)
-            if progress is not None:
-                rows = _reporting(rows, view.name, total, progress)
-            path = out / file_name(view, format)
-            columns = dataset_columns(connection, view) + (["dup_of"] if view.is_articles else [])
-            written = WRITERS[format](path, view, columns, rows, bom)
-            result.files.append(ExportedFile(view.name, path, written))
-        result.facts = archive_facts(connection, articles)
+    dup_of = near_duplicates(connection, articles, progress)
+    result.duplicates = len(dup_of)
+    skip = set(dup_of) if dedup else set()
+    result.dropped = len(skip)
+    for view in DATASET_VIEWS:
+        total = count_dataset_rows(connection, view, articles)
+        rows = _with_duplicates(view, dataset_rows(connection, view, articles), dup_of, skip)
+        if progress is not None:
+            rows = _reporting(rows, view.name, total, progress)
+        path = out / file_name(view, format)
+        columns = dataset_columns(connection, view) + (["dup_of"] if view.is_articles else [])
+        written = WRITERS[format](path, view, columns, rows, bom)
+        result.files.append(ExportedFile(view.name, path, written))
+    result.facts = archive_facts(connection, articles)
     result.seconds = time.perf_counter() - start
     write_datasheet(result, articles, dedup)
     write_dataset_card(result)
     return result
+
+
+# --------------------------------------------------------------------------- the output folder
+
+MANIFEST = ".itp6crawl-export.json"  # what an export wrote: how the next one knows the folder is its to replace
+
+
+def check_out(out: Path, db: Path, *, force: bool = False) -> None:
+    """Refuse ``out`` unless it is new, empty, a previous export as it was written, or ``force``; never
+    a folder that holds the archive ``db``."""
+    if not out.name:
+        raise ExportRefused(f"--out {out} is the root folder: an export replaces its folder whole")
+    if out.exists() and not out.is_dir():
+        raise ExportRefused(f"--out {out} is a file, not a folder")
+    if not out.exists():
+        return
+    if db.resolve().is_relative_to(out.resolve()):
+        raise ExportRefused(f"--out {out} holds the archive {db}: an export replaces its folder whole")
+    if force:
+        return
+    foreign = _not_written_by_export(out)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise ExportRefused(
+            f"--out {out} holds files no export wrote ({shown}); an export replaces its folder whole:"
+            " choose a new or empty folder, or add --force to replace it"
+        )
+
+
+def _not_written_by_export(out: Path) -> list[str]:
+    """What in ``out`` a previous export did not leave there as it is now (sorted relative names)."""
+    present = sorted(str(path.relative_to(out)) for path in out.rglob("*") if not path.is_dir())
+    try:
+        written = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return present
+    changed = [name for name in present if name != MANIFEST and _fingerprint(out / name) != written.get(name)]
+    if changed or sorted(written) != [name for name in present if name != MANIFEST]:
+        return changed or [MANIFEST]  # a file of the export gone: the manifest no longer describes the folder
+    return []
+
+
+def _fingerprint(path: Path) -> list[int]:
+    status = path.lstat()
+    return [status.st_size, status.st_mtime_ns]
+
+
+def _write_manifest(result: ExportResult) -> None:
+    names = sorted(str(path.relative_to(result.out)) for path in result.out.rglob("*") if path.is_file())
+    manifest = {
+        "written_by": f"itp6crawl export {_version('itp6crawl')}",
+        "format": result.format,
+        "files": {name: _fingerprint(result.out / name) for name in names},
+    }
+    (result.out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+
+
+def _move_into_place(new: Path, out: Path) -> None:
+    """Rename ``new`` to ``out``; an existing ``out`` is renamed aside first and deleted after, so a
+    reader sees the old folder or the new one (for an instant none), never a mix."""
+    if not out.exists():
+        os.rename(new, out)
+        return
+    old = new.parent / "replaced"
+    os.rename(out, old)
+    try:
+        os.rename(new, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
 
 
 def _with_duplicates(
