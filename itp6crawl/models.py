@@ -9,7 +9,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
 
 # China Standard Time: every timestamp of the site and the archive is in it.
 CST = timezone(timedelta(hours=8), "CST")
@@ -142,6 +142,31 @@ def canonical_url(url: str, canonical_site: str = CANONICAL_SITE) -> str:
     path = canonical_path(parts.path if parts.path.startswith("/") else "/" + parts.path)
     keep_query = parts.query and not (_POST_PATH.match(path) or _LISTING_PATH.match(path))
     return canonical_site.rstrip("/") + path + (f"?{parts.query}" if keep_query else "")
+
+
+def redact_url(url: str) -> str:
+    """``url`` as it may be shown: a password in it replaced by ``***`` (``http://user:***@host/``).
+    Never fails: what cannot be parsed as a URL is returned with everything up to an ``@`` masked."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return re.sub(r"(?<=//)[^/@]*@", "***@", url)
+    if password is None:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def without_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """``url`` without its ``user:password@``, and the (percent-decoded) user and password it held."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None, None
+    host = parts.netloc.rpartition("@")[2]
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    return urlunsplit(parts._replace(netloc=host)), user, password
 
 
 def origin_pattern(site: str) -> re.Pattern[str]:

@@ -9,6 +9,7 @@ archive is trusted only if a fault never costs a record silently.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -177,6 +178,21 @@ class CrawlSession:
             self._release_reserve()
             if self._lock is not None:
                 self._lock.release()
+
+    def end_unclosed(self, *, stopping: bool) -> None:
+        """End a run whose spider never closed: Scrapy stopped the reactor at once, on a second Ctrl-C
+        or SIGTERM (``stopping``: a stop had been asked) or after an error of its own. The batch the
+        store had not committed is rolled back (its counts were never added to the stats) and the run
+        row is written as for a closed spider: ``interrupted`` (exit 4) after a signal, else ``failed``."""
+        if self.archive is None or self.result is not None:
+            return
+        if self.archive.db.conn.in_transaction:
+            with contextlib.suppress(*WRITE_ERRORS):
+                self.archive.db.conn.rollback()
+        if not stopping:
+            self.error = self.error or "the crawl stopped before its spider closed"
+        logger.warning("The crawl stopped at once: recording run %s with what was committed", self.run_id)
+        self.spider_closed(None, "shutdown" if stopping else "failed")
 
     def _release_reserve(self) -> bool:
         """Delete the reserve file; True when there was one to free."""

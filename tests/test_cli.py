@@ -301,3 +301,125 @@ def test_extract_refuses_what_is_not_an_article(tmp_path, page):
         path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(500))
     result = CliRunner().invoke(main, ["extract", str(path), "--url", "https://www.itp6.com/1.html"])
     assert result.exit_code == 1 and ("not an article page" in result.output or "not an HTML page" in result.output)
+
+
+def _text_of_archive(db) -> str:
+    """Every text value of every table of the archive, and its log of runs."""
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return "\n".join(
+            str(value)
+            for table in tables
+            for row in connection.execute(f'SELECT * FROM "{table}"')
+            for value in row
+            if isinstance(value, str)
+        )
+
+
+def test_a_password_in_the_site_url_is_never_printed_nor_stored(tmp_path, crawl_locally):
+    """``--site http://user:secret@host``: the credentials go to the server as HTTP basic auth, and the
+    password shows nowhere: not in the output, the log (at DEBUG, every request), the run row, failures,
+    nor in what the server was told (Referer, User-Agent)."""
+    from itp6crawl.replica import ReplicaServer
+
+    site = build_site(n_articles=6, seed=29)
+    db = tmp_path / "x.db"
+    with ReplicaServer(site) as server:
+        server.inject_fault(site.articles[1].path, 503, times=None)  # a failure row naming the page
+        with_password = server.base_url.replace("http://", "http://reader:secret@")
+        result = crawl_locally(with_password, db, log_level="DEBUG")
+        requests = list(server.request_log)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Crawled (200)" in result.stderr and requests  # the log names every request
+    assert "secret" not in result.stdout + result.stderr
+    (run,) = sqlite_utils.Database(db).table("crawl_runs").rows
+    assert "secret" not in _text_of_archive(db) and "secret" not in run["site"]
+    assert "secret" not in "".join(str(entry) for entry in requests)
+
+
+def test_a_password_in_an_unreachable_or_bad_site_url_is_redacted_in_the_error(tmp_path, crawl_locally):
+    db = tmp_path / "x.db"
+    from itp6crawl.store import Archive
+
+    Archive.open(db).close()
+    result = crawl_locally(f"http://reader:secret@127.0.0.1:{_free_port()}", db, log_level="DEBUG")
+    assert result.returncode == 1 and "cannot reach http://reader:***@127.0.0.1:" in result.stderr
+    assert "secret" not in result.stdout + result.stderr + _text_of_archive(db)
+    for bad in ("ftp://reader:secret@www.itp6.com", "http://reader:secret@"):
+        result = CliRunner().invoke(main, ["crawl", "--site", bad, "--db", str(db)])
+        assert result.exit_code == 2 and "reader:***@" in result.output and "secret" not in result.output
+    result = CliRunner().invoke(
+        main, ["crawl", "--site", "https://reader:secret@www.itp6.com", "--local", "--db", str(db)]
+    )
+    assert result.exit_code == 2 and "secret" not in result.output and "reader:***@www.itp6.com" in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://reader:secret@127.0.0.1:8080/x", "http://reader:***@127.0.0.1:8080/x"),
+        ("https://reader:s%40cret@www.itp6.com", "https://reader:***@www.itp6.com"),
+        ("http://reader@www.itp6.com", "http://reader@www.itp6.com"),  # a user alone is no secret
+        ("https://www.itp6.com", "https://www.itp6.com"),
+        ("http://reader:secret@[::1", "http://***@[::1"),  # not a URL at all: masked all the same
+    ],
+)
+def test_redact_url_hides_the_password_only(url, shown):
+    from itp6crawl.models import redact_url
+
+    assert redact_url(url) == shown
+
+
+def test_credentials_become_basic_auth_for_the_sites_hosts_and_are_not_in_the_logged_settings():
+    import base64
+    import pprint
+    from types import SimpleNamespace
+
+    from scrapy import Request
+    from scrapy.downloadermiddlewares.httpauth import HttpAuthMiddleware
+    from scrapy.settings import overridden_settings
+    from scrapy.signalmanager import SignalManager
+
+    from itp6crawl.crawl import crawl_settings, credential_settings
+
+    site, credentials = credential_settings("https://reader:s%40cret@www.itp6.com")
+    assert site == "https://www.itp6.com" and credential_settings(site) == (site, {})
+    settings = crawl_settings("x.db", overrides=credentials)
+    assert "cret" not in pprint.pformat(dict(overridden_settings(settings.copy())))  # Scrapy logs this at INFO
+    middleware = HttpAuthMiddleware.from_crawler(SimpleNamespace(settings=settings.copy(), signals=SignalManager()))
+    sent = Request("https://itp6.com/robots.txt")
+    middleware.process_request(sent)
+    assert sent.headers["Authorization"] == b"Basic " + base64.b64encode(b"reader:s@cret")
+    elsewhere = Request("https://example.org/")
+    middleware.process_request(elsewhere)
+    assert b"Authorization" not in elsewhere.headers
+
+
+def test_the_credentials_in_the_site_url_reach_the_site_as_basic_auth(tmp_path, crawl_locally):
+    """Every request to the site (the probe, robots.txt, sitemaps, pages) carries them, on any port."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[tuple[str, str | None]] = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append((self.path, self.headers.get("Authorization")))
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = crawl_locally(f"http://reader:s%40cret@127.0.0.1:{server.server_address[1]}", tmp_path / "x.db")
+    finally:
+        server.shutdown()
+    printed = result.stdout + result.stderr
+    assert result.returncode == 1 and "s%40cret" not in printed and "s@cret" not in printed  # nothing to archive
+    assert {path for path, _ in seen} >= {"/robots.txt", "/"}
+    assert {auth for _, auth in seen} == {"Basic cmVhZGVyOnNAY3JldA=="}  # reader:s@cret

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
 from urllib.parse import urlparse
 
 import pytest
@@ -195,5 +201,60 @@ def test_polite_discovery(crawled):
     assert "/robots.txt" in requested and "/wp-sitemap.xml" in requested
     assert "/page/2/" not in requested  # the theme empties the home page's pagination
     for log in crawled["logs"]:
-        articles = [path for _, path, _ in log if path.endswith(".html")]
-        assert len(articles) == len(set(articles))  # each article requested at most once per run
+        articles = [path for _, path, status in log if path.endswith(".html") and status < 500]
+        assert len(articles) == len(set(articles))  # each article requested at most once per run (5xx: retried)
+
+
+def _stored(db) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as reader:
+            return reader.execute("SELECT count(*) FROM articles").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_a_second_ctrl_c_still_ends_as_interrupted_and_keeps_what_was_stored(tmp_path):
+    """Ctrl-C waits for the downloads under way (up to DOWNLOAD_TIMEOUT); an operator who presses it again
+    stops the crawl at once, and the run still ends as interrupted (exit 4) with its articles kept and
+    counted, not as 'the crawl did not start'."""
+    site = build_site(n_articles=30, seed=23)
+    db = tmp_path / "archive" / "itp6.db"
+    with ReplicaServer(site) as server:
+        hanging = {spec.path for spec in site.articles[-6:]}
+        for path in hanging:  # downloads that keep the graceful stop waiting
+            server.inject_transport_fault(path, "hang", times=None, seconds=120)
+        command = [sys.executable, "-m", "itp6crawl", "crawl", "--site", server.base_url, "--db", str(db), "--local"]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines: list[str] = []
+        graceful = threading.Event()
+
+        def read_stderr() -> None:
+            for line in process.stderr:
+                lines.append(line)
+                if "shutting down gracefully" in line:
+                    graceful.set()
+
+        reader = threading.Thread(target=read_stderr, daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 120
+        while _stored(db) < 5 or not hanging & {path for _, path, _ in list(server.request_log)}:
+            assert time.monotonic() < deadline and process.poll() is None, "".join(lines)[-3000:]
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        assert graceful.wait(60), "".join(lines)[-3000:]
+        process.send_signal(signal.SIGINT)
+        stdout = process.stdout.read()
+        process.wait(timeout=60)
+        reader.join(timeout=10)
+    stderr = "".join(lines)
+    assert process.returncode == 4, stdout + stderr[-3000:]
+    assert "forcing unclean shutdown" in stderr  # the second signal came while the first one waited
+    assert "did not start" not in stdout + stderr and "next run continues" in stderr
+    with sqlite3.connect(db) as connection:
+        connection.row_factory = sqlite3.Row
+        (run,) = connection.execute("SELECT * FROM crawl_runs").fetchall()
+        stored = connection.execute("SELECT count(*) FROM articles").fetchone()[0]
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert (run["finish_reason"], run["exit_status"]) == ("interrupted", 4)
+    assert run["finished_at"] and stored >= 5 and run["articles_new"] == stored
+    assert f"new {stored}," in stdout  # the printed summary is the run row
