@@ -162,7 +162,7 @@ def check_out(out: Path, db: Path, *, force: bool = False) -> None:
 
 def _not_written_by_export(out: Path) -> list[str]:
     """What in ``out`` a previous export did not leave there as it is now (sorted relative names)."""
-    present = sorted(str(path.relative_to(out)) for path in out.rglob("*") if not path.is_dir())
+    present = sorted(str(path.relative_to(out)) for path in out.rglob("*"))  # folders too: an export makes none
     try:
         written = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"]
     except (OSError, ValueError, KeyError, TypeError):

@@ -172,7 +172,7 @@ def test_a_previous_export_is_replaced_whole_and_leaves_no_file_of_another_forma
     assert result.out == out and siblings(out) == []
 
 
-@pytest.mark.parametrize("change", ["added", "edited", "removed"])
+@pytest.mark.parametrize("change", ["added", "edited", "removed", "folder"])
 def test_a_previous_export_changed_since_is_not_ours_alone_any_more(archive, tmp_path, change):
     out = tmp_path / "dataset"
     export(archive, out)
@@ -181,8 +181,10 @@ def test_a_previous_export_changed_since_is_not_ours_alone_any_more(archive, tmp
     elif change == "edited":
         with (out / "README.md").open("a", encoding="utf-8") as card:
             card.write("\nmy addition\n")
-    else:
+    elif change == "removed":
         (out / "links.jsonl").unlink()  # a file gone: not the folder we wrote, so not ours to judge
+    else:
+        (out / "mine").mkdir()  # even empty: an export makes no folder
     before = listing(out)
     with pytest.raises(ExportRefused):
         export(archive, out, format="csv")
