@@ -120,7 +120,7 @@ class WarcMiddleware:
             exchange = dict(
                 url=response.url,
                 method=request.method,
-                request_headers=_header_list(request.headers),
+                request_headers=_without_secrets(_header_list(request.headers)),
                 status=response.status,
                 reason=_reason(response.status),
                 response_headers=_header_list(response.headers),
@@ -150,6 +150,17 @@ def _header_list(headers: object) -> list[tuple[str, str]]:
         (name.decode("latin-1"), value.decode("latin-1"))
         for name, values in headers.items()  # type: ignore[attr-defined]
         for value in values
+    ]
+
+
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
+
+
+def _without_secrets(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Request headers as the WARC file keeps them: credentials (``--site http://user:password@…`` is sent
+    as basic auth) are shown by their scheme only, never in a form anyone could decode."""
+    return [
+        (name, f"{value.split(' ', 1)[0]} ***" if name.lower() in SECRET_HEADERS else value) for name, value in headers
     ]
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import socket
 import subprocess
@@ -337,6 +339,11 @@ def test_a_password_in_the_site_url_is_never_printed_nor_stored(tmp_path, crawl_
     (run,) = sqlite_utils.Database(db).table("crawl_runs").rows
     assert "secret" not in _text_of_archive(db) and "secret" not in run["site"]
     assert "secret" not in "".join(str(entry) for entry in requests)
+    # The WARC request records name the scheme of the credentials sent, never the credentials.
+    (warc,) = (tmp_path / "warc").iterdir()
+    raw = gzip.decompress(warc.read_bytes())
+    encoded = base64.b64encode(b"reader:secret")
+    assert b"Authorization: Basic ***" in raw and encoded not in raw and b"secret" not in raw
 
 
 def test_a_password_in_an_unreachable_or_bad_site_url_is_redacted_in_the_error(tmp_path, crawl_locally):

@@ -107,3 +107,17 @@ def test_a_new_archive_in_a_read_only_folder_is_refused_in_one_line(tmp_path, se
         assert list(folder.iterdir()) == []
     finally:
         folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("command", [["search", "血小板"], ["stats"], ["runs"]], ids=lambda command: command[0])
+def test_reading_a_read_only_archive_leaves_nothing_behind_even_for_root(readonly, command):
+    """Root may write anything, but an archive its owner made read-only is read as it is (no -wal, -shm)."""
+    before = listing(readonly.parent)
+    result = subprocess.run(
+        [sys.executable, "-m", "itp6crawl", *command, "--db", str(readonly)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert listing(readonly.parent) == before

@@ -61,6 +61,15 @@ def readonly_uri_query(path: Path) -> str:
     SQLite could not create the WAL index it needs for ``mode=ro``: it is opened ``immutable``, which
     reads the file alone and leaves nothing behind."""
     folder = path.resolve().parent
-    if os.access(path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK):
+    if _writable(path, os.W_OK) and _writable(folder, os.W_OK | os.X_OK):
         return "?mode=ro"
     return "?mode=ro&immutable=1"
+
+
+def _writable(path: Path, mode: int) -> bool:
+    """Writable for this process, and meant to be: root may write anything, but a file or folder whose
+    mode has no write bit is one its owner made read-only (root reading it must leave nothing beside it)."""
+    try:
+        return os.access(path, mode) and bool(path.stat().st_mode & 0o222)
+    except OSError:
+        return False
