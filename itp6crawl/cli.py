@@ -450,22 +450,49 @@ def export(
     default=None,
     help=f"Archive to browse [default: {DEFAULT_DB}, or {DEMO_DB} when only that exists].",
 )
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. To publish, keep 127.0.0.1 behind a reverse proxy and add --public.",
+)
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535))
-def serve(db: Path | None, host: str, port: int) -> None:
+@click.option(
+    "--public",
+    is_flag=True,
+    help="Read-only for strangers: no arbitrary SQL, no database download, no all-rows CSV, 1 s SQL limit.",
+)
+@click.option(
+    "--immutable",
+    is_flag=True,
+    help="Open the archive immutable (nothing written beside it; a crawl meanwhile is not seen). "
+    "Automatic when the file or its folder is read-only.",
+)
+def serve(db: Path | None, host: str, port: int, public: bool, immutable: bool) -> None:
     """Browse and search the archive in Datasette (Chinese search box, ranked search, readable articles)."""
-    from .datasette_plugin import serve as run_datasette
+    from . import datasette_plugin
     from .store import ArchiveError, check_archive_file
 
     db = db or default_archive()
     if not db.is_file():
         fail(f"no archive at {db}: run `itp6crawl crawl` (or `make demo`) first")
-    try:
-        check_archive_file(db)
-    except ArchiveError as error:
-        fail(str(error))
+    if immutable or datasette_plugin.is_read_only(db):
+        # Checked as it will be served (immutable): a read-only check would leave -wal/-shm beside it.
+        if not datasette_plugin.is_archive_file(str(db), immutable=True):
+            fail(f"{db} is not a readable itp6crawl archive")
+        immutable = True
+    else:
+        try:
+            check_archive_file(db)
+        except ArchiveError as error:
+            fail(str(error))
+    if host not in ("127.0.0.1", "localhost", "::1") and not public:
+        click.echo(
+            f"warning: listening on {host} without --public: anyone who reaches it can run SQL on the archive",
+            err=True,
+        )
     click.echo(f"Datasette on http://{host}:{port}/ for {db} (search: http://{host}:{port}/{db.stem}/search)")
-    run_datasette(db, host=host, port=port)
+    datasette_plugin.serve(db, host=host, port=port, public=public, immutable=immutable or None)
 
 
 def default_archive() -> Path:

@@ -30,15 +30,25 @@ Registered through the ``datasette`` entry point, so ``datasette archive/itp6.db
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import os
 import re
 import sqlite3
+import textwrap
+import traceback
+from contextlib import closing
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
+import lxml.html
 from datasette import hookimpl
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import BadRequest, Request, Response
+from lxml import etree
 from markupsafe import Markup
 
 from .query import zh_fts
@@ -173,11 +183,14 @@ def database_metadata(database_url: str) -> dict[str, Any]:
 _archive_names: dict[tuple[str, str | None], bool] = {}
 
 
-def _is_archive_file(path: str | None) -> bool:
+def is_archive_file(path: str | None, *, immutable: bool = False) -> bool:
+    """Whether ``path`` holds an archive, read as Datasette reads it (``immutable``: nothing is created
+    beside the file, which a read-only folder needs)."""
     if not path:
         return False
     try:
-        with sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True) as conn:
+        uri = f"{Path(path).resolve().as_uri()}?{'immutable=1' if immutable else 'mode=ro'}"
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
             return is_archive(conn)
     except sqlite3.Error:
         return False
@@ -189,7 +202,7 @@ def _archive_databases(datasette: Any) -> list[str]:
     for name, db in datasette.databases.items():
         key = (name, getattr(db, "path", None))
         if key not in _archive_names:
-            _archive_names[key] = not db.is_memory and _is_archive_file(db.path)
+            _archive_names[key] = not db.is_memory and is_archive_file(db.path, immutable=not db.is_mutable)
         if _archive_names[key]:
             names.append(name)
     return names
@@ -221,26 +234,178 @@ def ranked_search_redirect(path: str, query_string: str, database_path: str) -> 
     return f"{database_path}/search?{urlencode({'q': text})}"
 
 
+def _datasette_inline_scripts() -> list[str]:
+    """The inline scripts Datasette 0.65's own pages carry, exactly as served: those of its templates
+    (``_codemirror_foot.html``, ``_close_open_menus.html``, table.html's ``DATASETTE_ALLOW_FACET``) and of
+    its "SQL query took too long" error (``views/base.py``). Read from the installed package, so a change
+    there shows up as a CSP violation in the browser tests rather than as a silently stale hash."""
+    import datasette.views.base
+
+    package = Path(datasette.views.base.__file__).resolve().parent.parent
+    scripts = []
+    for template in sorted((package / "templates").glob("*.html")):
+        for body in re.findall(r"<script>(.*?)</script>", template.read_text(encoding="utf-8"), re.S):
+            if body.strip() == "DATASETTE_ALLOW_FACET = {{ datasette_allow_facet }};":
+                scripts += [body.replace("{{ datasette_allow_facet }}", value) for value in ("true", "false")]
+            elif "{{" not in body and "{%" not in body:
+                scripts.append(body)
+    source = (package / "views" / "base.py").read_text(encoding="utf-8")
+    for text in re.findall(r'textwrap\.dedent\(\s*"""(.*?)"""', source, re.S):
+        scripts += re.findall(r"<script>(.*?)</script>", textwrap.dedent(text).strip(), re.S)
+    return scripts
+
+
+def content_security_policy() -> str:
+    """No inline script but Datasette's own (by hash), scripts from this server only, no plugins, frames,
+    base or foreign forms; styles may be inline (Datasette's pages use style attributes; article HTML has
+    them removed); images from anywhere (articles show the site's own images)."""
+    hashes = sorted({base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() for body in _scripts()})
+    directives = {
+        "default-src": "'self'",
+        "script-src": " ".join(["'self'", *(f"'sha256-{digest}'" for digest in hashes)]),
+        "style-src": "'self' 'unsafe-inline'",
+        "img-src": "'self' data: http: https:",
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+@lru_cache(maxsize=1)
+def _scripts() -> tuple[str, ...]:
+    return tuple(_datasette_inline_scripts())
+
+
+@lru_cache(maxsize=1)
+def security_headers() -> list[tuple[bytes, bytes]]:
+    """Headers every response gets (replacing any of the same name)."""
+    return [
+        (b"content-security-policy", content_security_policy().encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+    ]
+
+
+ALLOWED_METHODS = ("GET", "HEAD")
+
+
+async def _respond(send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> None:
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Any:
-    """Send a plain search from an archive table's search box to the ranked results (HTTP 302)."""
+    """Around all of Datasette: the security headers on every response; 405 for any method but GET and
+    HEAD (the archive is read-only; Datasette 0.65 answers a POST to a table with a 500); a plain search
+    from an archive table's search box goes to the ranked results (HTTP 302)."""
 
     def wrap(app: Any) -> Any:
-        async def redirect_plain_searches(scope: dict[str, Any], receive: Any, send: Any) -> None:
-            if scope.get("type") == "http" and scope.get("method") == "GET" and scope.get("query_string"):
+        async def safe_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope.get("type") != "http":
+                await app(scope, receive, send)
+                return
+
+            async def send_with_headers(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    ours = security_headers()
+                    names = {name for name, _ in ours}
+                    kept = [
+                        (bytes(k), bytes(v)) for k, v in message.get("headers", []) if bytes(k).lower() not in names
+                    ]
+                    message = {**message, "headers": kept + ours}
+                await send(message)
+
+            method = scope.get("method", "GET")
+            if method not in ALLOWED_METHODS:
+                allow = (b"allow", ", ".join(ALLOWED_METHODS).encode())
+                text = (b"content-type", b"text/plain; charset=utf-8")
+                await _respond(send_with_headers, 405, [allow, text], b"Method not allowed\n")
+                return
+            if method == "GET" and scope.get("query_string"):
                 query_string = scope["query_string"].decode("latin-1")
+                if problem := bad_facet_parameter(query_string):
+                    response = await _error_page(datasette, Request(scope, receive), problem)
+                    await response.asgi_send(send_with_headers)
+                    return
                 for name in _archive_databases(datasette):
                     database_path = datasette.urls.database(name).rstrip("/")
                     if target := ranked_search_redirect(scope.get("path", ""), query_string, database_path):
-                        headers = [[b"location", target.encode("latin-1")], [b"content-length", b"0"]]
-                        await send({"type": "http.response.start", "status": 302, "headers": headers})
-                        await send({"type": "http.response.body", "body": b""})
+                        await _respond(send_with_headers, 302, [(b"location", target.encode("latin-1"))])
                         return
-            await app(scope, receive, send)
+            await app(scope, receive, send_with_headers)
 
-        return redirect_plain_searches
+        return safe_app
 
     return wrap
+
+
+def bad_facet_parameter(query_string: str) -> str | None:
+    """What is wrong with a ``_facet…={JSON}`` parameter, or None: Datasette 0.65 passes the JSON's
+    values into SQL building unchecked (``{"simple": 1}`` is a 500 deep inside it)."""
+    for key, value in parse_qsl(query_string, keep_blank_values=True):
+        if key.startswith("_facet") and key != "_facet_size" and value.startswith("{"):
+            try:
+                config = json.loads(value)
+            except ValueError:
+                return f"{key}: not JSON: {value}"
+            if not isinstance(config, dict) or not all(isinstance(item, str) for item in config.values()):
+                return f"{key}: a facet is a column name or an object of strings: {value}"
+    return None
+
+
+def _is_request_error(exception: BaseException, request: Any) -> bool:
+    """Whether Datasette 0.65 failed on what the request asked for rather than on itself: it raises
+    ``DatasetteError`` with its default status 500 only for requests it cannot answer (an unknown
+    ``_sort`` column, both ``_sort`` and ``_sort_desc``, a ``_through`` without its foreign key), and it
+    lets ``int()``, ``json.loads()`` and dictionary look-ups of parameters (``_timelimit=abc``, ``_next=``
+    on a view, ``_facet={...``, ``_through=x``, ``col__in=[[``) and values SQLite cannot bind raise as
+    they are."""
+    from datasette.views.base import DatasetteError
+
+    if isinstance(exception, DatasetteError):
+        return exception.status == 500
+    if not request.query_string:
+        return False
+    if isinstance(exception, sqlite3.InterfaceError | sqlite3.ProgrammingError):
+        return "binding parameter" in str(exception)
+    if not isinstance(exception, ValueError | KeyError | TypeError | AttributeError):
+        return False
+    frames = [frame.f_code.co_filename for frame, _ in traceback.walk_tb(exception.__traceback__)]
+    ours = [name for name in frames if f"{os.sep}datasette{os.sep}" in name]
+    return bool(ours) and ours[-1].endswith(_PARAMETER_MODULES)
+
+
+# The Datasette modules that read request parameters (the deepest Datasette frame of a request error).
+_PARAMETER_MODULES = tuple(
+    os.sep + os.path.join(*parts)
+    for parts in (("filters.py",), ("facets.py",), ("views", "table.py"), ("views", "database.py"))
+)
+
+
+async def _error_page(datasette: Any, request: Any, message: str) -> Response:
+    """Datasette's own 400 page (or JSON) for ``message``."""
+    # Imported here: the plugin is loaded while datasette's own modules are still importing.
+    from datasette.handle_exception import handle_exception as datasette_error_page
+
+    try:
+        raise BadRequest(message)
+    except BadRequest as error:  # raised: Datasette's handler logs the exception being handled
+        return await datasette_error_page(datasette, request, error)()
+
+
+@hookimpl
+def handle_exception(datasette: Any, request: Any, exception: BaseException) -> Any:
+    """A request Datasette cannot answer because of its parameters is a 400 (Datasette's own error page
+    or JSON), not a 500."""
+    if not _is_request_error(exception, request):
+        return None
+    message = getattr(exception, "message", None) or f"Invalid request: {exception}"
+    return lambda: _error_page(datasette, request, message)
 
 
 @hookimpl
@@ -261,13 +426,82 @@ def _is_article_row(row: Any) -> bool:
 
 _HIT = re.compile(r"【([^【】]*)】")
 
+# --- article HTML, sanitised at render time -------------------------------------------------------------
+# Tables whose body_html is an article's HTML (the archive's own rows); anywhere else it is text.
+ARTICLE_HTML_TABLES = ("articles", "article_versions")
+# An allowlist: what the extractor's clean HTML is made of (itp6crawl/extract/clean.py). Other tags are
+# unwrapped (their text stays); these go with everything inside them.
+_DROP_WITH_CONTENT = (
+    *("script", "style", "noscript", "template", "iframe", "frame", "frameset", "object", "embed"),
+    *("applet", "param", "svg", "math", "canvas", "audio", "video", "source", "track", "portal"),
+    *("form", "input", "button", "select", "option", "optgroup", "datalist", "output", "textarea"),
+    *("base", "link", "meta", "head", "title", "xmp", "plaintext", "listing", "noembed", "noframes"),
+    *("dialog", "slot"),
+)
+_ALLOWED_TAGS = frozenset(
+    (
+        *("p", "div", "span", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl"),
+        *("dt", "dd", "blockquote", "pre", "code", "em", "strong", "b", "i", "u", "s", "sub", "sup"),
+        *("small", "mark", "q", "cite", "abbr", "del", "ins", "a", "img", "figure", "figcaption"),
+        *("table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "section", "article"),
+        *("header", "footer", "aside", "center", "address", "time", "details", "summary"),
+    )
+)
+_ALLOWED_ATTRIBUTES = {
+    "a": ("href", "title"),
+    "img": ("src", "alt", "title", "width", "height"),
+    "td": ("colspan", "rowspan"),
+    "th": ("colspan", "rowspan", "scope"),
+    "ol": ("start", "type"),
+    "li": ("value",),
+    "time": ("datetime",),
+    "abbr": ("title",),
+}
+_URL_ATTRIBUTES = ("href", "src")
+# http(s) addresses, a path on this server or a fragment: no javascript:, data:, vbscript: or //host.
+_SAFE_URL = re.compile(r"^(?:https?://[^\s]|/(?![/\\])|#)", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@lru_cache(maxsize=1024)
+def sanitise_html(html: str) -> str:
+    """``html`` reduced to the tags and attributes an article's clean HTML has: no script, style, frames,
+    forms or embedded documents, no event or style attributes, links and images to http(s) addresses only
+    (links get ``rel="nofollow noopener noreferrer"``). Serialised by lxml, so text and attribute values
+    are escaped."""
+    html = _CONTROL.sub("", html)
+    if not html.strip():
+        return ""
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return str(escape(html))
+    etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, *_DROP_WITH_CONTENT, with_tail=False)
+    for element in list(root.iterdescendants()):
+        if not isinstance(element.tag, str) or element.tag not in _ALLOWED_TAGS:
+            element.drop_tag()  # unknown (or namespaced) tags go, their text stays
+            continue
+        keep = _ALLOWED_ATTRIBUTES.get(element.tag, ())
+        for name, value in list(element.attrib.items()):
+            if name not in keep or (name in _URL_ATTRIBUTES and not _SAFE_URL.match(value.strip())):
+                del element.attrib[name]
+        if element.tag == "img" and "src" not in element.attrib:
+            element.drop_tree()
+        elif element.tag == "a" and "href" in element.attrib:
+            element.set("rel", "nofollow noopener noreferrer")
+    inner = [str(escape(root.text or ""))]
+    inner += (lxml.html.tostring(child, encoding="unicode", method="html") for child in root)
+    return "".join(inner)
+
 
 @hookimpl
 def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
     if not isinstance(value, str):
         return None
-    if column == "body_html" and table in (None, "articles", "article_versions"):
-        return Markup(f'<div class="itp6-article">{value}</div>')  # clean HTML by construction (extractor)
+    if column == "body_html" and table in ARTICLE_HTML_TABLES and database in _archive_databases(datasette):
+        # The archive's own rows only (never SQL or canned-query output), sanitised again: a row written
+        # around the extractor, or by an older one, must not put script into the page.
+        return Markup(f'<div class="itp6-article">{sanitise_html(value)}</div>')
     if column == "snippet" and table is None:
         return Markup(_HIT.sub(r'<mark class="itp6-hit">\1</mark>', str(escape(value))))
     if column == "title" and table is None and _is_article_row(row):
@@ -279,24 +513,73 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
     return None
 
 
-def serve(db: Path, *, host: str = "127.0.0.1", port: int = 8001) -> None:
-    """Serve the archive ``db`` with Datasette (blocking). Not immutable: a crawl may write meanwhile."""
-    import asyncio
+SITE_METADATA = {
+    "title": "ITP6病友网 archive",
+    "description": "Articles of www.itp6.com archived by itp6crawl",
+    "source_url": "https://www.itp6.com",
+}
+# ``--public``: browsing, facets, table search and the canned queries only.
+PUBLIC_SETTINGS = {
+    "default_allow_sql": False,  # no arbitrary SQL (?sql=, _where=); canned queries still run
+    "allow_download": False,  # no copy of the database file
+    "allow_csv_stream": False,  # no all-rows CSV (.csv?_stream=1)
+    "sql_time_limit_ms": 1000,
+}
+LOCAL_SETTINGS = {"sql_time_limit_ms": 3000}
 
-    import uvicorn
+
+def is_read_only(path: Path) -> bool:
+    """True when the archive file or its folder cannot be written: no write bit (root ignores the bits,
+    so they are read rather than tried) or no write access for this user."""
+    return any(not target.stat().st_mode & 0o222 or not os.access(target, os.W_OK) for target in (path, path.parent))
+
+
+def make_datasette(db: Path, *, public: bool = False, immutable: bool | None = None) -> Any:
+    """The Datasette ``serve`` runs on the archive ``db``.
+
+    ``immutable`` (default: when the file or its folder is read-only) opens it with SQLite's
+    ``immutable=1``: nothing is created beside it (no ``-wal``/``-shm``) and nothing in it changes, but a
+    crawl writing meanwhile would not be seen (nor would an unmerged ``-wal``). Otherwise it is opened
+    read-only (``mode=ro``), so a crawl may write while it is served."""
     from datasette.app import Datasette
 
     path = Path(db)
-    if not path.exists():
+    if not path.is_file():
         raise FileNotFoundError(f"no archive at {path}")
-    datasette = Datasette(
-        [str(path)],
-        metadata={
-            "title": "ITP6病友网 archive",
-            "description": "Articles of www.itp6.com archived by itp6crawl",
-            "source_url": "https://www.itp6.com",
-        },
-        settings={"sql_time_limit_ms": 3000},
+    immutable = is_read_only(path) if immutable is None else immutable
+    return Datasette(
+        [] if immutable else [str(path)],
+        immutables=[str(path)] if immutable else [],
+        metadata=SITE_METADATA,
+        settings=PUBLIC_SETTINGS if public else LOCAL_SETTINGS,
     )
+
+
+def _sidecars(path: Path) -> set[Path]:
+    return {candidate for candidate in (Path(f"{path}-wal"), Path(f"{path}-shm")) if candidate.exists()}
+
+
+def serve(
+    db: Path, *, host: str = "127.0.0.1", port: int = 8001, public: bool = False, immutable: bool | None = None
+) -> None:
+    """Serve the archive ``db`` with Datasette (blocking) on ``host``:``port``; see :func:`make_datasette`.
+
+    A read-only reader of a WAL database leaves ``-wal`` and ``-shm`` files behind; those this server
+    caused (absent when it started) are merged away when it stops, unless another process still has
+    the archive open."""
+    import asyncio
+
+    import uvicorn
+
+    path = Path(db)
+    datasette = make_datasette(path, public=public, immutable=immutable)
+    before = _sidecars(path)
     asyncio.run(datasette.invoke_startup())
-    uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
+    finally:
+        for database in datasette.databases.values():
+            database.close()
+        if _sidecars(path) - before and not is_read_only(path):
+            with closing(sqlite3.connect(path.resolve().as_uri(), uri=True)) as conn:
+                conn.execute("select count(*) from sqlite_master").fetchone()  # the last connection cleans up
