@@ -51,8 +51,8 @@ bench-gate: $(STAMP)  ## one table of end-to-end figures (crawl 20k, processing 
 
 bench: bench-extract bench-crawl bench-recrawl bench-search bench-export bench-store bench-gate
 
-fuzz: $(STAMP)  ## property tests at 10,000 examples per target (extraction, URLs, query language, search, cut pages)
-	ITP6_FUZZ_EXAMPLES=10000 $(BIN)/pytest -q -p no:cacheprovider tests/test_extract_sniff.py tests/test_query_fuzz.py tests/test_completeness.py
+fuzz: $(STAMP)  ## property tests at 10,000 examples per target (extraction, URLs, query language, search, cut pages, broken markup)
+	ITP6_FUZZ_EXAMPLES=10000 $(BIN)/pytest -q -p no:cacheprovider tests/test_extract_sniff.py tests/test_query_fuzz.py tests/test_completeness.py tests/test_extract_markup.py
 
 $(MUTATION_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,mutation]'

@@ -135,4 +135,17 @@ def test_a_page_cut_at_any_offset_is_refused_or_read_exactly_as_the_whole_page(n
     assert article.comments == whole.comments and article.related == whole.related
 
 
+@FUZZ
+@given(name=st.sampled_from(sorted(PAGES)), back=st.integers(min_value=0, max_value=400))
+def test_a_page_cut_near_its_end_is_refused_or_read_exactly_as_the_whole_page(name, back):
+    """Cuts among the last bytes: the footer, the closing tags, the newline after </html>."""
+    spec, page = PAGES[name]
+    item = extract(page[: len(page) - back], spec.url(BASE))
+    if back <= len(b"\n"):
+        assert item.failure is None  # only the final newline is missing: the page is whole
+    if item.failure is None:
+        whole = WHOLE[name]
+        assert (item.article.body_text, item.article.comments) == (whole.body_text, whole.comments)
+
+
 WHOLE = {name: extract(page, spec.url(BASE)).article for name, (spec, page) in PAGES.items()}
