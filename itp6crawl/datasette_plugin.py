@@ -22,10 +22,19 @@ Registered through the ``datasette`` entry point, so ``datasette archive/itp6.db
   ``dataset_articles`` view (live articles without the internal columns, migration 0006). Datasette 0.65
   cannot hide columns of a table through metadata, so the internal columns stay on the ``articles`` page but
   are clipped, and the description links to the same page with them hidden (``_nocol``).
-- ``render_cell``: ``body_html`` (already clean: no scripts, styles, iframes or event attributes, see
-  ``archive/README.md``) is rendered as HTML in a readable container; long text is clipped in table views
-  (CSS, full on an article's row page); 【】 in snippets becomes ``<mark>``; titles in query results link to
-  the article's row page.
+- ``render_cell``: ``body_html`` of the archive's own rows (``articles`` and ``article_versions`` pages of
+  an archive database; never SQL or canned-query output, which Datasette escapes) is rendered as HTML in a
+  readable container, sanitised again as it is rendered (:func:`sanitise_html`: an allowlist of the tags
+  and attributes the extractor keeps); long text is clipped in table views (CSS, full on an article's row
+  page); 【】 in snippets becomes ``<mark>`` (after escaping); titles in query results link to the
+  article's row page.
+- Safe to open and to put behind a proxy (``asgi_wrapper``, ``handle_exception``): every response has a
+  Content-Security-Policy without inline script (Datasette 0.65's own inline scripts are allowed by their
+  hashes, read from its installed templates), ``X-Content-Type-Options: nosniff``, ``X-Frame-Options`` and
+  ``frame-ancestors 'none'``, ``Referrer-Policy``; methods other than GET and HEAD get 405; parameters
+  Datasette 0.65 fails on with a 500 (``_sort=unknown``, ``_timelimit=abc``, ``_facet={bad``, …) get its
+  400 page. :func:`make_datasette` has the ``--public`` settings (no arbitrary SQL, no download) and opens a
+  read-only archive immutable.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import sqlite3
 import textwrap
 import traceback
@@ -555,6 +565,10 @@ def make_datasette(db: Path, *, public: bool = False, immutable: bool | None = N
     )
 
 
+def _exit_quietly(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
 def _sidecars(path: Path) -> set[Path]:
     return {candidate for candidate in (Path(f"{path}-wal"), Path(f"{path}-shm")) if candidate.exists()}
 
@@ -564,22 +578,25 @@ def serve(
 ) -> None:
     """Serve the archive ``db`` with Datasette (blocking) on ``host``:``port``; see :func:`make_datasette`.
 
-    A read-only reader of a WAL database leaves ``-wal`` and ``-shm`` files behind; those this server
-    caused (absent when it started) are merged away when it stops, unless another process still has
-    the archive open."""
+    Reading a WAL database with ``mode=ro`` leaves ``-wal`` and ``-shm`` files behind; when the server
+    stops (Ctrl-C, SIGTERM) they are merged away, unless another process still has the archive open."""
     import asyncio
 
     import uvicorn
 
     path = Path(db)
     datasette = make_datasette(path, public=public, immutable=immutable)
-    before = _sidecars(path)
     asyncio.run(datasette.invoke_startup())
+    # uvicorn shuts down gracefully on SIGTERM and then raises the signal again: exit through the
+    # ``finally`` below rather than die there.
+    signal.signal(signal.SIGTERM, _exit_quietly)
     try:
         uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
     finally:
         for database in datasette.databases.values():
             database.close()
-        if _sidecars(path) - before and not is_read_only(path):
+        if _sidecars(path) and not is_read_only(path):
+            # As the last connection, a writable one merges the -wal and removes both files (as a crawl's
+            # own close does); with a crawl still holding the archive, SQLite leaves them alone.
             with closing(sqlite3.connect(path.resolve().as_uri(), uri=True)) as conn:
-                conn.execute("select count(*) from sqlite_master").fetchone()  # the last connection cleans up
+                conn.execute("select count(*) from sqlite_master").fetchone()

@@ -560,6 +560,26 @@ def test_serve_public_on_a_read_only_folder(read_only_copy: tuple[Path, str], se
     assert folder_state(db.parent) == before
 
 
+def test_serve_merges_away_the_wal_files_its_reading_made(hostile_archive: Path, tmp_path: Path) -> None:
+    """A writable archive is read with ``mode=ro`` (a crawl may write meanwhile), which makes ``-wal`` and
+    ``-shm`` files; ``serve`` merges them away when it stops (SIGTERM), exiting with status 0."""
+    db = tmp_path / "itp6.db"
+    copy_archive(hostile_archive, db)
+    before = folder_state(tmp_path)
+    port = free_port()
+    command = [sys.executable, "-m", "itp6crawl", "serve", "--db", str(db), "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}", process)
+        assert status_of(f"http://127.0.0.1:{port}/itp6/articles") == 200
+        assert {path.name for path in tmp_path.iterdir()} >= {"itp6.db-wal", "itp6.db-shm"}
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+    assert sorted(folder_state(tmp_path)) == sorted(before)
+
+
 def test_serve_warns_when_bound_beyond_loopback_without_public(
     hostile_archive: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
