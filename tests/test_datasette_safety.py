@@ -263,6 +263,24 @@ def test_another_databases_body_html_is_escaped(hostile_archive: Path, tmp_path:
     assert "<img src=x onerror" not in page and "&lt;img src=x onerror" in page
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"_sort": "<img src=x onerror=alert(1)>"},
+        {"_facet": '{"simple": "<img src=x onerror=alert(1)>"}'},
+        {"_facet": '{"<img src=x onerror=alert(1)>": 1}'},
+        {"_search": "<img src=x onerror=alert(1)>", "_sort": "id"},
+        {"_timelimit": "<img src=x onerror=alert(1)>"},
+        {"<img src=x onerror=alert(1)>": "1"},
+    ],
+)
+def test_what_a_page_echoes_from_the_request_is_escaped(hostile_archive: Path, params: dict[str, str]) -> None:
+    response = request(hostile_archive, "/itp6/articles", **params)
+    assert response.status_code < 500
+    assert "<img src=x" not in response.text
+    assert_page_inert(lxml.html.fromstring(response.text).cssselect("body")[0])
+
+
 # --- headers ------------------------------------------------------------------------------------------
 
 PAGES = [
