@@ -37,7 +37,7 @@ INCOMPLETE_PAGES = ("cut", "cut-character", "cut-before-end", "gzip-cut", "fatal
 WORDPRESS_FATAL_ERROR_PAGE = (
     "<!DOCTYPE html>\n<html dir='ltr' lang='zh-Hans'>\n<head>\n"
     '<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />\n'
-    "<title>WordPress &rsaquo; 错误</title>\n</head>\n<body id=\"error-page\">\n"
+    '<title>WordPress &rsaquo; 错误</title>\n</head>\n<body id="error-page">\n'
     '<div class="wp-die-message"><p>此网站遇到了致命错误。</p></div></body>\n</html>\n'
 ).encode()
 
