@@ -105,6 +105,9 @@ class CrawlSession:
         if not self.crawler.settings.getbool("ITP6_LOCK_HELD"):
             self._lock = ArchiveLock(self.path).acquire()
         self.archive = Archive.open(self.path)
+        lock = self._lock or ArchiveLock.held(self.path)
+        if lock is not None:  # a first run has just created the file: lock it too, against hard links
+            lock.cover_database()
         self.run_id = self.archive.runs.begin(site, datetime.now(CST), full=self.full)
         self._reserve = _reserve_space(self.path)
         self.previous_complete = self.archive.runs.previous_complete(self.run_id)

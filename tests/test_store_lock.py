@@ -150,3 +150,16 @@ def test_a_refused_hard_link_lock_leaves_the_holder_named_in_the_lock_file(tmp_p
         with pytest.raises(ArchiveBusy):
             ArchiveLock(other).acquire()
         assert f'"pid": {os.getpid()}' in lock.path.read_text()
+
+
+def test_an_archive_created_under_the_lock_is_covered_against_hard_links_once_it_exists(tmp_path):
+    db = tmp_path / "itp6.db"
+    with ArchiveLock(db) as lock:
+        assert ArchiveLock.held(db) is lock and ArchiveLock.held(tmp_path / "other.db") is None
+        _archive_file(db)  # the first run creates the archive after taking the lock
+        os.link(db, tmp_path / "copy.db")
+        ArchiveLock(tmp_path / "copy.db").acquire().release()  # the new file is not covered yet
+        lock.cover_database()
+        with pytest.raises(ArchiveBusy, match="hard link"):
+            ArchiveLock(tmp_path / "copy.db").acquire()
+    assert ArchiveLock.held(db) is None

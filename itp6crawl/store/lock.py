@@ -60,10 +60,30 @@ class ArchiveLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder).encode(), 0)
         self._fd = fd
+        _HELD[self.database] = self
         return self
+
+    def cover_database(self) -> None:
+        """Lock the database file too, if it was created after :meth:`acquire` (a first run): from then
+        on a hard link to it is locked as well. Raises :class:`ArchiveBusy` if one already is."""
+        if self._fd is None or self._database_fd is not None:
+            return
+        try:
+            self._database_fd = _lock_file(self.database)
+        except BlockingIOError:
+            raise ArchiveBusy(
+                f"another run holds {self.db_path} under another name (a hard link to the same file)"
+            ) from None
+
+    @staticmethod
+    def held(db_path: str | Path) -> ArchiveLock | None:
+        """The lock this process holds on the archive at ``db_path`` (by any name), if any."""
+        return _HELD.get(Path(os.path.realpath(db_path)))
 
     def release(self) -> None:
         """Let go of both locks; the caller has closed its connections to the archive (module docstring)."""
+        if _HELD.get(self.database) is self:
+            del _HELD[self.database]
         if self._database_fd is not None:
             fcntl.flock(self._database_fd, fcntl.LOCK_UN)
             os.close(self._database_fd)
@@ -79,6 +99,9 @@ class ArchiveLock:
 
     def __exit__(self, *exc_info: object) -> None:
         self.release()
+
+
+_HELD: dict[Path, ArchiveLock] = {}  # the locks this process holds, by the archive's real path
 
 
 def _lock_file(path: Path) -> int | None:
