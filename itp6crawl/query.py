@@ -5,7 +5,11 @@
 - ``OR`` (upper case) between words or groups: ``艾曲泊帕 OR 海曲泊帕``, ``(激素 OR 地塞米松) 儿童``;
 - ``-word`` or ``-"phrase"`` excludes (``NOT word`` too): ``激素 -儿童``;
 - ``title:word`` or ``title:"phrase"`` looks in titles only;
-- ``word*`` is a prefix (English): ``eltrombo*``.
+- ``word*`` is a prefix: ``eltrombo*``; ``艾曲*`` finds the words that start with 艾曲 (艾曲泊帕), or the
+  words it segments to in a row, the last one a prefix (``血小板低*``: 血小板 then a word starting with 低).
+
+A field or operator with nothing to apply to (``title:``, ``-``, ``NOT``, ``OR``, ``()``, ``""``) adds
+nothing; a query of nothing else is refused like an empty one.
 
 :func:`parse` turns any text into a :class:`Query` whose ``match`` is a valid FTS5 expression over the
 archive's segmented columns: every token is quoted, so no input raises an FTS5 syntax error. Input
@@ -35,17 +39,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import Segmenter, default_segmenter
+from .text import Segmenter, default_segmenter, normalise
 
 TITLE_COLUMN = "title_seg"
 MAX_QUERY_CHARS = 4000  # characters of query text (see the module's docstring for the three limits)
 MAX_QUERY_TERMS = 500  # words after segmentation, excluded and phrase words included
 MAX_QUERY_DEPTH = 16  # levels of brackets
 _HAN_SPACES = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+_HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")  # Han characters only (text.py's runs)
 # No leading \s*: finditer skips spaces by itself, once; a pattern starting with \s* rescans a run of
 # spaces from each of its positions (4,000 spaces took a second).
 _LEXEME = re.compile(
     r"""(?P<open>\()|(?P<close>\))
+      | (?P<bare>-?title:)(?=[\s()]|$)  # a field with nothing after it: adds nothing
       | (?P<neg>-)?(?P<field>title:)?(?:["“”「『](?P<phrase>[^"“”」』]*)["“”」』]?|(?P<word>[^\s()"“”「『]+))
     """,
     re.VERBOSE,
@@ -74,6 +80,7 @@ class _Parser:
     position: int = 0
     depth: int = 0  # brackets open around the current position
     words: int = 0  # tokens seen so far, wanted or excluded
+    excluded: bool = False  # an exclusion with something in it was seen (the error then says so)
 
     def peek(self) -> re.Match[str] | None:
         return self.lexemes[self.position] if self.position < len(self.lexemes) else None
@@ -103,6 +110,8 @@ class _Parser:
             if lexeme["close"] or (lexeme["word"] == "OR" and not lexeme["neg"] and not lexeme["field"]):
                 break
             self.position += 1
+            if lexeme["bare"]:
+                continue
             if lexeme["word"] in ("AND", "NOT") and not lexeme["neg"] and not lexeme["field"]:
                 negate_next = lexeme["word"] == "NOT"
                 continue
@@ -121,6 +130,7 @@ class _Parser:
             negate_next = False
             if part:
                 (excluded if negative else required).append(part)
+                self.excluded |= negative
         if not required:
             return None  # exclusions alone find nothing: FTS5 has no "everything but"
         expression = required[0] if len(required) == 1 else "(" + " AND ".join(required) + ")"
@@ -144,6 +154,12 @@ class _Parser:
         tokens = self.count(self.segmenter.tokens(word.rstrip("*")))
         if not tokens:
             return None
+        if prefix and len(tokens) > 1 and _HAN_WORD.fullmatch(start := normalise(word.rstrip("*"))):
+            # 艾曲* segments to 艾 + 曲, but the index holds 艾曲泊帕 whole: a word starting with 艾曲, or
+            # the words 艾 曲 in a row with the last a prefix (血小板低* = 血小板, then 低…).
+            if collect_terms:
+                self.terms.append(start)
+            return "(" + " OR ".join(f"{column}{_quote(text)}*" for text in (start, " ".join(tokens))) + ")"
         if collect_terms:
             self.terms.extend(tokens)
         quoted = [_quote(token) for token in tokens]
@@ -181,7 +197,7 @@ def parse(text: str, segmenter: Segmenter | None = None) -> Query:
         if (lexeme := parser.peek()) is not None and lexeme["close"]:
             parser.position += 1  # an unmatched ")": ignored
     if not parts:
-        if any(match["neg"] or match["word"] == "NOT" for match in lexemes):
+        if parser.excluded:
             raise QueryError(f"nothing to search for in {text!r}: add a word to find beside the excluded ones")
         raise QueryError(f"nothing to search for in {text!r}: type a word, e.g. 艾曲泊帕 or IgG1")
     match = parts[0] if len(parts) == 1 else " AND ".join(parts)
