@@ -25,6 +25,11 @@ leaving torn copies in the scrollback). So while the panel is shown, every root 
 that original stderr is pointed at rich's proxy (``handler.setStream``) and restored afterwards. Scrapy's log
 format, level and filters are unchanged; only the destination moves above the panel. stdout is not
 redirected: feed exports may write to it (``-O -``) and must stay byte-exact.
+
+:class:`JobProgress` does the same for the offline jobs, ``reindex`` and ``export``: a rich progress
+display on stderr in a terminal, otherwise a ``progress:`` line every 30 seconds, when a step ends and at
+the end. Their stdout is data (export's file list, reindex's summary), so nothing of it goes there. This
+module imports Scrapy only when the crawl's extension is used, so ``export`` starts without it.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -43,17 +49,27 @@ from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
-from scrapy import Spider, signals
-from scrapy.exceptions import NotConfigured
-from scrapy.http import Request, Response
-
-try:  # Scrapy >= 2.14 picks asyncio or Twisted itself, as LogStats does
-    from scrapy.utils.asyncio import create_looping_call
-except ImportError:  # pragma: no cover - older Scrapy
-    from twisted.internet.task import LoopingCall as create_looping_call  # type: ignore[assignment]
 
 if TYPE_CHECKING:
+    from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.http import Request, Response
+
+
+def create_looping_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Scrapy's looping call (asyncio or Twisted, as ``LogStats`` picks), imported when a crawl needs it."""
+    try:  # Scrapy >= 2.14
+        from scrapy.utils.asyncio import create_looping_call as create
+    except ImportError:  # pragma: no cover - older Scrapy
+        from twisted.internet.task import LoopingCall as create  # type: ignore[assignment]
+    return create(function, *args, **kwargs)
+
+
+def _not_configured(reason: str) -> Exception:
+    from scrapy.exceptions import NotConfigured
+
+    return NotConfigured(reason)
+
 
 logger = logging.getLogger(__name__)
 
@@ -323,7 +339,7 @@ class CrawlProgress:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if mode == "off":
-            raise NotConfigured("ITP6_PROGRESS is off")
+            raise _not_configured("ITP6_PROGRESS is off")
         assert crawler.stats is not None
         self.crawler = crawler
         self.stats = crawler.stats
@@ -342,9 +358,11 @@ class CrawlProgress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
+        from scrapy import signals
+
         mode = resolve_mode(crawler.settings.get("ITP6_PROGRESS", "auto"))
         if mode == "off":
-            raise NotConfigured("ITP6_PROGRESS is off")
+            raise _not_configured("ITP6_PROGRESS is off")
         interval = crawler.settings.getfloat("ITP6_PROGRESS_INTERVAL", DEFAULT_INTERVAL)
         extension = cls(crawler, mode, interval)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
@@ -467,3 +485,131 @@ def _point_log_handlers(old: Any, new: Any) -> list[tuple[logging.StreamHandler[
             handler.setStream(new)
             moved.append((handler, old))
     return moved
+
+
+# -- offline jobs: reindex and export ----------------------------------------------------------------
+
+
+def _job_rate(rate: float) -> str:
+    return f"{rate:.1f}/s" if rate < 10 else f"{rate:,.0f}/s"
+
+
+class _Step:
+    """One step of a job (a file of an export, the replayed responses of a reindex) and how far it is."""
+
+    def __init__(self, name: str, now: float, done: int, total: int | None) -> None:
+        self.name, self.started, self.first = name, now, done
+        self.done, self.total = done, total
+        self.updated = now
+        self.told_finished = False
+
+    @property
+    def finished(self) -> bool:
+        return self.total is not None and self.done >= self.total
+
+    def line(self, job: str) -> str:
+        figures = f"{self.done:,}"
+        if self.total is not None:
+            share = 100 if self.total <= 0 else min(100, self.done * 100 // self.total)
+            figures += f"/{self.total:,} ({share}%)"
+        elapsed = self.updated - self.started
+        rate = (self.done - self.first) / elapsed if elapsed > 0 and self.done > self.first else None
+        parts = [f"progress: {job}: {self.name} {figures}"]
+        if rate is not None:
+            parts.append(_job_rate(rate))
+        if self.finished or self.told_finished:
+            parts.append(f"done in {format_duration(elapsed)}")
+        elif rate is not None and self.total is not None:
+            parts.append(f"ETA {format_duration((self.total - self.done) / rate)}")
+        return ", ".join(parts)
+
+
+class JobProgress:
+    """Progress of ``reindex`` or ``export`` for the person running it, on stderr (stdout is data).
+
+    ``mode`` as ``ITP6_PROGRESS``: ``auto`` is ``live`` when stderr is a terminal, else ``log``. ``live``
+    is a rich progress display (a bar per step with a total, a count and rate for one without), left on
+    screen at the end; ``log`` writes a ``progress: <job>: …`` line every ``interval`` seconds, when a
+    step with a total reaches it, and for the step under way at the end; ``off`` shows nothing.
+    ``update(step, done, total)`` is cheap between lines, so a job may call it for every record."""
+
+    def __init__(
+        self,
+        job: str,
+        mode: str = "auto",
+        *,
+        interval: float = DEFAULT_INTERVAL,
+        console: Console | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        write: Callable[[str], None] | None = None,
+        stderr: TextIO | None = None,
+    ) -> None:
+        self.job = job
+        self.mode: Mode = resolve_mode(mode, stderr)
+        self.interval = interval
+        self.console = console
+        self.clock = clock
+        self.write = write or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.steps: dict[str, _Step] = {}
+        self._last_line = clock()
+        self._display: Any = None  # rich.progress.Progress while live
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> JobProgress:
+        if self.mode == "live":
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._display = Progress(
+                TextColumn(f"{self.job}: {{task.description}}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TaskProgressColumn(show_speed=True),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=self.console or Console(stderr=True),
+                get_time=self.clock,
+                redirect_stdout=False,  # stdout is the job's data
+                transient=False,
+            )
+            self._display.start()
+        return self
+
+    def update(self, step: str, done: int, total: int | None = None) -> None:
+        now = self.clock()
+        current = self.steps.get(step)
+        if current is None:
+            current = self.steps[step] = _Step(step, now, done, total)
+            if self._display is not None:
+                self._tasks[step] = self._display.add_task(step, total=total, completed=done)
+        current.done, current.total, current.updated = done, total if total is not None else current.total, now
+        if self._display is not None:
+            self._display.update(self._tasks[step], completed=done, total=current.total)
+        elif self.mode == "log":
+            due = current.finished or now - self._last_line >= self.interval > 0
+            if due and not current.told_finished:
+                self._tell(current)
+
+    def _tell(self, step: _Step) -> None:
+        self.write(step.line(self.job))
+        self._last_line = self.clock()
+        step.told_finished = step.finished
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if self._display is not None:
+            display, self._display = self._display, None
+            display.stop()
+        elif self.mode == "log" and kind is None:
+            for step in self.steps.values():
+                if not step.told_finished:
+                    step.told_finished = True  # the job is over: its last step is done
+                    self.write(step.line(self.job))

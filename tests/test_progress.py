@@ -18,6 +18,7 @@ from scrapy.utils.test import get_crawler
 from itp6crawl import progress
 from itp6crawl.progress import (
     CrawlProgress,
+    JobProgress,
     RateMeter,
     format_duration,
     format_eta,
@@ -343,3 +344,83 @@ def test_live_mode_moves_log_output_above_the_panel(
     assert handler.stream is real_stderr
     assert real_stderr.getvalue() == ""  # nothing bypassed the display
     assert "LOG hello from scrapy" in screen.getvalue()
+
+
+# -- reindex and export (issue [8]: they showed no progress) ----------------------------------------
+
+
+class Lines:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def test_importing_progress_does_not_import_scrapy() -> None:
+    """export and reindex show progress through this module; export must start without Scrapy."""
+    import subprocess
+
+    code = (
+        "import sys, itp6crawl.progress;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_job_progress_off_a_terminal_logs_at_the_interval_a_finished_step_and_the_end() -> None:
+    clock, write = FakeClock(), Lines()
+    with JobProgress("export", "auto", interval=30, clock=clock, write=write, stderr=FakeTTY(False)) as shown:
+        assert shown.mode == "log"
+        shown.update("near-duplicates", 0, 20_000)
+        clock.now += 10
+        shown.update("near-duplicates", 5_000, 20_000)
+        assert write.lines == []  # not yet 30 s
+        clock.now += 20
+        shown.update("near-duplicates", 10_000, 20_000)
+        assert write.lines == ["progress: export: near-duplicates 10,000/20,000 (50%), 333/s, ETA 30s"]
+        clock.now += 5
+        shown.update("near-duplicates", 20_000, 20_000)  # a step's end is always told
+        assert write.lines[-1] == "progress: export: near-duplicates 20,000/20,000 (100%), 571/s, done in 35s"
+        shown.update("articles", 0, 20_000)
+        clock.now += 4
+        shown.update("articles", 20_000, 20_000)
+        shown.update("links", 0, 0)
+        shown.update("links", 0, 0)
+    assert write.lines[2:] == [
+        "progress: export: articles 20,000/20,000 (100%), 5,000/s, done in 4s",
+        "progress: export: links 0/0 (100%), done in 0s",
+    ]
+
+
+def test_job_progress_without_a_total_counts_and_gives_the_final_line_once() -> None:
+    clock, write = FakeClock(), Lines()
+    with JobProgress("reindex", "log", interval=30, clock=clock, write=write) as shown:
+        for done in range(1, 101):
+            clock.now += 0.5
+            shown.update("responses replayed", done)
+    assert write.lines == [
+        "progress: reindex: responses replayed 60, 2.0/s",
+        "progress: reindex: responses replayed 100, 2.0/s, done in 50s",
+    ]
+
+
+def test_job_progress_off_shows_nothing() -> None:
+    write = Lines()
+    with JobProgress("reindex", "off", write=write) as shown:
+        shown.update("responses replayed", 1)
+    assert write.lines == []
+
+
+def test_job_progress_in_a_terminal_is_a_rich_display_on_stderr_left_on_screen() -> None:
+    clock = FakeClock()
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=80, color_system=None)
+    with JobProgress("export", "live", clock=clock, console=console) as shown:
+        shown.update("near-duplicates", 0, 400)
+        clock.now += 2
+        shown.update("near-duplicates", 400, 400)
+        shown.update("articles", 200, 400)
+    text = screen.getvalue()
+    assert "near-duplicates" in text and "400/400" in text and "articles" in text and "200/400" in text
