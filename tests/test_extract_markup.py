@@ -1,7 +1,8 @@
 """Markup never swallows text: unclosed or void plugin elements (embed, object, param, applet, iframe,
-video/audio/source, legacy flash markup) inside a body leave every paragraph after them in the article,
-on the theme path and on the generic fallback. Plus a property test: inserting any such element
-between two paragraphs of a replica page changes the extracted body text by nothing but that element."""
+video/audio/source, legacy flash markup) and other broken markup (stray end tags such as ``</div>`` or
+``</body>``, an unclosed figure, noscript, form or table) inside a body leave every paragraph after them
+in the article, on the theme path and on the generic fallback. Plus a property test: inserting any such
+markup between two paragraphs of a replica page changes the extracted body text by nothing but its own."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from itp6crawl.extract import extract_article, extract_generic, parse_page
-from itp6crawl.extract.html import parse_document
-from itp6crawl.extract.repair import close_raw_text, repair_tree
+from itp6crawl.extract.clean import text_blocks
+from itp6crawl.extract.html import html_document, parse_document
+from itp6crawl.extract.repair import balance_content, close_raw_text, repair_tree
 from itp6crawl.replica import DEFAULT_NOW, build_site, corpus
 
 BASE = "https://www.itp6.com"
@@ -100,6 +102,54 @@ def test_the_message_for_browsers_without_flash_is_no_body_text():
     assert extract_article(page, spec.url(BASE)).body_text.split("\n\n") == gold_body(spec)
 
 
+STRAY_END_TAGS = ["</div>", "</div></div>", "</td>", "</span>", "</body>", "</html>", "</div></article></main>"]
+UNCLOSED = {
+    "figure": (
+        '<figure class="wp-caption aligncenter"><img src="/wp-content/uploads/a.jpg" alt="化验单">'
+        f"<figcaption>{FALLBACK_TEXT}</figcaption>"
+    ),
+    "bare-figure": "<figure>",
+    "noscript": '<noscript><img src="/wp-content/uploads/a.jpg">',
+    "bare-noscript": "<noscript>",
+    "form": '<form action="https://www.paypal.com/cgi-bin/webscr" method="post"><input type="hidden" name="c">',
+    "bare-form": "<form>",
+    "table": "<table>",
+    "table-rows": f"<table><tbody><tr><td>{FALLBACK_TEXT}</td><td>2</td></tr>",
+    "table-open-cell": f"<table><tr><td>{FALLBACK_TEXT}",
+}
+
+
+def body_html_blocks(article) -> list[str]:
+    """The blocks of the article's body HTML, read back: the HTML holds what the text holds."""
+    return text_blocks(html_document(f"<html><body>{article.body_html}</body></html>").find("body"))
+
+
+@pytest.mark.parametrize("markup", STRAY_END_TAGS + list(UNCLOSED.values()), ids=STRAY_END_TAGS + list(UNCLOSED))
+@pytest.mark.parametrize("theme", ["justnews6", "justnews5"])
+def test_broken_markup_in_a_post_keeps_every_paragraph_after_it_and_lets_no_boilerplate_in(markup, theme):
+    """A stray end tag closed ``div.entry-content`` (604 characters stored as 60), ``</body>`` ended the
+    page; an unclosed figure, noscript or form took the rest of the body with it, and an unclosed table
+    merged it into one row with the site's notice. Now the theme body is the gold, block for block, in
+    text and HTML, with the notice, tags, related posts and comments read as before; the generic
+    fallback reads the page as it read it without the markup."""
+    spec = next(spec for spec in SPECS if spec.theme == theme)
+    for after in (0, len(SITE.body(spec)) // 2):
+        page, broken = insert(spec, after, markup)
+        article = extract_article(broken, spec.url(BASE), fetched_at=DEFAULT_NOW)
+        assert article.extractor == "theme"
+        assert own_blocks_removed(article.body_text) == gold_body(spec)
+        assert own_blocks_removed("\n\n".join(body_html_blocks(article))) == gold_body(spec)
+        whole = extract_article(page, spec.url(BASE), fetched_at=DEFAULT_NOW)
+        assert (article.credit, article.tags, article.related, article.comments) == (
+            whole.credit,
+            whole.tags,
+            whole.related,
+            whole.comments,
+        )
+    generic = extract_generic(broken, spec.url(BASE), fetched_at=DEFAULT_NOW)
+    assert own_blocks_removed(generic.body_text) == extract_generic(page, spec.url(BASE)).body_text.split("\n\n")
+
+
 # --------------------------------------------------------------------------- the repairs, one by one
 
 
@@ -143,6 +193,56 @@ def test_a_raw_text_element_with_markup_up_to_a_later_close_was_never_closed():
     balanced = '<iframe title="a>b" src=x><p>fallback</p></iframe><p>b</p>'
     assert close_raw_text(balanced) == balanced
     assert close_raw_text("<TEXTAREA rows=3>") == "<TEXTAREA rows=3></TEXTAREA>"
+
+
+def _page(body: str, after: str = '\n<div class="entry-tag"><a rel="tag">T</a></div>') -> str:
+    content = f'<div class="entry-content clearfix">{body}</div>'
+    return f'<html><body><article><div class="entry-main">{content}{after}</div></article></body></html>'
+
+
+@pytest.mark.parametrize(
+    "body,repaired",
+    [
+        # End tags that close nothing opened in the body go; the body's own end tag stays.
+        ("<p>a</p></div><p>b</p>", "<p>a</p><p>b</p>"),
+        ("<p>a</p></div></div></body></html><p>b</p>\n", "<p>a</p><p>b</p>\n"),
+        ("<p>a</td></span></p><p>b</p>", "<p>a</p><p>b</p>"),
+        # ... but not </p> and </br> (a browser makes a paragraph and a line break of them), nor void ones.
+        ("<p>a</p></p><embed src=x></embed>b</br>", "<p>a</p></p><embed src=x></embed>b</br>"),
+        # An unclosed figure, noscript, form or table ends before the first block after its own content.
+        (
+            "<figure><img src=x><figcaption>c</figcaption><p>b</p>",
+            "<figure><img src=x><figcaption>c</figcaption></figure><p>b</p>",
+        ),
+        ("<noscript><img src=x><p>b</p>", "<noscript><img src=x></noscript><p>b</p>"),
+        ("<form action=x><input name=a>说明<p>b</p>", "<form action=x><input name=a>说明</form><p>b</p>"),
+        ("<table><tr><td>1</td></tr>\n<p>b</p>", "<table><tr><td>1</td></tr>\n</table><p>b</p>"),
+        ("<table><tr><td>1<p>b</p>", "<table><tr><td>1</table><p>b</p>"),
+        ("<div><table><tr><td>1</div><p>b</p>", "<div><table><tr><td>1</table></div><p>b</p>"),
+        ("<p>a<form></p><p>b</p>", "<p>a<form></p></form><p>b</p>"),
+        # Closed ones, comments and script text are left as written.
+        (
+            "<figure><table><tr><td>1</td></tr></table><figcaption>c</figcaption></figure><p>b</p>",
+            "<figure><table><tr><td>1</td></tr></table><figcaption>c</figcaption></figure><p>b</p>",
+        ),
+        ("<!-- </div> --><script>x='</div>'</script><p>b</p>", "<!-- </div> --><script>x='</div>'</script><p>b</p>"),
+        ("<p>a<br/>b</p><div/><p>c</p>", "<p>a<br/>b</p><div/><p>c</p>"),
+    ],
+)
+def test_balancing_the_body_markup(body, repaired):
+    assert balance_content(_page(body)) == _page(repaired)
+
+
+def test_balancing_leaves_pages_without_a_theme_body_alone():
+    no_theme_block_after = '<html><body><div class="entry-content"><p>a</p></div><p>b</p></div></body></html>'
+    for page in ("<p>a</p></div><p>b</p>", no_theme_block_after):
+        assert balance_content(page) is page
+    page = _page("<p>a</p>\n")
+    assert balance_content(page) is page
+    # The theme's own blocks after the body, whether a stray tag came before or not.
+    assert balance_content(_page("<p>a</p></div><p>b</p>", after='<div class="entry-footer">x</div>')) == _page(
+        "<p>a</p><p>b</p>", after='<div class="entry-footer">x</div>'
+    )
 
 
 def test_repair_tree_says_whether_it_changed_anything():
@@ -202,9 +302,41 @@ def plugin_markup(draw: st.DrawFn) -> str:
 
 
 @st.composite
+def broken_markup(draw: st.DrawFn) -> str:
+    """Other broken markup pasted into posts: stray end tags (of the body's own elements or of the page's),
+    or a figure, noscript, form or table never closed, with or without content of its own."""
+    kind = draw(st.sampled_from(["stray", "figure", "noscript", "form", "table"]))
+    if kind == "stray":
+        names = ["div", "div", "span", "td", "tr", "table", "p", "li", "ul", "a", "strong", "section", "figure"]
+        names += ["form", "article", "main", "body", "html", "center", "h2", "blockquote", "noscript"]
+        return "".join(f"</{name}>" for name in draw(st.lists(st.sampled_from(names), min_size=1, max_size=3)))
+    attrs = draw(st.sampled_from(["", ' class="wp-caption aligncenter"', ' style="width: 480px"', ' action="x"']))
+    if kind == "figure":
+        inner = [
+            draw(st.sampled_from(["", '<img src="/a.jpg" alt="化验单">', '<a href="/a.jpg"><img src="/a.jpg"></a>'])),
+            draw(st.sampled_from(["", f"<figcaption>{FALLBACK_TEXT}</figcaption>", "<figcaption>"])),
+        ]
+    elif kind == "noscript":
+        inner = [draw(st.sampled_from(["", '<img src="/a.jpg">', FALLBACK_TEXT]))]
+    elif kind == "form":
+        controls = [
+            '<input type="hidden" name="a" value="b">',
+            f"<label>{FALLBACK_TEXT}</label>",
+            "<button>提交</button>",
+        ]
+        inner = draw(st.lists(st.sampled_from(controls), max_size=3))
+    else:
+        rows = [f"<tr><td>{FALLBACK_TEXT}</td></tr>", f"<tr><td>{FALLBACK_TEXT}<td>{FALLBACK_TEXT}", "<tbody>"]
+        inner = draw(st.lists(st.sampled_from(rows), max_size=3))
+        inner += [draw(st.sampled_from(["", f"<tr><td>{FALLBACK_TEXT}", "</td></tr>", "</tbody>"]))]
+    return f"<{kind}{attrs}>{''.join(inner)}"
+
+
+@st.composite
 def inserted_markup(draw: st.DrawFn) -> str:
-    """One to three plugin elements, sometimes inside a paragraph or a centred one (as editors put them)."""
-    markup = "".join(draw(st.lists(plugin_markup(), min_size=1, max_size=3)))
+    """One to three plugin elements or pieces of broken markup, sometimes inside a paragraph or a centred
+    one (as editors put them)."""
+    markup = "".join(draw(st.lists(st.one_of(plugin_markup(), broken_markup()), min_size=1, max_size=3)))
     wrapper = draw(st.sampled_from(["", "p", "center", "div"]))
     if wrapper:
         style = ' style="text-align: center;"' if wrapper != "center" else ""
@@ -218,7 +350,7 @@ def inserted_markup(draw: st.DrawFn) -> str:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(st.sampled_from(SPECS), st.data(), inserted_markup())
-def test_inserting_a_plugin_element_between_two_paragraphs_changes_the_theme_body_by_that_element_only(
+def test_inserting_plugin_or_broken_markup_between_two_paragraphs_changes_the_theme_body_by_its_own_only(
     spec, data, markup
 ):
     after = data.draw(st.integers(0, len(SITE.body(spec)) - 2), label="after chunk")
@@ -226,6 +358,7 @@ def test_inserting_a_plugin_element_between_two_paragraphs_changes_the_theme_bod
     article = extract_article(broken, spec.url(BASE), fetched_at=DEFAULT_NOW)
     assert article.extractor == "theme"
     assert own_blocks_removed(article.body_text) == gold_body(spec)
+    assert own_blocks_removed("\n\n".join(body_html_blocks(article))) == gold_body(spec)
     assert article.credit == spec.credit and article.related  # nothing after the body went either
 
 
@@ -237,7 +370,7 @@ def test_inserting_a_plugin_element_between_two_paragraphs_changes_the_theme_bod
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(st.sampled_from(SPECS), st.data(), inserted_markup())
-def test_inserting_a_plugin_element_between_two_paragraphs_changes_the_generic_body_by_that_element_only(
+def test_inserting_plugin_or_broken_markup_between_two_paragraphs_changes_the_generic_body_by_its_own_only(
     spec, data, markup
 ):
     after = data.draw(st.integers(0, len(SITE.body(spec)) - 2), label="after chunk")

@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 
-from .repair import close_raw_text, repair_tree, serialise
+from .repair import balance_content, close_raw_text, repair_tree, serialise
 
 HtmlElement = lxml.html.HtmlElement
 
@@ -100,7 +100,9 @@ def first_in(scopes: list[HtmlElement], xpath: str) -> HtmlElement | None:
 
 def parse_html(text: str) -> tuple[str, HtmlElement]:
     """Parse decoded HTML into an element tree with plugin markup repaired (:mod:`.repair`: an unclosed
-    ``<object>`` or a bare ``<embed>`` no longer takes the rest of the body with it). Returns the markup
+    ``<object>`` or a bare ``<embed>`` no longer takes the rest of the body with it) and the theme body's
+    broken markup balanced (a stray ``</div>`` no longer ends it, an unclosed table no longer takes the
+    rest of it). Returns the markup
     readers that parse for themselves should read (``text`` itself unless the tree needed repair) and the
     tree. ExtractionError for non-HTML."""
     stripped = text.lstrip()
@@ -111,7 +113,7 @@ def parse_html(text: str) -> tuple[str, HtmlElement]:
     # lxml refuses str input that carries an XML encoding declaration, and text with control characters
     # (which HTML does not allow either): both go.
     cleaned = _CONTROL_CHARACTERS.sub("", re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
-    markup = close_raw_text(cleaned)
+    markup = balance_content(close_raw_text(cleaned))
     try:
         doc = html_document(markup)
     except (etree.ParserError, ValueError) as error:

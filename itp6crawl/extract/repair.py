@@ -23,12 +23,46 @@ The repairs, decided element by element (browsers agree with each, except where 
   tag closes elements it never opened (it ran past its parent): its text was the rest of the page.
   Browsers keep swallowing here; nothing a reader could see is lost by not doing so.
 
-:func:`close_raw_text` works on the decoded text, before parsing; :func:`repair_tree` on the parsed tree.
+Broken markup pasted into a post (users paste HTML into WordPress) does the same to the theme's body,
+``div.entry-content``, and is repaired in the page's text before parsing, by :func:`balance_content`:
+
+* An end tag that closes no element opened inside the body (a stray ``</div>``, ``</div></div>``,
+  ``</td>``, ``</span>``, ``</body>``…) goes, as browsers ignore it. (Not ``</p>`` and ``</br>``, which
+  browsers read as an empty paragraph and a line break, nor those of void elements.)
+* An unclosed ``figure``, ``noscript``, ``form``, ``table``, ``svg``, ``math`` or ``template`` (one whose
+  own end tag never comes before the element around it ends) is closed right before the first block (a
+  paragraph, a heading, a div…) written right inside it, or else the first block after its own content:
+  a figure's image and caption, a form's controls, a table's rows and cells (a block inside an open
+  cell of an unclosed table ends it too); a noscript, svg, math or template has no block content of
+  its own. Browsers keep the text of
+  most of these but not where it was: an open table puts what follows into its last cell or before it.
+
+Why at the source and not after parsing. A stray ``</div>`` closes ``div.entry-content``; the body's own
+``</div>`` then closes the element around it (``div.entry-main`` in 6.x, ``div.entry`` in 5.x), and the
+next ones close the article, the main column, the layout: the rest of the body lands one, two or more
+levels up, among or after the theme's blocks, in shapes that differ with the version and with how many
+strays there were. A rule reading "the siblings after the content up to ``div.entry-tag``" would have
+to follow each of those shapes, and cannot mend the worst ones at all: libxml2 ends the page at a
+stray ``</body>`` or ``</html>`` (nothing after it is in the tree) and ignores ``</div>`` inside an open
+table (the notice, tags, related posts and comments all land in its last cell). The text as written has
+none of this ambiguity. The body's extent comes from the theme itself: it starts after the
+``div.entry-content`` start tag and ends at the first of the theme's blocks that follow the body in
+either version (``entry-tag``, ``entry-action``, ``entry-bar``, ``entry-footer``, ``entry-page``,
+``entry-related-posts``, ``entry-comments``, ``#comments``/``#respond``, or ``</article>``); the end tags
+that close that stretch (the notice's, the body's own ``</div>``, a wrapper's) are matched against what
+the body opened, and the first one left over is the body's own end. Nothing outside the stretch is
+touched, so the theme's boilerplate (打赏, share bar, notice, related posts, comments) stays where the
+theme put it, outside the body; a page without ``entry-content`` or without such a block after it is
+left as it is. Only a small tokenizer over the body's tags runs, about as much work as the body's length.
+
+:func:`close_raw_text` and :func:`balance_content` work on the decoded text, before parsing;
+:func:`repair_tree` on the parsed tree.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -89,6 +123,234 @@ def close_raw_text(text: str) -> str:
             out.append(text[done : match.end()] + f"</{name}>")
             done = resume = match.end()
         match = _RAW_START.search(text, resume)
+    out.append(text[done:])
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- the theme body, before parsing
+
+_CONTENT_CLASS = re.compile(r"""<div\s[^<>]*?\bclass\s*=\s*["']?(?:[^"'<>]*\s)?$""", re.IGNORECASE)
+_CONTENT_CLASS_END = re.compile(r"""entry-content(?=[\s"'>])""")
+_AFTER_BODY = (
+    re.compile(
+        r"""class\s*=\s*["']?(?:[^"'<>]*\s)?entry-(?:tag|action|bar|footer|page|related-posts|comments)[\s"'>-]"""
+    ),
+    re.compile(r"""\bid\s*=\s*["']?(?:comments|respond)\b"""),
+)
+_ARTICLE_END = re.compile(r"</article\s*>", re.IGNORECASE)
+_TAG_START = re.compile(r"<(?:(!--)|(/)?([a-zA-Z][a-zA-Z0-9:-]*))")
+_TAG_REST = re.compile(rf"{_ATTRIBUTES}>")
+_END_TAG = re.compile(r"</[a-zA-Z][a-zA-Z0-9:-]*\s*>$")
+# Elements whose content is text, skipped as such (an unclosed one: the rest of the body).
+_SKIPPED = {
+    name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in ("script", "style", "textarea", "xmp", "title")
+}
+_SKIPPED.update(_RAW_END)
+_VOID = frozenset(
+    {
+        "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "img", "input", "isindex",
+        "keygen", "link", "meta", "param", "source", "track", "wbr",
+    }
+)  # fmt: skip
+_KEPT_STRAYS = frozenset({"p", "br"})  # browsers make an empty paragraph and a line break of them
+# Start tags that end an open paragraph, and those that end an open sibling of theirs.
+_ENDS_PARAGRAPH = BLOCK_ELEMENTS | {"li", "dd", "dt"}
+_ENDS_SIBLING = {
+    "li": frozenset({"li"}),
+    "dt": frozenset({"dt", "dd"}),
+    "dd": frozenset({"dt", "dd"}),
+    "tr": frozenset({"tr", "td", "th"}),
+    "td": frozenset({"td", "th"}),
+    "th": frozenset({"td", "th"}),
+    "tbody": frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"}),
+    "thead": frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"}),
+    "tfoot": frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"}),
+    "option": frozenset({"option"}),
+}
+# Elements that take the rest of the body when left open, with the tags (start, or end as "/name") of
+# their own content: an unclosed one ends at the first block after the last of these.
+_SWALLOWERS: dict[str, frozenset[str]] = {
+    "figure": frozenset(
+        {"img", "picture", "/picture", "a", "/a", "figcaption", "/figcaption", "/table", "/blockquote"}
+    ),
+    "form": frozenset(
+        {"input", "button", "/button", "select", "/select", "textarea", "label", "/label", "fieldset", "/fieldset"}
+    ),
+    "table": frozenset(
+        {
+            "caption", "/caption", "colgroup", "/colgroup", "col", "thead", "/thead", "tbody", "/tbody", "tfoot",
+            "/tfoot", "tr", "/tr", "td", "/td", "th", "/th",
+        }
+    ),
+    "noscript": frozenset(),
+    "svg": frozenset(),
+    "math": frozenset(),
+    "template": frozenset(),
+}  # fmt: skip
+_OWN_TAGS = frozenset().union(*_SWALLOWERS.values())
+
+
+def _body_extent(text: str) -> tuple[int, int] | None:
+    """Where the theme body's markup starts (after the ``div.entry-content`` start tag) and where the
+    theme's blocks after it start; None when the page has no such body."""
+    at = text.find("entry-content")
+    while at >= 0:
+        tag = text.rfind("<", 0, at)
+        if tag >= 0 and _CONTENT_CLASS_END.match(text, at) and _CONTENT_CLASS.match(text, tag, at):
+            rest = _TAG_REST.match(text, tag + 4)
+            if rest is None:
+                return None
+            start = rest.end()
+            ends = [
+                text.rfind("<", start, match.start())
+                for pattern in _AFTER_BODY
+                if (match := pattern.search(text, start))
+            ]
+            if not ends:  # a page without the theme's blocks (a WordPress page): the article's end
+                match = _ARTICLE_END.search(text, start)
+                ends = [match.start()] if match else []
+            return (start, min(ends)) if ends else None
+        at = text.find("entry-content", at + 1)
+    return None
+
+
+def _closing_run(text: str, start: int, end: int) -> int:
+    """Where the run of end tags, comments and white space that ends ``text[start:end]`` begins."""
+    at = end
+    while at > start:
+        trimmed = len(text[start:at].rstrip()) + start
+        if trimmed < at:
+            at = trimmed
+            continue
+        if text.endswith("-->", start, at):
+            opening = text.rfind("<!--", start, at)
+            if opening < 0:
+                break
+            at = opening
+            continue
+        opening = text.rfind("<", start, at)
+        if opening < 0 or not _END_TAG.match(text[opening:at]):
+            break
+        at = opening
+    return at
+
+
+_TABLE_PARTS = frozenset({"tbody", "thead", "tfoot", "tr", "colgroup"})
+
+
+class _Open:
+    """An element the body opened; for a swallower, where its own content ends so far, and where a block
+    started right inside it (not inside a cell or a caption of it), which ends its own content."""
+
+    __slots__ = ("name", "own_end", "sealed_at")
+
+    def __init__(self, name: str, own_end: int) -> None:
+        self.name = name
+        self.own_end = own_end
+        self.sealed_at = -1
+
+
+def balance_content(text: str) -> str:
+    """``text`` with the theme body's stray end tags dropped and its unclosed swallowing elements closed
+    (see the module docstring); ``text`` itself when there is nothing to repair or no theme body."""
+    extent = _body_extent(text)
+    if extent is None or extent[1] < extent[0]:
+        return text
+    start, end = extent
+    closing = _closing_run(text, start, end)
+    stack: list[_Open] = []
+    blocks: list[int] = []  # where block start tags begin, in order
+    edits: list[tuple[int, int, str]] = []  # (from, to, replacement)
+    unclosed: list[tuple[_Open, int]] = []  # with where the element around it ended
+
+    def pop_to(index: int, at: int) -> None:
+        for element in reversed(stack[index:]):
+            if element.name in _SWALLOWERS:
+                unclosed.append((element, at))
+        del stack[index:]
+
+    def own(name: str, at: int) -> None:
+        for element in reversed(stack):
+            if element.sealed_at < 0 and element.name in _SWALLOWERS and name in _SWALLOWERS[element.name]:
+                element.own_end = at
+                return
+
+    def seal(at: int) -> None:
+        index = len(stack) - 1
+        while index > 0 and stack[index].name in _TABLE_PARTS:
+            index -= 1
+        element = stack[index]
+        if (
+            element.name in _SWALLOWERS
+            and element.sealed_at < 0
+            and (index == len(stack) - 1 or element.name == "table")
+        ):
+            element.sealed_at = at
+
+    pos = start
+    body_end = end
+    while True:
+        match = _TAG_START.search(text, pos, end)
+        if match is None:
+            break
+        if match[1]:  # a comment
+            close = text.find("-->", match.end(), end)
+            pos = end if close < 0 else close + 3
+            continue
+        rest = _TAG_REST.match(text, match.end(), end)
+        if rest is None:
+            break  # an unfinished tag: the rest is left as written
+        pos = rest.end()
+        name = match[3].lower()
+        if match[2]:  # an end tag
+            if name in _VOID:
+                continue
+            index = next((i for i in range(len(stack) - 1, -1, -1) if stack[i].name == name), -1)
+            if index >= 0:
+                pop_to(index + 1, match.start())  # what it holds and never closed
+                stack.pop()
+                if f"/{name}" in _OWN_TAGS:
+                    own(f"/{name}", pos)
+            elif match.start() >= closing and name == "div":
+                body_end = match.start()  # the body's own end tag
+                break
+            elif name not in _KEPT_STRAYS:
+                edits.append((match.start(), pos, ""))
+            continue
+        if stack and stack[-1].name == "p" and name in _ENDS_PARAGRAPH:
+            stack.pop()
+        siblings = _ENDS_SIBLING.get(name)
+        while siblings and stack and stack[-1].name in siblings:
+            stack.pop()
+        if name in BLOCK_ELEMENTS:
+            blocks.append(match.start())
+            if stack:
+                seal(match.start())
+        skipped = _SKIPPED.get(name)
+        if skipped is not None:  # raw text up to its end tag, even after "/>" (libxml2 reads it so)
+            close_match = skipped.search(text, pos, end)
+            pos = end if close_match is None else close_match.end()
+        if name in _OWN_TAGS:
+            own(name, pos)
+        if name not in _VOID and skipped is None and text[pos - 2] != "/":
+            stack.append(_Open(name, pos))
+    pop_to(0, body_end)
+    for element, limit in unclosed:
+        if 0 <= element.sealed_at < limit:
+            at = element.sealed_at
+        else:
+            following = bisect_left(blocks, element.own_end)
+            at = blocks[following] if following < len(blocks) and blocks[following] < limit else limit
+        edits.append((at, at, f"</{element.name}>"))
+    if not edits:
+        return text
+    edits.sort(key=lambda edit: edit[0])  # stable: inner elements close first
+    out: list[str] = []
+    done = 0
+    for begin, finish, replacement in edits:
+        out.append(text[done:begin])
+        out.append(replacement)
+        done = finish
     out.append(text[done:])
     return "".join(out)
 
