@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -18,10 +17,13 @@ import click
 DEFAULT_SITE = "https://www.itp6.com"
 DEFAULT_DB = Path("archive/itp6.db")
 DEMO_DB = Path("archive/demo.db")
-REINDEX_PROGRESS_EVERY = 1000  # responses between the progress lines of reindex
+# -h as well as --help, on the group and (inherited through the context) on every command. Click itself
+# suggests the near command or option for a mistyped one ("Did you mean '--limit'?"); `search`, which
+# takes unknown options as words (-激素), does so in its own function.
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
-@click.group()
+@click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="itp6crawl")
 def main() -> None:
     """Crawl ITP6病友网 into a SQLite archive, and search it."""
@@ -37,10 +39,21 @@ def fail(message: str, status: int = EXIT_FAILED) -> NoReturn:
     sys.exit(status)
 
 
-def emit(rows: list[dict[str, Any]], output: str | bool, title: str | None = None, *, lines: bool = False) -> None:
+def emit(
+    rows: list[dict[str, Any]],
+    output: str | bool,
+    title: str | None = None,
+    *,
+    lines: bool = False,
+    least: dict[str, int] | None = None,
+) -> None:
     """Rows as a JSON array (``--json``), JSON lines (``--nl``) or a table: the one formatter of the
     commands that print records (``runs``, ``stats``, ``search``). ``lines`` puts a blank line between
-    table rows (for multi-line cells such as snippets)."""
+    table rows (for multi-line cells such as snippets); ``least`` raises a column's narrowest width.
+
+    A table never breaks a header word, a URL, a number or a time: long text is folded, and when the
+    columns cannot all keep those whole at the terminal's width, each row is shown as a block of
+    ``name  value`` lines instead."""
     output = "json" if output is True else "table" if output is False else output
     if output == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
@@ -51,18 +64,107 @@ def emit(rows: list[dict[str, Any]], output: str | bool, title: str | None = Non
         return
     from rich.table import Table
 
-    table = Table(title=title, show_lines=lines)
+    console = _console()
     columns = list(rows[0]) if rows else []
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*(_cell(row[column]) for column in columns))
-    _console().print(table)
+    cells = [[_cell(row[column]) for column in columns] for row in rows]
+    widths = _fitted_widths(columns, cells, console.width, least or {})
+    if widths is None:
+        _print_blocks(console, columns, cells, title)
+        return
+    table = Table(title=title, show_lines=lines)
+    for column, width in zip(columns, widths, strict=True):
+        table.add_column(column, width=width, overflow="fold")
+    for row in cells:
+        table.add_row(*row)
+    console.print(table)
+
+
+# What a table keeps whole: a short cell (a date, a category, a count), and in a longer one each run of
+# printable ASCII (a URL, a number, a time, an English word, a header word). Chinese text may be folded
+# between any two characters, as it is set in print.
+_UNBROKEN = re.compile(r"[!-~]+")
+SHORT_CELL = 24  # columns
+
+
+def _plain(cell: Any) -> str:
+    return cell.plain if hasattr(cell, "plain") else str(cell)
+
+
+def _longest_run(text: str) -> int:
+    return max((len(run) for run in _UNBROKEN.findall(text)), default=0)
+
+
+def _unbroken(text: str) -> int:
+    """The narrowest width that shows ``text`` without breaking what must stay whole."""
+    whole = _longest_line(text)
+    return whole if whole <= SHORT_CELL and "\n" not in text else _longest_run(text)
+
+
+def _longest_line(text: str) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for line in text.splitlines()), default=0)
+
+
+def _fitted_widths(
+    headers: list[str], cells: list[list[Any]], available: int, least: dict[str, int]
+) -> list[int] | None:
+    """Column widths within ``available`` columns that keep every header word and every unbroken run of
+    the cells whole (each column at least that wide, the spare room shared by how much text each column
+    would fold); None when even that does not fit."""
+    overhead = 3 * len(headers) + 1  # a border and a space either side of each column
+    narrowest, natural = [], []
+    for index, header in enumerate(headers):
+        texts = [_plain(row[index]) for row in cells]
+        floor = max([_longest_run(header), least.get(header, 0), *map(_unbroken, texts)])
+        narrowest.append(floor)
+        natural.append(max([floor, _longest_line(header), *map(_longest_line, texts)]))
+    if sum(natural) + overhead <= available:
+        return natural
+    spare = available - overhead - sum(narrowest)
+    if spare < 0:
+        return None
+    wanted = [most - least_ for most, least_ in zip(natural, narrowest, strict=True)]
+    given = [spare * want // sum(wanted) for want in wanted]
+    given[wanted.index(max(wanted))] += spare - sum(given)
+    return [width + extra for width, extra in zip(narrowest, given, strict=True)]
+
+
+def _print_blocks(console: Any, headers: list[str], cells: list[list[Any]], title: str | None) -> None:
+    """Each row as ``name  value`` lines, a blank line between rows: the form of a table too wide for
+    the terminal. A value's unbroken runs stay whole even on a terminal narrower than them."""
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
+    if title:
+        console.print(Text(title, style="italic"))
+    names = max((cell_len(header) for header in headers), default=0)
+    for number, row in enumerate(cells):
+        if number:
+            console.print()
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True, width=names)
+        grid.add_column(overflow="fold")
+        for header, cell in zip(headers, row, strict=True):
+            grid.add_row(header, cell)
+        longest = max((_unbroken(_plain(cell)) for cell in row), default=0)
+        console.print(grid, width=max(console.width, names + 2 + longest), crop=False)
 
 
 def _cell(value: Any) -> Any:
-    """A table cell: rich text as it is, anything else as a string, None as empty."""
-    return "" if value is None else value if hasattr(value, "__rich_console__") else str(value)
+    """A table cell: rich text as it is, a URL as a link (in a terminal that shows them), anything else as
+    a string, None as empty."""
+    if value is None:
+        return ""
+    if hasattr(value, "__rich_console__"):
+        return value
+    if isinstance(value, str) and value.startswith(("https://", "http://")) and " " not in value:
+        from rich.style import Style
+        from rich.text import Text
+
+        return Text(value, style=Style(link=value))
+    return str(value)
 
 
 def _console() -> Any:
@@ -97,11 +199,13 @@ def run_summary(row: dict[str, Any], db: Path) -> str:
 
 
 def _settings(overrides: tuple[str, ...], log_level: str) -> dict[str, Any]:
+    """The ``-s NAME=VALUE`` overrides as text; the runner checks each against its default's type before
+    anything starts (``crawl.setting_overrides``). A malformed one is one line and exit 2."""
     settings: dict[str, Any] = {"LOG_LEVEL": log_level.upper()}
     for override in overrides:
         name, equals, value = override.partition("=")
-        if not equals or not name:
-            raise click.BadParameter(f"expected NAME=VALUE, got {override!r}", param_hint="-s/--set")
+        if not equals or not name.strip():
+            fail(f"-s expects NAME=VALUE, got {override!r}", EXIT_USAGE)
         settings[name.strip()] = value
     return settings
 
@@ -143,6 +247,12 @@ _db_option = click.option(
     show_default=True,
     help="SQLite archive (created if missing).",
 )
+_read_db_option = click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Archive to read [default: {DEFAULT_DB}, or {DEMO_DB} when only that exists].",
+)
 _json_option = click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 
 
@@ -165,24 +275,53 @@ _json_option = click.option("--json", "as_json", is_flag=True, help="JSON instea
     show_default=True,
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
 )
-def crawl(site: str, db: Path, full: bool, local: bool, overrides: tuple[str, ...], log_level: str) -> None:
+@click.option(
+    "--max-articles",
+    type=click.IntRange(1),
+    metavar="N",
+    help="End the run (finished, exit 0) once N articles are archived new or changed.",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="DATE",
+    help="Skip posts published before DATE (YYYY-MM-DD, China time): never requested when the sitemap "
+    "says so, never stored.",
+)
+def crawl(
+    site: str,
+    db: Path,
+    full: bool,
+    local: bool,
+    overrides: tuple[str, ...],
+    log_level: str,
+    max_articles: int | None,
+    since: datetime | None,
+) -> None:
     """Crawl SITE politely (robots.txt, one request at a time, a delay) into the archive.
 
     Incremental: pages the archive holds are skipped (sitemap lastmod) or revalidated (ETag,
-    Last-Modified). Exit status: 0 ok, 1 the run failed, 2 usage, 3 another run holds the archive,
-    4 interrupted (the next run continues)."""
-    _run(site, db, local=local, full=full, settings=_settings(overrides, log_level))
+    Last-Modified). A limit (--max-articles, --since, -s CLOSESPIDER_ITEMCOUNT/PAGECOUNT/TIMEOUT/ERRORCOUNT)
+    ends the run as finished, its reason in crawl_runs. Exit status: 0 ok, 1 the run failed, 2 usage,
+    3 another run holds the archive, 4 interrupted (the next run continues)."""
+    settings = _settings(overrides, log_level)
+    if max_articles is not None:
+        settings["ITP6_MAX_ARTICLES"] = max_articles
+    if since is not None:
+        settings["ITP6_SINCE"] = since.strftime("%Y-%m-%d")
+    _run(site, db, local=local, full=full, settings=settings)
 
 
 @main.command()
-@_db_option
+@_read_db_option
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 10_000))
 @output_options
-def runs(db: Path, limit: int, output: str) -> None:
-    """The last crawl runs: when, how they ended, and their counts."""
+def runs(db: Path | None, limit: int, output: str) -> None:
+    """The last crawl runs: when (China time, +08:00), how they ended, and their counts. Read-only."""
     from .store import ArchiveError
     from .store.reports import recent_runs
 
+    db = db or default_archive()
     try:
         rows = recent_runs(db, limit)
     except ArchiveError as error:
@@ -197,7 +336,7 @@ def _run_line(row: dict[str, Any]) -> dict[str, Any]:
     get = lambda key: row.get(key) or 0  # noqa: E731
     return {
         "run": row["id"],
-        "started": (row.get("started_at") or "")[:16].replace("T", " "),
+        "started (UTC+8)": _minute(row.get("started_at")),
         "minutes": _minutes(row.get("started_at"), row.get("finished_at")),
         "finish_reason": row.get("finish_reason"),
         "exit": row.get("exit_status"),
@@ -213,6 +352,21 @@ def _run_line(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _minute(moment: str | None) -> str:
+    """A stored time to the minute in China time (``2026-12-04 03:21``; the column says UTC+8)."""
+    if not moment:
+        return ""
+    from .models import CST
+
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        return moment
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=CST)  # as models.iso reads a time without an offset
+    return parsed.astimezone(CST).strftime("%Y-%m-%d %H:%M")
+
+
 def _minutes(started: str | None, finished: str | None) -> str:
     if not started or not finished:
         return ""
@@ -220,13 +374,14 @@ def _minutes(started: str | None, finished: str | None) -> str:
 
 
 @main.command()
-@_db_option
+@_read_db_option
 @_json_option
-def stats(db: Path, as_json: bool) -> None:
-    """What the archive holds: articles by status, category and month; the latest run; failures."""
+def stats(db: Path | None, as_json: bool) -> None:
+    """What the archive holds: articles by status, category and month; the latest run; failures. Read-only."""
     from .store import ArchiveError
     from .store.reports import archive_stats
 
+    db = db or default_archive()
     try:
         report = archive_stats(db)
     except ArchiveError as error:
@@ -260,17 +415,15 @@ def stats(db: Path, as_json: bool) -> None:
 )
 def reindex(db: Path, warc_dir: Path | None, jobs: int | None) -> None:
     """Rebuild articles, links, segmentation and the search index from the WARC files (no network)."""
+    from .progress import JobProgress
     from .reindex import reindex as run_reindex
     from .store import ArchiveError
 
-    started = time.monotonic()
-
-    def report(done: int, url: str) -> None:
-        if done % REINDEX_PROGRESS_EVERY == 0:
-            click.echo(f"  replayed {done:,} responses ({done / (time.monotonic() - started):.0f}/s)", err=True)
-
     try:
-        result = run_reindex(db, warc_dir, jobs=jobs, progress=report)
+        with JobProgress("reindex") as shown:
+            result = run_reindex(
+                db, warc_dir, jobs=jobs, progress=lambda done, url: shown.update("responses replayed", done)
+            )
     except ArchiveError as error:
         fail(str(error))
     counts = ", ".join(f"{key} {value}" for key, value in sorted(result.counts.items()))
@@ -294,9 +447,11 @@ def reindex(db: Path, warc_dir: Path | None, jobs: int | None) -> None:
 @click.option("--fetched-at", default=None, help="ISO time of the fetch, resolves relative dates (3天前).")
 @click.option("--generic", is_flag=True, help="Use only the generic fallback extractor.")
 def extract(file, url: str, charset: str | None, fetched_at: str | None, generic: bool) -> None:
-    """Extract the article in FILE ('-' for stdin) and print it as JSON."""
+    """Extract the article in FILE ('-' for stdin) and print it as JSON, its URLs as the archive stores
+    them (https://www.itp6.com/..., whatever host --url names)."""
     from .extract import ExtractionError, extract_article, extract_generic
     from .extract.dates import parse_iso
+    from .models import rebase_article
 
     when: datetime | None = parse_iso(fetched_at) if fetched_at else None
     if fetched_at and when is None:
@@ -307,7 +462,7 @@ def extract(file, url: str, charset: str | None, fetched_at: str | None, generic
     except ExtractionError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
-    click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(rebase_article(article, url).to_dict(), ensure_ascii=False, indent=2))
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -346,7 +501,9 @@ def search(words: tuple[str, ...], db: Path | None, output: str, **filters: Any)
 
     query = " ".join(words)
     if unknown := [word for word in words if word.startswith("--")]:
-        fail(f"no such option: {unknown[0]} (see itp6crawl search --help)", EXIT_USAGE)
+        context = click.get_current_context()
+        options = [name for param in context.command.params for name in param.opts if name.startswith("--")]
+        raise click.NoSuchOption(unknown[0].partition("=")[0], possibilities=options, ctx=context)
     for key in ("since", "until"):
         filters[key] = filters[key].date().isoformat() if filters[key] else None
     db = db or default_archive()
@@ -362,7 +519,7 @@ def search(words: tuple[str, ...], db: Path | None, output: str, **filters: Any)
     shown = f"{filters['offset'] + 1}-{filters['offset'] + len(hits)} of " if hits else ""
     click.echo(f"{shown}{hits.total} articles match {query!r} in {db}", err=not hits)
     if hits:
-        emit([_hit_line(hit) for hit in hits], "table", lines=True)
+        emit([_hit_line(hit) for hit in hits], "table", lines=True, least={"title and snippet": 24})
 
 
 @main.command()
@@ -403,6 +560,7 @@ def export(
     """
     from .export import ExportRefused
     from .export import export as run_export
+    from .progress import JobProgress
     from .query import QueryError, parse
     from .store.datasets import ArticleFilter
     from .store.readonly import ArchiveError
@@ -410,25 +568,22 @@ def export(
     for key in ("since", "until"):
         chosen[key] = chosen[key].date().isoformat() if chosen[key] else None
     try:
-        match = parse(query).match if query else None
+        match = parse(query).match if query is not None else None  # --query '' is nothing to search
     except QueryError as error:
         fail(str(error), EXIT_USAGE)
     db = db or default_archive()
-
-    def report(name: str, done: int, total: int) -> None:
-        click.echo(f"  {name}: {done:,}/{total:,}", err=True)
-
     try:
-        result = run_export(
-            db,
-            out,
-            format=format_,
-            articles=ArticleFilter(match=match, **chosen),
-            dedup=dedup,
-            bom=bom,
-            progress=report,
-            force=force,
-        )
+        with JobProgress("export") as shown:
+            result = run_export(
+                db,
+                out,
+                format=format_,
+                articles=ArticleFilter(match=match, **chosen),
+                dedup=dedup,
+                bom=bom,
+                progress=lambda name, done, total: shown.update(name.removeprefix("dataset_"), done, total),
+                force=force,
+            )
     except ExportRefused as error:
         fail(str(error), EXIT_USAGE)
     except ArchiveError as error:
@@ -507,7 +662,8 @@ def default_archive() -> Path:
 def _hit_line(hit: Any) -> dict[str, Any]:
     from rich.text import Text
 
-    title = Text(hit.title, style="bold")
+    title = Text()
+    title.append(hit.title, style="bold")  # the title only: the snippet is not bold
     title.append("\n")
     title.append_text(_highlighted(hit.snippet))
     return {

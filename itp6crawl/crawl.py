@@ -1,34 +1,322 @@
-"""Run the ``itp6`` spider in this process (the CLI's ``crawl`` and ``demo`` call this).
+"""Run the ``itp6`` spider in this process (the CLI's ``crawl`` and ``demo`` call this), within its limits.
 
-Before Scrapy starts, the runner refuses a file that is not an archive, checks that the site answers
-at all (an unreachable site fails in seconds with one line, and leaves no new empty archive behind),
-and takes the archive's lock, so a second run stops at once instead of crawling beside the first.
+Before Scrapy starts, the runner checks every ``-s`` override against the type of the setting's default,
+refuses a file that is not an archive, checks that the site answers at all (an unreachable site fails in
+seconds with one line, and leaves no new empty archive behind), and takes the archive's lock, so a second
+run stops at once instead of crawling beside the first.
+
+The run's limits end it as finished (exit 0, the reason in ``crawl_runs.finish_reason``), see
+:class:`RunLimits`: ``ITP6_MAX_ARTICLES`` (``--max-articles``), ``ITP6_SINCE`` (``--since``) and Scrapy's
+``CLOSESPIDER_*``, of which ``CLOSESPIDER_ITEMCOUNT`` is made exact.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
+import logging
+import math
 import socket
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from scrapy.crawler import AsyncCrawlerProcess
+from scrapy import Request
+from scrapy.crawler import AsyncCrawlerProcess, Crawler
+from scrapy.exceptions import DropItem, IgnoreRequest, NotConfigured
 from scrapy.settings import Settings
+from scrapy.settings import default_settings as scrapy_default_settings
+from scrapy.utils.defer import deferred_from_coro
 from w3lib.http import basic_auth_header
 
 from . import settings as default_settings
+from .items import PageItem
+from .middlewares import KIND, LASTMOD
 from .models import CST, redact_url, without_credentials
 from .pipelines import crawl_workers
-from .session import EXIT_FAILED, CrawlSession
+from .session import EXIT_FAILED, MAX_ARTICLES, CrawlSession
 from .spiders.itp6 import Itp6Spider, check_site
 from .store import Archive, ArchiveLock, check_archive_file, check_writable
 
+logger = logging.getLogger(__name__)
+
 PROBE_TIMEOUT = 6.0  # seconds: an unreachable site fails well within 10 s
+
+# -- -s NAME=VALUE -------------------------------------------------------------------------------------
+
+# Settings whose default is an integer but which Scrapy reads as a number of seconds (getfloat).
+SECONDS_SETTINGS = frozenset({"DOWNLOAD_TIMEOUT", "DNS_TIMEOUT", "CLOSESPIDER_TIMEOUT"})
+# Settings of a type wider than their default's, checked by their reader with its own message.
+CHECKED_BY_READER = frozenset({"ITP6_WORKERS"})
+BOOLEANS = {"1": True, "true": True, "True": True, "0": False, "false": False, "False": False}  # as Scrapy's getbool
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+DATE_FORMAT = "%Y-%m-%d"
+
+
+def setting_default(name: str) -> Any:
+    """The default of setting ``name``: ours (settings.py), else Scrapy's; None when neither has one."""
+    for module in (default_settings, scrapy_default_settings):
+        if hasattr(module, name):
+            return getattr(module, name)
+    return None
+
+
+def setting_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
+    """``overrides`` with each text value (``-s NAME=VALUE``) turned into the type of the setting's default:
+    an integer, a number, a boolean, a JSON object, a list (JSON or Scrapy's ``a,b``). ValueError in one line,
+    naming the setting, the type it expects and the value given; nothing has started then. Values that
+    are not text (from Python) and settings without a typed default (None, text, unknown names, as
+    ``scrapy crawl -s`` allows) pass as they are."""
+    return {name: _typed(name, value) if isinstance(value, str) else value for name, value in overrides.items()}
+
+
+def _typed(name: str, value: str) -> Any:
+    default = setting_default(name)
+    special = _SPECIAL.get(name)
+    if special is not None:
+        return special(name, value)
+    if name in CHECKED_BY_READER or default is None or isinstance(default, str):
+        return value
+    if isinstance(default, bool):
+        if value.strip() in BOOLEANS:
+            return BOOLEANS[value.strip()]
+        raise _bad(name, value, "a boolean (true/false or 1/0)", default)
+    if isinstance(default, int) and name not in SECONDS_SETTINGS:
+        try:
+            return int(value)
+        except ValueError:
+            raise _bad(name, value, "an integer", default) from None
+    if isinstance(default, int | float):
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise _bad(name, value, "a number", default)
+        return number
+    if isinstance(default, dict):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise _bad(name, value, 'a JSON object such as {"name": 1}', None)
+        return parsed
+    if isinstance(default, list | tuple):
+        if value.lstrip().startswith("{"):
+            raise _bad(name, value, 'a list: a JSON array such as ["a", "b"], or a,b', None)
+        if not value.lstrip().startswith("["):
+            return [part for part in value.split(",") if part] if value else []
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, list):
+            raise _bad(name, value, 'a list: a JSON array such as ["a", "b"], or a,b', None)
+        return parsed
+    return value
+
+
+def _bad(name: str, value: str, expected: str, default: Any) -> ValueError:
+    shown = f" (its default is {default!r})" if default is not None and not isinstance(default, dict) else ""
+    return ValueError(f"-s {name} expects {expected}{shown}, got {value!r}")
+
+
+def _date(name: str, value: str) -> str:
+    try:
+        datetime.strptime(value.strip(), DATE_FORMAT)
+    except ValueError:
+        raise _bad(name, value, "a date YYYY-MM-DD", None) from None
+    return value.strip()
+
+
+def _count(name: str, value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise _bad(name, value, "an integer of 0 or more (0: no limit)", None)
+    return count
+
+
+def _log_level(name: str, value: str) -> str:
+    if value.strip().upper() not in LOG_LEVELS:
+        raise _bad(name, value, f"a log level ({', '.join(LOG_LEVELS)})", None)
+    return value.strip().upper()
+
+
+_SPECIAL = {"ITP6_SINCE": _date, "ITP6_MAX_ARTICLES": _count, "LOG_LEVEL": _log_level}
+
+
+# -- the run's limits ----------------------------------------------------------------------------------
+
+
+def moment(text: str | None) -> datetime | None:
+    """An ISO 8601 date or time (a sitemap's lastmod, an article's published_at) as an aware datetime; China
+    time when it names no offset; None when there is none or it cannot be read."""
+    try:
+        parsed = datetime.fromisoformat(str(text).strip())
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=CST)
+
+
+@dataclass(slots=True)
+class RunLimits:
+    """What ends a run early, as finished (exit 0), and what each counts:
+
+    - ``ITP6_MAX_ARTICLES`` (``--max-articles N``): articles the store wrote new or changed in this run,
+      as the run row counts them (``articles_new + articles_changed``). The one that makes N closes the
+      spider (finish_reason ``max_articles``); no page after it is stored, so never more than N.
+    - ``ITP6_SINCE`` (``--since DATE``, China time): a post whose sitemap ``lastmod`` is before DATE is not
+      requested (it cannot have been published after), and an article published before DATE is never
+      stored (``itp6/skipped_since``); the run itself ends as any run does. An article without a
+      publication date is stored.
+    - ``CLOSESPIDER_ITEMCOUNT``: article pages that reached the store (archived, unchanged, not modified,
+      gone, or recorded as failures), Scrapy's ``item_scraped``; pages downloaded past the count are not
+      stored, so it is exact (Scrapy alone stored whatever was under way: 76 articles for 10).
+    - Scrapy's other ``CLOSESPIDER_*`` close the spider as Scrapy does (``PAGECOUNT``: responses received,
+      robots.txt and sitemaps included; ``TIMEOUT``: seconds since the spider opened; ``ERRORCOUNT``:
+      errors raised in the spider's callbacks); the pages under way are still stored.
+
+    A page left out by a limit leaves no crawl state, so the next run fetches it; a run ended by a limit
+    is not complete, so the next one reads every listing again (as after an interrupted run)."""
+
+    since: datetime | None = None
+    max_articles: int = 0
+    max_items: int = 0
+    items: int = 0  # pages let through to the store
+    articles: int = 0  # articles the store wrote new or changed
+    before: dict[int, str | None] = field(default_factory=dict)  # id(item) -> its article's hash before the store
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> RunLimits:
+        limits = getattr(crawler, "_itp6_limits", None)
+        if limits is None:
+            settings = crawler.settings
+            since = settings.get("ITP6_SINCE")
+            limits = cls(
+                since=datetime.strptime(since, DATE_FORMAT).replace(tzinfo=CST) if since else None,
+                max_articles=settings.getint("ITP6_MAX_ARTICLES"),
+                max_items=settings.getint("CLOSESPIDER_ITEMCOUNT"),
+            )
+            crawler._itp6_limits = limits  # type: ignore[attr-defined]
+        return limits
+
+    @property
+    def reached(self) -> bool:
+        return bool(self.max_articles and self.articles >= self.max_articles) or bool(
+            self.max_items and self.items >= self.max_items
+        )
+
+    def published_before(self, published_at: str | None) -> bool:
+        published = moment(published_at)
+        return self.since is not None and published is not None and published < self.since
+
+
+class SinceMiddleware:
+    """Downloader middleware: with ``ITP6_SINCE``, a post whose sitemap lastmod is before that date is not
+    requested (the spider takes the IgnoreRequest as a skip, not a failure)."""
+
+    def __init__(self, crawler: Crawler, since: datetime) -> None:
+        self.crawler = crawler
+        self.since = since
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SinceMiddleware:
+        since = RunLimits.of(crawler).since
+        if since is None:
+            raise NotConfigured
+        return cls(crawler, since)
+
+    def process_request(self, request: Request) -> None:
+        if request.meta.get(KIND) != "article":
+            return
+        lastmod = moment(request.meta.get(LASTMOD))
+        if lastmod is not None and lastmod < self.since:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("itp6/skipped_since")
+            raise IgnoreRequest(f"last modified before --since (sitemap lastmod): {request.url}")
+
+
+class LimitGate:
+    """Item pipeline before the store: drops what a limit leaves out, and notes each article's content
+    hash before the store for :class:`LimitCount`. Off when the run has no limit it keeps."""
+
+    def __init__(self, crawler: Crawler, limits: RunLimits) -> None:
+        self.crawler = crawler
+        self.limits = limits
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LimitGate:
+        limits = RunLimits.of(crawler)
+        if not (limits.since or limits.max_articles or limits.max_items):
+            raise NotConfigured
+        return cls(crawler, limits)
+
+    def process_item(self, item: PageItem) -> PageItem:
+        limits = self.limits
+        if limits.reached:
+            self._drop(item, "itp6/limit_dropped", "the run's limit is reached; the next run fetches it")
+        article = item.article if not item.failure else None
+        if article is not None and limits.published_before(article.published_at):
+            self._drop(item, "itp6/skipped_since", f"published {article.published_at}, before --since")
+        if limits.max_items:
+            limits.items += 1
+        if limits.max_articles and article is not None and article.id is not None:
+            archive = CrawlSession.of(self.crawler).archive
+            stored = archive.articles.get(article.id) if archive is not None else None
+            limits.before[id(item)] = stored["content_hash"] if stored else None
+        return item
+
+    def _drop(self, item: PageItem, stat: str, reason: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(stat)
+        item.body = b""  # Scrapy's DEBUG line shows the item
+        raise DropItem(f"Not stored: {item.url}: {reason}", log_level="DEBUG")
+
+
+class LimitCount:
+    """Item pipeline after the store: counts the articles it wrote new or changed (their content hash
+    differs from before, as the store's own outcome), and closes the spider at ``ITP6_MAX_ARTICLES``."""
+
+    def __init__(self, crawler: Crawler, limits: RunLimits) -> None:
+        self.crawler = crawler
+        self.limits = limits
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LimitCount:
+        limits = RunLimits.of(crawler)
+        if not limits.max_articles:
+            raise NotConfigured
+        return cls(crawler, limits)
+
+    def process_item(self, item: PageItem) -> PageItem:
+        limits = self.limits
+        if id(item) not in limits.before:
+            return item
+        before = limits.before.pop(id(item))
+        archive = CrawlSession.of(self.crawler).archive
+        if item.article is None or item.article.id is None or archive is None:
+            return item
+        stored = archive.articles.get(item.article.id)
+        if stored is None or stored["content_hash"] == before:
+            return item
+        limits.articles += 1
+        if limits.articles == limits.max_articles:
+            logger.info("%d articles archived new or changed (--max-articles): ending the run", limits.articles)
+            engine = self.crawler.engine
+            if engine is not None and engine.spider is not None:
+                deferred_from_coro(engine.close_spider_async(reason=MAX_ARTICLES))
+        return item
+
+
+# -- the run -------------------------------------------------------------------------------------------
 
 
 class SiteUnreachable(Exception):
@@ -136,10 +424,12 @@ def run_crawl(
     """Crawl ``site`` into the archive at ``db``. Blocks until done.
 
     Raises ValueError (bad site or settings), :class:`SiteUnreachable`, or an ``ArchiveError`` (not an archive,
-    another run holds it) before anything is written. A password in ``site`` is used, never shown.
+    another run holds it) before anything is written. A password in ``site`` is used, never shown; a text
+    value in ``overrides`` (``-s NAME=VALUE``) is checked and typed by :func:`setting_overrides` first.
 
     A second Ctrl-C (or SIGTERM) makes Scrapy stop at once, without closing the spider: the run is then
     ended here, as interrupted, with what was committed; Scrapy ignores further signals meanwhile."""
+    overrides = setting_overrides(overrides or {})
     shown = redact_url(site)
     check_site(shown)  # its error quotes the site: without the password
     given = check_site(site)
@@ -149,7 +439,7 @@ def run_crawl(
     db = Path(db)
     check_archive_file(db)
     check_writable(db)  # a read-only archive or folder: one line, before a lock or WAL file is made
-    settings = crawl_settings(db, local=local, full=full, overrides={**credentials, **(overrides or {})})
+    settings = crawl_settings(db, local=local, full=full, overrides={**credentials, **overrides})
     crawl_workers(settings)  # a bad ITP6_WORKERS is a usage error, found before the crawl starts
     try:
         probe_site(given, settings.get("USER_AGENT"))
@@ -168,5 +458,9 @@ def run_crawl(
         session.end_unclosed(stopping=not crawler.crawling)
     assert crawler.stats is not None
     stats = crawler.stats.get_stats()
-    row = session.result or {"finish_reason": "failed", "error": session.error or "the crawl did not start"}
+    row = session.result or {
+        "finish_reason": "failed",
+        "exit_status": EXIT_FAILED,
+        "error": session.error or "the crawl did not start",
+    }
     return RunResult(row=row, exit_status=int(row.get("exit_status", EXIT_FAILED)), stats=stats)

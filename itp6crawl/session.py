@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 # Exit statuses, documented in the README; the run row stores the one the process exits with.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
+# The close reason of a run that reached ITP6_MAX_ARTICLES (--max-articles); see crawl.RunLimits.
+MAX_ARTICLES = "max_articles"
 # The errors that mean the archive cannot be written: stop, never go on losing records.
 WRITE_ERRORS = (OSError, sqlite3.OperationalError, sqlite3.DatabaseError)
 
@@ -219,15 +221,21 @@ class CrawlSession:
             logger.info("Search top lists: %d frequent words in %.1f s", built.tokens, built.seconds)
 
     def _outcome(self, reason: str, stats: dict[str, Any]) -> tuple[str, int]:
+        """The run's finish_reason and exit status from Scrapy's close reason and stats. A run ended by one
+        of its limits (Scrapy's ``closespider_*``, ``max_articles``) finished: exit 0, the limit as its
+        finish_reason (and, not being ``finished``, the next run reads every listing again)."""
         if self.error is not None:
             return "failed", EXIT_FAILED
         if reason == "shutdown":
             return "interrupted", EXIT_INTERRUPTED
-        if reason != "finished":
+        limited = ended_by_limit(reason)
+        if reason != "finished" and not limited:
             return reason, EXIT_FAILED
         if not stats.get("response_received_count"):
             self.error = "no page could be fetched"
             return "failed", EXIT_FAILED
+        if limited:
+            return reason, EXIT_OK
         seen = sum(
             int(stats.get(key, 0) or 0)
             for key in (
@@ -237,12 +245,18 @@ class CrawlSession:
                 "itp6/articles_gone",
                 "itp6/articles_not_modified",
                 "itp6/skipped_lastmod",
+                "itp6/skipped_since",
             )
         )
         if not seen:
             self.error = "no article was archived: blocked, or no links to posts found (see failures)"
             return "failed", EXIT_FAILED
         return "finished", EXIT_OK
+
+
+def ended_by_limit(reason: str) -> bool:
+    """Whether a spider closed for ``reason`` reached a limit of the run (finished, exit 0)."""
+    return reason.startswith("closespider_") or reason == MAX_ARTICLES
 
 
 RESERVE_BYTES = 128 * 1024  # dozens of WAL frames: the run row, its stats JSON and their index pages

@@ -3,11 +3,18 @@
 ``LOCAL_REPLICA_SETTINGS`` relaxes politeness; the crawl runner allows it for loopback hosts only.
 """
 
+from . import __version__
+
 BOT_NAME = "itp6crawl"
 SPIDER_MODULES = ["itp6crawl.spiders"]
 NEWSPIDER_MODULE = "itp6crawl.spiders"
 
-USER_AGENT = "itp6crawl/0.1 (archive of the ITP6 patient community; polite: 1 request at a time)"
+# Where a site's operator learns who crawls and how to reach us: pyproject's [project.urls] Homepage (a test
+# keeps the two equal).
+ITP6_PROJECT_URL = "https://github.com/itp6crawl/itp6crawl"
+USER_AGENT = (
+    f"itp6crawl/{__version__} (+{ITP6_PROJECT_URL}; archive of the ITP6 patient community; polite: 1 request at a time)"
+)
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 1
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
@@ -37,7 +44,11 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {
     "itp6crawl.pipelines.ExtractPipeline": 100,
+    # The run's limits (ITP6_SINCE, ITP6_MAX_ARTICLES, CLOSESPIDER_ITEMCOUNT) on each side of the store:
+    # pages past a limit are never stored, and the one that reaches it closes the spider. Off without limits.
+    "itp6crawl.crawl.LimitGate": 200,
     "itp6crawl.pipelines.StorePipeline": 300,
+    "itp6crawl.crawl.LimitCount": 400,
 }
 
 SPIDER_MIDDLEWARES = {
@@ -45,6 +56,8 @@ SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
 }
 DOWNLOADER_MIDDLEWARES = {
+    # ITP6_SINCE: a post whose sitemap lastmod is before that date is not requested (off without it).
+    "itp6crawl.crawl.SinceMiddleware": 530,
     # After DefaultHeaders/UserAgent (400/500), before Retry (550): validators go on every attempt.
     "itp6crawl.middlewares.ConditionalRequestMiddleware": 540,
     # Outside RedirectMiddleware (600): a post's redirect loop or off-site redirect is seen, and refused.
@@ -69,6 +82,9 @@ ITP6_PROGRESS = "auto"  # live (rich, in a terminal) | log (a line every ITP6_PR
 ITP6_PROGRESS_INTERVAL = 30.0
 ITP6_COMMIT_SECONDS = 0.5  # articles stored within this time share one transaction (0: one each)
 ITP6_WORKERS = 0  # processes for extraction + segmentation: 0 = in the crawl's process, "auto" = CPUs - 1
+# Limits of a run (--max-articles, --since); Scrapy's CLOSESPIDER_* too end a run as finished (exit 0).
+ITP6_MAX_ARTICLES = 0  # end the run once this many articles are archived new or changed (0: no limit)
+ITP6_SINCE = None  # "YYYY-MM-DD" (China time): posts published before it are never requested or stored
 
 LOCAL_REPLICA_SETTINGS = {
     "DOWNLOAD_DELAY": 0,
