@@ -586,16 +586,33 @@ class JobProgress:
         now = self.clock()
         current = self.steps.get(step)
         if current is None:
+            for earlier in self.steps.values():  # steps run one after another: a new one ends the others
+                self._end(earlier, now)
             current = self.steps[step] = _Step(step, now, done, total)
-            if self._display is not None:
+            if self._display is not None and total != 0:  # an empty step (no versions to write): no bar
                 self._tasks[step] = self._display.add_task(step, total=total, completed=done)
         current.done, current.total, current.updated = done, total if total is not None else current.total, now
-        if self._display is not None:
+        if step in self._tasks:
             self._display.update(self._tasks[step], completed=done, total=current.total)
         elif self.mode == "log":
             due = current.finished or now - self._last_line >= self.interval > 0
             if due and not current.told_finished:
                 self._tell(current)
+
+    def _end(self, step: _Step, now: float) -> None:
+        """``step`` is over (its job moved on, or ended): complete on screen, its last line told."""
+        if step.told_finished:
+            return
+        if step.total is not None and step.done < step.total:  # it counts in batches: the last one is done
+            step.done, step.updated = step.total, now
+        if self._display is not None:
+            if step.name in self._tasks:
+                self._display.update(self._tasks[step.name], completed=step.done, total=step.total)
+            step.told_finished = True
+        elif self.mode == "log":
+            step.told_finished = True
+            self.write(step.line(self.job))
+            self._last_line = now
 
     def _tell(self, step: _Step) -> None:
         self.write(step.line(self.job))
@@ -605,11 +622,9 @@ class JobProgress:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
+        if kind is None:  # the job is over: its last step is done
+            for step in self.steps.values():
+                self._end(step, self.clock())
         if self._display is not None:
             display, self._display = self._display, None
             display.stop()
-        elif self.mode == "log" and kind is None:
-            for step in self.steps.values():
-                if not step.told_finished:
-                    step.told_finished = True  # the job is over: its last step is done
-                    self.write(step.line(self.job))

@@ -430,3 +430,189 @@ def test_the_credentials_in_the_site_url_reach_the_site_as_basic_auth(tmp_path, 
     assert result.returncode == 1 and "s%40cret" not in printed and "s@cret" not in printed  # nothing to archive
     assert {path for path, _ in seen} >= {"/robots.txt", "/"}
     assert {auth for _, auth in seen} == {"Basic cmVhZGVyOnNAY3JldA=="}  # reader:s@cret
+
+
+# --------------------------------------------------------------------------- issue [8]: the shell
+
+ALL_COMMANDS = ["crawl", "extract", "search", "demo", "runs", "stats", "reindex", "serve", "export"]
+
+
+@pytest.mark.parametrize("command", [[], *([name] for name in ALL_COMMANDS)])
+def test_dash_h_is_help_everywhere(command):
+    result = CliRunner().invoke(main, [*command, "-h"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output and "-h, --help" in result.output
+
+
+@pytest.mark.parametrize("command", ["runs", "stats"])
+def test_reports_find_the_archive_as_search_does(tmp_path, monkeypatch, crawled_archive, command):
+    """After `make demo` only archive/demo.db exists: `runs` and `stats` said there was no archive."""
+    import shutil
+
+    (tmp_path / "archive").mkdir()
+    shutil.copy(crawled_archive, tmp_path / "archive" / "demo.db")
+    monkeypatch.chdir(tmp_path)
+    found = CliRunner().invoke(main, [command, "--json"])
+    assert found.exit_code == 0, found.output
+    assert json.loads(found.stdout)
+    monkeypatch.chdir(tmp_path / "archive")  # neither archive/itp6.db nor archive/demo.db here
+    missing, searched = CliRunner().invoke(main, [command]), CliRunner().invoke(main, ["search", "血小板"])
+    assert missing.exit_code == searched.exit_code == 1
+    assert missing.stderr == searched.stderr and "make demo" in missing.stderr and missing.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["runs", "stats", "search", "export"])
+def test_readers_help_names_the_archive_they_read(command):
+    text = " ".join(CliRunner().invoke(main, [command, "--help"]).output.split())
+    assert "created if missing" not in text and "archive/itp6.db, or archive/demo.db when only that exists" in text
+
+
+NOTHING_TO_SEARCH = ["", "title:", "-", "OR", "()", '""', "NOT", "-激素", "title: OR -", "AND (title:)"]
+
+
+@pytest.mark.parametrize("query", NOTHING_TO_SEARCH)
+def test_a_query_with_nothing_to_search_is_one_usage_line_in_search_and_export(tmp_path, replica_archive, query):
+    """`search 'title:'` said "0 articles match" and `export --query ''` exported everything."""
+    searched = CliRunner().invoke(main, ["search", query, "--db", str(replica_archive)])
+    assert searched.exit_code == 2, searched.output
+    assert searched.stderr.startswith("error: nothing to search for") and searched.stderr.count("\n") == 1
+    assert searched.stdout == ""
+    out = tmp_path / "out"
+    exported = CliRunner().invoke(main, ["export", "--db", str(replica_archive), "--out", str(out), "--query", query])
+    assert exported.exit_code == 2 and exported.stderr == searched.stderr and not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "near"),
+    [
+        (["search", "血小板", "--dbb", "x.db"], "--db"),
+        (["search", "--limt=3", "血小板"], "--limit"),
+        (["search", "血小板", "--catgory", "x"], "--category"),
+        (["runs", "--limt", "3"], "--limit"),
+        (["export", "--quer", "x", "--out", "y"], "--query"),
+        (["serch", "血小板"], "search"),
+    ],
+)
+def test_an_unknown_option_or_command_suggests_the_near_one(args, near):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "Did you mean" in result.stderr and repr(near) in result.stderr and "Traceback" not in result.output
+
+
+def test_a_chinese_prefix_finds_the_words_it_begins(replica_archive):
+    """`艾曲*` found 0 articles and said nothing."""
+    prefixed = CliRunner().invoke(main, ["search", "艾曲*", "--db", str(replica_archive), "--json", "--limit", "1000"])
+    whole = CliRunner().invoke(main, ["search", "艾曲泊帕", "--db", str(replica_archive), "--json", "--limit", "1000"])
+    assert prefixed.exit_code == whole.exit_code == 0
+    assert {hit["id"] for hit in json.loads(whole.stdout)} <= {hit["id"] for hit in json.loads(prefixed.stdout)}
+    assert json.loads(whole.stdout)
+
+
+def test_extract_prints_the_canonical_urls_the_archive_stores(tmp_path):
+    """A page saved from the replica (or the site over http) printed its server's host in every URL."""
+    site = build_site(n_articles=5, seed=4)
+    spec = site.articles[1]
+    served = "http://127.0.0.1:8123"
+    page = tmp_path / "page.html"
+    page.write_bytes(site.render(spec.path, served)[2])
+    result = CliRunner().invoke(main, ["extract", str(page), "--url", spec.url(served)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    urls = [data["url"], data["prev_url"], data["next_url"], *(link["url"] for link in data["related"])]
+    assert data["url"] == f"{BASE}/{spec.id}.html" and data["related"]
+    assert all(url is None or url.startswith(f"{BASE}/") for url in urls)
+    assert "127.0.0.1" not in result.stdout
+
+
+# --------------------------------------------------------------------------- issue [8]: display
+
+_ESCAPES = __import__("re").compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def in_a_terminal(*args: str, width: int, stdout_to_pipe: bool = False) -> tuple[str, str]:
+    """``itp6crawl ARGS`` with its stderr (and stdout, unless piped) on a terminal ``width`` columns wide:
+    (what the terminal showed, escapes removed; what went to the pipe)."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "COLUMNS": str(width), "LINES": "40", "TERM": "xterm-256color"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "itp6crawl", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if stdout_to_pipe else slave,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    piped = process.stdout.read().decode() if process.stdout else ""
+    process.wait(timeout=120)
+    os.close(master)
+    shown = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    return _ESCAPES.sub("", shown), piped
+
+
+def _widths(text: str) -> list[int]:
+    from rich.cells import cell_len
+
+    return [cell_len(line) for line in text.splitlines()]
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_runs_and_stats_keep_headers_and_times_whole_in_a_narrow_terminal(crawled_archive, width):
+    """`stats` broke its headers (started_a t) and `runs` printed +08:00 times without their zone."""
+    import re
+
+    runs, _ = in_a_terminal("runs", "--db", str(crawled_archive), width=width)
+    assert "started (UTC+8)" in runs
+    for header in ("run", "minutes", "finish_reason", "exit", "requests", "fetched", "304", "skipped"):
+        assert re.search(rf"(?<![\w-]){header}(?![\w-])", runs), (header, runs)
+    stored = [row["started_at"] for row in sqlite_utils.Database(crawled_archive).query("SELECT * FROM crawl_runs")]
+    assert all(started.endswith("+08:00") for started in stored)
+    for started in stored:
+        assert started[:16].replace("T", " ") in runs, runs
+    stats, _ = in_a_terminal("stats", "--db", str(crawled_archive), width=width)
+    for header in ("started_at", "finished_at", "finish_reason", "articles_new", "skipped_lastmod", "not_modified"):
+        assert re.search(rf"(?<![\w-]){header}(?![\w-])", stats), (header, stats)
+    assert max(_widths(runs + stats)) <= width
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_search_keeps_every_url_whole_in_a_narrow_terminal(crawled_archive, itp6crawl_cli, width):
+    hits = json.loads(itp6crawl_cli("search", "血小板", "--db", str(crawled_archive), "--json", "--limit", "5").stdout)
+    shown, _ = in_a_terminal("search", "血小板", "--db", str(crawled_archive), "--limit", "5", width=width)
+    assert len(hits) == 5 and all(hit["url"] in shown for hit in hits), shown
+    assert all(hit["published_at"][:10] in shown for hit in hits)
+    count, table = shown.split("\n", 1)
+    assert count.startswith("1-5 of 8 articles match '血小板'")  # a line of text: the terminal wraps it
+    assert max(_widths(table)) <= width
+
+
+def test_export_and_reindex_show_progress_off_a_terminal_on_stderr_only(tmp_path, crawled_archive):
+    out = tmp_path / "out"
+    exported = CliRunner().invoke(main, ["export", "--db", str(crawled_archive), "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert "progress: export: articles 8/8 (100%)" in exported.stderr and "progress" not in exported.stdout
+    rebuilt = tmp_path / "rebuilt.db"
+    warc = crawled_archive.parent / "warc"
+    reindexed = CliRunner().invoke(main, ["reindex", "--db", str(rebuilt), "--warc", str(warc), "--jobs", "1"])
+    assert reindexed.exit_code == 0, reindexed.output
+    assert "progress: reindex: responses replayed" in reindexed.stderr and "done in" in reindexed.stderr
+    assert "progress" not in reindexed.stdout
+
+
+def test_export_shows_a_progress_display_in_a_terminal_and_keeps_it_out_of_stdout(tmp_path, crawled_archive):
+    shown, piped = in_a_terminal(
+        "export", "--db", str(crawled_archive), "--out", str(tmp_path / "out"), width=100, stdout_to_pipe=True
+    )
+    assert "export: articles" in shown and "8/8" in shown and "progress:" not in shown
+    assert "articles.jsonl" in piped and "export:" not in piped

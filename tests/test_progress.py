@@ -424,3 +424,16 @@ def test_job_progress_in_a_terminal_is_a_rich_display_on_stderr_left_on_screen()
         shown.update("articles", 200, 400)
     text = screen.getvalue()
     assert "near-duplicates" in text and "400/400" in text and "articles" in text and "200/400" in text
+
+
+def test_job_progress_steps_run_one_after_another() -> None:
+    """export reports its near-duplicate pass every 5,000 articles: the next file ends it."""
+    clock, write = FakeClock(), Lines()
+    with JobProgress("export", "log", interval=30, clock=clock, write=write) as shown:
+        shown.update("near-duplicates", 5_000, 7_000)
+        clock.now += 7
+        shown.update("articles", 0, 7_000)
+        assert write.lines == ["progress: export: near-duplicates 7,000/7,000 (100%), 286/s, done in 7s"]
+        clock.now += 1
+        shown.update("articles", 5_000, 7_000)
+    assert write.lines[1:] == ["progress: export: articles 7,000/7,000 (100%), 7,000/s, done in 1s"]
