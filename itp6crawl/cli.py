@@ -492,7 +492,7 @@ def search(words: tuple[str, ...], db: Path | None, output: str, **filters: Any)
       艾曲泊帕 OR 海曲泊帕   either; group with ( )
       激素 -儿童             exclude a word (or NOT 儿童)
       title:艾曲泊帕         in titles only
-      eltrombo*              English prefix
+      eltrombo*  艾曲*        the beginning of a word (艾曲* finds 艾曲泊帕)
     """
     from dataclasses import asdict
 

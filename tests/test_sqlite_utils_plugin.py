@@ -75,3 +75,28 @@ def test_every_judged_query_finds_the_same_articles_in_sql_as_in_the_cli(replica
         assert ids == {hit.id for hit in search(replica_archive, query, limit=1000)}, query
         found_something += bool(ids)
     assert found_something >= 40
+
+
+# --------------------------------------------------------------------------- issue [8]
+
+
+@pytest.mark.parametrize("query", ["", "title:", "-", "OR", "()", '""', "NOT", "-激素", "AND (title:)"])
+def test_a_query_with_nothing_to_search_matches_nothing_in_sql_and_is_one_line_in_zh_search(replica_archive, query):
+    """The parser raises QueryError for these (the CLI's exit 2); in SQL, where a function cannot say
+    why, zh_fts() matches nothing, as for every QueryError; zh-search says the parser's line."""
+    from itp6crawl.query import QueryError, parse
+
+    with pytest.raises(QueryError) as raised:
+        parse(query)
+    assert list(sqlite_utils.Database(replica_archive).query(SQL, {"q": query})) == []
+    result = subprocess.run(
+        [str(SQLITE_UTILS), "zh-search", str(replica_archive), "--", query], capture_output=True, text=True
+    )
+    assert result.returncode == 1 and result.stderr == f"Error: {raised.value}\n"
+
+
+def test_a_chinese_prefix_finds_the_same_articles_in_sql(replica_archive):
+    db = sqlite_utils.Database(replica_archive)
+    found = {row["id"] for row in db.query(SQL.replace("LIMIT 20", ""), {"q": "艾曲*"})}
+    assert found and found == {hit.id for hit in search(replica_archive, "艾曲*", limit=1000)}
+    assert found >= {hit.id for hit in search(replica_archive, "艾曲泊帕", limit=1000)}
