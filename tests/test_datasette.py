@@ -2,16 +2,21 @@
 
 Unit tests go through ``Datasette(...).client`` (in process, no port). The browser tests serve the archive
 with :func:`itp6crawl.datasette_plugin.serve` on a free 127.0.0.1 port and drive Debian's headless
-``chromium`` with ``--dump-dom`` / ``--screenshot``. They load the URL the search box's form produces (the
-form is a GET with ``_search``), which is what typing into the box and pressing Enter does; driving the
-typing itself would need the DevTools protocol over a websocket client, which is not a dependency.
+``chromium`` as a user does: :class:`Browser` speaks the DevTools protocol over ``--remote-debugging-pipe``
+(JSON messages separated by NUL bytes on file descriptors 3 and 4: no websocket client needed), clicks with
+the mouse at an element's place, types text and presses Enter, so the search box's form is submitted with
+everything it carries (the table's sort, its empty filter row, its hidden fields).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import fcntl
 import json
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -21,7 +26,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import lxml.html
 import pytest
@@ -103,16 +108,132 @@ def test_the_search_box_keeps_the_users_text(archive: Path) -> None:
     assert "search matches &#34;血小板减少&#34;" in page
 
 
+# What the search box's form sends (Datasette 0.65's table.html): the typed text, the empty "add a filter" row,
+# the sort select and its "descending" checkbox set to the table's sort, and the page's hidden fields.
+FORM_BY_DATE = {"_filter_column": "", "_filter_op": "exact", "_filter_value": "", "_sort": "published_at"}
+
+
 @pytest.mark.parametrize("table", ["articles", "dataset_articles"])
-def test_a_plain_search_from_the_box_shows_the_ranked_results(archive: Path, table: str) -> None:
-    response = get([archive], f"/itp6/{table}", _search="血小板减少")
-    assert response.status_code == 302
-    assert response.headers["location"] == "/itp6/search?" + urlencode({"q": "血小板减少"})
-    # A sort, a filter or a column choice keeps the table's own search; so do the JSON API and raw mode.
-    for extra in ({"_sort": "id"}, {"status": "live"}, {"_col": "title"}, {"_searchmode": "raw"}):
-        assert get([archive], f"/itp6/{table}", _search="血小板减少", **extra).status_code == 200
+def test_a_search_from_the_box_shows_the_ranked_results_whatever_the_sort(archive: Path, table: str) -> None:
+    ranked = "/itp6/search?" + urlencode({"q": "血小板减少"})
+    for form in (
+        {},
+        {"_sort_desc": "published_at"},  # the URL the form ends at after Datasette's own redirect
+        {**FORM_BY_DATE, "_sort_by_desc": "on"},  # the form as the browser submits it
+        {**FORM_BY_DATE, "_sort": "title"},  # after a click on a column's sort
+        {"_sort": "id", "_searchmode": "escaped"},
+        {"_nocol": "body_seg", "_sort": "id"} if table == "articles" else {"_sort": "id"},  # a default hidden column
+    ):
+        response = get([archive], f"/itp6/{table}", _search="血小板减少", **form)
+        assert (response.status_code, response.headers.get("location")) == (302, ranked), form
+    # A filter or a column choice searches within the table; so do the JSON API, raw mode and paging.
+    for extra in (
+        {"status": "live"},
+        {**FORM_BY_DATE, "_filter_column": "author", "_filter_value": "小林"},
+        {"_col": "title"},
+        {"_nocol": "author"},
+        {"_facet": "author"},
+        {"_searchmode": "raw"},
+        {"_next": "10"},
+    ):
+        response = get([archive], f"/itp6/{table}", _search="血小板减少", **extra)
+        assert response.status_code in (200, 302) and "/search" not in response.headers.get("location", ""), extra
     assert get([archive], f"/itp6/{table}.json", _search="血小板减少").status_code == 200
     assert get([archive], f"/itp6/{table}", _search=" ").status_code == 200
+
+
+INTERNAL = {"title_seg", "body_seg", "search_extra", "content_hash", "warc_file", "warc_offset"}
+# What a reader does not need on a table page or in the JSON of a search: the internal columns and the
+# article's HTML (its row page renders it).
+HIDDEN_BY_DEFAULT = INTERNAL | {"body_html"}
+
+
+def test_the_index_leads_with_the_search_and_the_dataset_views(archive: Path) -> None:
+    page = lxml.html.fromstring(get([archive], "/").text)
+    links = [link.get("href") for link in page.cssselect("main a")]
+    assert links.index("/itp6/search") < links.index("/itp6/dataset_articles") < links.index("/itp6")
+    assert page.cssselect('main form[action="/itp6/search"] input[name="q"]'), "a search box for the ranked search"
+    listed = [link.text_content() for link in page.cssselect('main a[href^="/itp6/"]')]
+    for internal in ("_sqlite_migrations", "crawl_state", "crawl_runs", "failures", "archive_info", "links"):
+        assert internal not in listed, listed
+
+
+def test_the_database_page_leads_with_the_search_and_hides_internal_tables(archive: Path) -> None:
+    page = lxml.html.fromstring(get([archive], "/itp6").text)
+    main = page.cssselect("main")[0]
+    links = [link.get("href") for link in main.cssselect("a")]
+    assert links.index("/itp6/search") < links.index("/itp6/dataset_articles") < links.index("/itp6/articles")
+    assert main.cssselect('form[action="/itp6/search"] input[name="q"]')
+    assert page.cssselect("textarea#sql-editor")[0].text == "select * from articles"
+    visible = [h3.text_content().strip() for h3 in main.cssselect("div.db-table h3")]
+    assert visible == ["articles"], visible
+    tables = {table["name"]: table for table in get([archive], "/itp6.json").json()["tables"]}
+    for internal in ("_sqlite_migrations", "archive_info", "crawl_state", "crawl_runs", "failures", "search_top"):
+        assert tables[internal]["hidden"], internal
+    for public in ("links", "comments", "article_versions"):  # their dataset_* views are the reader's
+        assert tables[public]["hidden"], public
+    # Hidden, not gone: the database page's "hidden tables" link and the tables themselves still answer.
+    assert "?_show_hidden=1" in get([archive], "/itp6").text
+    assert "crawl_state" in get([archive], "/itp6", _show_hidden="1").text
+    assert get([archive], "/itp6/crawl_state.json", _shape="array").status_code == 200
+
+
+@pytest.mark.parametrize("table", ["articles", "article_versions"])
+def test_tables_hide_internal_columns_by_default(archive: Path, table: str) -> None:
+    columns = set(get([archive], f"/itp6/{table}.json").json()["columns"])
+    assert columns & HIDDEN_BY_DEFAULT == set() and {"title", "url", "body_text"} <= columns
+    page = lxml.html.fromstring(get([archive], f"/itp6/{table}").text)
+    shown = {th.get("data-column") for th in page.cssselect("th[data-column]")}
+    assert shown & HIDDEN_BY_DEFAULT == set() and "title" in shown
+    # Reachable: named with _col (the description links to every column), hiding more with _nocol.
+    everything = get([archive], f"/itp6/{table}.json", _col=sorted(HIDDEN_BY_DEFAULT & set_of_columns(table)))
+    assert set(everything.json()["columns"]) >= HIDDEN_BY_DEFAULT & set_of_columns(table)
+    fewer = set(get([archive], f"/itp6/{table}.json", _nocol="summary").json()["columns"])
+    assert fewer == columns - {"summary"}
+
+
+def set_of_columns(table: str) -> set[str]:
+    return INTERNAL | {"body_html"} if table == "articles" else {"content_hash", "body_html"}
+
+
+def test_the_json_of_a_search_has_the_public_columns_only(archive: Path) -> None:
+    for path, params in (
+        ("/itp6/articles.json", {"_search": "血小板减少"}),
+        ("/itp6/articles.json", {"_search": "血小板减少", "_shape": "array"}),
+        ("/itp6/dataset_articles.json", {"_search": "血小板减少"}),
+        ("/itp6/search.json", {"q": "血小板减少"}),
+        ("/itp6/search.json", {"q": "血小板减少", "_shape": "array"}),
+    ):
+        body = get([archive], path, **params).json()
+        rows = body if isinstance(body, list) else body["rows"]
+        names = set(rows[0]) if isinstance(rows[0], dict) else set(body["columns"])
+        assert rows and names & HIDDEN_BY_DEFAULT == set() and "title" in names, (path, params, names)
+
+
+def test_the_table_facets_are_what_a_reader_browses_by(archive: Path) -> None:
+    for table in ("articles", "dataset_articles"):
+        body = get([archive], f"/itp6/{table}.json", _size="1").json()
+        facets = body["facet_results"]
+        assert {name: facet["type"] for name, facet in facets.items()} >= {
+            "categories": "array",
+            "tags": "array",
+            "author": "column",
+            "published_at": "year",
+        }, (table, {name: facet["type"] for name, facet in facets.items()})
+        assert body["suggested_facets"] == [], "no suggestions of summary, body_text, ..."
+        years = facets["published_at"]["results"]
+        assert years and all(len(year["value"]) == 4 for year in years)
+        assert [year["value"] for year in years] == sorted((year["value"] for year in years), reverse=True)
+        # The year's link filters the table to that year, and the facet shows it selected.
+        year = years[0]
+        toggle = urlsplit(year["toggle_url"])
+        chosen = get([archive], f"{toggle.path}.json?{toggle.query}")
+        assert chosen.status_code == 200, chosen.text[:300]
+        rows = chosen.json()["rows"]
+        assert len(rows) == min(year["count"], 100)
+        assert all(row["published_at"].startswith(year["value"]) for row in rows)
+        assert any(result["selected"] for result in chosen.json()["facet_results"]["published_at"]["results"])
+    assert get([archive], "/itp6/articles", _facet_year="nonexistent").status_code == 400
 
 
 def test_the_search_top_lists_are_hidden_tables(archive: Path) -> None:
@@ -223,64 +344,230 @@ def keep_for_docs(shot: Path, name: str) -> None:
         shutil.copy(shot, Path(__file__).resolve().parent.parent / "docs" / name)
 
 
-def chromium(tmp_path: Path, url: str, *args: str) -> str:
-    """Run headless chromium on ``url``; returns its stdout (the DOM with ``--dump-dom``)."""
-    command = [
-        str(CHROMIUM),
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        *args,
-        url,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
+class Browser:
+    """Headless chromium driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``: JSON
+    messages ending in a NUL byte, read by chromium from descriptor 3, written to descriptor 4). One tab;
+    the mouse, the keyboard and text input go through ``Input.*`` as a user's would."""
+
+    def __init__(self, profile: Path, width: int = 1280, height: int = 900) -> None:
+        read_end, self._write = os.pipe()
+        self._read, write_end = os.pipe()
+        # The child's ends above 9 (bash, not dash, redirects those), so that putting them on 3 and 4 never
+        # overwrites one with the other.
+        to_chromium, from_chromium = (fcntl.fcntl(end, fcntl.F_DUPFD, 10) for end in (read_end, write_end))
+        os.close(read_end)
+        os.close(write_end)
+        command = [
+            *("bash", "-c", f'exec "$0" "$@" 3<&{to_chromium} 4>&{from_chromium}', str(CHROMIUM)),
+            *("--headless=new", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe", "--no-first-run"),
+            *("--disable-background-networking", "--disable-component-update", "--disable-sync"),
+            *("--hide-scrollbars", f"--window-size={width},{height}", f"--user-data-dir={profile}", "about:blank"),
+        ]
+        self.process = subprocess.Popen(
+            command, pass_fds=(to_chromium, from_chromium), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        os.close(to_chromium)
+        os.close(from_chromium)
+        self._buffer = b""
+        self._next_id = 0
+        self.console: list[str] = []
+        target = self.send("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+        for domain in ("Page", "Runtime", "Log"):
+            self.send(f"{domain}.enable")
+
+    def _message(self, deadline: float) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            ready, _, _ = select.select([self._read], [], [], max(0.0, deadline - time.monotonic()))
+            assert ready, "chromium did not answer in 60 s"
+            chunk = os.read(self._read, 1 << 20)
+            assert chunk, "chromium closed its pipe"
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
+        if method.split(".")[0] not in ("Target", "Browser"):
+            message["sessionId"] = self.session
+        os.write(self._write, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + 60
+        while True:
+            answer = self._message(deadline)
+            if answer.get("id") == self._next_id:
+                if "error" in answer:
+                    raise RuntimeError(f"{method}: {answer['error']}")
+                return answer["result"]
+            if answer.get("method") == "Log.entryAdded":
+                self.console.append(answer["params"]["entry"]["text"])
+            elif answer.get("method") == "Runtime.consoleAPICalled":
+                self.console += [str(arg.get("value")) for arg in answer["params"]["args"]]
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(result["exceptionDetails"].get("text"))
+        return result["result"].get("value")
+
+    def wait_until(self, expression: str, what: str) -> None:
+        """Until ``expression`` is true in the page (a page being replaced may not answer meanwhile)."""
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if self.evaluate(expression):
+                    return
+            except RuntimeError:
+                pass
+            assert time.monotonic() < deadline, f"the browser never got to {what}"
+            time.sleep(0.1)
+
+    def navigates(self, action: Any) -> None:
+        """Do ``action`` (a click, a key) and wait for the page it leads to, after any redirects."""
+        self.evaluate("window.itp6OldPage = true")
+        action()
+        self.wait_until("!window.itp6OldPage && document.readyState === 'complete'", "the next page")
+
+    def open(self, url: str) -> None:
+        self.navigates(lambda: self.send("Page.navigate", url=url))
+
+    @property
+    def url(self) -> str:
+        return str(self.evaluate("location.href"))
+
+    def dom(self) -> Any:
+        return lxml.html.fromstring(self.evaluate("document.documentElement.outerHTML"))
+
+    def click(self, selector: str) -> None:
+        """A left click of the mouse in the middle of the element (scrolled into view)."""
+        found = json.dumps(selector)
+        box = self.evaluate(
+            f"(() => {{ const e = document.querySelector({found}); if (!e) return null;"
+            " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
+            " return [r.left + r.width / 2, r.top + r.height / 2]; })()"
+        )
+        assert box, f"no {selector} on {self.url}"
+        x, y = box
+        self.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+        for kind in ("mousePressed", "mouseReleased"):
+            self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+    def type(self, text: str) -> None:
+        """Text into the focused element, as an input method commits it (Chinese is not typed key by key)."""
+        self.send("Input.insertText", text=text)
+
+    def press_enter(self) -> None:
+        keys = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "nativeVirtualKeyCode": 13}
+        self.send("Input.dispatchKeyEvent", type="keyDown", text="\r", **keys)
+        self.send("Input.dispatchKeyEvent", type="keyUp", **keys)
+
+    def screenshot(self, path: Path) -> None:
+        path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", format="png")["data"]))
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.send("Browser.close")
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        os.close(self._read)
+        os.close(self._write)
 
 
-def column(dom: str, name: str) -> list[str]:
-    return [cell.text_content().strip() for cell in lxml.html.fromstring(dom).cssselect(f"td.col-{name}")]
+@pytest.fixture
+def tab(tmp_path: Path) -> Iterator[Browser]:
+    driver = Browser(tmp_path / "chromium-profile")
+    try:
+        yield driver
+    finally:
+        driver.close()
+
+
+def column(dom: Any, name: str) -> list[str]:
+    return [cell.text_content().strip() for cell in dom.cssselect(f"td.col-{name}")]
+
+
+def assert_ranked_results(tab: Browser, archive: Path, query: str) -> None:
+    """The page is the ranked search for ``query``: the CLI's order, highlighted snippets, the box filled."""
+    address = urlsplit(tab.url)
+    assert address.path == "/itp6/search" and parse_qs(address.query) == {"q": [query]}, tab.url
+    dom = tab.dom()
+    assert column(dom, "title") == [hit.title for hit in search(archive, query, limit=100)]
+    assert dom.cssselect("td.col-snippet mark.itp6-hit"), "highlighted snippets"
+    assert dom.cssselect('input[name="q"]')[0].get("value") == query
+    assert [line for line in tab.console if "Content Security Policy" in line] == []
 
 
 @browser
-def test_the_search_box_in_a_browser(archive: Path, served: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("table", ["articles", "dataset_articles"])
+@pytest.mark.parametrize("submit", ["enter", "click"])
+def test_typing_a_search_into_the_box_shows_the_ranked_results(
+    archive: Path, served: str, tab: Browser, table: str, submit: str
+) -> None:
     query = "血小板减少"
-    hits = search(archive, query, limit=100)
-    # What the articles page's search box submits: redirected to the ranked results, best first as the CLI.
-    url = f"{served}/itp6/articles?" + urlencode({"_search": query})
-    ranked = chromium(tmp_path, url, "--dump-dom")
-    assert column(ranked, "title") == [hit.title for hit in hits]
-    assert lxml.html.fromstring(ranked).cssselect('input[name="q"]')[0].get("value") == query
-
-    # The same box with a column choice keeps the table view: the same articles, in the table's order.
-    table_url = f"{served}/itp6/articles?" + urlencode(
-        {"_search": query, "_col": ["title", "published_at"]}, doseq=True
-    )
-    dom = chromium(tmp_path, table_url, "--dump-dom")
-    assert sorted(column(dom, "title")) == sorted(hit.title for hit in hits)
-    box = lxml.html.fromstring(dom).get_element_by_id("_search")
-    assert box.get("value") == query
-
-    shot = tmp_path / "search.png"
-    chromium(tmp_path, url, f"--screenshot={shot}", "--window-size=1280,900")
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
-    keep_for_docs(shot, "datasette-search.png")
+    tab.open(f"{served}/itp6/{table}")
+    tab.click("#_search")
+    tab.type(query)
+    tab.navigates(tab.press_enter if submit == "enter" else lambda: tab.click('form.filters input[type="submit"]'))
+    assert_ranked_results(tab, archive, query)
 
 
 @browser
-def test_an_article_page_in_a_browser(archive: Path, served: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("table", ["articles", "dataset_articles"])
+def test_a_search_after_sorting_by_a_column_shows_the_ranked_results(
+    archive: Path, served: str, tab: Browser, table: str
+) -> None:
+    query = "艾曲泊帕"
+    tab.open(f"{served}/itp6/{table}")
+    tab.navigates(lambda: tab.click("th.col-title a"))
+    assert parse_qs(urlsplit(tab.url).query).get("_sort") == ["title"], tab.url
+    tab.click("#_search")
+    tab.type(query)
+    tab.navigates(tab.press_enter)
+    assert_ranked_results(tab, archive, query)
+
+
+@browser
+def test_a_search_with_a_filter_searches_within_the_table(archive: Path, served: str, tab: Browser) -> None:
+    """With a filter the box searches the table, in its order, and keeps the text typed."""
+    query = "血小板减少"
+    tab.open(f"{served}/itp6/articles?status=live")
+    tab.click("#_search")
+    tab.type(query)
+    tab.navigates(tab.press_enter)
+    assert urlsplit(tab.url).path == "/itp6/articles", tab.url
+    dom = tab.dom()
+    assert sorted(column(dom, "title")) == sorted(hit.title for hit in search(archive, query, limit=100))
+    assert dom.get_element_by_id("_search").get("value") == query
+
+
+@browser
+def test_the_screenshots_of_the_readme(archive: Path, served: str, tab: Browser, tmp_path: Path) -> None:
+    """The index, a search typed into the box and an article, as the README shows them."""
+    tab.open(f"{served}/")
+    assert tab.dom().cssselect('form[action="/itp6/search"]')
+    tab.screenshot(tmp_path / "index.png")
+    tab.click('form[action="/itp6/search"] input[name="q"]')
+    tab.type("艾曲泊帕")
+    tab.navigates(tab.press_enter)
+    assert_ranked_results(tab, archive, "艾曲泊帕")
+
+    tab.open(f"{served}/itp6/dataset_articles")
+    tab.click("#_search")
+    tab.type("血小板减少")
+    tab.navigates(tab.press_enter)
+    assert_ranked_results(tab, archive, "血小板减少")
+    tab.screenshot(tmp_path / "search.png")
+
     hit = search(archive, "艾曲泊帕", limit=1)[0]
-    url = f"{served}/itp6/articles/{hit.id}"
-    dom = lxml.html.fromstring(chromium(tmp_path, url, "--dump-dom"))
-    article = dom.cssselect("div.itp6-article")
+    tab.open(f"{served}/itp6/articles/{hit.id}")
+    article = tab.dom().cssselect("div.itp6-article")
     assert article and article[0].cssselect("p"), "body_html is rendered as HTML"
-    shot = tmp_path / "article.png"
-    chromium(tmp_path, url, f"--screenshot={shot}", "--window-size=1280,900")
-    assert shot.stat().st_size > 10_000
-    keep_for_docs(shot, "datasette-article.png")
+    tab.screenshot(tmp_path / "article.png")
+    for name in ("index", "search", "article"):
+        shot = tmp_path / f"{name}.png"
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+        keep_for_docs(shot, f"datasette-{name}.png")

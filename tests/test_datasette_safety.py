@@ -598,6 +598,19 @@ def test_serve_merges_away_the_wal_files_its_reading_made(hostile_archive: Path,
     assert sorted(folder_state(tmp_path)) == sorted(before)
 
 
+def test_serve_reports_a_busy_port_before_anything_else(hostile_archive: Path) -> None:
+    """A port another program listens on: one line naming it, exit 1, and no URL announced before it."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        command = [sys.executable, "-m", "itp6crawl", "serve", "--db", str(hostile_archive), "--port", str(port)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [f"error: port {port} on 127.0.0.1 is in use (another server?): use --port"]
+
+
 def test_serve_warns_when_bound_beyond_loopback_without_public(
     hostile_archive: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
