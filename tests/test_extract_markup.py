@@ -109,6 +109,7 @@ UNCLOSED = {
         f"<figcaption>{FALLBACK_TEXT}</figcaption>"
     ),
     "bare-figure": "<figure>",
+    "figure-open-caption": '<figure><img src="/wp-content/uploads/a.jpg"><figcaption>',
     "noscript": '<noscript><img src="/wp-content/uploads/a.jpg">',
     "bare-noscript": "<noscript>",
     "form": '<form action="https://www.paypal.com/cgi-bin/webscr" method="post"><input type="hidden" name="c">',
@@ -304,8 +305,8 @@ def plugin_markup(draw: st.DrawFn) -> str:
 @st.composite
 def broken_markup(draw: st.DrawFn) -> str:
     """Other broken markup pasted into posts: stray end tags (of the body's own elements or of the page's),
-    or a figure, noscript, form or table never closed, with or without content of its own."""
-    kind = draw(st.sampled_from(["stray", "figure", "noscript", "form", "table"]))
+    or a figure, figcaption, noscript, form or table never closed, with or without content of its own."""
+    kind = draw(st.sampled_from(["stray", "figure", "figcaption", "noscript", "form", "table"]))
     if kind == "stray":
         names = ["div", "div", "span", "td", "tr", "table", "p", "li", "ul", "a", "strong", "section", "figure"]
         names += ["form", "article", "main", "body", "html", "center", "h2", "blockquote", "noscript"]
@@ -316,6 +317,8 @@ def broken_markup(draw: st.DrawFn) -> str:
             draw(st.sampled_from(["", '<img src="/a.jpg" alt="化验单">', '<a href="/a.jpg"><img src="/a.jpg"></a>'])),
             draw(st.sampled_from(["", f"<figcaption>{FALLBACK_TEXT}</figcaption>", "<figcaption>"])),
         ]
+    elif kind == "figcaption":
+        inner = [draw(st.sampled_from(["", FALLBACK_TEXT]))]
     elif kind == "noscript":
         inner = [draw(st.sampled_from(["", '<img src="/a.jpg">', FALLBACK_TEXT]))]
     elif kind == "form":
