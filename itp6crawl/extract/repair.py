@@ -34,8 +34,8 @@ Broken markup pasted into a post (users paste HTML into WordPress) does the same
   before the first block (a paragraph, a heading, a div…) after its own content: a figure's image and
   caption, a form's controls, a table's rows and cells (where a block inside an open cell of an
   unclosed table ends it too, when no cell or row follows); a noscript, figcaption, svg, math or template
-  has no block content of its own. Browsers keep the text of
-  most of these but not where it was: an open table puts what follows into its last cell or before it.
+  has no block content of its own. Browsers keep the text of most of these but not where it was: an
+  open table puts what follows into its last cell or before it.
 
 Why at the source and not after parsing. A stray ``</div>`` closes ``div.entry-content``; the body's own
 ``</div>`` then closes the element around it (``div.entry-main`` in 6.x, ``div.entry`` in 5.x), and the
@@ -48,7 +48,8 @@ table (the notice, tags, related posts and comments all land in its last cell). 
 none of this ambiguity. The body's extent comes from the theme itself: it starts after the
 ``div.entry-content`` start tag and ends at the first of the theme's blocks that follow the body in
 either version (``entry-tag``, ``entry-action``, ``entry-bar``, ``entry-footer``, ``entry-page``,
-``entry-related-posts``, ``entry-comments``, ``#comments``/``#respond``, or ``</article>``); the end tags
+``entry-related-posts``, ``entry-comments``, ``#comments``/``#respond``; ``</article>`` on a page with
+none of them, as a WordPress page, a stray one being likelier than a missing block); the end tags
 that close that stretch (the notice's, the body's own ``</div>``, a wrapper's) are matched against what
 the body opened, and the first one left over is the body's own end. Nothing outside the stretch is
 touched, so the theme's boilerplate (打赏, share bar, notice, related posts, comments) stays where the
@@ -138,7 +139,6 @@ _AFTER_BODY = (
     re.compile(r"""id=["']?(?:comments|respond)\b"""),  # a literal start: searched at C speed
 )
 _ARTICLE_END = re.compile(r"</article\s*>", re.IGNORECASE)
-_TAG_START = re.compile(r"<(?:(!--)|(/)?([a-zA-Z][a-zA-Z0-9:-]*))")
 _TAG_REST = re.compile(r"""[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>""")  # _ATTRIBUTES, unrolled: 3 times faster
 _END_TAG = re.compile(r"</[a-zA-Z][a-zA-Z0-9:-]*\s*>$")
 # Elements whose content is text, skipped as such (an unclosed one: the rest of the body).
@@ -241,8 +241,8 @@ _TOKEN = re.compile(r"<!--.*?(?:-->|\Z)|<(/?)([a-zA-Z][a-zA-Z0-9:-]*)" + _TAG_RE
 
 
 class _Open:
-    """A swallower the body opened: where its own content ends so far, and where a block started right
-    inside it (not inside a cell or a caption of it), which ends its own content."""
+    """A swallower the body opened: where its own content ends so far, and where the first block inside
+    it started (for a table, one not inside a cell), which ends its own content."""
 
     __slots__ = ("name", "own_end", "sealed_at")
 
