@@ -26,13 +26,16 @@ import shutil
 import sqlite3
 import time
 import zlib
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .datasheet import ExportedFile, ExportResult, write_dataset_card, write_datasheet
+from .datasheet import ExportedFile, ExportResult, ScriptCounter, write_dataset_card, write_datasheet
+from .models import CST, iso
 from .store.datasets import (
     DATASET_VIEWS,
     ArticleFilter,
@@ -117,16 +120,27 @@ def _write(
     result.duplicates = len(dup_of)
     skip = set(dup_of) if dedup else set()
     result.dropped = len(skip)
+    exported_ids = array("q")  # the exported articles' ids, ascending (the articles view is written first)
+    scripts = ScriptCounter()
+    links = {"outside_archive": 0, "outside_export": 0}
     for view in DATASET_VIEWS:
         total = count_dataset_rows(connection, view, articles)
         rows = _with_duplicates(view, dataset_rows(connection, view, articles), dup_of, skip)
+        if view.is_articles:
+            rows = _noting_articles(rows, exported_ids, scripts)
+        elif view.name == "dataset_links":
+            rows = _counting_links(rows, exported_ids, links)
         if progress is not None:
             rows = _reporting(rows, view.name, total, progress)
         path = out / file_name(view, format)
         columns = dataset_columns(connection, view) + (["dup_of"] if view.is_articles else [])
-        written = WRITERS[format](path, view, columns, rows, bom)
-        result.files.append(ExportedFile(view.name, path, written))
+        types = {column: column_type(view, column) for column in columns}
+        written = WRITERS[format](path, view, types, rows, bom)
+        result.files.append(ExportedFile(view.name, path, written, types))
     result.facts = archive_facts(connection, articles)
+    result.facts["scripts"] = scripts
+    result.facts["links_outside_archive"] = links["outside_archive"]
+    result.facts["links_outside_export"] = links["outside_export"]
     result.seconds = time.perf_counter() - start
     write_datasheet(result, articles, dedup)
     write_dataset_card(result)
@@ -212,6 +226,33 @@ def _with_duplicates(
             continue
         if view.is_articles:
             row["dup_of"] = dup_of.get(row["id"])
+        yield row
+
+
+def _noting_articles(
+    rows: Iterator[dict[str, Any]], exported_ids: array[int], scripts: ScriptCounter
+) -> Iterator[dict[str, Any]]:
+    """Keep the ids of the articles written (for the links) and count the scripts of their text."""
+    for row in rows:
+        exported_ids.append(row["id"])
+        scripts.add(row.get("title"), row.get("body_text"))
+        yield row
+
+
+def _counting_links(
+    rows: Iterator[dict[str, Any]], exported_ids: array[int], counts: dict[str, int]
+) -> Iterator[dict[str, Any]]:
+    """Count the links that leave the export: to pages the archive does not hold (``dst_id`` NULL: a
+    page that is not an article, or an article never archived) and to archived articles this export
+    leaves out (filtered, gone, or dropped by --dedup)."""
+    for row in rows:
+        target = row["dst_id"]
+        if target is None:
+            counts["outside_archive"] += 1
+        else:
+            at = bisect_left(exported_ids, target)
+            if at == len(exported_ids) or exported_ids[at] != target:
+                counts["outside_export"] += 1
         yield row
 
 
@@ -318,6 +359,37 @@ def shingle_hashes(tokens: list[str]) -> list[int]:
 
 # --------------------------------------------------------------------------- writers
 
+# What each column holds, the same in every format and in the dataset card's ``features``: ``int64``,
+# ``string``, ``list`` (of strings: arrays in JSON lines and Parquet, JSON text in CSV), ``timestamp``
+# (ISO 8601 with +08:00 in JSON lines and CSV, timestamp[s, tz=+08:00] in Parquet) and ``date``
+# (YYYY-MM-DD, date32 in Parquet). Columns not named here are text.
+INTEGER_COLUMNS = frozenset(
+    {"id", "dup_of", "characters", "words", "views", "likes", "versions", "src_id", "dst_id", "position"}
+    | {"article_id", "comment_id", "parent_id", "version"}
+)
+TIMESTAMP_COLUMNS = frozenset(
+    {"published_at", "modified_at", "first_seen_at", "last_seen_at", "time", "archived_at", "fetched_at"}
+    | {"changed_at"}
+)
+DATE_COLUMNS = frozenset({"dst_date"})
+TIMEZONE = "+08:00"  # China time, the archive's
+
+
+def column_type(view: DatasetView, column: str) -> str:
+    """``int64``, ``string``, ``list``, ``timestamp`` or ``date``: what ``column`` of ``view`` holds."""
+    if column in view.json_columns:
+        return "list"
+    if column in INTEGER_COLUMNS:
+        return "int64"
+    if column in TIMESTAMP_COLUMNS:
+        return "timestamp"
+    if column in DATE_COLUMNS:
+        return "date"
+    return "string"
+
+
+Writer = Callable[[Path, DatasetView, dict[str, str], Iterable[dict[str, Any]], bool], int]
+
 
 def _arrays(view: DatasetView, row: dict[str, Any]) -> dict[str, Any]:
     """JSON-array text columns as lists."""
@@ -327,7 +399,7 @@ def _arrays(view: DatasetView, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def write_jsonl(path: Path, view: DatasetView, columns: list[str], rows: Iterable[dict[str, Any]], bom: bool) -> int:
+def write_jsonl(path: Path, view: DatasetView, types: dict[str, str], rows: Iterable[dict[str, Any]], bom: bool) -> int:
     count = 0
     with path.open("w", encoding="utf-8", newline="\n") as handle:
         for row in rows:
@@ -336,12 +408,12 @@ def write_jsonl(path: Path, view: DatasetView, columns: list[str], rows: Iterabl
     return count
 
 
-def write_csv(path: Path, view: DatasetView, columns: list[str], rows: Iterable[dict[str, Any]], bom: bool) -> int:
+def write_csv(path: Path, view: DatasetView, types: dict[str, str], rows: Iterable[dict[str, Any]], bom: bool) -> int:
     """RFC 4180 CSV, UTF-8 (with a BOM if asked: Excel then reads the Chinese right); array columns hold
     JSON text (``["紫癜","激素"]``), as in the archive."""
     count = 0
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer = csv.DictWriter(handle, fieldnames=list(types))
         writer.writeheader()
         for row in rows:
             writer.writerow(row)
@@ -349,58 +421,77 @@ def write_csv(path: Path, view: DatasetView, columns: list[str], rows: Iterable[
     return count
 
 
-def write_parquet(path: Path, view: DatasetView, columns: list[str], rows: Iterable[dict[str, Any]], bom: bool) -> int:
-    import pyarrow as pa
+def write_parquet(
+    path: Path, view: DatasetView, types: dict[str, str], rows: Iterable[dict[str, Any]], bom: bool
+) -> int:
+    """One row group per ``BATCH`` rows, typed by :func:`column_type`: timestamps are timezone-aware
+    (``timestamp[s, tz=+08:00]``, which Parquet stores in milliseconds, adjusted to UTC), dates date32.
+    A view with no rows is a file with its schema and no row group."""
     import pyarrow.parquet as pq
 
+    schema = parquet_schema(types)
     count = 0
-    writer: Any = None
-    schema: Any = None
     batch: list[dict[str, Any]] = []
-
-    def flush() -> None:
-        nonlocal writer, schema
-        if not batch:
-            return
-        if schema is None:
-            schema = _parquet_schema(view, columns, batch)
-            writer = pq.ParquetWriter(path, schema, compression="zstd")
-        writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-        batch.clear()
-
-    for row in rows:
-        batch.append(_arrays(view, row))
-        count += 1
-        if len(batch) >= BATCH:
-            flush()
-    flush()
-    if writer is None:  # no rows: the columns, typed as strings
-        pq.write_table(pa.table({column: pa.array([], pa.string()) for column in columns}), path)
-    else:
-        writer.close()
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for row in rows:
+            batch.append(_arrays(view, row))
+            count += 1
+            if len(batch) >= BATCH:
+                writer.write_table(_parquet_batch(batch, types, schema))
+                batch.clear()
+        if batch:
+            writer.write_table(_parquet_batch(batch, types, schema))
     return count
 
 
-def _parquet_schema(view: DatasetView, columns: list[str], rows: list[dict[str, Any]]) -> Any:
-    """Types from the columns' meaning: arrays of strings, integers, text (SQLite's values may be NULL)."""
+def parquet_schema(types: dict[str, str]) -> Any:
     import pyarrow as pa
 
-    fields = []
-    for column in columns:
-        if column in view.json_columns:
-            kind = pa.list_(pa.string())
-        elif any(isinstance(row[column], int) for row in rows) or column in _INTEGER_COLUMNS:
-            kind = pa.int64()
+    arrow = {
+        "int64": pa.int64(),
+        "string": pa.string(),
+        "list": pa.list_(pa.string()),
+        "timestamp": pa.timestamp("s", tz=TIMEZONE),
+        "date": pa.date32(),
+    }
+    return pa.schema([pa.field(column, arrow[kind]) for column, kind in types.items()])
+
+
+def _parquet_batch(batch: list[dict[str, Any]], types: dict[str, str], schema: Any) -> Any:
+    """The rows as a table of ``schema``: dates and timestamps are read from their ISO 8601 text by
+    Arrow, a column at a time (a value Arrow cannot read, such as one without an offset, through
+    :func:`_moment`)."""
+    import pyarrow as pa
+
+    columns = []
+    for field in schema:
+        values = [row.get(field.name) for row in batch]
+        if types[field.name] in ("timestamp", "date"):
+            text = pa.array(values, pa.string())
+            try:
+                columns.append(text.cast(field.type))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                parse = _moment if types[field.name] == "timestamp" else _day
+                columns.append(pa.array([parse(value) for value in values], field.type))
         else:
-            kind = pa.string()
-        fields.append(pa.field(column, kind))
-    return pa.schema(fields)
+            columns.append(pa.array(values, field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
-_INTEGER_COLUMNS = {"id", "dup_of", "characters", "words", "views", "likes", "versions", "src_id", "dst_id"}
-_INTEGER_COLUMNS |= {"position", "article_id", "comment_id", "parent_id", "version"}
+def _moment(value: str | None) -> datetime | None:
+    """An ISO 8601 timestamp in China time, to the second (naive ones are China time, as in the archive)."""
+    if not value:
+        return None
+    return datetime.fromisoformat(iso(datetime.fromisoformat(value)))
 
-WRITERS: dict[str, Callable[[Path, DatasetView, list[str], Iterable[dict[str, Any]], bool], int]] = {
+
+def _day(value: str | None) -> Any:
+    if not value:
+        return None
+    return datetime.fromisoformat(value).date()
+
+
+WRITERS: dict[str, Writer] = {
     "jsonl": write_jsonl,
     "csv": write_csv,
     "parquet": write_parquet,
@@ -426,22 +517,38 @@ def archive_facts(connection: Any, articles: ArticleFilter) -> dict[str, Any]:
         " GROUP BY value ORDER BY count(*) DESC",
         articles.params,
     ).fetchall()
-    runs = connection.execute(
-        "SELECT count(*), min(started_at), max(finished_at), group_concat(DISTINCT site)"
-        " FROM crawl_runs WHERE finish_reason = 'finished'"
-    ).fetchone()
     return {
         "published_first": first,
         "published_last": last,
         "extractors": extractors,
         "categories": categories,
-        "runs": runs[0],
-        "runs_first": runs[1],
-        "runs_last": runs[2],
-        "sites": runs[3],
-        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "runs": crawl_runs(connection),
+        "exported_at": iso(datetime.now(CST)),
         "versions": {name: _version(name) for name in ("itp6crawl", "rjieba", "opencc", "scrapy", "trafilatura")},
     }
+
+
+# The crawl as its runs recorded it, one row per site: Scrapy's own stats (requests, seconds of crawling,
+# robots.txt), so the datasheet says how the crawl went, not how it is configured by default.
+_RUNS = """
+SELECT site, count(*) AS runs, sum(finish_reason = 'finished') AS finished, min(started_at) AS first,
+  max(finished_at) AS last,
+  sum(coalesce(json_extract(run_stats, '$."downloader/request_count"'), 0)) AS requests,
+  sum(coalesce(json_extract(run_stats, '$.elapsed_time_seconds'), 0)) AS seconds,
+  sum(coalesce(json_extract(run_stats, '$."robotstxt/request_count"'), 0)) AS robots,
+  count(warc_file) AS warc_files
+FROM (SELECT *, CASE WHEN json_valid(stats) THEN stats END AS run_stats FROM crawl_runs)
+WHERE finished_at IS NOT NULL AND coalesce(json_extract(run_stats, '$."downloader/request_count"'), 0) > 0
+GROUP BY site ORDER BY min(started_at)
+"""
+
+
+def crawl_runs(connection: Any) -> list[dict[str, Any]]:
+    """The runs that fetched anything, per site: how many (and how many finished), when, requests,
+    seconds, robots.txt requests, WARC files."""
+    cursor = connection.execute(_RUNS)
+    columns = [column[0] for column in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor]
 
 
 def _version(name: str) -> str:
