@@ -665,7 +665,7 @@ def _hit_line(hit: Any) -> dict[str, Any]:
     title = Text()
     title.append(hit.title, style="bold")  # the title only: the snippet is not bold
     title.append("\n")
-    title.append_text(_highlighted(hit.snippet))
+    title.append_text(_highlighted(hit.snippet, hit.snippet_matches))
     return {
         "title and snippet": title,
         "date": (hit.published_at or "")[:10],
@@ -674,16 +674,14 @@ def _hit_line(hit: Any) -> dict[str, Any]:
     }
 
 
-def _highlighted(snippet: str) -> Any:
-    """The snippet as it reads in the article, the matched words in colour (the 【】 marks of the plain
-    snippet only outside a terminal)."""
+def _highlighted(snippet: str, matches: list[tuple[int, int]]) -> Any:
+    """The snippet as it reads in the article, its matches in bold reverse: a terminal shows the style, a
+    pipe gets the text alone (never brackets, which the site writes itself: 【解读】)."""
     from rich.text import Text
 
-    if not sys.stdout.isatty():
-        return Text(snippet)
-    text = Text()
-    for number, part in enumerate(re.split(r"【|】", snippet)):
-        text.append(part, style="bold yellow" if number % 2 else "")
+    text = Text(snippet)
+    for start, end in matches:
+        text.stylize("bold reverse", start, end)
     return text
 
 

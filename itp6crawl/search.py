@@ -11,14 +11,16 @@ import json
 import re
 import sqlite3
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 from .query import Query, QueryError, parse
 from .store.datasets import ARTICLE_FILTERS
 from .store.readonly import ArchiveError, ArchiveMissing, connect_readonly
-from .store.toplists import BM25, TopList, top_lists
-from .text import Segmenter, normalise
+from .store.toplists import BM25, TopList, index_tokenizer, top_lists
+from .text import LATIN_WORD, Segmenter, normalise_with_origin, porter_stem
 
 SNIPPET_CHARS = 80
 
@@ -31,31 +33,155 @@ class Hit:
     published_at: str | None
     categories: list[str]
     score: float  # bm25, higher is better
-    snippet: str  # a window of the body around the first term, terms in 【】
+    snippet: str  # a window of the body around the first match, as the article writes it
+    snippet_matches: list[tuple[int, int]] = field(default_factory=list)  # (start, end) of each match in it
 
 
-def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
-    """A window of ``text`` around the first query term found, terms wrapped in 【】."""
-    folded = normalise(text)
-    if len(folded) != len(text):  # NFKC changed lengths; positions would drift, so search the raw text
-        folded = text.casefold()
-    positions = [folded.find(term) for term in terms if term and folded.find(term) >= 0]
-    start = max(0, min(positions) - width // 3) if positions else 0
-    window = " ".join(text[start : start + width].split())
-    wanted = sorted({term for term in terms if term}, key=len, reverse=True)
-    if wanted:  # one pass, longest first, so highlights never nest
-        pattern = re.compile("|".join(map(re.escape, wanted)), flags=re.IGNORECASE)
-        window = pattern.sub(lambda m: f"【{m.group(0)}】", window)
-    return ("…" if start else "") + window + ("…" if start + width < len(text) else "")
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """A window of an article's text and where the query matched in it: ``text`` as the article writes
+    it (whitespace folded, ``…`` where it is cut), ``matches`` the (start, end) offsets of each match in
+    ``text``, in order, never overlapping. Nothing is added to the text to mark a match: the site writes
+    【解读】 and 【指南原文】 itself, so brackets in the text could not tell a match from the text."""
+
+    text: str
+    matches: list[tuple[int, int]]
+
+    def parts(self) -> Iterator[tuple[str, bool]]:
+        """The text in pieces, each with whether it is a match (for terminal styles or ``<mark>``)."""
+        position = 0
+        for start, end in self.matches:
+            if start > position:
+                yield self.text[position:start], False
+            yield self.text[start:end], True
+            position = end
+        if position < len(self.text):
+            yield self.text[position:], False
+
+    def marked(self, before: str = "【", after: str = "】") -> str:
+        """The text with each match between ``before`` and ``after``, and the markers' own occurrences in
+        the text replaced (【】 by 〖〗) or dropped (any other marker), so every marker left is a match's."""
+
+        def plain(part: str) -> str:
+            for marker in dict.fromkeys(filter(None, (before, after))):
+                part = part.replace(marker, _MARKER_IN_TEXT.get(marker, ""))
+            return part
+
+        return "".join(f"{before}{plain(part)}{after}" if hit else plain(part) for part, hit in self.parts())
 
 
-def zh_snippet(body_text: str | None, query: str | None) -> str:
-    """:func:`snippet` for a query in the query language (the plugins' SQL function ``zh_snippet``)."""
+_MARKER_IN_TEXT = {"【": "〖", "】": "〗"}  # the default markers, where the text itself writes them
+
+
+def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS, prefixes: Collection[str] = ()) -> Snippet:
+    """A window of ``text`` around the first match of ``terms`` (a query's normalised tokens, the
+    ``prefixes`` among them matching as prefixes) and the matches in it.
+
+    Matches are found as the index finds them: a word of Latin letters and digits matches a whole word
+    of the text with the same stem (``research`` matches Researches and researching, never a part of
+    ``researchers``' neighbour ``researchgate``), a term of several words (``cd4+cd25+``, ``10^9/l``)
+    those words in a row, a Chinese word wherever the text holds it. Folding (full-width, Traditional,
+    case) is undone for the offsets: they point into the text as the article writes it."""
+    folded, origin = normalise_with_origin(text)
+    spans = _matches(folded, [term for term in terms if term], set(prefixes))
+    first = origin[spans[0][0]] if spans else 0
+    start = max(0, first - width // 3)
+    lead = "…" if start else ""
+    shown, places = _folded_whitespace(text[start : start + width])
+    matches: list[tuple[int, int]] = []
+    for span_start, span_end in spans:
+        begin, end = max(origin[span_start], start), min(origin[span_end - 1] + 1, start + width)
+        visible = [places[i - start] for i in range(begin, end) if places[i - start] is not None]
+        if visible:
+            matches.append((len(lead) + visible[0], len(lead) + visible[-1] + 1))  # type: ignore[operator]
+    tail = "…" if start + width < len(text) else ""
+    return Snippet(lead + shown + tail, matches)
+
+
+def _folded_whitespace(window: str) -> tuple[str, list[int | None]]:
+    """``" ".join(window.split())`` and, for each character of ``window``, its place in that (None for
+    whitespace)."""
+    shown: list[str] = []
+    places: list[int | None] = []
+    space = False
+    for char in window:
+        if char.isspace():
+            space = bool(shown)
+            places.append(None)
+            continue
+        if space:
+            shown.append(" ")
+            space = False
+        places.append(len(shown))
+        shown.append(char)
+    return "".join(shown), places
+
+
+def _matches(folded: str, terms: list[str], prefixes: set[str]) -> list[tuple[int, int]]:
+    """(start, end) of every match of ``terms`` in ``folded``, leftmost first and longest first at one
+    place, never overlapping."""
+    found: list[tuple[int, int]] = []
+    words: list[tuple[int, int, str]] | None = None  # the text's Latin words, stemmed, found once
+    for term in dict.fromkeys(terms):
+        pieces = LATIN_WORD.findall(term)
+        if not pieces:  # Chinese: wherever the text writes it
+            position = folded.find(term)
+            while position >= 0:
+                found.append((position, position + len(term)))
+                position = folded.find(term, position + 1)
+            continue
+        if words is None:
+            words = [(word.start(), word.end(), porter_stem(word[0])) for word in LATIN_WORD.finditer(folded)]
+        stems = [porter_stem(piece) for piece in pieces]
+        prefix = term in prefixes
+        for first in range(len(words) - len(stems) + 1):
+            run = words[first : first + len(stems)]
+            if not all(word[2] == stem for word, stem in zip(run[:-1], stems[:-1], strict=True)):
+                continue
+            last = run[-1][2]
+            if not (last.startswith(stems[-1]) if prefix else last == stems[-1]):
+                continue
+            if any(not _separates(folded[one[1] : two[0]]) for one, two in pairwise(run)):
+                continue
+            end = run[-1][1]
+            while term.endswith("+") and end < len(folded) and folded[end] == "+":  # CD4+: its plus too
+                end += 1
+            found.append((run[0][0], end))
+    chosen: list[tuple[int, int]] = []
+    for span in sorted(found, key=lambda span: (span[0], -span[1])):
+        if not chosen or span[0] >= chosen[-1][1]:
+            chosen.append(span)
+    return chosen
+
+
+def _separates(gap: str) -> bool:
+    """Whether the text between two words keeps them adjacent in the index: no letter, digit or Han
+    character between them, only punctuation and spaces."""
+    return bool(gap) and not any(char.isalnum() for char in gap)
+
+
+def _prefixes(query: Query) -> set[str]:
+    """The query's words typed as prefixes (``eltrombo*``): the last word of each starred phrase."""
+    return {phrase.replace('""', '"').split(" ")[-1] for phrase, star in _PHRASE.findall(query.match) if star}
+
+
+def zh_snippet_matches(body_text: str | None, query: str | None) -> Snippet:
+    """The :class:`Snippet` of ``body_text`` for a query in the query language: its text and the offsets
+    of its matches. A query with nothing to search for gives the window without matches."""
     try:
-        terms = parse(query or "").terms
+        parsed = parse(query or "")
     except QueryError:
-        terms = []
-    return snippet(body_text or "", terms)
+        return snippet(body_text or "", [])
+    return snippet(body_text or "", parsed.terms, prefixes=_prefixes(parsed))
+
+
+def zh_snippet(body_text: str | None, query: str | None, before: str = "【", after: str = "】") -> str:
+    """The plugins' SQL function ``zh_snippet(body_text, query)``: the snippet with each match between
+    【 and 】, the text's own 【】 shown as 〖〗, so that every 【】 left is a match. With four arguments,
+    ``zh_snippet(body_text, query, before, after)`` marks matches with markers of the caller's choice
+    (dropping their occurrences in the text): ``char(57344)`` and ``char(57345)``, private-use
+    characters, let a renderer put ``<mark>`` exactly around the matches."""
+    return zh_snippet_matches(body_text, query).marked(before, after)
 
 
 SORTS = {
@@ -129,6 +255,7 @@ def search(
                 params,
             ).fetchall()
         ids = [row[0] for row in page]
+        prefixes = _prefixes(parsed)
         rows = {
             row["id"]: row
             for row in connection.execute(
@@ -145,9 +272,11 @@ def search(
             published_at=rows[article_id]["published_at"],
             categories=json.loads(rows[article_id]["categories"] or "[]"),
             score=-score,
-            snippet=snippet(rows[article_id]["body_text"] or "", parsed.terms),
+            snippet=found.text,
+            snippet_matches=found.matches,
         )
         for article_id, score in page
+        for found in [snippet(rows[article_id]["body_text"] or "", parsed.terms, prefixes=prefixes)]
     ]
     return Hits(hits, total, parsed)
 
@@ -222,6 +351,8 @@ def _rank_from_top_lists(
     if listed_query is None:
         return None, None
     tokens = listed_query.tokens
+    if "porter" in (index_tokenizer(connection) or ""):  # the index's terms: platelets is listed as platelet
+        tokens = [porter_stem(token) for token in tokens]
     lists = top_lists(connection, tokens)
     if lists is None:
         return None, None
@@ -301,9 +432,11 @@ __all__ = [
     "Hit",
     "Hits",
     "QueryError",
+    "Snippet",
     "connect_readonly",
     "search",
     "snippet",
     "summary",
     "zh_snippet",
+    "zh_snippet_matches",
 ]

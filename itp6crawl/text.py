@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from functools import cached_property, lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ USER_DICTIONARY = package_files() / "data" / "userdict.txt"
 # A run of Han characters, or a technical term: letters/digits joined by + - ^ / . (CD4+CD25+, 10^9/L,
 # TPO-RA, 2.5mg), with trailing plus signs kept (CD4+).
 _LETTER = r"0-9a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff"  # Latin and Greek (IFN-γ, β2, μg)
+LATIN_WORD = re.compile(rf"[{_LETTER}]+")  # a word of a term as the index cuts it (cd4+cd25+: cd4, cd25)
 _PIECES = re.compile(
     r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)"
     rf"|(?P<term>[{_LETTER}]+(?:[+\-^/.'_][{_LETTER}]+)*\+*)"
@@ -55,6 +57,139 @@ _PIECES = re.compile(
 def normalise(text: str) -> str:
     """NFKC (full-width to half-width), Traditional to Simplified, case-folded."""
     return _t2s().convert(unicodedata.normalize("NFKC", text)).casefold()
+
+
+def normalise_with_origin(text: str) -> tuple[str, list[int]]:
+    """``text`` as :func:`normalise` folds it and, for each folded character, the index of the character
+    of ``text`` it came from (non-decreasing), so that a match found folded can be shown in the original.
+
+    Folding usually keeps the length (ＩＴＰ is itp); where NFKC or case folding change it (㎎ is mg, ß is
+    ss), the text is folded one character at a time."""
+    folded = normalise(text)
+    if len(folded) == len(text):
+        return folded, list(range(len(text)))
+    pieces = [unicodedata.normalize("NFKC", char).casefold() for char in text]
+    joined = "".join(pieces)
+    simplified = _t2s().convert(joined)
+    if len(simplified) == len(joined):  # Traditional to Simplified is one character for one, as a rule
+        joined = simplified
+    return joined, [place for place, piece in enumerate(pieces) for _ in piece]
+
+
+# --------------------------------------------------------------------------- English stems
+#
+# The archive's index uses FTS5's ``porter unicode61`` tokenizer (migration 0008): unicode61 cuts the
+# segmented columns into tokens, and every token is stemmed by Porter's algorithm as FTS5 implements it
+# (on its UTF-8 bytes, any byte outside ASCII a consonant, tokens of 3 to 64 bytes; Han words are never
+# changed). FTS5 stems query words the same way, so MATCH needs nothing from us; :func:`porter_stem` is
+# for the places that compare a query's words with the index's terms themselves (the top lists, the
+# highlights), and the tests hold it equal to FTS5's on every word they try.
+
+_PORTER_MIN_BYTES, _PORTER_MAX_BYTES = 3, 64
+_STEP2 = (  # (suffix, replacement) when the stem before the suffix has a measure above 0
+    ("ational", "ate"), ("tional", "tion"), ("enci", "ence"), ("anci", "ance"), ("izer", "ize"),
+    ("logi", "log"), ("bli", "ble"), ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous"),
+    ("ization", "ize"), ("ation", "ate"), ("ator", "ate"), ("alism", "al"), ("iveness", "ive"),
+    ("fulness", "ful"), ("ousness", "ous"), ("aliti", "al"), ("iviti", "ive"), ("biliti", "ble"),
+)  # fmt: skip
+_STEP3 = (
+    ("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"), ("ful", ""), ("ness", ""),
+)  # fmt: skip
+_STEP4 = (  # dropped when the stem's measure is above 1 (ion: and the stem ends in s or t)
+    "al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ion", "ou", "ism",
+    "ate", "iti", "ous", "ive", "ize",
+)  # fmt: skip
+
+
+def _consonants(word: str) -> list[bool]:
+    """For each letter, whether it is a consonant: not a, e, i, o, u, nor a y after a consonant."""
+    flags: list[bool] = []
+    for letter in word:
+        flags.append(not (letter in "aeiou" or (letter == "y" and bool(flags) and flags[-1])))
+    return flags
+
+
+def _measure(stem: str) -> int:
+    """Porter's m: how many vowel-consonant sequences the stem holds."""
+    flags = _consonants(stem)
+    return sum(1 for before, after in pairwise(flags) if not before and after)
+
+
+def _has_vowel(stem: str) -> bool:
+    """FTS5's *v*: a, e, i, o, u anywhere, or y anywhere but first."""
+    return any(letter in "aeiou" or (letter == "y" and place > 0) for place, letter in enumerate(stem))
+
+
+def _ends_cvc(stem: str) -> bool:
+    """Porter's *o: consonant, vowel, consonant at the end, the last not w, x or y."""
+    return len(stem) >= 3 and stem[-1] not in "wxy" and _consonants(stem)[-3:] == [True, False, True]
+
+
+def _replace_suffix(word: str, rules: Iterable[tuple[str, str]], least_measure: int) -> str:
+    for suffix, replacement in rules:  # the first suffix that fits decides, its condition met or not
+        if word.endswith(suffix) and len(word) > len(suffix):
+            stem = word[: -len(suffix)]
+            return stem + replacement if _measure(stem) >= least_measure else word
+    return word
+
+
+@lru_cache(maxsize=65536)
+def porter_stem(token: str) -> str:
+    """The term FTS5's ``porter`` tokenizer makes of one token (lower case, as unicode61 hands it over):
+    ``researches`` and ``researching`` are ``research``; ``cd4``, ``igg1``, ``tpo`` and Han words stay."""
+    raw = token.encode("utf-8")
+    if not _PORTER_MIN_BYTES <= len(raw) <= _PORTER_MAX_BYTES:
+        return token
+    word = raw.decode("latin-1")  # one character per byte, as FTS5 sees it: non-ASCII bytes are consonants
+    word = _step1(word)
+    word = _replace_suffix(word, _STEP2, 1)
+    word = _replace_suffix(word, _STEP3, 1)
+    word = _step4(word)
+    if word.endswith("e"):
+        stem = word[:-1]
+        if _measure(stem) > 1 or (_measure(stem) == 1 and not _ends_cvc(stem)):
+            word = stem
+    if word.endswith("ll") and _measure(word[:-1]) > 1:
+        word = word[:-1]
+    return word.encode("latin-1").decode("utf-8")
+
+
+def _step1(word: str) -> str:
+    """Plurals, -ed and -ing, and a final y after a vowel-holding stem."""
+    if word.endswith("s"):
+        if word.endswith("es"):
+            sses, ies = len(word) > 4 and word.endswith("sses"), len(word) > 3 and word.endswith("ies")
+            word = word[:-2] if sses or ies else word[:-1]
+        elif not word.endswith("ss"):
+            word = word[:-1]
+    cut = ""
+    if word.endswith("eed") and len(word) > 3:
+        if _measure(word[:-3]) > 0:
+            word = word[:-1]
+    elif word.endswith("ed") and len(word) > 2 and _has_vowel(word[:-2]):
+        word, cut = word[:-2], "ed"
+    elif word.endswith("ing") and len(word) > 3 and _has_vowel(word[:-3]):
+        word, cut = word[:-3], "ing"
+    if cut:
+        if word.endswith(("at", "bl", "iz")) and len(word) > 2:
+            word += "e"
+        elif len(word) > 1 and word[-1] == word[-2] and word[-1] not in "aeioulsz":
+            word = word[:-1]
+        elif _measure(word) == 1 and _ends_cvc(word):
+            word += "e"
+    if word.endswith("y") and _has_vowel(word[:-1]):
+        word = word[:-1] + "i"
+    return word
+
+
+def _step4(word: str) -> str:
+    for suffix in _STEP4:
+        if word.endswith(suffix) and len(word) > len(suffix):
+            stem = word[: -len(suffix)]
+            if _measure(stem) > 1 and (suffix != "ion" or stem.endswith(("s", "t"))):
+                return stem
+            return word
+    return word
 
 
 @lru_cache(maxsize=1)

@@ -12,6 +12,7 @@ from itp6crawl.search import (
     snippet,
     summary,
     zh_snippet,
+    zh_snippet_matches,
 )
 from itp6crawl.store import Archive, Segments
 from itp6crawl.store.toplists import TopList
@@ -42,7 +43,7 @@ def db(tmp_path, article_factory, fetch_time):
 def test_chinese_query_title_matches_rank_first(db):
     hits = search(db, "艾曲泊帕")
     assert [hit.id for hit in hits] == [1, 2]
-    assert "【艾曲泊帕】" in hits[0].snippet
+    assert hits[0].snippet[slice(*hits[0].snippet_matches[0])] == "艾曲泊帕"
 
 
 def test_english_terms_and_case(db):
@@ -101,7 +102,7 @@ def test_summary_counts(db):
 
 def test_snippet_centres_on_the_term():
     text = "开头" * 100 + "艾曲泊帕" + "结尾" * 100
-    out = snippet(text, ["艾曲泊帕"], width=40)
+    out = snippet(text, ["艾曲泊帕"], width=40).marked()
     assert "【艾曲泊帕】" in out and out.startswith("…") and out.endswith("…")
 
 
@@ -120,7 +121,7 @@ def test_disease_name_inside_a_longer_dictionary_word_is_found(tmp_path, article
 
 
 def test_highlights_never_nest():
-    out = snippet("服用艾曲泊帕后血小板回升", ["艾曲泊帕", "泊", "帕", "血小板", "小板"])
+    out = snippet("服用艾曲泊帕后血小板回升", ["艾曲泊帕", "泊", "帕", "血小板", "小板"]).marked()
     assert out == "服用【艾曲泊帕】后【血小板】回升"
 
 
@@ -177,9 +178,9 @@ def test_zh_snippet_highlights_a_query_and_forgives_what_is_no_query():
 
 def test_snippet_window_starts_a_third_of_its_width_before_the_first_term_and_folds_whitespace():
     text = "甲" * 30 + "艾曲泊帕\n\n 乙" + "乙" * 100
-    assert snippet(text, ["艾曲泊帕"], width=30) == "…" + "甲" * 10 + "【艾曲泊帕】 " + "乙" * 13 + "…"
-    assert snippet("甲" * 80, []) == "甲" * 80  # the whole text: no ellipsis either side
-    assert snippet("甲" * 81, []) == "甲" * 80 + "…"
+    assert snippet(text, ["艾曲泊帕"], width=30).marked() == "…" + "甲" * 10 + "【艾曲泊帕】 " + "乙" * 13 + "…"
+    assert snippet("甲" * 80, []).text == "甲" * 80  # the whole text: no ellipsis either side
+    assert snippet("甲" * 81, []).text == "甲" * 80 + "…"
 
 
 @pytest.mark.parametrize(
@@ -192,16 +193,16 @@ def test_snippet_window_starts_a_third_of_its_width_before_the_first_term_and_fo
             "…乙乙乙乙乙乙【艾曲泊帕】",
         ),  # a term not there
         ("艾曲泊帕" + "乙" * 100 + "血小板" + "丙" * 100, ["血小板", "艾曲泊帕"], "【艾曲泊帕】乙"),  # at the start
-        ("乙" * 100 + "ＩＴＰ患者" + "丙" * 100, ["itp"], "…乙乙乙乙乙乙ＩＴＰ患者"),  # full-width, found folded
+        ("乙" * 100 + "ＩＴＰ患者" + "丙" * 100, ["itp"], "…乙乙乙乙乙乙【ＩＴＰ】患者"),  # full-width, found folded
     ],
 )
 def test_snippet_shows_the_earliest_term_found(text, terms, starts):
-    assert snippet(text, terms, width=20).startswith(starts)
+    assert snippet(text, terms, width=20).marked().startswith(starts)
 
 
 def test_snippet_highlights_ignore_case_and_prefer_the_longest_term():
-    assert snippet("确诊ITP五年", ["itp"]) == "确诊【ITP】五年"
-    assert snippet("诊断为血小板减少症", ["血小板", "血小板减少症"]) == "诊断为【血小板减少症】"
+    assert snippet("确诊ITP五年", ["itp"]).marked() == "确诊【ITP】五年"
+    assert snippet("诊断为血小板减少症", ["血小板", "血小板减少症"]).marked() == "诊断为【血小板减少症】"
 
 
 def test_a_page_holds_twenty_hits_by_default_and_keeps_its_query(replica_archive):
@@ -219,7 +220,8 @@ def test_a_hit_carries_its_article_and_a_positive_score(db, sort):
         "激素治疗记录",
         ["治疗过程分享"],
     )
-    assert hit.published_at.startswith("2024-06-02") and hit.score > 0 and "【IgG1】" in hit.snippet
+    assert hit.published_at.startswith("2024-06-02") and hit.score > 0
+    assert [hit.snippet[start:end] for start, end in hit.snippet_matches] == ["IgG1"]
 
 
 # --------------------------------------------------------------------------- ranking from the top lists alone
@@ -256,3 +258,107 @@ def test_lists_skip_gone_articles_and_keep_the_best_first():
     assert _ranked(lists, 2, gone={2}) == [(1, -12.0), (3, -8.0)]
     assert _ranked(lists, 2, gone={1, 2}) == [(3, -8.0), (4, -6.0)]  # the first four hold exactly two
     assert _ranked(lists, 2, gone={1, 2, 3, 4, 5}) is None
+
+
+# --------------------------------------------------------------------------- highlights that are never text
+
+
+def test_a_snippet_is_the_text_as_written_with_the_offsets_of_its_matches():
+    """The site writes 【解读】 and 【指南原文】 itself: a snippet keeps them as text, and only the offsets say
+    where the query matched."""
+    body = "【解读】服用艾曲泊帕后【指南原文】建议复查"
+    found = snippet(body, ["艾曲泊帕"])
+    assert found.text == body and found.matches == [(6, 10)]
+    assert list(found.parts()) == [("【解读】服用", False), ("艾曲泊帕", True), ("后【指南原文】建议复查", False)]
+
+
+def test_zh_snippet_marks_only_matches_whatever_the_text_holds():
+    body = "【解读】服用艾曲泊帕后【指南原文】建议复查"
+    # The default 【】 marks: the site's own brackets are shown as 〖〗, so every 【】 left is a hit.
+    assert zh_snippet(body, "艾曲泊帕") == "〖解读〗服用【艾曲泊帕】后〖指南原文〗建议复查"
+    # Markers of the caller's choice, e.g. private-use characters for HTML: the text keeps its 【】,
+    # and the markers' own occurrences in the text are dropped.
+    assert (
+        zh_snippet(body + "\ue000", "艾曲泊帕", "\ue000", "\ue001")
+        == "【解读】服用\ue000艾曲泊帕\ue001后【指南原文】建议复查"
+    )
+    assert zh_snippet(body, "解读") == "【【解读】】服用艾曲泊帕后〖指南原文〗建议复查".replace("【【", "〖【").replace(
+        "】】", "】〗"
+    )
+    found = zh_snippet_matches(body, "解读 OR 复查")
+    assert found.text == body and [body[start:end] for start, end in found.matches] == ["解读", "复查"]
+
+
+def test_english_matches_are_whole_words_in_any_inflection():
+    text = "Two researches on platelets; plateletpheresis differs. The Research Group."
+    found = snippet(text, ["research", "platelet"])
+    assert [found.text[start:end] for start, end in found.matches] == ["researches", "platelets", "Research"]
+    prefixed = zh_snippet_matches("Treated with eltrombopag (Eltrombopag olamine).", "eltrombo*")
+    assert [prefixed.text[start:end] for start, end in prefixed.matches] == ["eltrombopag", "Eltrombopag"]
+    terms = zh_snippet_matches(
+        "CD4+CD25+ 细胞，TPO-RA 停药，血小板 30×10^9/L，IgG1 偏高", "CD4+CD25+ TPO-RA 10^9/L igg1"
+    )
+    assert [terms.text[start:end] for start, end in terms.matches] == ["CD4+CD25+", "TPO-RA", "10^9/L", "IgG1"]
+
+
+def test_matches_keep_their_place_when_folding_changes_lengths():
+    found = snippet("每日 5㎎ 艾曲泊帕，ＩＴＰ患者", ["艾曲泊帕", "itp"])
+    assert [found.text[start:end] for start, end in found.matches] == ["艾曲泊帕", "ＩＴＰ"]
+
+
+def test_the_search_table_styles_matches_instead_of_bracketing_them():
+    """`itp6crawl search` in a terminal: matches in bold reverse; the text keeps its own brackets."""
+    from rich.console import Console
+
+    from itp6crawl.cli import _hit_line
+    from itp6crawl.search import Hit
+
+    body = "【解读】服用艾曲泊帕后"
+    found = snippet(body, ["艾曲泊帕"])
+    hit = Hit(1, "https://www.itp6.com/1.html", "标题", None, [], 1.0, found.text, found.matches)
+    cell = _hit_line(hit)["title and snippet"]
+    assert cell.plain == "标题\n【解读】服用艾曲泊帕后"
+    styled = [(cell.plain[span.start : span.end], str(span.style)) for span in cell.spans]
+    assert ("艾曲泊帕", "bold reverse") in styled and not any("解读" in text for text, _ in styled)
+    console = Console(force_terminal=True, color_system="standard", width=80)
+    with console.capture() as captured:
+        console.print(cell)
+    assert "\x1b[" in captured.get() and "【艾曲泊帕】" not in captured.get()
+
+
+# --------------------------------------------------------------------------- English stems
+
+
+@pytest.fixture
+def english_db(tmp_path, article_factory, fetch_time):
+    path = tmp_path / "english.db"
+    seg = default_segmenter()
+    bodies = {
+        1: "A research letter on platelets and TPO-RA dosing.",
+        2: "Two researches studied the platelet count, 30×10^9/L at entry.",
+        3: "Researching ITP in children treated with eltrombopag; CD4+CD25+ cells and IgG1.",
+        4: "与此无关的内容。",
+    }
+    with Archive.open(path) as archive:
+        for post_id, body in bodies.items():
+            article = article_factory(post_id, title=f"第{post_id}篇", body_text=body, related=[], prev=None)
+            segments = Segments(seg.index_text(article.title), seg.index_text(body), "")
+            archive.articles.save(article, segments, fetch_time)
+    return path
+
+
+def test_english_plural_and_verb_forms_find_each_other(english_db):
+    ids = lambda q: {hit.id for hit in search(english_db, q)}  # noqa: E731
+    for query in ("research", "researches", "Researching", "researched"):
+        assert ids(query) == {1, 2, 3}, query
+    assert ids("platelets") == ids("platelet") == {1, 2}
+    assert ids("researches -platelets") == {3}
+    assert ids("resear*") == {1, 2, 3}
+
+
+def test_technical_terms_stay_findable_with_stems(english_db):
+    ids = lambda q: {hit.id for hit in search(english_db, q)}  # noqa: E731
+    assert ids("IgG1") == ids("CD4+CD25+") == ids("eltrombo*") == ids("ITP") == {3}
+    assert ids("TPO-RA") == {1} and ids("10^9/L") == {2}
+    (hit,) = search(english_db, "researches eltrombopag")
+    assert [hit.snippet[start:end] for start, end in hit.snippet_matches] == ["Researching", "eltrombopag"]

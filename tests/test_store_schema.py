@@ -223,3 +223,74 @@ def test_each_write_records_the_release_that_wrote_it(tmp_path):
         archive.db.execute("UPDATE archive_info SET written_by = '0.0.1'")
     with Archive.open(path) as archive:
         assert archive.db.execute("SELECT written_by FROM archive_info").fetchone()[0] == release()
+
+
+# --------------------------------------------------------------------------- 0008: English stems in the index
+
+
+def _fts_sql(path: Path) -> str:
+    return snapshot(path, "SELECT sql FROM sqlite_master WHERE name = 'articles_fts'")[0][0]
+
+
+def _ids(path: Path, word: str) -> set[int]:
+    return {row[0] for row in snapshot(path, f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"{word}\"'")}
+
+
+@pytest.fixture
+def schema_7_archive(tmp_path) -> Path:
+    """An archive as release 0.7 left it: schema 7, unstemmed index, current top lists."""
+    import sqlite_utils
+
+    from itp6crawl.store.toplists import refresh_top_lists
+
+    path = tmp_path / "v7.db"
+    db = sqlite_utils.Database(path)
+    migrations.apply(db, stop_before="0008_porter_stemming")
+    db.execute("PRAGMA user_version = 7")
+    bodies = {1: "a research letter on platelets", 2: "two researches on the platelet", 3: "研究 血小板 research"}
+    for post_id, body in bodies.items():
+        db["articles"].insert(
+            {"id": post_id, "url": f"https://www.itp6.com/{post_id}.html", "title": f"第{post_id}篇", "status": "live"}
+            | {"title_seg": f"第 {post_id} 篇", "body_seg": body, "search_extra": ""}
+        )
+    refresh_top_lists(db.conn, force=True, min_articles=1, size=2)
+    db.close()
+    return path
+
+
+def test_an_archive_of_schema_7_gets_a_stemmed_index_and_stale_top_lists(schema_7_archive):
+    path = schema_7_archive
+    assert "porter" not in _fts_sql(path) and _ids(path, "researches") == {2}
+    assert snapshot(path, "SELECT count(*) FROM search_top")[0][0] > 0
+    with Archive.open(path) as archive:
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
+        assert archive.db["articles"].detect_fts() == "articles_fts"  # what sqlite-utils and Datasette look for
+        archive.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+    assert "tokenize='porter unicode61'" in _fts_sql(path)
+    assert _ids(path, "researches") == _ids(path, "research") == {1, 2, 3}
+    assert _ids(path, "platelets") == {1, 2} and _ids(path, "血小板") == {3}
+    generation, top_generation = snapshot(path, "SELECT generation, top_generation FROM search_state")[0]
+    assert generation != top_generation  # lists of unstemmed words are never read
+    assert snapshot(path, "SELECT count(*) FROM search_top")[0][0] == 0
+    with Archive.open(path) as archive:  # the triggers keep the new index in step
+        archive.db.execute("UPDATE articles SET body_seg = 'researching platelets' WHERE id = 3")
+        archive.db["articles"].insert({"id": 4, "url": "https://www.itp6.com/4.html", "body_seg": "platelet"})
+        archive.db.execute("DELETE FROM articles WHERE id = 1")
+        archive.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+    assert _ids(path, "platelet") == {2, 3, 4} and _ids(path, "血小板") == set()
+
+
+def test_an_archive_of_0_1_0_ends_with_the_stemmed_index(old_archive):
+    with Archive.open(old_archive) as archive:
+        assert archive.db["articles"].detect_fts() == "articles_fts"
+        triggers = {trigger.name for trigger in archive.db["articles"].triggers}
+        fts_rows = archive.db.execute("SELECT count(*) FROM articles_fts").fetchone()[0]
+        articles = archive.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    assert "tokenize='porter unicode61'" in _fts_sql(old_archive)
+    assert {"articles_ai", "articles_ad", "articles_au"} <= triggers and fts_rows == articles == 12
+
+
+def test_a_new_archive_is_created_with_the_stemmed_index(tmp_path):
+    path = tmp_path / "itp6.db"
+    Archive.open(path).close()
+    assert "tokenize='porter unicode61'" in _fts_sql(path)

@@ -282,3 +282,52 @@ def test_a_refresh_cut_short_leaves_the_lists_it_had_and_no_transaction_open(lis
         assert not archive.db.conn.in_transaction
         assert archive.db.execute(query).fetchall() == before and before
         assert archive.db.execute("SELECT top_generation, top_built_at FROM search_state").fetchone() == state
+
+
+# --------------------------------------------------------------------------- English stems
+
+
+@pytest.fixture
+def english_archive(tmp_path, article_factory, fetch_time):
+    """Twelve articles where platelet(s), research(es) and agreed occur in different numbers, lists of 3."""
+    path = tmp_path / "english.db"
+    bodies = [
+        " ".join(
+            ["platelets"] * (i % 4 + 1) + ["platelet"] * (i % 3) + ["research"] * (i % 5) + ["researches"] * (i % 2)
+        )
+        + (" agreed" * (i % 3 + 1) if i % 2 else " 血小板")
+        for i in range(12)
+    ]
+    with Archive.open(path) as archive:
+        for post_id, body in enumerate(bodies, 1):
+            article = article_factory(post_id, title=f"第{post_id}篇", body_text=body, related=[], prev=None)
+            archive.articles.save(article, Segments(f"第 {post_id} 篇", body, ""), fetch_time)
+        archive.refresh_search(force=True, min_articles=2, size=3)
+    return path
+
+
+@pytest.mark.parametrize(
+    "query", ["platelets", "platelet", "Platelets research", "researches platelet", "platelet platelets", "agreed"]
+)
+def test_the_words_of_a_stem_are_ranked_from_its_list_as_by_fts5(english_archive, monkeypatch, query):
+    fast = search(english_archive, query, limit=2)
+    exact = _exact(monkeypatch, english_archive, query, limit=2)
+    assert [(hit.id, round(hit.score, 9)) for hit in fast] == [(hit.id, round(hit.score, 9)) for hit in exact]
+    assert fast.total == exact.total
+
+
+def test_a_plural_finds_the_list_of_its_stem(english_archive, lists_alone_answers):
+    with sqlite3.connect(english_archive) as connection:
+        assert top_lists(connection, ["platelet", "research"]) is not None
+        assert top_lists(connection, ["platelets"]) is None  # the index holds stems only
+    search(english_archive, "platelets", limit=1)
+    search(english_archive, "researches platelets", limit=1)
+    assert lists_alone_answers[0] and len(lists_alone_answers) == 2  # both found their lists; one answered
+
+
+def test_a_stem_that_stems_again_to_another_word_gets_no_list(english_archive):
+    """porter makes agre of agreed, and a query for agre asks for agr: a list built by asking for agre
+    would hold the wrong articles, so there is none, and agreed is ranked in full."""
+    with sqlite3.connect(english_archive) as connection:
+        vocabulary = {row[0] for row in connection.execute("SELECT term FROM search_top_terms")}
+    assert {"platelet", "research", "血小板"} <= vocabulary and "agre" not in vocabulary

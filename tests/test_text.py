@@ -1,8 +1,18 @@
+import sqlite3
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from itp6crawl.text import Segmenter, default_segmenter, normalise, read_user_dictionary, segment_article
+from itp6crawl.text import (
+    Segmenter,
+    default_segmenter,
+    normalise,
+    normalise_with_origin,
+    porter_stem,
+    read_user_dictionary,
+    segment_article,
+)
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +167,66 @@ def test_the_user_dictionary_is_found_beside_the_module_that_reads_it():
 
     assert Path(str(itp6crawl.text.USER_DICTIONARY)) == Path(itp6crawl.text.__file__).parent / "data" / "userdict.txt"
     assert itp6crawl.text.USER_DICTIONARY.is_file()
+
+
+# --------------------------------------------------------------------------- English stems, as FTS5 indexes them
+
+
+def _fts5_porter(words: list[str]) -> list[str]:
+    """What FTS5's ``porter unicode61`` tokenizer stores for each word (one word a row)."""
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='porter unicode61')")
+    connection.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+    connection.executemany("INSERT INTO t (rowid, x) VALUES (?, ?)", list(enumerate(words, 1)))
+    stems = dict(connection.execute("SELECT doc, term FROM v"))
+    return [stems[rowid] for rowid in range(1, len(words) + 1)]
+
+
+_WORD_TEXT = (
+    "research researches researched researching researchers platelet platelets counts studies study agreed "
+    "hopping hoping caresses ponies ties caress cats feed plastered motoring sing conflated troubled sized "
+    "hopping tanned falling hissing fizzed failing filing happy sky relational conditional rational valenci "
+    "hesitanci digitizer conformabli radicalli differentli vileli analogousli vietnamization predication "
+    "operator feudalism decisiveness hopefulness callousness formaliti sensitiviti sensibiliti triplicate "
+    "formative formalize electriciti electrical hopeful goodness revival allowance inference airliner "
+    "gyroscopic adjustable defensible irritant replacement adjustment dependent adoption homologou "
+    "communism activate angulariti homologous effective bowdlerize probate rate cease controll roll "
+    "ies sses sss yyy eed ing aed eing bying syed cd4 cd25 igg1 tpo ra itp ivig 10 9 l eltrombopag "
+    "eltrombo haematologica paigg 5mg μg μgs β2 ifn γ 血小板 血小板s 艾曲泊帕 abilities generalizations"
+)
+_WORDS = _WORD_TEXT.split()
+
+
+def test_english_words_stem_as_fts5s_porter_tokenizer_stems_them():
+    assert [porter_stem(word) for word in _WORDS] == _fts5_porter(_WORDS)
+    assert porter_stem("researches") == porter_stem("research") == "research"
+    for term in ("cd4", "cd25", "igg1", "tpo", "ra", "itp", "eltrombopag", "血小板"):  # technical terms whole
+        assert porter_stem(term) == term
+
+
+_TOKEN_TEXT = st.one_of(
+    st.text(alphabet="abcdeilmnorstuvyzw0123456789", min_size=1, max_size=70),
+    st.tuples(
+        st.text(alphabet="abcdefghilmnoprstuvwxyz", min_size=0, max_size=9),
+        st.sampled_from(["s", "es", "ies", "sses", "ed", "eed", "ing", "y", "ational", "izer", "ement", "ll", "e"]),
+    ).map("".join),
+    st.text(alphabet="aeiouysμβ血板", min_size=1, max_size=8),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TOKEN_TEXT, min_size=1, max_size=30))
+def test_any_token_stems_as_fts5_stems_it(words):
+    assert [porter_stem(word) for word in words] == _fts5_porter(words)
+
+
+def test_folding_keeps_the_place_of_every_character_in_the_original_text():
+    for text in ("ＩＴＰ患者", "治療ⅡA期 ﬁbrin ㎎", "Straße Ⅻ", "plain text", ""):
+        folded, origin = normalise_with_origin(text)
+        assert len(origin) == len(folded)
+        assert all(0 <= place < max(len(text), 1) for place in origin)
+        assert origin == sorted(origin)
+    folded, origin = normalise_with_origin("ＩＴＰ患者")
+    assert folded == "itp患者" and origin == [0, 1, 2, 3, 4]
+    folded, origin = normalise_with_origin("5㎎ 每日")
+    assert folded == "5mg 每日" and origin == [0, 1, 1, 2, 3, 4]

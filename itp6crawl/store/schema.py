@@ -26,11 +26,12 @@ from .datasets import create_dataset_views
 from .readonly import ArchiveError, ArchiveReadOnly, ArchiveTooNew, NotAnArchive, readonly_uri_query
 from .toplists import SCHEMA as TOP_LISTS_SCHEMA
 
-SCHEMA_VERSION = 7  # PRAGMA user_version: the number of migrations in the newest schema
+SCHEMA_VERSION = 8  # PRAGMA user_version: the number of migrations in the newest schema
 # PRAGMA application_id of every itp6crawl archive ("ITP6" in ASCII), set by migration 0007: the mark
 # that tells our file from another program's SQLite database before a byte is written to either.
 APPLICATION_ID = 0x49545036
 FTS_COLUMNS = ["title_seg", "body_seg", "search_extra"]
+FTS_TOKENIZE = "porter unicode61"  # since migration 0008: English words stemmed (text.porter_stem), Han as is
 OUR_TABLES = frozenset({"articles", "links", "comments", "article_versions", "crawl_runs", "failures"})
 
 ARTICLE_COLUMNS: dict[str, type] = {
@@ -255,6 +256,20 @@ def archive_identity(db: sqlite_utils.Database) -> None:
             }
         )
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+@migrations(name="0008_porter_stemming")
+def porter_stemming(db: sqlite_utils.Database) -> None:
+    """English words stemmed in the index: ``articles_fts`` rebuilt with FTS5's ``porter unicode61``
+    tokenizer (and its triggers), so ``research`` and ``researches`` find each other in the CLI, Datasette
+    and ``sqlite-utils search`` alike; Chinese words are left as they were. The top lists hold scores of
+    the unstemmed index: emptied, and marked stale until the next crawl, ``reindex`` or
+    ``Archive.refresh_search`` builds them again."""
+    articles = db.table("articles")
+    articles.enable_fts(FTS_COLUMNS, fts_version="FTS5", create_triggers=True, tokenize=FTS_TOKENIZE, replace=True)
+    db.execute("DELETE FROM search_top")
+    db.execute("DELETE FROM search_top_terms")
+    db.execute("UPDATE search_state SET generation = generation + 1")
 
 
 def release() -> str:

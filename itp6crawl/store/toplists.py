@@ -18,6 +18,7 @@ Plain ``sqlite3`` only, so a search never imports sqlite-utils.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -48,7 +49,8 @@ class TopListsBuilt:
 
 
 def top_lists(connection: sqlite3.Connection, tokens: Iterable[str]) -> dict[str, TopList] | None:
-    """The lists of ``tokens``, or None when one has no list or the lists are older than the index."""
+    """The lists of ``tokens`` (index terms: a query's words stemmed as the index stems them, see
+    :func:`index_tokenizer`), or None when one has no list or the lists are older than the index."""
     wanted = sorted(set(tokens))
     try:
         state = connection.execute("SELECT generation, top_generation FROM search_state").fetchone()
@@ -99,6 +101,8 @@ def refresh_top_lists(
         frequent = connection.execute(
             "SELECT term, doc FROM temp.search_vocabulary WHERE doc >= ? ORDER BY term", (min_articles,)
         ).fetchall()
+        searchable = _searched_as_themselves(connection, [term for term, _ in frequent])
+        frequent = [(term, articles) for term, articles in frequent if term in searchable]
         connection.execute("DELETE FROM search_top")
         connection.execute("DELETE FROM search_top_terms")
         for done, (term, articles) in enumerate(frequent, 1):
@@ -134,6 +138,39 @@ def refresh_top_lists(
     connection.execute("COMMIT")
     connection.execute("DROP TABLE IF EXISTS temp.search_vocabulary")
     return TopListsBuilt(len(frequent), time.perf_counter() - start, generation)
+
+
+_TOKENIZE = re.compile(r"\btokenize\s*=\s*('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\w+)", re.IGNORECASE)
+
+
+def index_tokenizer(connection: sqlite3.Connection) -> str | None:
+    """The ``tokenize`` option of ``articles_fts`` (``'porter unicode61'`` since migration 0008), or None
+    for FTS5's default (unicode61, an archive before 0008: no stems)."""
+    row = connection.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'articles_fts'").fetchone()
+    found = _TOKENIZE.search(row[0]) if row and row[0] else None
+    return found[1] if found else None
+
+
+def _searched_as_themselves(connection: sqlite3.Connection, terms: list[str]) -> set[str]:
+    """The index terms that a query for the term finds as itself. FTS5 stems a query's words as it stemmed
+    the text, and a stem is not always its own stem (porter makes ``agre`` of agreed, then ``agr`` of
+    agre): such a term is reached only through the words it came from, and a list built by asking for it
+    would hold another term's articles. Asked of FTS5 itself, with the index's own tokenizer."""
+    tokenize = index_tokenizer(connection)
+    if tokenize is None:
+        return set(terms)
+    connection.execute("DROP TABLE IF EXISTS temp.search_stems")
+    connection.execute(f"CREATE VIRTUAL TABLE temp.search_stems USING fts5(term, tokenize={tokenize})")
+    try:
+        connection.execute("CREATE VIRTUAL TABLE temp.search_stems_terms USING fts5vocab(temp, search_stems, instance)")
+        connection.executemany("INSERT INTO temp.search_stems (rowid, term) VALUES (?, ?)", enumerate(terms, 1))
+        stems: dict[int, list[str]] = {}
+        for rowid, stem in connection.execute("SELECT doc, term FROM temp.search_stems_terms"):
+            stems.setdefault(rowid, []).append(stem)
+        return {term for rowid, term in enumerate(terms, 1) if stems.get(rowid) == [term]}
+    finally:
+        connection.execute("DROP TABLE IF EXISTS temp.search_stems_terms")
+        connection.execute("DROP TABLE temp.search_stems")
 
 
 # Migration 0005 runs these: the tables, and the triggers that move the generation on.
