@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 # Exit statuses, documented in the README; the run row stores the one the process exits with.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
-# The close reason of a run that reached ITP6_MAX_ARTICLES (--max-articles); see crawl.RunLimits.
+# The close reason of a run that reached ITP6_MAX_ARTICLES (--max-articles); see limits.RunLimits.
 MAX_ARTICLES = "max_articles"
 # The errors that mean the archive cannot be written: stop, never go on losing records.
 WRITE_ERRORS = (OSError, sqlite3.OperationalError, sqlite3.DatabaseError)

@@ -46,9 +46,9 @@ ITEM_PIPELINES = {
     "itp6crawl.pipelines.ExtractPipeline": 100,
     # The run's limits (ITP6_SINCE, ITP6_MAX_ARTICLES, CLOSESPIDER_ITEMCOUNT) on each side of the store:
     # pages past a limit are never stored, and the one that reaches it closes the spider. Off without limits.
-    "itp6crawl.crawl.LimitGate": 200,
+    "itp6crawl.limits.LimitGate": 200,
     "itp6crawl.pipelines.StorePipeline": 300,
-    "itp6crawl.crawl.LimitCount": 400,
+    "itp6crawl.limits.LimitCount": 400,
 }
 
 SPIDER_MIDDLEWARES = {
@@ -57,7 +57,7 @@ SPIDER_MIDDLEWARES = {
 }
 DOWNLOADER_MIDDLEWARES = {
     # ITP6_SINCE: a post whose sitemap lastmod is before that date is not requested (off without it).
-    "itp6crawl.crawl.SinceMiddleware": 530,
+    "itp6crawl.limits.SinceMiddleware": 530,
     # After DefaultHeaders/UserAgent (400/500), before Retry (550): validators go on every attempt.
     "itp6crawl.middlewares.ConditionalRequestMiddleware": 540,
     # Outside RedirectMiddleware (600): a post's redirect loop or off-site redirect is seen, and refused.
