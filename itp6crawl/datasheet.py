@@ -345,9 +345,9 @@ def write_dataset_card(result: ExportResult) -> None:
     )
     if loadable:
         usage = (
-            f'`datasets.load_dataset("{result.out.name}", "{_config(loadable[0])}")` loads a config (the'
-            " folder's path in place of its name); times load as timezone-aware timestamps (+08:00, China"
-            " time) from every format."
+            f'`datasets.load_dataset("path/to/{result.out.name}", "{_config(loadable[0])}")` loads a config'
+            " (without a name: the default, articles) with the types its `features` declare; times load as"
+            " timezone-aware timestamps (+08:00, China time) from every format."
         )
     else:
         usage = "This export has no rows, so it has no config to load."
