@@ -42,7 +42,7 @@ from itp6crawl import search as search_module
 from itp6crawl.models import CANONICAL_SITE
 from itp6crawl.replica import DEFAULT_NOW, build_site, corpus
 from itp6crawl.search import search
-from itp6crawl.store import Archive
+from itp6crawl.store import SCHEMA_VERSION, Archive
 from itp6crawl.store.toplists import TOP_MIN_ARTICLES, TOP_SIZE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +68,7 @@ def build_archive(n: int, seed: int, workers: int, rebuild: bool) -> tuple[Path,
     if path.exists() and meta_path.exists() and not rebuild:
         meta = json.loads(meta_path.read_text())
         meta["cached"] = True
+        meta["upgrade"] = upgrade(path)
         return path, meta
     partial = path.with_name(path.name + ".partial")
     for stale in CACHE.glob(partial.name + "*"):
@@ -106,6 +107,25 @@ def build_archive(n: int, seed: int, workers: int, rebuild: bool) -> tuple[Path,
     }
     meta_path.write_text(json.dumps(meta, indent=1))
     return path, meta
+
+
+def upgrade(path: Path) -> dict[str, Any] | None:
+    """Migrate a cached archive of an earlier schema in place, as a user's archive upgrades when a writing
+    command opens it (0008 rebuilds the index with stems); its schema before and the seconds it took."""
+    with sqlite3.connect(path) as connection:
+        schema = connection.execute("PRAGMA user_version").fetchone()[0]
+    if schema >= SCHEMA_VERSION:
+        return None
+    start = time.perf_counter()
+    Archive.open(path).close()
+    return {"from_schema": schema, "to_schema": SCHEMA_VERSION, "seconds": round(time.perf_counter() - start, 1)}
+
+
+def describe_upgrade(meta: dict[str, Any]) -> str:
+    done = meta.get("upgrade")
+    if not done:
+        return ""
+    return f"; upgraded from schema {done['from_schema']} to {done['to_schema']} in {done['seconds']} s"
 
 
 # --------------------------------------------------------------------------- judgements
@@ -233,7 +253,10 @@ def relevance(rel_articles: int, seed: int, workers: int, rebuild: bool) -> dict
     texts = gold_texts(site)
     queries = json.loads(QUERIES_FILE.read_text(encoding="utf-8"))["queries"]
     print(f"\n== Relevance: {len(queries)} judged queries on {rel_articles} replica articles (seed {seed}) ==")
-    print(f"archive {db.relative_to(ROOT)} ({meta['db_mib']} MiB); trigram copy {trigram_db.relative_to(ROOT)}")
+    print(
+        f"archive {db.relative_to(ROOT)} ({meta['db_mib']} MiB){describe_upgrade(meta)};"
+        f" trigram copy {trigram_db.relative_to(ROOT)}"
+    )
     print(
         "ours = itp6crawl.search.search(db, q, limit=10); trigram = FTS5 trigram on raw title+body_text, "
         f"each whitespace word quoted, bm25 title weight {TRIGRAM_TITLE_WEIGHT:g}; sqlite-utils = "
@@ -430,7 +453,7 @@ def latency(db: Path, per_class: int, seed: int) -> dict[str, Any]:
                 search(db, query, limit=K, **kwargs)
             except Exception:
                 errors += 1
-        timings, hits, snippets = [], 0, 0
+        timings, hits, snippets, highlighted = [], 0, 0, 0
         answered = _count_top_list_answers()
         for query, kwargs in zip(queries, kwargs_list, strict=True):
             start = time.perf_counter()
@@ -441,6 +464,7 @@ def latency(db: Path, per_class: int, seed: int) -> dict[str, Any]:
             timings.append((time.perf_counter() - start) * 1000)
             hits += len(found)
             snippets += sum(1 for hit in found if getattr(hit, "snippet", ""))
+            highlighted += sum(1 for hit in found if getattr(hit, "snippet_matches", None))
         search_module._rank_from_top_lists = answered.original
         print(f"  ... {name}: {len(timings)} timed", file=sys.stderr, flush=True)
         results[name] = {
@@ -451,6 +475,7 @@ def latency(db: Path, per_class: int, seed: int) -> dict[str, Any]:
             "max_ms": round(max(timings), 1),
             "mean_hits": round(hits / len(timings), 1),
             "with_snippet": snippets,
+            "with_matches_in_snippet": highlighted,
             "errors": errors,
             "from_top_lists": answered.count,
         }
@@ -537,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"build   {meta['build_s']} s, {meta['articles_per_s']} articles/s "
                 f"({meta['workers']} worker processes render+extract+segment, one process saves, one transaction "
                 f"per article){' [cached: figures of ' + meta['built_at'] + ']' if meta['cached'] else ''}"
+                f"{describe_upgrade(meta)}"
             )
             print(
                 f"archive {meta['db_mib']} MiB ({meta['db_mib'] * 1024 / max(meta['articles'], 1):.1f} KiB/article); "

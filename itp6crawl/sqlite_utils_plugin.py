@@ -1,7 +1,9 @@
 """sqlite-utils plugin: the archive's Chinese search from the ``sqlite-utils`` command and Python API.
 
 - ``prepare_connection`` registers ``zh_fts(query)`` (the query language of :mod:`itp6crawl.query` as an
-  FTS5 expression) and ``zh_snippet(body_text, query)`` on every connection sqlite-utils opens, so
+  FTS5 expression) and ``zh_snippet(body_text, query)`` (matches in 【】, the text's own 【】 shown as
+  〖〗; ``zh_snippet(body_text, query, before, after)`` for other markers) on every connection sqlite-utils
+  opens, so
   ``sqlite-utils query archive/itp6.db "... WHERE articles_fts MATCH zh_fts(:q)" -p q 血小板低`` works;
 - ``sqlite-utils zh-search DB QUERY`` runs :func:`itp6crawl.search.search`, the CLI's own search.
 
@@ -26,6 +28,7 @@ from .search import zh_snippet
 def prepare_connection(conn: sqlite3.Connection) -> None:
     conn.create_function("zh_fts", 1, zh_fts, deterministic=True)
     conn.create_function("zh_snippet", 2, zh_snippet, deterministic=True)
+    conn.create_function("zh_snippet", 4, zh_snippet, deterministic=True)  # markers of the caller's choice
 
 
 @hookimpl

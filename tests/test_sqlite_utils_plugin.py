@@ -100,3 +100,56 @@ def test_a_chinese_prefix_finds_the_same_articles_in_sql(replica_archive):
     found = {row["id"] for row in db.query(SQL.replace("LIMIT 20", ""), {"q": "艾曲*"})}
     assert found and found == {hit.id for hit in search(replica_archive, "艾曲*", limit=1000)}
     assert found >= {hit.id for hit in search(replica_archive, "艾曲泊帕", limit=1000)}
+
+
+@pytest.fixture
+def bracketed_archive(tmp_path, article_factory, fetch_time) -> Path:
+    """Articles that write 【解读】 themselves, in English and Chinese."""
+    from itp6crawl.store import Archive
+    from itp6crawl.text import segment_article
+
+    path = tmp_path / "itp6.db"
+    bodies = {
+        1: "【解读】A research letter: platelets rose on eltrombopag.",
+        2: "【指南原文】Two researches on the platelet count.",
+        3: "【解读】与此无关的内容。",
+    }
+    with Archive.open(path) as archive:
+        for post_id, body in bodies.items():
+            article = article_factory(post_id, title=f"第{post_id}篇", body_text=body, related=[], prev=None)
+            archive.articles.save(article, segment_article(article), fetch_time)
+    return path
+
+
+def test_sqlite_utils_search_finds_the_other_forms_of_an_english_word(bracketed_archive):
+    """The index stems English (porter), so sqlite-utils' own search needs no plugin for it."""
+    for word in ("researches", "research", "platelets"):
+        result = subprocess.run(
+            [str(SQLITE_UTILS), "search", str(bracketed_archive), "articles", word, "-c", "id"],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        assert {row["id"] for row in json.loads(result.stdout)} == {1, 2}, word
+    rows = sqlite_utils.Database(bracketed_archive)["articles"].search("platelet", columns=["id"])
+    assert {row["id"] for row in rows} == {1, 2}
+
+
+def test_zh_snippet_in_sql_marks_only_matches(bracketed_archive):
+    sql = (
+        "SELECT articles.id, zh_snippet(body_text, :q) AS plain,"
+        " zh_snippet(body_text, :q, char(57344), char(57345)) AS private FROM articles"
+        " WHERE articles.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH zh_fts(:q)) ORDER BY id"
+    )
+    result = subprocess.run(
+        [str(SQLITE_UTILS), "query", str(bracketed_archive), sql, "-p", "q", "platelets"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [row["plain"] for row in rows] == [
+        "〖解读〗A research letter: 【platelets】 rose on eltrombopag.",
+        "…南原文〗Two researches on the 【platelet】 count.",  # a window from a third of its width before
+    ]
+    assert rows[0]["private"] == "【解读】A research letter: \ue000platelets\ue001 rose on eltrombopag."
