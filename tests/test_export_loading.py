@@ -276,3 +276,24 @@ def test_every_time_column_is_declared_a_time_and_no_other_column_holds_times(ex
                 assert looks_like_time == (feature.get("dtype") == "timestamp[s, tz=+08:00]"), (name, feature)
                 if feature.get("dtype") == "int64":
                     assert all(isinstance(value, int) for value in values), (name, feature)
+
+
+def test_parquet_reads_times_arrow_cannot_parse_as_the_archive_means_them():
+    """An offset-less time is China time (as the archive's ``iso()`` takes it), a fraction of a second is
+    dropped; Arrow's own cast refuses both, so the batch goes through Python."""
+    from itp6crawl.export import _parquet_batch, parquet_schema
+
+    types = {"id": "int64", "published_at": "timestamp", "dst_date": "date"}
+    rows = [
+        {"id": 1, "published_at": "2016-02-27 00:59:00", "dst_date": "2016-02-27"},
+        {"id": 2, "published_at": "2016-02-27T00:59:00.5+08:00", "dst_date": None},
+        {"id": 3, "published_at": None, "dst_date": "2016-02-27"},
+    ]
+    table = _parquet_batch(rows, types, parquet_schema(types))
+    moments = table.column("published_at").to_pylist()
+    assert [moment.isoformat() if moment else None for moment in moments] == [
+        "2016-02-27T00:59:00+08:00",
+        "2016-02-27T00:59:00+08:00",
+        None,
+    ]
+    assert table.schema.field("dst_date").type == pa.date32()
