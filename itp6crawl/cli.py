@@ -625,6 +625,8 @@ def export(
 )
 def serve(db: Path | None, host: str, port: int, public: bool, immutable: bool) -> None:
     """Browse and search the archive in Datasette (Chinese search box, ranked search, readable articles)."""
+    import errno
+
     from . import datasette_plugin
     from .store import ArchiveError, check_archive_file
 
@@ -646,8 +648,13 @@ def serve(db: Path | None, host: str, port: int, public: bool, immutable: bool) 
             f"warning: listening on {host} without --public: anyone who reaches it can run SQL on the archive",
             err=True,
         )
+    try:
+        sock = datasette_plugin.bind_socket(host, port)
+    except OSError as error:
+        reason = "is in use (another server?)" if error.errno == errno.EADDRINUSE else f"cannot be used: {error}"
+        fail(f"port {port} on {host} {reason}: use --port")
     click.echo(f"Datasette on http://{host}:{port}/ for {db} (search: http://{host}:{port}/{db.stem}/search)")
-    datasette_plugin.serve(db, host=host, port=port, public=public, immutable=immutable or None)
+    datasette_plugin.serve(db, host=host, port=port, public=public, immutable=immutable or None, sock=sock)
 
 
 def default_archive() -> Path:

@@ -45,6 +45,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sqlite3
 import textwrap
 import traceback
@@ -68,6 +69,21 @@ from .store.toplists import BM25
 FTS_TABLE = "articles_fts"
 INTERNAL_COLUMNS = ("title_seg", "body_seg", "search_extra", "content_hash", "warc_file", "warc_offset")
 CLIPPED_COLUMNS = ("body_text", "summary", "images", *INTERNAL_COLUMNS)
+# Columns a table page or the JSON of a table leaves out unless ``_col`` names them: the internal ones and
+# the article's HTML (its row page renders it; it is half of a search's JSON). Row pages show every column.
+DEFAULT_HIDDEN_COLUMNS = {
+    "articles": (*INTERNAL_COLUMNS, "body_html"),
+    "article_versions": ("content_hash", "body_html"),
+}
+# Tables whose facets are the reader's (metadata); Datasette's suggestions (summary, body_text …) are off.
+READER_TABLES = ("articles", "dataset_articles")
+# Not what a reader opens: listed under the database's "hidden tables" and still answering there. The
+# public tables links, comments and article_versions are read through their dataset_* views.
+HIDDEN_TABLES = (
+    *("_sqlite_migrations", "archive_info", "crawl_state", "crawl_runs", "failures"),
+    *("search_top", "search_top_terms", "search_state", "links", "comments", "article_versions"),
+)
+READER_FACETS: list[Any] = [{"array": "categories"}, {"array": "tags"}, "author", {"year": "published_at"}]
 CSS_PATH = "/-/itp6crawl.css"
 
 SEARCH_SQL = f"""select articles.id, articles.title, articles.published_at,
@@ -94,6 +110,10 @@ body.table .itp6-article img, body.query .itp6-article img { display: none; }
 .itp6-internal { color: #888; font-size: 0.85em; }
 body.row .itp6-clip { max-height: 9em; overflow: auto; max-width: 42em; }
 mark.itp6-hit { background: #fff3a0; padding: 0 1px; }
+form.itp6-search { margin: 0.5em 0 0.8em; }
+form.itp6-search input[type="search"] { font-size: 1.1rem; padding: 0.3em 0.5em; width: 22em; max-width: 70%; }
+form.itp6-search input[type="submit"] { font-size: 1rem; padding: 0.35em 0.9em; }
+.itp6-browse { margin: 0.3em 0 1em; }
 """
 # An article's row page: one field per line (Datasette 0.65 lays a row out as a one-row table as wide as all
 # its columns), each labelled with its column as in Datasette's own narrow-screen layout.
@@ -139,39 +159,58 @@ def prepare_connection(conn: sqlite3.Connection, database: str) -> None:
         conn.create_function("escape_fts", 1, zh_fts, deterministic=True)
 
 
+def reader_links_html(database_url: str) -> str:
+    """A search box for the ranked search and links to what a reader browses: the top of the index and of
+    the archive's database page."""
+    home = escape(database_url.rstrip("/"))
+    return (
+        f'<form class="itp6-search" action="{home}/search" method="get">'
+        '<input type="search" name="q" aria-label="Search the archive" '
+        'placeholder="血小板减少, 艾曲泊帕, &quot;血小板 减少&quot;, 激素 -儿童, title:…">'
+        ' <input type="submit" value="Search"></form>'
+        '<p class="itp6-browse">'
+        f'<a href="{home}/search">Ranked search</a> (best first, highlighted snippets) · '
+        f'<a href="{home}/dataset_articles">articles</a> · <a href="{home}/latest">latest</a> · '
+        f'<a href="{home}/dataset_comments">comments</a> · <a href="{home}/dataset_links">links</a> · '
+        f'<a href="{home}/dataset_versions">earlier versions</a> · '
+        f'the archive\'s own <a href="{home}/articles">articles</a> table (also the gone ones) and '
+        f'<a href="{home}?_show_hidden=1">internal tables</a></p>'
+    )
+
+
 def database_metadata(database_url: str) -> dict[str, Any]:
     """Metadata of one archive database, whose page is at ``database_url``."""
     home = escape(database_url.rstrip("/"))
-    public = "&".join(f"_nocol={column}" for column in INTERNAL_COLUMNS)
+    every_column = "&".join(f"_col={column}" for column in ARTICLE_COLUMNS[1:27])
+    box = (
+        "The search box understands the archive's query language "
+        '(<code>血小板 激素</code>, <code>"血小板 减少"</code>, <code>激素 -儿童</code>, '
+        "<code>title:艾曲泊帕</code>, Traditional or Simplified) and shows the "
+        f'<a href="{home}/search">ranked results</a>, best first, whatever the sort; add a filter (or a '
+        "facet) to search within this table's order instead."
+    )
     return {
+        "description_html": reader_links_html(database_url),
         "tables": {
             "articles": {
                 "description_html": (
-                    "One row per article. The search box understands the archive's query language "
-                    '(<code>血小板 激素</code>, <code>"血小板 减少"</code>, <code>激素 -儿童</code>, '
-                    "<code>title:艾曲泊帕</code>, Traditional or Simplified). Table search keeps the table's "
-                    f'order; <a href="{home}/search">ranked search</a> orders by relevance. '
-                    "Internal search columns (title_seg, body_seg, search_extra) hold segmented text: "
-                    f'<a href="{home}/articles?{public}">hide internal columns</a>.'
+                    f"One row per article, live and gone. {box} Internal columns (segmented text, hashes, "
+                    "WARC offsets) and the article's HTML are hidden; an article's row page shows them all, "
+                    f'as does <a href="{home}/articles?{every_column}">every column</a> here.'
                 ),
                 "fts_table": FTS_TABLE,
                 "fts_pk": "id",
                 "sort_desc": "published_at",
-                "facets": ["status", "extractor"],
+                "facets": [*READER_FACETS, "status"],
                 "label_column": "title",
             },
-            # Derived search data (itp6crawl/store/toplists.py): listed under "hidden tables" only.
-            **{name: {"hidden": True} for name in ("search_top", "search_top_terms", "search_state")},
+            **{name: {"hidden": True} for name in HIDDEN_TABLES},
             "dataset_articles": {
-                "description_html": (
-                    "Live articles without the internal columns: what a reader or a dataset needs. "
-                    "Searching from this box (or the articles table's) shows the "
-                    f'<a href="{home}/search">ranked results</a>, best first; add a sort or a filter to '
-                    "search within this table's order instead."
-                ),
+                "description_html": f"Live articles without the internal columns: what a reader needs. {box}",
                 "fts_table": FTS_TABLE,
                 "fts_pk": "id",
                 "sort_desc": "published_at",
+                "facets": READER_FACETS,
                 "label_column": "title",
             },
         },
@@ -220,28 +259,71 @@ def _archive_databases(datasette: Any) -> list[str]:
 
 @hookimpl
 def get_metadata(datasette: Any) -> dict[str, Any]:
-    """Metadata for every attached archive (metadata.json of the user still takes precedence)."""
-    databases = {name: database_metadata(datasette.urls.database(name)) for name in _archive_databases(datasette)}
-    return {"databases": databases} if databases else {}
+    """Metadata for every attached archive, and the index's search box and links to each (metadata.json of
+    the user still takes precedence)."""
+    archives = _archive_databases(datasette)
+    if not archives:
+        return {}
+    databases = {name: database_metadata(datasette.urls.database(name)) for name in archives}
+    index = "".join(
+        (f"<h3>{escape(name)}</h3>" if len(archives) > 1 else "") + reader_links_html(datasette.urls.database(name))
+        for name in archives
+    )
+    return {"description_html": index, "databases": databases}
 
 
-# Table pages whose plain search (only ``_search``: no sort, filter or column choice) is answered by the
-# ranked ``search`` query: Datasette 0.65's table search keeps the table's order and has no relevance.
+# Table pages whose search box is answered by the ranked ``search`` query: Datasette 0.65's table search
+# keeps the table's order and has no relevance.
 RANKED_SEARCH_TABLES = ("articles", "dataset_articles")
+# What the box's form sends besides the text (Datasette 0.65's table.html): the sort select and its
+# "descending" checkbox (set to the table's sort), the empty "add a filter" row.
+_FORM_SORT = ("_sort", "_sort_desc", "_sort_by_desc")
+_FORM_FILTER = ("_filter_column", "_filter_op", "_filter_value")
 
 
 def ranked_search_redirect(path: str, query_string: str, database_path: str) -> str | None:
-    """Where a plain search of an archive table at ``database_path`` goes (its ranked ``search`` query),
-    or None to leave the request to Datasette."""
-    if path not in {f"{database_path}/{table}" for table in RANKED_SEARCH_TABLES}:
+    """Where a search from the box of an archive table at ``database_path`` goes (its ranked ``search``
+    query), or None to leave the request to Datasette.
+
+    The box's form carries the table's sort (and its empty filter row, and the page's hidden fields): a
+    search with nothing else, whatever the sort, is the ranked one. A filter, a facet, a column choice
+    (beyond the hidden defaults), raw mode, paging or any other parameter searches within the table."""
+    table = next((name for name in RANKED_SEARCH_TABLES if path == f"{database_path}/{name}"), None)
+    if table is None:
         return None
     args = parse_qs(query_string, keep_blank_values=True)
     text = args.pop("_search", [""])[0]
     if args.get("_searchmode") == ["escaped"]:
         del args["_searchmode"]
+    for name in [name for name in args if name in _FORM_SORT or name == "_nosuggest"]:
+        del args[name]
+    if set(args.get("_nocol", ())) <= set(DEFAULT_HIDDEN_COLUMNS.get(table, ())):
+        args.pop("_nocol", None)
+    filters = [name for name in args if name.startswith(_FORM_FILTER)]
+    if not any(value for name in filters if name.startswith("_filter_column") for value in args[name]):
+        for name in filters:
+            del args[name]
     if not text.strip() or args:
         return None
     return f"{database_path}/search?{urlencode({'q': text})}"
+
+
+def with_default_columns(path: str, query_string: str, database_path: str) -> str | None:
+    """The query string of a table page or table JSON/CSV of an archive with its defaults added (the
+    internal columns hidden unless ``_col`` chooses columns; no facet suggestions on the reader's tables),
+    or None when it has nothing to add. Row pages are left alone."""
+    table, _, extension = path.removeprefix(f"{database_path}/").partition(".")
+    if not path.startswith(f"{database_path}/") or "/" in table or extension not in ("", "json", "csv"):
+        return None
+    pairs = parse_qsl(query_string, keep_blank_values=True)
+    names = {name for name, _ in pairs}
+    added = []
+    if table in DEFAULT_HIDDEN_COLUMNS and "_col" not in names:
+        hidden = {value for name, value in pairs if name == "_nocol"}
+        added += [("_nocol", column) for column in DEFAULT_HIDDEN_COLUMNS[table] if column not in hidden]
+    if table in READER_TABLES and "_nosuggest" not in names:
+        added.append(("_nosuggest", "1"))
+    return urlencode(pairs + added) if added else None
 
 
 def _datasette_inline_scripts() -> list[str]:
@@ -347,6 +429,13 @@ def asgi_wrapper(datasette: Any) -> Any:
                     if target := ranked_search_redirect(scope.get("path", ""), query_string, database_path):
                         await _respond(send_with_headers, 302, [(b"location", target.encode("latin-1"))])
                         return
+            if scope.get("path", "").count("/") >= 2:  # a table's page, JSON or CSV (not the index)
+                query_string = scope.get("query_string", b"").decode("latin-1")
+                for name in _archive_databases(datasette):
+                    database_path = datasette.urls.database(name).rstrip("/")
+                    if rewritten := with_default_columns(scope.get("path", ""), query_string, database_path):
+                        scope = {**scope, "query_string": rewritten.encode("latin-1")}
+                        break
             await app(scope, receive, send_with_headers)
 
         return safe_app
@@ -416,6 +505,78 @@ def handle_exception(datasette: Any, request: Any, exception: BaseException) -> 
         return None
     message = getattr(exception, "message", None) or f"Invalid request: {exception}"
     return lambda: _error_page(datasette, request, message)
+
+
+def _year_facet_class() -> type:
+    """A ``year`` facet (``_facet_year=published_at``; metadata ``{"year": "published_at"}``): the years of
+    an ISO 8601 column, newest first, each linking to ``column__startswith=YEAR``. Made on first use:
+    the plugin is loaded while Datasette's own modules are still importing."""
+    from datasette.database import QueryInterrupted
+    from datasette.facets import Facet
+    from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
+
+    class YearFacet(Facet):  # type: ignore[misc]
+        type = "year"
+
+        async def suggest(self) -> list[dict[str, Any]]:
+            return []
+
+        async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
+            results, timed_out = [], []
+            args = dict(self.get_querystring_pairs())
+            size = self.get_facet_size()
+            for source_and_config in self.get_configs():
+                config, source = source_and_config["config"], source_and_config["source"]
+                column = config.get("column") or config["simple"]
+                year = f"substr({escape_sqlite(column)}, 1, 4)"
+                sql = (
+                    f"select {year} as value, count(*) as count from ({self.sql}) "
+                    f"where {escape_sqlite(column)} glob '[0-9][0-9][0-9][0-9]-*' "
+                    f"group by value order by value desc limit {size + 1}"
+                )
+                try:
+                    rows = await self.ds.execute(
+                        self.database,
+                        sql,
+                        self.params,
+                        truncate=False,
+                        custom_time_limit=self.ds.setting("facet_time_limit_ms"),
+                    )
+                except QueryInterrupted:
+                    timed_out.append(column)
+                    continue
+                values = []
+                results.append(
+                    {
+                        "name": column,
+                        "type": self.type,
+                        "results": values,
+                        "hideable": source != "metadata",
+                        "toggle_url": path_with_removed_args(self.request, {"_facet_year": column}),
+                        "truncated": len(rows) > size,
+                    }
+                )
+                key = f"{column}__startswith"
+                for row in rows.rows[:size]:
+                    selected = args.get(key) == row["value"]
+                    change = path_with_removed_args if selected else path_with_added_args
+                    values.append(
+                        {
+                            "value": row["value"],
+                            "label": row["value"],
+                            "count": row["count"],
+                            "toggle_url": self.ds.absolute_url(self.request, change(self.request, {key: row["value"]})),
+                            "selected": selected,
+                        }
+                    )
+            return results, timed_out
+
+    return YearFacet
+
+
+@hookimpl
+def register_facet_classes() -> list[type]:
+    return [_year_facet_class()]
 
 
 @hookimpl
@@ -573,10 +734,32 @@ def _sidecars(path: Path) -> set[Path]:
     return {candidate for candidate in (Path(f"{path}-wal"), Path(f"{path}-shm")) if candidate.exists()}
 
 
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host``:``port`` as uvicorn binds one (``SO_REUSEADDR``, IPv6 for an address with
+    a colon); raises OSError (``EADDRINUSE``: another server has the port) before anything is announced."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
 def serve(
-    db: Path, *, host: str = "127.0.0.1", port: int = 8001, public: bool = False, immutable: bool | None = None
+    db: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    public: bool = False,
+    immutable: bool | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
-    """Serve the archive ``db`` with Datasette (blocking) on ``host``:``port``; see :func:`make_datasette`.
+    """Serve the archive ``db`` with Datasette (blocking) on ``host``:``port``, or on ``sock`` already bound
+    (:func:`bind_socket`); see :func:`make_datasette`.
 
     Reading a WAL database with ``mode=ro`` leaves ``-wal`` and ``-shm`` files behind; when the server
     stops (Ctrl-C, SIGTERM) they are merged away, unless another process still has the archive open."""
@@ -585,14 +768,19 @@ def serve(
     import uvicorn
 
     path = Path(db)
+    sock = sock or bind_socket(host, port)
     datasette = make_datasette(path, public=public, immutable=immutable)
     asyncio.run(datasette.invoke_startup())
     # uvicorn shuts down gracefully on SIGTERM and then raises the signal again: exit through the
     # ``finally`` below rather than die there.
     signal.signal(signal.SIGTERM, _exit_quietly)
     try:
-        uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
+        server = uvicorn.Server(uvicorn.Config(datasette.app(), log_level="warning"))
+        server.run(sockets=[sock])
+        if not server.started:
+            raise SystemExit(1)
     finally:
+        sock.close()
         for database in datasette.databases.values():
             database.close()
         if _sidecars(path) and not is_read_only(path):
