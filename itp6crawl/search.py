@@ -101,27 +101,25 @@ def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS, prefixes: C
 def _folded_whitespace(window: str) -> tuple[str, list[int | None]]:
     """``" ".join(window.split())`` and, for each character of ``window``, its place in that (None for
     whitespace)."""
-    shown: list[str] = []
-    places: list[int | None] = []
-    space = False
-    for char in window:
-        if char.isspace():
-            space = bool(shown)
-            places.append(None)
-            continue
-        if space:
-            shown.append(" ")
-            space = False
-        places.append(len(shown))
-        shown.append(char)
-    return "".join(shown), places
+    places: list[int | None] = [None] * len(window)
+    runs: list[str] = []
+    cursor = 0
+    for run in _NOT_SPACE.finditer(window):
+        places[run.start() : run.end()] = range(cursor, cursor + len(run[0]))
+        runs.append(run[0])
+        cursor += len(run[0]) + 1
+    return " ".join(runs), places
+
+
+_NOT_SPACE = re.compile(r"\S+")
 
 
 def _matches(folded: str, terms: list[str], prefixes: set[str]) -> list[tuple[int, int]]:
     """(start, end) of every match of ``terms`` in ``folded``, leftmost first and longest first at one
     place, never overlapping."""
     found: list[tuple[int, int]] = []
-    words: list[tuple[int, int, str]] | None = None  # the text's Latin words, stemmed, found once
+    words: list[tuple[int, int, str]] = []  # the text's Latin words, stemmed, found once
+    by_stem: dict[str, list[int]] = {}  # their places by stem
     for term in dict.fromkeys(terms):
         pieces = LATIN_WORD.findall(term)
         if not pieces:  # Chinese: wherever the text writes it
@@ -130,16 +128,22 @@ def _matches(folded: str, terms: list[str], prefixes: set[str]) -> list[tuple[in
                 found.append((position, position + len(term)))
                 position = folded.find(term, position + 1)
             continue
-        if words is None:
+        if not by_stem:
             words = [(word.start(), word.end(), porter_stem(word[0])) for word in LATIN_WORD.finditer(folded)]
+            for place, word in enumerate(words):
+                by_stem.setdefault(word[2], []).append(place)
         stems = [porter_stem(piece) for piece in pieces]
         prefix = term in prefixes
-        for first in range(len(words) - len(stems) + 1):
+        if prefix and len(stems) == 1:
+            firsts = [place for place, word in enumerate(words) if word[2].startswith(stems[0])]
+        else:
+            firsts = by_stem.get(stems[0], [])
+        for first in firsts:
             run = words[first : first + len(stems)]
-            if not all(word[2] == stem for word, stem in zip(run[:-1], stems[:-1], strict=True)):
+            if len(run) < len(stems) or any(word[2] != stem for word, stem in zip(run[1:-1], stems[1:-1], strict=True)):
                 continue
             last = run[-1][2]
-            if not (last.startswith(stems[-1]) if prefix else last == stems[-1]):
+            if len(stems) > 1 and not (last.startswith(stems[-1]) if prefix else last == stems[-1]):
                 continue
             if any(not _separates(folded[one[1] : two[0]]) for one, two in pairwise(run)):
                 continue

@@ -63,17 +63,33 @@ def normalise_with_origin(text: str) -> tuple[str, list[int]]:
     """``text`` as :func:`normalise` folds it and, for each folded character, the index of the character
     of ``text`` it came from (non-decreasing), so that a match found folded can be shown in the original.
 
-    Folding usually keeps the length (ＩＴＰ is itp); where NFKC or case folding change it (㎎ is mg, ß is
-    ss), the text is folded one character at a time."""
+    Folding usually keeps the length (ＩＴＰ is itp); where NFKC or case folding change it (…… is six dots,
+    ㎎ is mg, ß is ss), the characters that may change are folded one at a time."""
     folded = normalise(text)
     if len(folded) == len(text):
         return folded, list(range(len(text)))
-    pieces = [unicodedata.normalize("NFKC", char).casefold() for char in text]
+    pieces: list[str] = []
+    origin: list[int] = []
+    position = 0
+    for found in _MAY_CHANGE_LENGTH.finditer(text):
+        place = found.start()
+        pieces.append(text[position:place].casefold())  # ASCII and Han: one character for one
+        origin.extend(range(position, place))
+        piece = unicodedata.normalize("NFKC", found[0]).casefold()
+        pieces.append(piece)
+        origin.extend([place] * len(piece))
+        position = place + 1
+    pieces.append(text[position:].casefold())
+    origin.extend(range(position, len(text)))
     joined = "".join(pieces)
     simplified = _t2s().convert(joined)
     if len(simplified) == len(joined):  # Traditional to Simplified is one character for one, as a rule
         joined = simplified
-    return joined, [place for place, piece in enumerate(pieces) for _ in piece]
+    return joined, origin
+
+
+# Outside ASCII and the Han blocks: the characters whose NFKC or case folding may change the length.
+_MAY_CHANGE_LENGTH = re.compile(r"[^\x00-\x7f\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 # --------------------------------------------------------------------------- English stems

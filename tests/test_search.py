@@ -1,6 +1,8 @@
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from itp6crawl.search import (
     ArchiveError,
@@ -16,7 +18,7 @@ from itp6crawl.search import (
 )
 from itp6crawl.store import Archive, Segments
 from itp6crawl.store.toplists import TopList
-from itp6crawl.text import default_segmenter
+from itp6crawl.text import default_segmenter, normalise
 
 
 @pytest.fixture
@@ -362,3 +364,19 @@ def test_technical_terms_stay_findable_with_stems(english_db):
     assert ids("TPO-RA") == {1} and ids("10^9/L") == {2}
     (hit,) = search(english_db, "researches eltrombopag")
     assert [hit.snippet[start:end] for start, end in hit.snippet_matches] == ["Researching", "eltrombopag"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet="血小板艾曲泊帕治疗 itpITP…㎎\n【】ＩＴＰ-+", max_size=160),
+    terms=st.lists(st.sampled_from(["血小板", "itp", "艾曲泊帕", "板", "治疗"]), max_size=3),
+)
+def test_snippet_matches_are_in_order_apart_and_each_a_query_word(text, terms):
+    found = snippet(text, terms, width=30)
+    assert found.text.strip("…") == " ".join(found.text.strip("…").split())  # whitespace folded, as before
+    end = 0
+    for start, stop in found.matches:
+        assert end <= start < stop <= len(found.text)
+        end = stop
+        assert any(normalise(found.text[start:stop]) in term for term in terms)  # (a match cut by the window: part)
+    assert "".join(part for part, _ in found.parts()) == found.text
