@@ -4,7 +4,8 @@ Registered through the ``datasette`` entry point, so ``datasette archive/itp6.db
 ``itp6crawl serve`` (:func:`serve`). What it does on a database that holds ``articles_fts``:
 
 - SQL functions ``zh_fts(query)`` (the FTS5 expression of :func:`itp6crawl.query.zh_fts`) and
-  ``zh_snippet(body_text, query)`` (the CLI's 【】 snippet) on every connection.
+  ``zh_snippet(body_text, query)`` (the CLI's 【】 snippet; with two more arguments, markers of the
+  caller's choice) on every connection.
 - **The search box** (``?_search=`` on ``articles``): Datasette's table search runs
   ``fts MATCH escape_fts(:search)`` unless ``_searchmode=raw``. On our archive the plugin registers its own
   SQL function ``escape_fts`` = ``zh_fts``, *after* Datasette's (``trylast``), so the text typed in the box is
@@ -26,7 +27,8 @@ Registered through the ``datasette`` entry point, so ``datasette archive/itp6.db
   an archive database; never SQL or canned-query output, which Datasette escapes) is rendered as HTML in a
   readable container, sanitised again as it is rendered (:func:`sanitise_html`: an allowlist of the tags
   and attributes the extractor keeps); long text is clipped in table views (CSS, full on an article's row
-  page); 【】 in snippets becomes ``<mark>`` (after escaping); titles in query results link to the
+  page); the ranked search's snippet is escaped and its matches (between the private-use markers U+E000 and
+  U+E001, which the text itself never holds) become ``<mark>``; titles in query results link to the
   article's row page.
 - Safe to open and to put behind a proxy (``asgi_wrapper``, ``handle_exception``): every response has a
   Content-Security-Policy without inline script (Datasette 0.65's own inline scripts are allowed by their
@@ -87,7 +89,7 @@ READER_FACETS: list[Any] = [{"array": "categories"}, {"array": "tags"}, "author"
 CSS_PATH = "/-/itp6crawl.css"
 
 SEARCH_SQL = f"""select articles.id, articles.title, articles.published_at,
-  zh_snippet(articles.body_text, :q) as snippet, articles.url, round(-{BM25}, 2) as score
+  zh_snippet(articles.body_text, :q, char(57344), char(57345)) as snippet, articles.url, round(-{BM25}, 2) as score
 from {FTS_TABLE} join articles on articles.rowid = {FTS_TABLE}.rowid
 where {FTS_TABLE} match zh_fts(:q) and articles.status = 'live'
 order by {BM25}
@@ -155,6 +157,7 @@ def is_archive(conn: sqlite3.Connection) -> bool:
 def prepare_connection(conn: sqlite3.Connection, database: str) -> None:
     conn.create_function("zh_fts", 1, zh_fts, deterministic=True)
     conn.create_function("zh_snippet", 2, zh_snippet, deterministic=True)
+    conn.create_function("zh_snippet", 4, zh_snippet, deterministic=True)  # markers of the caller's choice
     if database not in ("_memory", "_internal") and is_archive(conn):
         conn.create_function("escape_fts", 1, zh_fts, deterministic=True)
 
@@ -595,7 +598,7 @@ def _is_article_row(row: Any) -> bool:
     return "id" in keys and "url" in keys and str(row["url"]).endswith(f"/{row['id']}.html")
 
 
-_HIT = re.compile(r"【([^【】]*)】")
+MATCH_START, MATCH_END = "\ue000", "\ue001"  # char(57344), char(57345): the ranked search's match markers
 
 # --- article HTML, sanitised at render time -------------------------------------------------------------
 # Tables whose body_html is an article's HTML (the archive's own rows); anywhere else it is text.
@@ -673,8 +676,11 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
         # The archive's own rows only (never SQL or canned-query output), sanitised again: a row written
         # around the extractor, or by an older one, must not put script into the page.
         return Markup(f'<div class="itp6-article">{sanitise_html(value)}</div>')
-    if column == "snippet" and table is None:
-        return Markup(_HIT.sub(r'<mark class="itp6-hit">\1</mark>', str(escape(value))))
+    if column == "snippet" and table is None and MATCH_START in value:
+        # The ranked search's snippet: its matches between private-use markers that the text itself never
+        # holds (search.Snippet.marked drops them from it), so the site's own 【解读】 is never highlighted.
+        marked = str(escape(value)).replace(MATCH_START, '<mark class="itp6-hit">').replace(MATCH_END, "</mark>")
+        return Markup(marked)
     if column == "title" and table is None and _is_article_row(row):
         url = datasette.urls.row(database, "articles", str(row["id"]))
         return Markup(f'<a href="{escape(url)}">{escape(value)}</a>')

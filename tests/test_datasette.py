@@ -19,11 +19,13 @@ import os
 import select
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
@@ -285,10 +287,39 @@ def test_the_search_query_ranks_like_the_cli_with_snippets(archive: Path) -> Non
     for query in QUERIES:
         rows = get([archive], "/itp6/search.json", q=query, _shape="array").json()
         assert [row["id"] for row in rows] == [hit.id for hit in search(archive, query, limit=100)]
-        assert all("【" in row["snippet"] for row in rows[:3]), rows[:3]
+        assert all("\ue000" in row["snippet"] for row in rows[:3]), rows[:3]  # a match begins (U+E000)
     page = get([archive], "/itp6/search", q="艾曲泊帕").text
     assert '<mark class="itp6-hit">艾曲泊帕</mark>' in page and "/itp6/articles/" in page
     assert get([archive], "/itp6/search.json", q="", _shape="array").json() == []
+
+
+def test_the_ranked_search_highlights_only_real_matches(archive: Path, tmp_path: Path) -> None:
+    """The site writes 【解读】 itself: shown as written and never highlighted unless searched; <mark> goes
+    exactly around the matches (search.zh_snippet_matches), the rest of the snippet escaped."""
+    db = tmp_path / "itp6.db"
+    with closing(sqlite3.connect(archive)) as source, closing(sqlite3.connect(db)) as target:
+        source.backup(target)
+    article_id = search(db, "艾曲泊帕", limit=1)[0].id
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute(
+            "update articles set body_text = ?, body_seg = body_seg || ' 解读' where id = ?",
+            ["【解读】艾曲泊帕<b>是</b>一种药。【指南原文】见下。", article_id],
+        )
+
+    def snippet_cell(query: str) -> Any:
+        page = lxml.html.fromstring(get([db], "/itp6/search", q=query).text)
+        rows = page.cssselect("table.rows-and-columns tbody tr")
+        return next(row for row in rows if row.cssselect("td.col-id")[0].text_content().strip() == str(article_id))
+
+    cell = snippet_cell("艾曲泊帕").cssselect("td.col-snippet")[0]
+    assert [mark.text for mark in cell.cssselect("mark.itp6-hit")] == ["艾曲泊帕"]
+    assert "【解读】" in cell.text_content() and "【指南原文】" in cell.text_content()
+    assert "<b>是</b>" in cell.text_content() and not cell.cssselect("b"), "the text is escaped"
+    cell = snippet_cell("解读").cssselect("td.col-snippet")[0]
+    assert [mark.text for mark in cell.cssselect("mark.itp6-hit")] == ["解读"]
+    assert "【解读】" in cell.text_content()
+    rows = get([db], "/itp6/search.json", q="艾曲泊帕", _shape="array").json()
+    assert next(row for row in rows if row["id"] == article_id)["snippet"].startswith("【解读】"), "JSON: plain text"
 
 
 def test_the_article_page_renders_the_clean_html(archive: Path) -> None:
