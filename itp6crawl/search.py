@@ -78,9 +78,9 @@ def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS, prefixes: C
     ``prefixes`` among them matching as prefixes) and the matches in it.
 
     Matches are found as the index finds them: a word of Latin letters and digits matches a whole word
-    of the text with the same stem (``research`` matches Researches and researching, never a part of
-    ``researchers``' neighbour ``researchgate``), a term of several words (``cd4+cd25+``, ``10^9/l``)
-    those words in a row, a Chinese word wherever the text holds it. Folding (full-width, Traditional,
+    of the text with the same stem (``research`` matches Researches and researching, never the research
+    inside ``researchgate``), a term of several words (``cd4+cd25+``, ``10^9/l``) those words in a row, a
+    Chinese word wherever the text holds it. Folding (full-width, Traditional,
     case) is undone for the offsets: they point into the text as the article writes it."""
     folded, origin = normalise_with_origin(text)
     spans = _matches(folded, [term for term in terms if term], set(prefixes))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cached_property, lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -59,7 +59,7 @@ def normalise(text: str) -> str:
     return _t2s().convert(unicodedata.normalize("NFKC", text)).casefold()
 
 
-def normalise_with_origin(text: str) -> tuple[str, list[int]]:
+def normalise_with_origin(text: str) -> tuple[str, Sequence[int]]:
     """``text`` as :func:`normalise` folds it and, for each folded character, the index of the character
     of ``text`` it came from (non-decreasing), so that a match found folded can be shown in the original.
 
@@ -67,20 +67,30 @@ def normalise_with_origin(text: str) -> tuple[str, list[int]]:
     ㎎ is mg, ß is ss), the characters that may change are folded one at a time."""
     folded = normalise(text)
     if len(folded) == len(text):
-        return folded, list(range(len(text)))
+        return folded, range(len(text))
     pieces: list[str] = []
     origin: list[int] = []
     position = 0
+
+    def fold_run(end: int) -> None:  # characters that fold one for one, as a whole
+        run = unicodedata.normalize("NFKC", text[position:end]).casefold()
+        if len(run) == end - position:
+            pieces.append(run)
+            origin.extend(range(position, end))
+        else:  # (never seen: a guard)
+            for place in range(position, end):
+                piece = unicodedata.normalize("NFKC", text[place]).casefold()
+                pieces.append(piece)
+                origin.extend([place] * len(piece))
+
     for found in _MAY_CHANGE_LENGTH.finditer(text):
         place = found.start()
-        pieces.append(text[position:place].casefold())  # ASCII and Han: one character for one
-        origin.extend(range(position, place))
+        fold_run(place)
         piece = unicodedata.normalize("NFKC", found[0]).casefold()
         pieces.append(piece)
         origin.extend([place] * len(piece))
         position = place + 1
-    pieces.append(text[position:].casefold())
-    origin.extend(range(position, len(text)))
+    fold_run(len(text))
     joined = "".join(pieces)
     simplified = _t2s().convert(joined)
     if len(simplified) == len(joined):  # Traditional to Simplified is one character for one, as a rule
@@ -88,8 +98,15 @@ def normalise_with_origin(text: str) -> tuple[str, list[int]]:
     return joined, origin
 
 
-# Outside ASCII and the Han blocks: the characters whose NFKC or case folding may change the length.
-_MAY_CHANGE_LENGTH = re.compile(r"[^\x00-\x7f\u3400-\u4dbf\u4e00-\u9fff]")
+# Punctuation a Chinese text is full of (，。、“”—《》…) folds one for one, except a few (… is three dots):
+# those outside ASCII, Han and these one-for-one characters are folded one at a time.
+_ONE_FOR_ONE = "".join(
+    char
+    for block in ((0x2010, 0x2070), (0x3000, 0x3040), (0xFF01, 0xFF5F), (0xB7, 0xB8))
+    for char in map(chr, range(*block))
+    if len(unicodedata.normalize("NFKC", char).casefold()) == 1
+)
+_MAY_CHANGE_LENGTH = re.compile(rf"[^\x00-\x7f\u3400-\u4dbf\u4e00-\u9fff{re.escape(_ONE_FOR_ONE)}]")
 
 
 # --------------------------------------------------------------------------- English stems

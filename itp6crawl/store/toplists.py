@@ -9,6 +9,10 @@ An article outside a token's list scores at most that threshold for it; :mod:`it
 only the listed articles and returns them when the threshold bound proves that no other article could
 rank above them (Fagin's threshold algorithm), and ranks every match otherwise. Results are the same.
 
+Tokens here are the index's terms: since migration 0008 the index stems English words (FTS5's porter),
+so a search looks ``platelets`` up as ``platelet`` (:func:`itp6crawl.text.porter_stem`), and a term that a
+query cannot ask for as itself (a stem whose own stem differs) gets no list.
+
 The lists describe one state of the index: every write to an article's search columns or status moves
 ``search_state.generation`` on (triggers of migration 0005), and lists built at an older generation are
 ignored until :func:`refresh_top_lists` rebuilds them, which a crawl does when it ends.
