@@ -239,7 +239,10 @@ def test_search_shows_the_total_and_pages_with_offset(crawled_archive, itp6crawl
     assert len(first) == 2 and not {hit["id"] for hit in first} & {hit["id"] for hit in second}
     table = itp6crawl_cli("search", "血小板", "--db", str(crawled_archive), "--limit", "2")
     assert table.returncode == 0 and "1-2 of " in table.stdout and "articles match" in table.stdout
-    assert "https://www.itp6.com/" in table.stdout and "【血小板】" in table.stdout
+    assert "https://www.itp6.com/" in table.stdout and "血小板" in table.stdout
+    assert "【血小板】" not in table.stdout  # piped: plain text, no markers the site's own 【…】 could fake
+    for hit in first:  # --json: the snippet as written, the hits as offsets into it
+        assert hit["snippet_matches"] and all(hit["snippet"][a:b] == "血小板" for a, b in hit["snippet_matches"])
 
 
 def test_search_json_lines_and_unquoted_exclusions(crawled_archive, itp6crawl_cli):
