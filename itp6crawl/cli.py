@@ -711,8 +711,9 @@ def demo(articles: int, db: Path, query: str) -> None:
         result = run_crawl(server.base_url, db, local=True, overrides={"LOG_LEVEL": "WARNING"})
     click.echo(run_summary(result.row, db))
     click.echo(f"\nitp6crawl search {query!r} --db {db}")
-    for hit in run_search(db, query, limit=5):
-        click.echo(f"  {hit.title}  {hit.url}\n      {hit.snippet}")
+    hits = run_search(db, query, limit=5)
+    if hits:  # the table `itp6crawl search` prints, matches highlighted from their offsets
+        emit([_hit_line(hit) for hit in hits], "table", lines=True, least={"title and snippet": 24})
     sys.exit(result.exit_status)
 
 

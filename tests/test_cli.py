@@ -115,7 +115,8 @@ def test_demo_crawls_and_searches(tmp_path, itp6crawl_cli):
     result = itp6crawl_cli("demo", "--articles", "12", "--db", str(db))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "articles: new 12, changed 0" in result.stdout and "failed 0" in result.stdout
-    assert "itp6crawl search" in result.stdout and "【" in result.stdout
+    assert "itp6crawl search" in result.stdout and "https://www.itp6.com/" in result.stdout
+    assert "艾曲泊帕" in result.stdout.split("itp6crawl search", 1)[1]  # the sample search's hits, as a table
 
 
 def test_rerunning_the_demo_on_a_new_port_changes_nothing(tmp_path, itp6crawl_cli):
