@@ -44,6 +44,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 import re
 import signal
@@ -60,13 +61,15 @@ from urllib.parse import parse_qs, parse_qsl, urlencode
 
 import lxml.html
 from datasette import hookimpl
-from datasette.utils.asgi import BadRequest, Request, Response
+from datasette.utils.asgi import Request, Response
 from lxml import etree
 from markupsafe import Markup
 
 from .query import zh_fts
 from .search import zh_snippet
 from .store.toplists import BM25
+
+logger = logging.getLogger(__name__)
 
 FTS_TABLE = "articles_fts"
 INTERNAL_COLUMNS = ("title_seg", "body_seg", "search_extra", "content_hash", "warc_file", "warc_offset")
@@ -424,7 +427,7 @@ def asgi_wrapper(datasette: Any) -> Any:
             if method == "GET" and scope.get("query_string"):
                 query_string = scope["query_string"].decode("latin-1")
                 if problem := bad_facet_parameter(query_string):
-                    response = await _error_page(datasette, Request(scope, receive), problem)
+                    response = await _error_page(datasette, Request(scope, receive), 400, problem)
                     await response.asgi_send(send_with_headers)
                     return
                 for name in _archive_databases(datasette):
@@ -489,25 +492,53 @@ _PARAMETER_MODULES = tuple(
 )
 
 
-async def _error_page(datasette: Any, request: Any, message: str) -> Response:
-    """Datasette's own 400 page (or JSON) for ``message``."""
-    # Imported here: the plugin is loaded while datasette's own modules are still importing.
-    from datasette.handle_exception import handle_exception as datasette_error_page
+async def _error_page(
+    datasette: Any,
+    request: Any,
+    status: int,
+    message: Any,
+    info: dict[str, Any] | None = None,
+    title: str | None = None,
+) -> Response:
+    """Datasette's own error page (or JSON) for ``message``, rendered as its handler renders it, but
+    without the traceback and local variables its handler prints to the console for every error: a
+    server open to the world would log a screenful, request values included, for each bad link."""
+    body = {**(info or {}), "ok": False, "error": message, "status": status, "title": title}
+    headers: dict[str, str] = {}
+    if datasette.cors:
+        from datasette.utils import add_cors_headers
 
-    try:
-        raise BadRequest(message)
-    except BadRequest as error:  # raised: Datasette's handler logs the exception being handled
-        return await datasette_error_page(datasette, request, error)()
+        add_cors_headers(headers)
+    if request.path.split("?")[0].endswith(".json"):
+        return Response.json(body, status=status, headers=headers)
+    template = datasette.jinja_env.select_template([f"{status}.html", "error.html"])
+    context = dict(body, urls=datasette.urls, app_css_hash=datasette.app_css_hash(), menu_links=lambda: [])
+    return Response.html(await template.render_async(context), status=status, headers=headers)
 
 
 @hookimpl
 def handle_exception(datasette: Any, request: Any, exception: BaseException) -> Any:
-    """A request Datasette cannot answer because of its parameters is a 400 (Datasette's own error page
-    or JSON), not a 500."""
-    if not _is_request_error(exception, request):
-        return None
-    message = getattr(exception, "message", None) or f"Invalid request: {exception}"
-    return lambda: _error_page(datasette, request, message)
+    """Every error page, as Datasette's handler makes it, with two differences: a request Datasette cannot
+    answer because of its parameters is a 400, not a 500; and a client's error gets one log line instead of
+    a traceback with every local variable. A server's own error gets Datasette's 500 page and traceback."""
+    from datasette.utils.asgi import Base400
+    from datasette.views.base import DatasetteError
+
+    if _is_request_error(exception, request):
+        message = getattr(exception, "message", None) or f"Invalid request: {exception}"
+        logger.info("400 %s: %s", request.path, message)
+        return lambda: _error_page(datasette, request, 400, message)
+    if isinstance(exception, Base400):
+        logger.info("%s %s: %s", exception.status, request.path, exception.args[0])
+        return lambda: _error_page(datasette, request, exception.status, exception.args[0])
+    if isinstance(exception, DatasetteError) and exception.status < 500:
+        message = Markup(exception.message) if exception.message_is_html else exception.message
+        logger.info("%s %s: %s", exception.status, request.path, exception.message)
+        info, title = dict(exception.error_dict), exception.title
+        return lambda: _error_page(datasette, request, exception.status, message, info, title)
+    from datasette.handle_exception import handle_exception as last_resort
+
+    return last_resort(datasette, request, exception)  # a server's error: its 500 page and traceback
 
 
 def _year_facet_class() -> type:
@@ -575,6 +606,22 @@ def _year_facet_class() -> type:
             return results, timed_out
 
     return YearFacet
+
+
+@hookimpl
+def startup(datasette: Any) -> None:
+    """Take over from Datasette 0.65's last-resort error handler, which runs for every error whatever the
+    plugins answer and prints each one with rich, as a traceback with every local variable: about a
+    second of CPU and a screenful of log, request values included, for each bad link a client sends (a
+    public server could be kept busy by them). :func:`handle_exception` now answers every error, a
+    client's with one log line, and hands a server's own (500) to that handler, without rich: a plain
+    traceback."""
+    import datasette.handle_exception as last_resort
+    from datasette.plugins import pm
+
+    last_resort.rich = None
+    if pm.is_registered(last_resort):
+        pm.unregister(last_resort)
 
 
 @hookimpl

@@ -136,6 +136,21 @@ def hostile_archive(replica_archive: Path, tmp_path_factory: pytest.TempPathFact
     return db
 
 
+@pytest.fixture(scope="module")
+def small_hostile_archive(hostile_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hostile archive cut to the hostile article and three others: every page, facet and search form
+    is still there, and each of the hundreds of requests below renders a few rows instead of forty."""
+    db = tmp_path_factory.mktemp("hostile-small") / "itp6.db"
+    copy_archive(hostile_archive, db)
+    with closing(sqlite3.connect(db)) as conn, conn:
+        keep = [row[0] for row in conn.execute("SELECT id FROM articles ORDER BY id LIMIT 3")] + [HOSTILE_ID]
+        marks = ", ".join("?" * len(keep))
+        for table, column in (("links", "src_id"), ("comments", "article_id"), ("article_versions", "article_id")):
+            conn.execute(f"DELETE FROM {table} WHERE {column} NOT IN ({marks})", keep)
+        conn.execute(f"DELETE FROM articles WHERE id NOT IN ({marks})", keep)
+    return db
+
+
 def request(db: Path, path: str, method: str = "GET", datasette: Datasette | None = None, **params: Any) -> Any:
     """``method path?params`` in process, on ``serve``'s Datasette over ``db`` unless ``datasette`` is given."""
 
@@ -424,9 +439,9 @@ BAD_PARAMETERS = [
         "/itp6.json",
     ],
 )
-def test_bad_parameters_are_client_errors(hostile_archive: Path, path: str) -> None:
+def test_bad_parameters_are_client_errors(small_hostile_archive: Path, path: str) -> None:
     async def statuses() -> dict[str, int]:
-        ds = make_datasette(hostile_archive)
+        ds = make_datasette(small_hostile_archive)
         await ds.invoke_startup()
         found = {}
         for params in BAD_PARAMETERS:
@@ -800,3 +815,17 @@ def test_the_sql_time_limit_page_works_under_the_policy(served: str, tmp_path: P
     dom, console = chromium(tmp_path, f"{served}/itp6?" + urlencode({"sql": slow, "_timelimit": "50"}))
     assert "SQL query took too long" in dom.text_content()
     assert csp_violations(console) == []
+
+
+def test_a_clients_bad_request_logs_one_line_not_a_traceback_with_its_values(
+    small_hostile_archive: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Datasette's last-resort handler printed every error with rich, locals included (the request's values
+    in the log, a second of CPU per bad link)."""
+    caplog.set_level("INFO", logger="itp6crawl.datasette_plugin")
+    for params in ({"_sort": "nonexistent", "token": "s3cr3t"}, {"_timelimit": "abc", "token": "s3cr3t"}):
+        assert request(small_hostile_archive, "/itp6/articles", **params).status_code == 400
+    printed = "".join(capfd.readouterr())
+    assert "Traceback" not in printed and "s3cr3t" not in printed and "locals" not in printed
+    lines = [record.getMessage() for record in caplog.records if record.name == "itp6crawl.datasette_plugin"]
+    assert len(lines) == 2 and all(line.startswith("400 /itp6/articles: ") for line in lines)
