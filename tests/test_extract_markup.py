@@ -92,6 +92,34 @@ def test_an_unclosed_iframe_keeps_the_rest_of_the_page():
     assert article.body_text.split("\n\n") == gold_body(spec) and article.credit == spec.credit
 
 
+GUTENBERG_TABLE = (
+    '<figure class="wp-block-table"><table><tbody><tr><td>药物</td><td>起始剂量</td></tr>'
+    "<tr><td>艾曲泊帕</td><td>25mg 每日一次</td></tr></tbody></table><figcaption>表1 常见用法</figcaption></figure>"
+)
+GUTENBERG_QUOTE = (
+    '<figure class="wp-block-pullquote"><blockquote><p>坚持复查很重要。</p><cite>主治医生</cite></blockquote></figure>'
+)
+
+
+@pytest.mark.parametrize("theme", ["justnews6", "justnews5"])
+def test_a_figure_that_is_not_an_image_is_body_text(theme):
+    """Every figure was skipped as an image: a Gutenberg table or pull quote (``figure.wp-block-*``) lost
+    its text. A figure that shows an image still keeps its caption out of the text (it is in ``images``)."""
+    spec = next(spec for spec in SPECS if spec.theme == theme)
+    _, page = insert(spec, 0, GUTENBERG_TABLE + GUTENBERG_QUOTE)
+    article = extract_article(page, spec.url(BASE), fetched_at=DEFAULT_NOW)
+    gold = gold_body(spec)
+    inserted = ["药物 | 起始剂量", "艾曲泊帕 | 25mg 每日一次", "表1 常见用法", "坚持复查很重要。", "主治医生"]
+    assert article.body_text.split("\n\n") == [gold[0], *inserted, *gold[1:]]
+    assert "<table>" in article.body_html and "<blockquote>" in article.body_html
+    image = extract_article(
+        insert(spec, 0, '<figure><img src="/a.png" alt="化验单"><figcaption>化验单</figcaption></figure>')[1],
+        spec.url(BASE),
+        fetched_at=DEFAULT_NOW,
+    )
+    assert image.body_text.split("\n\n") == gold and any(i.caption == "化验单" for i in image.images)
+
+
 def test_the_message_for_browsers_without_flash_is_no_body_text():
     """``<noembed>`` is what a browser without ``<embed>`` showed; every browser has it: not text."""
     spec = SPECS[0]

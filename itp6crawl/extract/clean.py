@@ -113,9 +113,11 @@ _BLOCK_TAGS = frozenset(
         "caption",
         "details",
         "summary",
+        "figure",
+        "figcaption",
     )
 )
-_MEDIA_TAGS = frozenset(("figure", "figcaption", "img", "picture"))
+_MEDIA_TAGS = frozenset(("img", "picture"))
 _LAZY_SRC = ("data-original", "data-src", "data-lazy-src", "data-actualsrc", "src")
 _CREDIT = re.compile(r"^(?:原创文章,?)?作者[:：]\s*(.+)$")
 
@@ -158,7 +160,7 @@ def text_blocks(root: HtmlElement) -> list[str]:
 
     def walk(element: HtmlElement) -> None:
         tag = element.tag if isinstance(element.tag, str) else ""
-        if not tag or tag in _MEDIA_TAGS:
+        if not tag or tag in _MEDIA_TAGS or (tag == "figcaption" and _is_image_figure(element.getparent())):
             return
         if tag == "br":
             flush()
@@ -184,6 +186,12 @@ def text_blocks(root: HtmlElement) -> list[str]:
     walk(root)
     flush()
     return blocks
+
+
+def _is_image_figure(figure: HtmlElement | None) -> bool:
+    """A figure that shows an image: its caption is the image's (kept in ``images``), not body text. Other
+    figures are text: a Gutenberg table (``figure.wp-block-table``), a pull quote, a code block."""
+    return figure is not None and figure.tag == "figure" and bool(select(figure, ".//img | .//picture"))
 
 
 def _image_caption(img: HtmlElement) -> str:
