@@ -160,7 +160,7 @@ def text_blocks(root: HtmlElement) -> list[str]:
 
     def walk(element: HtmlElement) -> None:
         tag = element.tag if isinstance(element.tag, str) else ""
-        if not tag or tag in _MEDIA_TAGS or (tag == "figcaption" and _is_image_figure(element.getparent())):
+        if not tag or tag in _MEDIA_TAGS or (tag in ("figure", "figcaption") and not _in_text_figure(element)):
             return
         if tag == "br":
             flush()
@@ -188,10 +188,17 @@ def text_blocks(root: HtmlElement) -> list[str]:
     return blocks
 
 
-def _is_image_figure(figure: HtmlElement | None) -> bool:
-    """A figure that shows an image: its caption is the image's (kept in ``images``), not body text. Other
-    figures are text: a Gutenberg table (``figure.wp-block-table``), a pull quote, a code block."""
-    return figure is not None and figure.tag == "figure" and bool(select(figure, ".//img | .//picture"))
+_TEXT_IN_FIGURE = ".//table | .//blockquote | .//pre | .//p | .//ul | .//ol | .//dl"
+
+
+def _in_text_figure(element: HtmlElement) -> bool:
+    """Whether a figure (or a caption, by its figure) holds text of the article's own: a Gutenberg table,
+    pull quote or code block (``figure.wp-block-table``...), caption included. A figure of an image, a
+    video or an embed is not text: its caption is kept with the image (``images``)."""
+    figure = element if element.tag == "figure" else element.getparent()
+    if figure is None or figure.tag != "figure":
+        return False
+    return not select(figure, ".//img | .//picture") and bool(select(figure, _TEXT_IN_FIGURE))
 
 
 def _image_caption(img: HtmlElement) -> str:
