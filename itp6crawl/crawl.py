@@ -12,11 +12,9 @@ Scrapy's ``CLOSESPIDER_*``, of which ``CLOSESPIDER_ITEMCOUNT`` is made exact.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import math
-import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -32,7 +30,7 @@ from w3lib.http import basic_auth_header
 
 from . import settings as default_settings
 from .limits import DATE_FORMAT
-from .models import CST, redact_url, without_credentials
+from .models import CST, is_loopback, redact_url, without_credentials
 from .pipelines import crawl_workers
 from .session import EXIT_FAILED, CrawlSession
 from .spiders.itp6 import Itp6Spider, check_site
@@ -164,20 +162,6 @@ class RunResult:
     stats: dict[str, Any]
 
 
-def is_loopback(site: str) -> bool:
-    """True when ``site``'s host is this machine (politeness may be relaxed only there)."""
-    host = urlparse(site).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        try:
-            return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
-        except OSError:
-            return False
-
-
 def crawl_settings(
     db: str | Path, *, local: bool = False, full: bool = False, overrides: dict[str, Any] | None = None
 ) -> Settings:
@@ -266,7 +250,7 @@ def run_crawl(
     check_site(shown)  # its error quotes the site: without the password
     given = check_site(site)
     site, credentials = credential_settings(given)
-    if local and not is_loopback(site):
+    if local and not is_loopback(site, resolve=True):
         raise ValueError(f"--local relaxes politeness and is only allowed for loopback sites, not {shown}")
     db = Path(db)
     check_archive_file(db)

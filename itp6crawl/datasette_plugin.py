@@ -65,6 +65,7 @@ from datasette.utils.asgi import Request, Response
 from lxml import etree
 from markupsafe import Markup
 
+from .extract.clean import KEEP_ATTRIBUTES
 from .query import zh_fts
 from .search import zh_snippet
 from .store.toplists import BM25
@@ -668,16 +669,6 @@ _ALLOWED_TAGS = frozenset(
         *("header", "footer", "aside", "center", "address", "time", "details", "summary"),
     )
 )
-_ALLOWED_ATTRIBUTES = {
-    "a": ("href", "title"),
-    "img": ("src", "alt", "title", "width", "height"),
-    "td": ("colspan", "rowspan"),
-    "th": ("colspan", "rowspan", "scope"),
-    "ol": ("start", "type"),
-    "li": ("value",),
-    "time": ("datetime",),
-    "abbr": ("title",),
-}
 _URL_ATTRIBUTES = ("href", "src")
 # http(s) addresses, a path on this server or a fragment: no javascript:, data:, vbscript: or //host.
 _SAFE_URL = re.compile(r"^(?:https?://[^\s]|/(?![/\\])|#)", re.IGNORECASE)
@@ -702,7 +693,7 @@ def sanitise_html(html: str) -> str:
         if not isinstance(element.tag, str) or element.tag not in _ALLOWED_TAGS:
             element.drop_tag()  # unknown (or namespaced) tags go, their text stays
             continue
-        keep = _ALLOWED_ATTRIBUTES.get(element.tag, ())
+        keep = KEEP_ATTRIBUTES.get(element.tag, ())
         for name, value in list(element.attrib.items()):
             if name not in keep or (name in _URL_ATTRIBUTES and not _SAFE_URL.match(value.strip())):
                 del element.attrib[name]

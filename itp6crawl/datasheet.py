@@ -13,15 +13,14 @@ time in China time (+08:00), as in the archive.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
+from .models import is_loopback
 from .store.datasets import ArticleFilter
 
 
@@ -172,17 +171,6 @@ def _links(result: ExportResult) -> str:
 def _scripts(facts: dict[str, Any]) -> str:
     scripts = facts.get("scripts")
     return scripts.describe() if isinstance(scripts, ScriptCounter) else "not counted"
-
-
-def is_loopback(site: str) -> bool:
-    """Whether ``site`` is this machine: a crawl of a local copy (the replica), not of the site itself."""
-    host = urlparse(site).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _collection(runs: list[dict[str, Any]]) -> str:

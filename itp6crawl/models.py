@@ -5,7 +5,9 @@ Plain dataclasses, no Scrapy and no SQLite, so every layer can use them.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -197,3 +199,21 @@ def rebase_article(article: Article, site: str, canonical_site: str = CANONICAL_
         if link is not None:
             link.url = rebase(link.url)
     return article
+
+
+def is_loopback(site: str, *, resolve: bool = False) -> bool:
+    """Whether ``site``'s host is this machine (the replica, a local copy): ``localhost`` or a loopback
+    address, or with ``resolve`` a name that resolves to one (the crawl asks; an export never looks up
+    names)."""
+    host = urlparse(site).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        if not resolve:
+            return False
+        try:
+            return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+        except OSError:
+            return False

@@ -14,9 +14,9 @@ import pytest
 import yaml
 from conftest import make_article
 
-from itp6crawl.datasheet import ScriptCounter, is_loopback
+from itp6crawl.datasheet import ScriptCounter
 from itp6crawl.export import export
-from itp6crawl.models import CST, Link
+from itp6crawl.models import CST, Link, is_loopback
 from itp6crawl.store import Archive, Segments
 from itp6crawl.store.datasets import ArticleFilter
 

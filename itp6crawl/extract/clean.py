@@ -68,7 +68,8 @@ _CHROME_CLASSES = (
     "sharethis",
     "bdsharebuttonbox",
 )
-_KEEP_ATTRIBUTES = {
+# The attributes clean HTML keeps, per tag (the Datasette plugin sanitises stored HTML with the same list).
+KEEP_ATTRIBUTES = {
     "a": ("href", "title"),
     "img": ("src", "alt", "title", "width", "height"),
     "td": ("colspan", "rowspan"),
@@ -236,7 +237,7 @@ def _scrub_attributes(root: HtmlElement, base: str) -> None:
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
-        keep = _KEEP_ATTRIBUTES.get(element.tag, ())
+        keep = KEEP_ATTRIBUTES.get(element.tag, ())
         for name in list(element.attrib):
             if name not in keep:
                 del element.attrib[name]
