@@ -23,6 +23,7 @@ class PageItem:
     failure: str | None = None  # why this page cannot be archived; set by the spider or a pipeline
     article: Article | None = None  # set by ExtractPipeline
     segments: Segments | None = None  # set by ExtractPipeline too
+    outcome: str | None = None  # what the store did with the article: "new", "changed" or "unchanged"
 
     def header(self, name: str) -> str | None:
         """A response header, whatever the case of its name (Scrapy writes ``Etag``, servers ``ETag``)."""

@@ -9,7 +9,7 @@ run at ``--max-articles`` (:class:`LimitCount`). Each switches itself off when t
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from scrapy import Request
@@ -21,7 +21,7 @@ from .extract.dates import parse_iso
 from .items import PageItem
 from .middlewares import KIND, LASTMOD
 from .models import CST
-from .session import MAX_ARTICLES, CrawlSession
+from .session import MAX_ARTICLES
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,6 @@ class RunLimits:
     max_items: int = 0
     items: int = 0  # pages let through to the store
     articles: int = 0  # articles the store wrote new or changed
-    before: dict[int, str | None] = field(default_factory=dict)  # id(item) -> its article's hash before the store
 
     @classmethod
     def of(cls, crawler: Crawler) -> RunLimits:
@@ -113,8 +112,7 @@ class SinceMiddleware:
 
 
 class LimitGate:
-    """Item pipeline before the store: drops what a limit leaves out, and notes each article's content
-    hash before the store for :class:`LimitCount`. Off when the run has no limit it keeps."""
+    """Item pipeline before the store: drops what a limit leaves out. Off when the run has no limit it keeps."""
 
     def __init__(self, crawler: Crawler, limits: RunLimits) -> None:
         self.crawler = crawler
@@ -136,10 +134,6 @@ class LimitGate:
             self._drop(item, "itp6/skipped_since", f"published {article.published_at}, before --since")
         if limits.max_items:
             limits.items += 1
-        if limits.max_articles and article is not None and article.id is not None:
-            archive = CrawlSession.of(self.crawler).archive
-            stored = archive.articles.get(article.id) if archive is not None else None
-            limits.before[id(item)] = stored["content_hash"] if stored else None
         return item
 
     def _drop(self, item: PageItem, stat: str, reason: str) -> None:
@@ -150,8 +144,8 @@ class LimitGate:
 
 
 class LimitCount:
-    """Item pipeline after the store: counts the articles it wrote new or changed (their content hash
-    differs from before, as the store's own outcome), and closes the spider at ``ITP6_MAX_ARTICLES``."""
+    """Item pipeline after the store: counts the articles it wrote new or changed (the store's own outcome,
+    ``item.outcome``), and closes the spider at ``ITP6_MAX_ARTICLES``."""
 
     def __init__(self, crawler: Crawler, limits: RunLimits) -> None:
         self.crawler = crawler
@@ -166,14 +160,7 @@ class LimitCount:
 
     def process_item(self, item: PageItem) -> PageItem:
         limits = self.limits
-        if id(item) not in limits.before:
-            return item
-        before = limits.before.pop(id(item))
-        archive = CrawlSession.of(self.crawler).archive
-        if item.article is None or item.article.id is None or archive is None:
-            return item
-        stored = archive.articles.get(item.article.id)
-        if stored is None or stored["content_hash"] == before:
+        if item.outcome not in ("new", "changed"):
             return item
         limits.articles += 1
         if limits.articles == limits.max_articles:

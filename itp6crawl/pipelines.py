@@ -330,6 +330,7 @@ class StorePipeline:
             except (ValueError, sqlite3.IntegrityError) as error:  # e.g. a URL another post already has
                 item.failure = f"store refused: {error}"
                 return False
+        item.outcome = outcome
         self._count(f"itp6/articles_{outcome}")
         return True
 
