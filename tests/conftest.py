@@ -60,6 +60,21 @@ def crawl_locally():
 
 
 @pytest.fixture
+def small_disk(tmp_path):
+    """A folder on a 600 KiB tmpfs, which a crawl of 200 replica articles fills mid-run (root only)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)]).returncode:
+        pytest.skip("tmpfs cannot be mounted here")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], check=False)
+
+
+@pytest.fixture
 def article_factory():
     return make_article
 

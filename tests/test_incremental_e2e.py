@@ -286,22 +286,14 @@ def test_sigterm_is_recorded_as_interrupted_and_exits_non_zero(db):
     assert "next run continues" in stderr
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root (CI runs as root)")
-def test_disk_full_mid_crawl_fails_the_run_instead_of_losing_records(tmp_path):
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)]).returncode:
-        pytest.skip("tmpfs cannot be mounted here")
-    try:
-        db = mount / "itp6.db"
-        with ReplicaServer(build_site(n_articles=200, seed=14)) as server:
-            result = crawl(server.base_url, db)
-        assert result.returncode == 1, result.stdout + result.stderr[-2000:]
-        assert "Traceback" not in result.stderr
-        run = last_run(db)
-        assert run["finish_reason"] == "failed" and run["exit_status"] == 1
-        assert "No space left" in run["error"] or "full" in run["error"]
-        assert query(db, "PRAGMA integrity_check")[0][0] == "ok"
-        assert not list(mount.glob("*.reserve"))  # the space held for the last row was used and freed
-    finally:
-        subprocess.run(["umount", "--lazy", str(mount)], check=False)
+def test_disk_full_mid_crawl_fails_the_run_instead_of_losing_records(small_disk):
+    db = small_disk / "itp6.db"
+    with ReplicaServer(build_site(n_articles=200, seed=14)) as server:
+        result = crawl(server.base_url, db)
+    assert result.returncode == 1, result.stdout + result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    run = last_run(db)
+    assert run["finish_reason"] == "failed" and run["exit_status"] == 1
+    assert "No space left" in run["error"] or "full" in run["error"]
+    assert query(db, "PRAGMA integrity_check")[0][0] == "ok"
+    assert not list(small_disk.glob("*.reserve"))  # the space held for the last row was used and freed
