@@ -140,8 +140,12 @@ def canonical_path(path: str) -> str:
 def canonical_url(url: str, canonical_site: str = CANONICAL_SITE) -> str:
     """``url`` rebased on ``canonical_site`` (scheme, host and port dropped), fragment dropped; query
     dropped for posts and listings, whose content does not depend on it (``?replytocom=``, tracking)."""
-    parts = urlparse(url)
-    path = canonical_path(parts.path if parts.path.startswith("/") else "/" + parts.path)
+    parts = urlsplit(url)
+    path = parts.path if parts.path.startswith("/") else "/" + parts.path
+    # A ";params" part of the last segment goes, whatever the scheme: urlparse split it off for http(s)
+    # only, so "a:;" gave ".../;" and that, read again as https, ".../" (not idempotent).
+    params = path.find(";", path.rfind("/"))
+    path = canonical_path(path if params < 0 else path[:params])
     keep_query = parts.query and not (_POST_PATH.match(path) or _LISTING_PATH.match(path))
     return canonical_site.rstrip("/") + path + (f"?{parts.query}" if keep_query else "")
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from conftest import fuzz_examples
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from itp6crawl.extract import NO_TITLE, ExtractionError, extract_article, extract_generic
@@ -128,6 +128,8 @@ URLS = st.one_of(
 
 @settings(max_examples=fuzz_examples(300), deadline=None)
 @given(URLS)
+@example("A:;")  # urlparse split ";params" off for http(s) only: "https://www.itp6.com/;", then ".../"
+@example("https://www.itp6.com/16001.html;jsessionid=1")
 def test_canonical_url_is_total_and_idempotent(url):
     try:
         once = canonical_url(url)
