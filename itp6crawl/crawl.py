@@ -31,10 +31,10 @@ from w3lib.http import basic_auth_header
 from . import settings as default_settings
 from .limits import DATE_FORMAT
 from .models import CST, is_loopback, redact_url, without_credentials
-from .pipelines import crawl_workers
 from .session import EXIT_FAILED, CrawlSession
 from .spiders.itp6 import Itp6Spider, check_site
 from .store import Archive, ArchiveLock, check_archive_file, check_writable
+from .workers import worker_count
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ def run_crawl(
     check_archive_file(db)
     check_writable(db)  # a read-only archive or folder: one line, before a lock or WAL file is made
     settings = crawl_settings(db, local=local, full=full, overrides={**credentials, **overrides})
-    crawl_workers(settings)  # a bad ITP6_WORKERS is a usage error, found before the crawl starts
+    worker_count(settings.get("ITP6_WORKERS"))  # a bad ITP6_WORKERS is a usage error, found before the crawl starts
     try:
         probe_site(given, settings.get("USER_AGENT"))
     except SiteUnreachable as error:

@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, IgnoreRequest, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
+from . import counters
 from .extract.dates import parse_iso
 from .items import PageItem
 from .middlewares import KIND, LASTMOD
@@ -107,7 +108,7 @@ class SinceMiddleware:
         lastmod = _moment(request.meta.get(LASTMOD))
         if lastmod is not None and lastmod < self.since:
             assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("itp6/skipped_since")
+            self.crawler.stats.inc_value(counters.SKIPPED_SINCE)
             raise IgnoreRequest(f"last modified before --since (sitemap lastmod): {request.url}")
 
 
@@ -128,10 +129,10 @@ class LimitGate:
     def process_item(self, item: PageItem) -> PageItem:
         limits = self.limits
         if limits.reached:
-            self._drop(item, "itp6/limit_dropped", "the run's limit is reached; the next run fetches it")
+            self._drop(item, counters.LIMIT_DROPPED, "the run's limit is reached; the next run fetches it")
         article = item.article if not item.failure else None
         if article is not None and limits.published_before(article.published_at):
-            self._drop(item, "itp6/skipped_since", f"published {article.published_at}, before --since")
+            self._drop(item, counters.SKIPPED_SINCE, f"published {article.published_at}, before --since")
         if limits.max_items:
             limits.items += 1
         return item

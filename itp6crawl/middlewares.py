@@ -24,6 +24,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from . import counters
 from .completeness import coding_problem
 from .extract.dates import parse_iso
 from .models import CST, canonical_url, iso
@@ -58,17 +59,17 @@ class ConditionalRequestMiddleware:
         if kind == "listing" and not self.session.previous_complete:
             return  # the last run may have stopped before following this listing's links: read it whole
         if kind == "article" and _not_newer(request.meta.get(LASTMOD), state.fetched_at, state.sitemap_lastmod):
-            self.crawler.stats.inc_value("itp6/skipped_lastmod")
+            self.crawler.stats.inc_value(counters.SKIPPED_LASTMOD)
             raise IgnoreRequest(f"not modified since the last fetch (sitemap lastmod): {request.url}")
         if state.etag:
             request.headers.setdefault("If-None-Match", state.etag)
         if state.last_modified:
             request.headers.setdefault("If-Modified-Since", state.last_modified)
         if state.etag or state.last_modified:
-            self.crawler.stats.inc_value("itp6/conditional_requests")
+            self.crawler.stats.inc_value(counters.CONDITIONAL_REQUESTS)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        self.crawler.stats.inc_value("itp6/not_modified" if response.status == 304 else "itp6/fetched")
+        self.crawler.stats.inc_value(counters.NOT_MODIFIED if response.status == 304 else counters.FETCHED)
         archive = self.session.archive
         if request.meta.get(KIND) == "listing" and response.status == 200 and archive is not None:
             # A listing's validators, so the next run asks it conditionally (its links are the spider's).
@@ -207,7 +208,7 @@ class RedirectGuardMiddleware:
             reason = f"too many redirects ({len(chain)}): {route}"
         else:
             return response
-        self.crawler.stats.inc_value("itp6/redirects_refused")
+        self.crawler.stats.inc_value(counters.REDIRECTS_REFUSED)
         raise RedirectRefused(reason, response.status)
 
 

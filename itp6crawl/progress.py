@@ -50,6 +50,22 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from .counters import (
+    ARTICLES_CHANGED,
+    ARTICLES_GONE,
+    ARTICLES_NEW,
+    ARTICLES_UNCHANGED,
+    DISCOVERED,
+    FAILURES,
+    FETCHED,
+    NOT_MODIFIED,
+    REQUESTS,
+    RESPONSE_BYTES,
+    RESPONSES,
+    SKIPPED_LASTMOD,
+    count,
+)
+
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
@@ -86,27 +102,22 @@ UNKNOWN: Final = "—"
 # -- reading the stats ----------------------------------------------------------------------------
 
 
-def _count(stats: Mapping[str, Any], key: str) -> int:
-    value = stats.get(key)
-    return int(value) if value else 0
-
-
 def _figures(stats: Mapping[str, Any]) -> dict[str, int]:
-    new, changed, unchanged = (_count(stats, f"itp6/articles_{k}") for k in ("new", "changed", "unchanged"))
+    new, changed, unchanged = (count(stats, key) for key in (ARTICLES_NEW, ARTICLES_CHANGED, ARTICLES_UNCHANGED))
     return {
-        "discovered": _count(stats, "itp6/discovered"),
-        "fetched": _count(stats, "itp6/fetched"),
-        "not_modified": _count(stats, "itp6/not_modified"),
-        "skipped": _count(stats, "itp6/skipped_lastmod"),
+        "discovered": count(stats, DISCOVERED),
+        "fetched": count(stats, FETCHED),
+        "not_modified": count(stats, NOT_MODIFIED),
+        "skipped": count(stats, SKIPPED_LASTMOD),
         "archived": new + changed + unchanged,
         "new": new,
         "changed": changed,
         "unchanged": unchanged,
-        "gone": _count(stats, "itp6/articles_gone"),
-        "failed": _count(stats, "itp6/failures"),
-        "requests": _count(stats, "downloader/request_count"),
-        "bytes": _count(stats, "downloader/response_bytes"),
-        "responses": _count(stats, "response_received_count"),
+        "gone": count(stats, ARTICLES_GONE),
+        "failed": count(stats, FAILURES),
+        "requests": count(stats, REQUESTS),
+        "bytes": count(stats, RESPONSE_BYTES),
+        "responses": count(stats, RESPONSES),
     }
 
 
@@ -376,7 +387,7 @@ class CrawlProgress:
     def spider_opened(self, spider: Spider) -> None:
         self._finished = False
         self._started_at = self.clock()
-        self.meter.add(self._started_at, _count(self.stats.get_stats(), "response_received_count"))
+        self.meter.add(self._started_at, count(self.stats.get_stats(), RESPONSES))
         if self.mode == "live":
             self._start_live()
             self.task = create_looping_call(self.tick)
@@ -400,7 +411,7 @@ class CrawlProgress:
         """The stats, the rate (sliding window; the whole-crawl average when ``final``) and the pending work."""
         stats = self.stats.get_stats()
         now = self.clock()
-        responses = _count(stats, "response_received_count")
+        responses = count(stats, RESPONSES)
         if final:
             elapsed = now - self._started_at if self._started_at is not None else 0.0
             rate = responses / elapsed if elapsed > 0 else None

@@ -1,11 +1,12 @@
 """Rebuild the archive's articles from the WARC files, with no network.
 
 Every article response the archive's crawls wrote (200, 304 revisits, 404/410) is replayed, in run
-order, through the same pipelines a crawl uses (extract -> segment -> store), with the WARC record's
-date as the fetch time. Articles, versions, links, comments, segmentation, the FTS index and the crawl
-state are rebuilt; the run log (``crawl_runs``, ``failures``) is history and is kept. The rebuild
-happens in a copy that replaces the archive only when it is complete, so an interrupted reindex
-leaves the archive as it was; it holds the archive's lock meanwhile, so no crawl writes beside it.
+order, through the ingest core a crawl uses (:mod:`itp6crawl.ingest`: read, then record), with the WARC
+record's date as the fetch time; reading runs in the crawl's worker processes (:mod:`itp6crawl.workers`).
+Articles, versions, links, comments, segmentation, the FTS index and the crawl state are rebuilt;
+the run log (``crawl_runs``, ``failures``) is history and is kept. The rebuild happens in a copy that
+replaces the archive only when it is complete, so an interrupted reindex leaves the archive as it was;
+it holds the archive's lock meanwhile, so no crawl writes beside it.
 
 Only the archive's own records are replayed (:func:`select_records`): files whose ``warcinfo`` names
 this archive, and, in the files of releases that named none (``<run-id>.warc.gz``, which two archives
@@ -16,60 +17,28 @@ Every other file or record is refused and counted.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import sqlite3
-import sys
-from collections import Counter, deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
+from . import counters, ingest
 from .extract.dates import parse_iso
 from .extract.encoding import content_type_charset
 from .items import PageItem
 from .models import CANONICAL_SITE, CST, post_id_from_url, same_site
-from .pipelines import ExtractPipeline, StorePipeline
 from .store import Archive, ArchiveError, ArchiveLock, ArchiveMissing, check_archive_file, check_writable
 from .warc import ARCHIVE_ID_FIELD, WarcResponse, iter_responses, run_of_file, warc_files, warcinfo_of
+from .workers import WorkerPool, auto_workers
 
 logger = logging.getLogger(__name__)
 DERIVED_TABLES = ("links", "comments", "article_versions", "articles", "crawl_state")
 REPLAY_BATCH = 16  # responses sent to a worker at a time
-
-
-class ReplayStats:
-    """The part of Scrapy's stats collector the pipelines use, kept in a Counter."""
-
-    def __init__(self) -> None:
-        self.values: Counter[str] = Counter()
-
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
-        self.values[key] += count
-
-    def get_value(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
-
-    def set_value(self, key: str, value: Any) -> None:
-        self.values[key] = value
-
-
-@dataclass
-class ReplaySession:
-    """The store pipeline's session during a replay: no run row, and a write error is raised."""
-
-    archive: Archive | None
-    canonical_site: str = CANONICAL_SITE
-    run_id: int | None = None
-    error: str | None = None
-
-    def fail(self, error: BaseException, context: str) -> None:
-        raise RuntimeError(f"{context}: {error}") from error
 
 
 @dataclass
@@ -126,8 +95,8 @@ def reindex(
 ) -> ReindexResult:
     """Rebuild ``db``'s articles from the WARC files in ``warc_dir`` (default: ``warc/`` beside it).
 
-    Extraction and segmentation run in ``jobs`` worker processes (default: one per CPU; 1 runs them
-    here); storing stays in this process, in WARC order."""
+    Extraction and segmentation run in ``jobs`` worker processes (default: the crawl's, one per CPU but
+    one; 1 runs them here); storing stays in this process, in WARC order."""
     db = Path(db)
     check_archive_file(db)  # a file that is not our archive is refused before anything is read or written
     check_writable(db)
@@ -143,20 +112,25 @@ def reindex(
         if existed:
             _copy_database(db, building)
         result = ReindexResult()
-        stats = ReplayStats()
+        tally: Counter[str] = Counter()
+        workers = auto_workers() if jobs is None else (jobs if jobs > 1 else 0)
         try:
-            # The workers start before the archive opens: a forked process must not inherit a connection.
-            with _preparation(canonical_site, jobs, stats) as prepared, Archive.open(building) as archive:
+            with WorkerPool(workers) as pool, Archive.open(building) as archive:
                 selection = select_records(archive, files, new=not existed)
                 with archive.db.conn:
                     for table in DERIVED_TABLES:
                         archive.db.execute(f"DELETE FROM {table}")
-                store = StorePipeline(ReplaySession(archive, canonical_site), stats)
-                for item in prepared(_replayed_items(selection.records())):
-                    store.process_item(item)
-                    result.records += 1
-                    if progress is not None:
-                        progress(result.records, item.url)
+                read = partial(read_batch, canonical_site=canonical_site)
+                batches = _batches(_replayed_items(selection.records()), REPLAY_BATCH if workers else 1)
+                for pages, counted in pool.ordered(read, batches):
+                    tally.update(counted)
+                    for page in pages:
+                        outcome = ingest.record(archive, page, run_id=None, canonical_site=canonical_site)
+                        if outcome.stat is not None:
+                            tally[outcome.stat] += 1
+                        result.records += 1
+                        if progress is not None:
+                            progress(result.records, page.url)
                 archive.refresh_search()
                 archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except BaseException:
@@ -167,7 +141,7 @@ def reindex(
             Path(str(db) + suffix).unlink(missing_ok=True)
         os.replace(building, db)
     result.refused_files, result.refused_records = selection.refused_files, selection.refused_records
-    result.counts = {key.removeprefix("itp6/"): int(value) for key, value in stats.values.items()}
+    result.counts = {counters.short_name(key): value for key, value in tally.items()}
     return result
 
 
@@ -248,76 +222,20 @@ def _replayed_items(records: Iterator[WarcResponse]) -> Iterator[PageItem]:
         yield item
 
 
-class _Preparer:
-    """Extract + segment, the CPU-bound part of the pipelines; a worker process holds one."""
-
-    def __init__(self, canonical_site: str) -> None:
-        self.stats = ReplayStats()
-        self.extract = ExtractPipeline(self.stats, canonical_site)
-
-    def prepare(self, items: list[PageItem]) -> tuple[list[PageItem], Counter[str]]:
-        self.stats.values.clear()
-        for item in items:
-            self.extract.extract(item)
-            item.body = b""  # stored from the WARC record, not sent back
-        return items, Counter(self.stats.values)
+def read_batch(pages: list[PageItem], canonical_site: str) -> tuple[list[PageItem], Counter[str]]:
+    """Read each of ``pages`` (:func:`itp6crawl.ingest.read`), in a worker process or here; the counters
+    reading moved come back with them. Bodies are not sent back: the store takes them from WARC records."""
+    counted: Counter[str] = Counter()
+    for page in pages:
+        reading = ingest.read(page, canonical_site)
+        if reading.stat is not None:
+            counted[reading.stat] += 1
+        page.body = b""
+    return pages, counted
 
 
-_worker_preparer: _Preparer | None = None
-
-
-def _start_worker(canonical_site: str) -> None:
-    global _worker_preparer
-    _worker_preparer = _Preparer(canonical_site)
-
-
-def _prepare_in_worker(items: list[PageItem]) -> tuple[list[PageItem], Counter[str]]:
-    assert _worker_preparer is not None
-    return _worker_preparer.prepare(items)
-
-
-@contextmanager
-def _preparation(
-    canonical_site: str, jobs: int | None, stats: ReplayStats
-) -> Iterator[Callable[[Iterator[PageItem]], Iterator[PageItem]]]:
-    """A function that extracts and segments items, in order, adding what the pipelines count to
-    ``stats``. With more than one job, batches go to worker processes, a few per worker in flight (WARC
-    bodies are never all read into memory)."""
-    jobs = jobs or len(os.sched_getaffinity(0))
-    if jobs <= 1:
-        preparer = _Preparer(canonical_site)
-
-        def here(items: Iterator[PageItem]) -> Iterator[PageItem]:
-            for batch in _batches(items, 1):
-                done, counts = preparer.prepare(batch)
-                stats.values.update(counts)
-                yield from done
-
-        yield here
-        return
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(canonical_site,)) as pool:
-        pool.submit(os.getpid).result()  # with fork, the first task starts every worker process
-
-        def in_workers(items: Iterator[PageItem]) -> Iterator[PageItem]:
-            pending: deque[Future[tuple[list[PageItem], Counter[str]]]] = deque()
-
-            def oldest() -> list[PageItem]:
-                done, counts = pending.popleft().result()
-                stats.values.update(counts)
-                return done
-
-            for batch in _batches(items, REPLAY_BATCH):
-                pending.append(pool.submit(_prepare_in_worker, batch))
-                if len(pending) >= jobs * 4:
-                    yield from oldest()
-            while pending:
-                yield from oldest()
-
-        yield in_workers
-
-
-def _batches(items: Iterator[PageItem], size: int) -> Iterator[list[PageItem]]:
+def _batches(items: Iterable[PageItem], size: int) -> Iterator[list[PageItem]]:
+    items = iter(items)
     while batch := list(islice(items, size)):
         yield batch
 

@@ -15,15 +15,18 @@ import os
 import sqlite3
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
+from . import counters
+from .counters import ARTICLES_SEEN, RESPONSES, count, run_counts
 from .models import CANONICAL_SITE, CST
 from .store import Archive, ArchiveLock
 from .warc import WarcFile, run_file_name, warc_identity
+from .workers import WorkerPool, worker_count
 
 logger = logging.getLogger(__name__)
 
@@ -33,37 +36,6 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
 MAX_ARTICLES = "max_articles"
 # The errors that mean the archive cannot be written: stop, never go on losing records.
 WRITE_ERRORS = (OSError, sqlite3.OperationalError, sqlite3.DatabaseError)
-
-# crawl_runs column -> the Scrapy stat it is taken from.
-RUN_COUNTS = {
-    "discovered": "itp6/discovered",
-    "requested": "downloader/request_count",
-    "fetched": "itp6/fetched",
-    "not_modified": "itp6/not_modified",
-    "skipped_lastmod": "itp6/skipped_lastmod",
-    "articles_new": "itp6/articles_new",
-    "articles_changed": "itp6/articles_changed",
-    "articles_unchanged": "itp6/articles_unchanged",
-    "articles_gone": "itp6/articles_gone",
-    "failed": "itp6/failures",
-    "fallbacks": "itp6/extractor/fallback",
-    "bytes": "downloader/response_bytes",
-}
-
-
-class ArchiveSession(Protocol):
-    """What the store pipeline needs of a session: a crawl's, or ``reindex``'s replay of WARC files."""
-
-    archive: Archive | None
-    run_id: int | None
-    canonical_site: str
-    error: str | None
-
-    def fail(self, error: BaseException, context: str) -> None: ...
-
-
-def run_counts(stats: dict[str, Any]) -> dict[str, int]:
-    return {column: int(stats.get(key, 0) or 0) for column, key in RUN_COUNTS.items()}
 
 
 class CrawlSession:
@@ -83,6 +55,7 @@ class CrawlSession:
         self._lock: ArchiveLock | None = None
         self._reserve: Path | None = None  # space kept free for the run's last row (see _reserve_space)
         self._warc: WarcFile | None = None
+        self._workers: WorkerPool | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -113,7 +86,7 @@ class CrawlSession:
         self.run_id = self.archive.runs.begin(site, datetime.now(CST), full=self.full)
         self._reserve = _reserve_space(self.path)
         self.previous_complete = self.archive.runs.previous_complete(self.run_id)
-        self.stats.set_value("itp6/run_id", self.run_id)
+        self.stats.set_value(counters.RUN_ID, self.run_id)
         logger.info("Archiving into %s (run %s, %s)", self.path, self.run_id, "full" if self.full else "incremental")
         return self.archive
 
@@ -127,6 +100,14 @@ class CrawlSession:
             name = run_file_name(identity.name, identity.archive_id, self.run_id)
             self._warc = WarcFile.open(self.warc_dir / name, warc_identity(identity, self.run_id))
         return self._warc
+
+    def workers(self) -> WorkerPool:
+        """The crawl's worker processes for extraction and segmentation (``ITP6_WORKERS``), started on
+        first use and stopped when the spider closes."""
+        if self._workers is None:
+            self._workers = WorkerPool(worker_count(self.crawler.settings.get("ITP6_WORKERS")))
+            self.crawler.signals.connect(self._workers.close, signal=signals.spider_closed)
+        return self._workers
 
     def fail(self, error: BaseException, context: str) -> None:
         """A write failed: record why and stop the crawl; the records written so far stay."""
@@ -154,7 +135,7 @@ class CrawlSession:
         except OSError as error:
             self.error = self.error or f"closing the WARC file: {error}"
             finish_reason, exit_status = "failed", EXIT_FAILED
-        self.stats.set_value("itp6/exit_status", exit_status)
+        self.stats.set_value(counters.EXIT_STATUS, exit_status)
         if exit_status == EXIT_OK:
             self._refresh_search(self.archive)
         finish = {
@@ -176,7 +157,7 @@ class CrawlSession:
         except WRITE_ERRORS as error:
             logger.error("Could not record the end of run %s: %s", self.run_id, error)
             self.result = {"id": self.run_id, "finish_reason": finish_reason, "exit_status": EXIT_FAILED, **counts}
-            self.stats.set_value("itp6/exit_status", EXIT_FAILED)
+            self.stats.set_value(counters.EXIT_STATUS, EXIT_FAILED)
         finally:
             self.archive.close()
             self.archive = None
@@ -231,23 +212,12 @@ class CrawlSession:
         limited = ended_by_limit(reason)
         if reason != "finished" and not limited:
             return reason, EXIT_FAILED
-        if not stats.get("response_received_count"):
+        if not count(stats, RESPONSES):
             self.error = "no page could be fetched"
             return "failed", EXIT_FAILED
         if limited:
             return reason, EXIT_OK
-        seen = sum(
-            int(stats.get(key, 0) or 0)
-            for key in (
-                "itp6/articles_new",
-                "itp6/articles_changed",
-                "itp6/articles_unchanged",
-                "itp6/articles_gone",
-                "itp6/articles_not_modified",
-                "itp6/skipped_lastmod",
-                "itp6/skipped_since",
-            )
-        )
+        seen = sum(count(stats, key) for key in ARTICLES_SEEN)
         if not seen:
             self.error = "no article was archived: blocked, or no links to posts found (see failures)"
             return "failed", EXIT_FAILED

@@ -27,12 +27,14 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 # Imported once by the fork server, so a worker starts in milliseconds with the code already loaded.
 PRELOAD = ["itp6crawl.reading"]
@@ -43,8 +45,24 @@ class WorkerDied(RuntimeError):
 
 
 def auto_workers() -> int:
-    """One worker per CPU but the one the crawl itself keeps busy (at least one)."""
+    """One worker per CPU but the one the caller itself keeps busy (at least one): the crawl's process
+    downloads and stores, reindex's reads WARC files and stores."""
     return max(1, len(os.sched_getaffinity(0)) - 1)
+
+
+def worker_count(setting: object) -> int:
+    """The number of worker processes ``ITP6_WORKERS`` asks for: a number (0 runs the work in the
+    caller's process, the polite default: a page every two seconds leaves that process idle), or
+    ``auto`` for :func:`auto_workers` (``--local``, where pages come as fast as they are processed)."""
+    if setting == "auto":
+        return auto_workers()
+    try:
+        count = int(setting or 0)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise ValueError(f"ITP6_WORKERS must be a number of processes or 'auto', got {setting!r}") from None
+    if count < 0:
+        raise ValueError(f"ITP6_WORKERS must be 0 or more, got {count}")
+    return count
 
 
 def _start_worker() -> None:
@@ -121,6 +139,35 @@ class WorkerPool:
                 pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
             raise WorkerDied(f"a worker process died ({error})") from error
+
+    def ordered(self, fn: Callable[[A], T], args: Iterable[A], *, ahead: int = 4) -> Iterator[T]:
+        """``fn(arg)`` for each of ``args``, in order, for a synchronous caller (``reindex``): up to
+        ``ahead`` calls per worker in flight, so a long input is never all in memory. Here when 0."""
+        if not self.workers:
+            yield from map(fn, args)
+            return
+        pool = self._executor()
+        pending: deque[Future[T]] = deque()
+        try:
+            for arg in args:
+                pending.append(pool.submit(fn, arg))
+                if len(pending) >= self.workers * ahead:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        except BrokenProcessPool as error:
+            self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise WorkerDied(f"a worker process died ({error})") from error
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Stop the workers (waiting for the calls they hold). Safe to call more than once."""

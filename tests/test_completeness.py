@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from collections import Counter
 from datetime import datetime
 
 import pytest
@@ -13,10 +12,10 @@ from conftest import fuzz_examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from itp6crawl import ingest
 from itp6crawl.completeness import coding_problem, document_problem
 from itp6crawl.items import PageItem
 from itp6crawl.models import CST
-from itp6crawl.pipelines import ExtractPipeline
 from itp6crawl.replica import build_site
 from itp6crawl.replica.server import WORDPRESS_FATAL_ERROR_PAGE
 
@@ -29,14 +28,10 @@ PAGES = {
 }
 
 
-class Stats(Counter):
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
-        self[key] += count
-
-
 def extract(body: bytes, url: str) -> PageItem:
     item = PageItem(url=url, request_url=url, status=200, fetched_at=datetime(2025, 1, 1, tzinfo=CST), body=body)
-    return ExtractPipeline(Stats()).extract(item)
+    ingest.read(item)
+    return item
 
 
 def test_the_replica_serves_both_themes_with_and_without_comments():

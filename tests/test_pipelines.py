@@ -182,7 +182,7 @@ def test_a_write_error_stops_the_crawl_instead_of_losing_records(site, crawler, 
 
 
 def test_the_run_row_has_a_stat_for_every_count_column():
-    from itp6crawl.session import RUN_COUNTS
+    from itp6crawl.counters import RUN_COUNTS
     from itp6crawl.store.schema import RUN_COUNT_COLUMNS
 
     assert tuple(RUN_COUNTS) == RUN_COUNT_COLUMNS
@@ -247,14 +247,13 @@ def test_a_crash_in_extraction_is_a_failure_of_that_page_only(site, crawler, mon
 def test_the_number_of_worker_processes_comes_from_the_settings(value, workers):
     from scrapy.settings import Settings
 
-    from itp6crawl.pipelines import crawl_workers
     from itp6crawl.settings import LOCAL_REPLICA_SETTINGS
-    from itp6crawl.workers import auto_workers
+    from itp6crawl.workers import auto_workers, worker_count
 
     settings = Settings({} if value is None else {"ITP6_WORKERS": value})
-    assert crawl_workers(settings) == (auto_workers() if workers is None else workers)
+    assert worker_count(settings.get("ITP6_WORKERS")) == (auto_workers() if workers is None else workers)
     with pytest.raises(ValueError, match="ITP6_WORKERS must be a number of processes or 'auto', got 'many'"):
-        crawl_workers(Settings({"ITP6_WORKERS": "many"}))
+        worker_count(Settings({"ITP6_WORKERS": "many"}).get("ITP6_WORKERS"))
     assert LOCAL_REPLICA_SETTINGS["ITP6_WORKERS"] == "auto"  # the replica is crawled as fast as it is processed
 
 

@@ -27,6 +27,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
+from .. import counters
 from ..extract import decode_html
 from ..extract.encoding import content_type_charset
 from ..extract.html import ExtractionError, parse_document
@@ -86,7 +87,7 @@ class Itp6Spider(Spider):
             return None
         if url not in self._discovered:
             self._discovered.add(url)
-            self.crawler.stats.inc_value("itp6/discovered")
+            self.crawler.stats.inc_value(counters.DISCOVERED)
         meta = {KIND: "article", "handle_httpstatus_list": ARTICLE_STATUSES}
         if lastmod:
             meta[LASTMOD] = lastmod
@@ -159,7 +160,7 @@ class Itp6Spider(Spider):
             if sitemap.type not in ("urlset", "sitemapindex"):
                 raise ValueError(f"a <{sitemap.type}> document, not a sitemap")
         except Exception as error:  # lxml raises several types for non-XML bodies
-            self.crawler.stats.inc_value("itp6/sitemap_invalid")
+            self.crawler.stats.inc_value(counters.SITEMAP_INVALID)
             self.logger.warning("Ignoring invalid sitemap %s: %s", response.url, error)
             self._sitemap_failed = True
             yield from self.sitemap_done()
@@ -247,7 +248,7 @@ class Itp6Spider(Spider):
         """Turn a failed fetch into a failure item, so the archive records it and the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
         if failure.check(RedirectRefused):
-            self.crawler.stats.inc_value("itp6/fetch_failed")
+            self.crawler.stats.inc_value(counters.FETCH_FAILED)
             first = request.meta.get("redirect_urls", [request.url])[0]  # the post's own URL, not the last hop
             yield self.failure_item(first, failure.value.status, str(failure.value))
             return
@@ -267,7 +268,7 @@ class Itp6Spider(Spider):
         elif request.callback == self.parse_sitemap:
             self._sitemap_failed = True
             yield from self.sitemap_done()
-        self.crawler.stats.inc_value("itp6/fetch_failed")
+        self.crawler.stats.inc_value(counters.FETCH_FAILED)
         if request.callback != self.parse_article:
             self.logger.warning("Could not fetch %s: %s", request.url, reason)
         yield self.failure_item(request.url, status, reason)

@@ -20,6 +20,7 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from ..counters import RUN_COUNT_COLUMNS
 from ..models import CANONICAL_SITE, CST, canonical_url, iso, origin_pattern, post_id_from_url
 from .content import VERSIONED_COLUMNS, content_hash_of_row
 from .datasets import create_dataset_views
@@ -60,22 +61,6 @@ ARTICLE_COLUMNS: dict[str, type] = {
     "fetched_at": str,
     "changed_at": str,
 }
-# Counts of a crawl run, in the order `itp6crawl runs` shows them; each is a Scrapy stat (runlog.py).
-RUN_COUNT_COLUMNS = (
-    "discovered",
-    "requested",
-    "fetched",
-    "not_modified",
-    "skipped_lastmod",
-    "articles_new",
-    "articles_changed",
-    "articles_unchanged",
-    "articles_gone",
-    "failed",
-    "fallbacks",
-    "bytes",
-)
-
 migrations = Migrations("itp6crawl")
 
 

@@ -1,0 +1,219 @@
+"""What each fetched page does to the archive: the crawl's recording rules, without Scrapy.
+
+A fetched page (:class:`~itp6crawl.items.PageItem`, plain data) goes through two steps:
+
+1. :func:`read` (or :func:`readable`, then :func:`~itp6crawl.reading.read_page` wherever the caller
+   runs it, then :func:`take_reading`): a page cut short is refused, never read
+   (:func:`~itp6crawl.completeness.document_problem`); a whole 200 is extracted, rebased on the
+   canonical site and segmented. What it found is a :class:`Reading`.
+2. :func:`record`: what the page does to the archive, a :class:`PageOutcome`:
+
+   - a 304: *not modified*, the crawl state only;
+   - a 404 or 410 of an archived post: *gone*, the article marked and kept (*still gone* if it was);
+   - an article whose content equals the live archived one: *unchanged*, the crawl state only (views
+     and likes are not content);
+   - a new or changed article: *new* or *changed*, saved whole with its previous version, links,
+     comments and crawl state, in one transaction;
+   - anything else (a failure of the fetch or of reading, a page poorer than the archived version, a
+     write the store refuses, a 404 of an unknown post): *failed*, a ``failures`` row and nothing else,
+     so the next run fetches it again and nothing archived is lost.
+
+A crawl's :class:`~itp6crawl.pipelines.StorePipeline` batches transactions and counts in Scrapy's stats;
+``reindex`` replays WARC records through the same functions. Each :class:`Reading` and
+:class:`PageOutcome` names the counter it moves (:mod:`itp6crawl.counters`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from enum import StrEnum
+from typing import Any
+
+from . import counters
+from .completeness import document_problem
+from .items import PageItem
+from .models import CANONICAL_SITE, canonical_url, iso, post_id_from_url
+from .reading import PageReading, read_page
+from .store import Archive, PoorerThanArchived, Source, content_hash
+
+logger = logging.getLogger(__name__)
+GONE_STATUSES = (404, 410)
+
+
+class Reading(StrEnum):
+    """What reading a page found."""
+
+    NOT_READ = "not read"  # not a 200, or already failed (the fetch, a limit): nothing to read
+    INCOMPLETE = "incomplete"  # cut short: a failure, never read
+    FAILED = "failed"  # no article in it, or extraction crashed
+    THEME = "theme"  # an article, by the theme's rules
+    FALLBACK = "fallback"  # an article, by the generic reader
+
+    @property
+    def stat(self) -> str | None:
+        return _READING_STATS.get(self)
+
+
+_READING_STATS = {
+    Reading.INCOMPLETE: counters.INCOMPLETE_PAGES,
+    Reading.THEME: counters.EXTRACTOR_THEME,
+    Reading.FALLBACK: counters.EXTRACTOR_FALLBACK,
+}
+
+
+class PageOutcome(StrEnum):
+    """What recording a page did to the archive."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    NOT_MODIFIED = "not_modified"
+    GONE = "gone"
+    STILL_GONE = "still_gone"  # a 404 or 410 of an article already marked gone: the crawl state only
+    FAILED = "failed"
+
+    @property
+    def stat(self) -> str | None:
+        return _OUTCOME_STATS.get(self)
+
+
+_OUTCOME_STATS = {
+    PageOutcome.NEW: counters.ARTICLES_NEW,
+    PageOutcome.CHANGED: counters.ARTICLES_CHANGED,
+    PageOutcome.UNCHANGED: counters.ARTICLES_UNCHANGED,
+    PageOutcome.NOT_MODIFIED: counters.ARTICLES_NOT_MODIFIED,
+    PageOutcome.GONE: counters.ARTICLES_GONE,
+    PageOutcome.FAILED: counters.FAILURES,
+}
+
+
+# -- reading ------------------------------------------------------------------------------------------
+
+
+def readable(page: PageItem) -> Reading | None:
+    """None when ``page`` is a whole article response to read; else why not (a page cut short gets its
+    ``failure``: storing the start of an article as the article would lose the rest, comments too)."""
+    if page.failure or page.status != 200:
+        return Reading.NOT_READ
+    problem = document_problem(page.body)
+    if problem is not None:
+        page.failure = problem
+        return Reading.INCOMPLETE
+    return None
+
+
+def reading_options(page: PageItem, canonical_site: str) -> dict[str, Any]:
+    """The keyword arguments of :func:`~itp6crawl.reading.read_page` for ``page``."""
+    return {"fetched_at": page.fetched_at, "header_charset": page.charset, "canonical_site": canonical_site}
+
+
+def take_reading(page: PageItem, reading: PageReading) -> Reading:
+    """Put what reading ``page`` found on it: its article and search columns, or its failure."""
+    article = reading.article
+    if article is None:
+        page.failure = f"extraction failed: {reading.error}"
+        return Reading.FAILED
+    if article.extractor == "fallback":
+        logger.warning("Theme rules did not match %s (%s)", page.url, "; ".join(article.warnings))
+    page.article, page.segments = article, reading.segments
+    return Reading.FALLBACK if article.extractor == "fallback" else Reading.THEME
+
+
+def reading_crashed(page: PageItem, error: BaseException) -> Reading:
+    """A bug or a dead worker while reading: a failure of this page only, the crawl goes on."""
+    logger.error("Extraction crashed on %s", page.url, exc_info=error)  # a worker's traceback is chained
+    page.failure = f"extraction crashed: {type(error).__name__}: {error}"
+    return Reading.FAILED
+
+
+def read(page: PageItem, canonical_site: str = CANONICAL_SITE) -> Reading:
+    """Read ``page`` here (in this process): whole or refused, then extracted, rebased and segmented."""
+    refused = readable(page)
+    if refused is not None:
+        return refused
+    try:
+        reading = read_page(page.body, page.url, **reading_options(page, canonical_site))
+    except Exception as error:
+        return reading_crashed(page, error)
+    return take_reading(page, reading)
+
+
+# -- recording ----------------------------------------------------------------------------------------
+
+
+def record(
+    archive: Archive, page: PageItem, *, run_id: int | None, canonical_site: str = CANONICAL_SITE
+) -> PageOutcome:
+    """Record what ``page`` does to ``archive`` (see the module docstring), and set ``page.outcome``.
+
+    Each write is a transaction of its own, or a savepoint of the caller's open transaction (a crawl
+    batches many pages in one). A write error (full disk, I/O) propagates: the caller stops."""
+    url = canonical_url(page.url, canonical_site)
+    state = crawl_state(page, url)
+    outcome = _record(archive, page, url, state, run_id)
+    page.outcome = outcome.value
+    return outcome
+
+
+def crawl_state(page: PageItem, url: str) -> dict[str, Any]:
+    """The ``crawl_state`` fields a response of ``url`` writes (validators, sitemap facts, WARC place)."""
+    state: dict[str, Any] = {"status": page.status, "post_id": post_id_from_url(url)}
+    if page.status in (200, 304):
+        state.update(
+            fetched_at=iso(page.fetched_at),
+            etag=page.header("ETag"),
+            last_modified=page.header("Last-Modified"),
+            in_sitemap=int(page.in_sitemap),
+        )
+        if page.sitemap_lastmod:
+            state["sitemap_lastmod"] = page.sitemap_lastmod
+        if page.warc:
+            state.update(warc_file=page.warc[0], warc_offset=page.warc[1])
+    return state
+
+
+def _record(archive: Archive, page: PageItem, url: str, state: dict[str, Any], run_id: int | None) -> PageOutcome:
+    if page.status == 304 and not page.failure:
+        archive.state.record(url, **state)
+        return PageOutcome.NOT_MODIFIED
+    post_id = state["post_id"]
+    if page.status in GONE_STATUSES and post_id is not None and not page.failure:
+        if archive.articles.get(post_id) is not None:
+            marked = archive.articles.mark_gone(post_id, page.fetched_at)
+            if marked:
+                logger.info("Gone from the site: %s (HTTP %s); the archived article is kept", url, page.status)
+            archive.state.record(url, **state)
+            return PageOutcome.GONE if marked else PageOutcome.STILL_GONE
+        page.failure = f"HTTP {page.status}"
+    if page.article is not None and page.segments is not None and not page.failure:
+        saved = _save(archive, page, url, state)
+        if saved is not None:
+            return saved
+    reason = page.failure or "nothing extracted"
+    logger.warning("Not archived: %s (%s)", page.url, reason)
+    archive.runs.record_failure(run_id, url, reason, page.fetched_at, page.status)
+    return PageOutcome.FAILED
+
+
+def _save(archive: Archive, page: PageItem, url: str, state: dict[str, Any]) -> PageOutcome | None:
+    """Store the article of ``page``; None (with ``page.failure`` set) when the store refused it."""
+    assert page.article is not None and page.segments is not None
+    digest = content_hash(page.article)
+    stored = archive.articles.get(page.article.id) if page.article.id is not None else None
+    if stored is not None and stored["content_hash"] == digest and stored["status"] == "live":
+        archive.state.record(url, content_hash=digest, **state)
+        return PageOutcome.UNCHANGED
+
+    def write_state(outcome: str) -> None:  # in the article's transaction
+        changed = {"changed_at": iso(page.fetched_at)} if outcome != "unchanged" else {}
+        archive.state.write(url, content_hash=digest, **state, **changed)
+
+    source = Source(*page.warc) if page.warc else None
+    try:
+        return PageOutcome(archive.articles.save(page.article, page.segments, page.fetched_at, source, write_state))
+    except PoorerThanArchived as error:
+        page.failure = f"poorer than the archived version, kept it: {error}"
+    except (ValueError, sqlite3.IntegrityError) as error:  # e.g. a URL another post already has
+        page.failure = f"store refused: {error}"
+    return None
