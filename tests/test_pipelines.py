@@ -59,7 +59,7 @@ def test_extract_then_segment(site, crawler):
 def test_fallback_is_counted_and_warned(site, crawler, caplog):
     spec = site.articles[1]
     html = rename_theme_classes(site.render(spec.path, BASE)[2].decode()).encode()
-    with caplog.at_level(logging.WARNING, logger="itp6crawl.pipelines"):
+    with caplog.at_level(logging.WARNING, logger="itp6crawl.ingest"):
         item = extract(crawler, page(site, spec, html))
     assert item.article is not None and item.article.extractor == "fallback"
     assert crawler.stats.get_value("itp6/extractor/fallback") == 1
@@ -105,67 +105,31 @@ def test_store_records_articles_failures_and_the_run(site, crawler, store, tmp_p
     assert (run["finish_reason"], run["exit_status"], run["articles_new"], run["failed"]) == ("finished", 0, 1, 1)
 
 
-def test_urls_are_stored_in_the_canonical_form_whatever_served_them(site, crawler, store, tmp_path):
+def test_the_store_hands_each_page_to_the_ingest_core_and_counts_its_outcome(site, crawler, store):
+    """The rules themselves are tested without a crawler (test_ingest.py); here, that the pipeline applies
+    them to what the crawl fetched and counts each outcome in the crawl's stats."""
     spec = site.articles[0]
     replica = "http://127.0.0.1:8123"
-    item = page(site, spec, site.render(spec.path, replica)[2])
-    item.url = item.request_url = spec.url(replica)
-    store.process_item(extract(crawler, item))
-    row = CrawlSession.of(crawler).archive.articles.get(spec.id)
-    assert row["url"] == f"{BASE}/{spec.id}.html"
-    assert "127.0.0.1" not in row["body_html"] + row["images"]
-    links = CrawlSession.of(crawler).archive.db.execute("SELECT dst_url FROM links").fetchall()
-    assert links and all(url.startswith(BASE + "/") for (url,) in links)
-
-
-def test_not_modified_writes_only_the_state(site, crawler, store):
-    spec = site.articles[0]
-    store.process_item(archived(crawler, site, spec, headers={"ETag": '"v1"'}))
-    archive = CrawlSession.of(crawler).archive
-    before = archive.articles.get(spec.id)
+    served = page(site, spec, site.render(spec.path, replica)[2])
+    served.url = served.request_url = spec.url(replica)
     later = DEFAULT_NOW + timedelta(days=1)
-    not_modified = PageItem(url=spec.url(BASE), request_url=spec.url(BASE), status=304, fetched_at=later)
-    store.process_item(not_modified)
-    assert archive.articles.get(spec.id) == before
-    state = archive.state.get(spec.url(BASE))
-    assert (state.status, state.etag, state.fetched_at) == (304, '"v1"', "2024-06-06T12:00:00+08:00") or (
-        state.status == 304 and state.fetched_at.startswith(later.date().isoformat())
-    )
-    assert crawler.stats.get_value("itp6/articles_not_modified") == 1
-
-
-def test_an_unchanged_article_writes_nothing_but_the_state(site, crawler, store):
-    spec = site.articles[0]
-    store.process_item(archived(crawler, site, spec))
+    pages = [
+        extract(crawler, served),  # new, from another server
+        archived(crawler, site, spec, fetched_at=later),  # unchanged
+        PageItem(url=spec.url(BASE), request_url=spec.url(BASE), status=304, fetched_at=later),
+        PageItem(url=spec.url(BASE), request_url=spec.url(BASE), status=404, fetched_at=later),  # gone
+        PageItem(url=spec.url(BASE), request_url=spec.url(BASE), status=404, fetched_at=later),  # still gone
+        PageItem(url=f"{BASE}/99999.html", request_url=f"{BASE}/99999.html", status=404, fetched_at=later),
+    ]
+    for item in pages:
+        store.process_item(item)
+    keys = ("new", "unchanged", "not_modified", "gone")
+    counted = {key: crawler.stats.get_value(f"itp6/articles_{key}") for key in keys}
+    assert counted == dict.fromkeys(keys, 1) and crawler.stats.get_value("itp6/failures") == 1
+    assert [item.outcome for item in pages] == ["new", "unchanged", "not_modified", "gone", "still_gone", "failed"]
     archive = CrawlSession.of(crawler).archive
-    before = archive.articles.get(spec.id)
-    store.process_item(archived(crawler, site, spec, fetched_at=DEFAULT_NOW + timedelta(days=1)))
-    assert archive.articles.get(spec.id) == before
-    assert crawler.stats.get_value("itp6/articles_unchanged") == 1
-
-
-def test_404_of_a_known_article_marks_it_gone_and_of_an_unknown_one_is_a_failure(site, crawler, store):
-    spec = site.articles[0]
-    store.process_item(archived(crawler, site, spec))
-    archive = CrawlSession.of(crawler).archive
-    for url in (spec.url(BASE), f"{BASE}/99999.html"):
-        store.process_item(PageItem(url=url, request_url=url, status=404, fetched_at=DEFAULT_NOW))
-    assert archive.articles.get(spec.id)["status"] == "gone"
+    assert archive.articles.get(spec.id)["url"] == f"{BASE}/{spec.id}.html"
     assert [row["url"] for row in archive.db.table("failures").rows] == [f"{BASE}/99999.html"]
-    assert crawler.stats.get_value("itp6/articles_gone") == 1
-
-
-def test_a_maintenance_page_at_a_known_url_keeps_the_article(site, crawler, store):
-    spec = site.articles[0]
-    store.process_item(archived(crawler, site, spec))
-    archive = CrawlSession.of(crawler).archive
-    before = archive.articles.get(spec.id)
-    store.process_item(archived(crawler, site, spec, body=b"<html><body><p>hello</p></body></html>"))
-    assert archive.articles.get(spec.id) == before
-    (failure,) = archive.db.table("failures").rows
-    assert failure["reason"].startswith("poorer than the archived version") or failure["reason"].startswith(
-        "extraction failed"
-    )
 
 
 def test_a_write_error_stops_the_crawl_instead_of_losing_records(site, crawler, store, monkeypatch):
@@ -237,7 +201,7 @@ def test_a_crash_in_extraction_is_a_failure_of_that_page_only(site, crawler, mon
         raise RuntimeError("boom")
 
     monkeypatch.setattr("itp6crawl.pipelines.read_page", broken)
-    with caplog.at_level(logging.ERROR, logger="itp6crawl.pipelines"):
+    with caplog.at_level(logging.ERROR, logger="itp6crawl.ingest"):
         item = extract(crawler, page(site, site.articles[0]))
     assert item.article is None and item.failure == "extraction crashed: RuntimeError: boom"
     assert "Extraction crashed on" in caplog.text and "boom" in caplog.text
