@@ -8,10 +8,8 @@ the run log (``crawl_runs``, ``failures``) is history and is kept. The rebuild h
 replaces the archive only when it is complete, so an interrupted reindex leaves the archive as it was;
 it holds the archive's lock meanwhile, so no crawl writes beside it.
 
-Only the archive's own records are replayed (:func:`select_records`): files whose ``warcinfo`` names
-this archive, and, in the files of releases that named none (``<run-id>.warc.gz``, which two archives
-in one folder shared), the records of this archive's runs: written within the run's time, from its site.
-Every other file or record is refused and counted.
+Only the archive's own records are replayed, and every other file or record is refused and counted
+(:mod:`itp6crawl.warc_selection`).
 """
 
 from __future__ import annotations
@@ -22,18 +20,17 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from functools import partial
 from itertools import islice
 from pathlib import Path
 
 from . import counters, ingest
-from .extract.dates import parse_iso
 from .extract.encoding import content_type_charset
 from .items import PageItem
-from .models import CANONICAL_SITE, CST, post_id_from_url, same_site
-from .store import Archive, ArchiveError, ArchiveLock, ArchiveMissing, check_archive_file, check_writable
-from .warc import ARCHIVE_ID_FIELD, WarcResponse, iter_responses, run_of_file, warc_files, warcinfo_of
+from .models import CANONICAL_SITE, CST, post_id_from_url
+from .store import Archive, ArchiveLock, check_archive_file, check_writable
+from .warc import WarcResponse
+from .warc_selection import check_warc_folder, select_records
 from .workers import WorkerPool, auto_workers
 
 logger = logging.getLogger(__name__)
@@ -47,42 +44,6 @@ class ReindexResult:
     counts: dict[str, int] = field(default_factory=dict)
     refused_files: list[str] = field(default_factory=list)  # WARC files of other archives, not read
     refused_records: int = 0  # records of other archives in legacy files shared by two archives
-
-
-@dataclass(frozen=True, slots=True)
-class RunWindow:
-    """When and from where one run of the archive fetched: the records of a legacy file that are its own."""
-
-    site: str
-    start: datetime
-    end: datetime | None  # None: until the end of time (the last run, or a run killed without an end)
-
-    def holds(self, record: WarcResponse) -> bool:
-        date = record.date
-        slack = timedelta(seconds=2)  # WARC-Date has whole seconds; run times are taken a moment apart
-        return (
-            date >= self.start - slack
-            and (self.end is None or date <= self.end + slack)
-            and same_site(record.url, self.site)
-        )
-
-
-@dataclass
-class RecordSelection:
-    """Which WARC files and records of a folder are one archive's own (see the module docstring)."""
-
-    files: list[Path] = field(default_factory=list)
-    windows: dict[str, RunWindow | None] = field(default_factory=dict)  # legacy file name -> its run's window
-    refused_files: list[str] = field(default_factory=list)
-    refused_records: int = 0
-
-    def records(self) -> Iterator[WarcResponse]:
-        for record in iter_responses(self.files):
-            window = self.windows.get(record.file)
-            if window is not None and not window.holds(record):
-                self.refused_records += 1
-                continue
-            yield record
 
 
 def reindex(
@@ -101,9 +62,7 @@ def reindex(
     check_archive_file(db)  # a file that is not our archive is refused before anything is read or written
     check_writable(db)
     warc_dir = Path(warc_dir) if warc_dir else db.parent / "warc"
-    files = warc_files(warc_dir)
-    if not files:
-        raise ArchiveMissing(f"no WARC files in {warc_dir}: nothing to rebuild from")
+    check_warc_folder(warc_dir)
     building = db.with_name(db.name + ".reindex")
     with ArchiveLock(db):
         for leftover in _sqlite_files(building):
@@ -116,7 +75,7 @@ def reindex(
         workers = auto_workers() if jobs is None else (jobs if jobs > 1 else 0)
         try:
             with WorkerPool(workers) as pool, Archive.open(building) as archive:
-                selection = select_records(archive, files, new=not existed)
+                selection = select_records(archive, warc_dir, new=not existed)
                 with archive.db.conn:
                     for table in DERIVED_TABLES:
                         archive.db.execute(f"DELETE FROM {table}")
@@ -143,64 +102,6 @@ def reindex(
     result.refused_files, result.refused_records = selection.refused_files, selection.refused_records
     result.counts = {counters.short_name(key): value for key, value in tally.items()}
     return result
-
-
-def select_records(archive: Archive, files: list[Path], *, new: bool) -> RecordSelection:
-    """The files (and, in legacy files, the records) of ``files`` that are ``archive``'s own.
-
-    A ``new`` archive (rebuilt from WARC files alone) has no identity of its own yet: it takes the one
-    archive the files name, and refuses to guess between several."""
-    named = {path: warcinfo_of(path).get(ARCHIVE_ID_FIELD) for path in files}
-    owners = sorted({owner for owner in named.values() if owner})
-    ours = archive.identity().archive_id
-    if new and owners:
-        if len(owners) > 1:
-            listed = ", ".join(f"{owner[:8]} ({_archive_name(named, owner)})" for owner in owners)
-            raise ArchiveError(
-                f"the WARC folder holds the files of {len(owners)} archives ({listed}): reindex"
-                " each into its own archive, or copy one archive's files into a folder of their own"
-            )
-        ours = owners[0]
-        archive.adopt_identity(ours)
-    windows = _run_windows(archive)
-    selection = RecordSelection()
-    for path, owner in named.items():
-        if owner == ours:
-            selection.files.append(path)
-        elif owner:
-            selection.refused_files.append(path.name)
-            logger.warning("%s belongs to another archive (%s): not replayed", path, owner)
-        elif new and not windows:
-            selection.files.append(path)  # a legacy file and no run log to tell whose: all of it
-        else:
-            run = run_of_file(path)
-            window = windows.get(run) if run is not None else None
-            if window is None:
-                selection.refused_files.append(path.name)
-                logger.warning("%s is not the file of a run of this archive: not replayed", path)
-                continue
-            selection.files.append(path)
-            selection.windows[path.name] = window
-    return selection
-
-
-def _archive_name(named: dict[Path, str | None], owner: str) -> str:
-    return next(path.name.rsplit("-", 2)[0] for path, name in named.items() if name == owner)
-
-
-def _run_windows(archive: Archive) -> dict[int, RunWindow]:
-    """Each run's site and time span, from the run log (a run killed without an end lasts until the next)."""
-    rows = archive.db.execute("SELECT id, site, started_at, finished_at FROM crawl_runs ORDER BY id").fetchall()
-    windows: dict[int, RunWindow] = {}
-    for index, (run_id, site, started_at, finished_at) in enumerate(rows):
-        start = parse_iso(started_at or "")
-        if start is None or not site:
-            continue
-        end = parse_iso(finished_at or "")
-        if end is None and index + 1 < len(rows):
-            end = parse_iso(rows[index + 1][2] or "")
-        windows[run_id] = RunWindow(site, start, end)
-    return windows
 
 
 def _replayed_items(records: Iterator[WarcResponse]) -> Iterator[PageItem]:
