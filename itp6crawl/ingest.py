@@ -14,9 +14,13 @@ A fetched page (:class:`~itp6crawl.items.PageItem`, plain data) goes through two
      and likes are not content);
    - a new or changed article: *new* or *changed*, saved whole with its previous version, links,
      comments and crawl state, in one transaction;
-   - anything else (a failure of the fetch or of reading, a page poorer than the archived version, a
-     write the store refuses, a 404 of an unknown post): *failed*, a ``failures`` row and nothing else,
-     so the next run fetches it again and nothing archived is lost.
+   - a page that reads much poorer than the archived version (a maintenance page, a broken theme
+     update): *poorer*, the archived version kept and a ``failures`` row;
+   - anything else (a failure of the fetch or of reading, a page cut short, a write the store refuses,
+     a 404 of an unknown post): *failed*, a ``failures`` row and nothing else.
+
+   Neither a poorer nor a failed page writes crawl state, so the next run fetches it again; nothing
+   archived is lost.
 
 A crawl's :class:`~itp6crawl.pipelines.StorePipeline` batches transactions and counts in Scrapy's stats;
 ``reindex`` replays WARC records through the same functions. Each :class:`Reading` and
@@ -71,6 +75,7 @@ class PageOutcome(StrEnum):
     NOT_MODIFIED = "not_modified"
     GONE = "gone"
     STILL_GONE = "still_gone"  # a 404 or 410 of an article already marked gone: the crawl state only
+    POORER = "poorer"  # the archived version kept; a failure row says why
     FAILED = "failed"
 
     @property
@@ -84,6 +89,7 @@ _OUTCOME_STATS = {
     PageOutcome.UNCHANGED: counters.ARTICLES_UNCHANGED,
     PageOutcome.NOT_MODIFIED: counters.ARTICLES_NOT_MODIFIED,
     PageOutcome.GONE: counters.ARTICLES_GONE,
+    PageOutcome.POORER: counters.FAILURES,  # a run's "failed" count has always included them
     PageOutcome.FAILED: counters.FAILURES,
 }
 
@@ -186,18 +192,19 @@ def _record(archive: Archive, page: PageItem, url: str, state: dict[str, Any], r
             archive.state.record(url, **state)
             return PageOutcome.GONE if marked else PageOutcome.STILL_GONE
         page.failure = f"HTTP {page.status}"
+    outcome = PageOutcome.FAILED
     if page.article is not None and page.segments is not None and not page.failure:
-        saved = _save(archive, page, url, state)
-        if saved is not None:
-            return saved
+        outcome = _save(archive, page, url, state)
+        if outcome not in (PageOutcome.POORER, PageOutcome.FAILED):
+            return outcome
     reason = page.failure or "nothing extracted"
     logger.warning("Not archived: %s (%s)", page.url, reason)
     archive.runs.record_failure(run_id, url, reason, page.fetched_at, page.status)
-    return PageOutcome.FAILED
+    return outcome
 
 
-def _save(archive: Archive, page: PageItem, url: str, state: dict[str, Any]) -> PageOutcome | None:
-    """Store the article of ``page``; None (with ``page.failure`` set) when the store refused it."""
+def _save(archive: Archive, page: PageItem, url: str, state: dict[str, Any]) -> PageOutcome:
+    """Store the article of ``page``; *poorer* or *failed* (with ``page.failure`` set) when refused."""
     assert page.article is not None and page.segments is not None
     digest = content_hash(page.article)
     stored = archive.articles.get(page.article.id) if page.article.id is not None else None
@@ -214,6 +221,7 @@ def _save(archive: Archive, page: PageItem, url: str, state: dict[str, Any]) -> 
         return PageOutcome(archive.articles.save(page.article, page.segments, page.fetched_at, source, write_state))
     except PoorerThanArchived as error:
         page.failure = f"poorer than the archived version, kept it: {error}"
+        return PageOutcome.POORER
     except (ValueError, sqlite3.IntegrityError) as error:  # e.g. a URL another post already has
         page.failure = f"store refused: {error}"
-    return None
+        return PageOutcome.FAILED

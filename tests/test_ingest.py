@@ -207,7 +207,7 @@ def test_a_poorer_page_keeps_the_archived_article_and_is_a_failure(site, archive
     before = archive.articles.get(spec.id)
     poorer = read(site, spec, fetched_at=DEFAULT_NOW + timedelta(days=1))
     poorer.article = dataclasses.replace(poorer.article, body_text="维护中", body_html="<p>维护中</p>")
-    assert ingest.record(archive, poorer, run_id=run_id) is PageOutcome.FAILED
+    assert ingest.record(archive, poorer, run_id=run_id) is PageOutcome.POORER and PageOutcome.POORER.stat
     assert archive.articles.get(spec.id) == before and archive.db.table("article_versions").count == 0
     (failure,) = failures(archive)
     assert failure["reason"].startswith("poorer than the archived version, kept it")
