@@ -60,7 +60,8 @@ ARTICLE_COLUMNS: dict[str, type] = {
     "fetched_at": str,
     "changed_at": str,
 }
-# Counts of a crawl run, in the order `itp6crawl runs` shows them; each is a Scrapy stat (runlog.py).
+# Counts of a crawl run, in the order `itp6crawl runs` shows them; each is a Scrapy stat (session.RUN_COUNTS
+# names which), written by runlog.py.
 RUN_COUNT_COLUMNS = (
     "discovered",
     "requested",
