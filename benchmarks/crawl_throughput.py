@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 from itp6crawl.replica import ReplicaServer, build_site
-from itp6crawl.search import search, summary
+from itp6crawl.search import search
+from itp6crawl.store.reports import table_counts
 
 QUERIES = ["艾曲泊帕", "血小板 激素", "IgG1", "CD4+CD25+", "脾切除术后", "丙种球蛋白 冲击"]
 
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         pages = len(server.request_log)
-        counts = summary(db)
+        counts = table_counts(db)
         timings = []
         search(db, QUERIES[0])  # load the segmenter once
         for query in QUERIES:

@@ -36,8 +36,9 @@ from itp6crawl.export import export
 from itp6crawl.extract import decode_html, extract_article
 from itp6crawl.models import rebase_article
 from itp6crawl.replica import ReplicaServer, build_site
-from itp6crawl.search import search, summary
+from itp6crawl.search import search
 from itp6crawl.store import Archive
+from itp6crawl.store.reports import table_counts
 from itp6crawl.text import default_segmenter, segment_article
 
 TARGETS = Path(__file__).with_name("targets.toml")
@@ -68,7 +69,7 @@ def crawl(site_size: int, work: Path) -> dict:
         "pages_per_s": requests / seconds,
         "peak_rss_mib": peak_children_mib(),
         "archive_mib": sum(p.stat().st_size for p in db.parent.glob("itp6.db*")) / 2**20,
-        "articles": summary(db)["articles"],
+        "articles": table_counts(db)["articles"],
     }
 
 
@@ -110,7 +111,7 @@ def reindex(db: Path) -> dict:
     seconds = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"reindex failed:\n{result.stderr[-3000:]}")
-    articles = summary(db)["articles"]
+    articles = table_counts(db)["articles"]
     return {"minutes": seconds / 60, "pages_per_s": articles / seconds}
 
 

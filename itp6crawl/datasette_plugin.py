@@ -124,12 +124,15 @@ form.itp6-search input[type="submit"] { font-size: 1rem; padding: 0.35em 0.9em; 
 # An article's row page: one field per line (Datasette 0.65 lays a row out as a one-row table as wide as all
 # its columns), each labelled with its column as in Datasette's own narrow-screen layout.
 ROW_PAGES = ("body.row.table-articles", "body.row.table-article_versions")
-ARTICLE_COLUMNS = (
+# The columns of the articles table, key first (the "every column" link names the others in this order),
+# and those article_versions adds: the fields labelled on the row pages.
+ARTICLES_TABLE_COLUMNS = (
     *("id", "url", "title", "author", "credit", "published_at", "modified_at", "categories", "tags"),
     *("summary", "body_text", "body_html", "images", "views", "likes", "title_seg", "body_seg"),
     *("search_extra", "content_hash", "extractor", "status", "gone_at", "first_seen_at", "fetched_at"),
-    *("changed_at", "warc_file", "warc_offset", "article_id", "version", "archived_at"),
+    *("changed_at", "warc_file", "warc_offset"),
 )
+ROW_PAGE_COLUMNS = (*ARTICLES_TABLE_COLUMNS, "article_id", "version", "archived_at")
 
 
 def _row_page_css() -> str:
@@ -141,7 +144,7 @@ def _row_page_css() -> str:
             f"{table} thead {{ display: none; }}",
             f"{table} td {{ padding: 0.3em 0 0.6em; border-bottom: 1px solid #eee; }}",
             f"{table} td:before {{ display: block; margin-left: 0; color: #555; font-size: 0.8em; font-weight: 600; }}",
-            *(f'{table} td.col-{column}:before {{ content: "{column}"; }}' for column in ARTICLE_COLUMNS),
+            *(f'{table} td.col-{column}:before {{ content: "{column}"; }}' for column in ROW_PAGE_COLUMNS),
         ]
     return "\n".join(rules) + "\n"
 
@@ -188,7 +191,7 @@ def reader_links_html(database_url: str) -> str:
 def database_metadata(database_url: str) -> dict[str, Any]:
     """Metadata of one archive database, whose page is at ``database_url``."""
     home = escape(database_url.rstrip("/"))
-    every_column = "&".join(f"_col={column}" for column in ARTICLE_COLUMNS[1:27])
+    every_column = "&".join(f"_col={column}" for column in ARTICLES_TABLE_COLUMNS[1:])
     box = (
         "The search box understands the archive's query language "
         '(<code>血小板 激素</code>, <code>"血小板 减少"</code>, <code>激素 -儿童</code>, '

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .models import is_loopback
+from .neardup import DUP_PERMUTATIONS, DUP_SHINGLE, DUP_THRESHOLD
 from .store.datasets import ArticleFilter
 
 
@@ -120,7 +121,11 @@ NOT_MEDICAL_ADVICE = (
     "on it, to diagnose, to choose or change a treatment, or to answer patients' medical questions."
 )
 
-
+# How near-duplicates were found, stated from the figures the detection uses (the line break is the datasheet's).
+DUP_METHOD = (
+    f"MinHash over\n  {DUP_SHINGLE}-word shingles of the segmented body, {DUP_PERMUTATIONS} permutations, "
+    f"estimated Jaccard similarity >= {DUP_THRESHOLD}"
+)
 DEDUP_NOTE = {
     True: "They were left out of this export (`--dedup`).",
     False: "They are included; filter on `dup_of` to drop them.",
@@ -247,8 +252,7 @@ The sections follow "Datasheets for Datasets" (Gebru et al., 2021).
   line, times, categories and tags, summary, length in characters and segmented words, views and likes as
   the page showed them, when the crawler first and last saw the article, and how many versions the archive
   holds. {FORMAT_TYPES[result.format]} The dataset card's `features` declare every column's type.
-- **Near-duplicates**: {result.duplicates:,} articles are near-duplicates of an earlier one (MinHash over
-  5-word shingles of the segmented body, 128 permutations, estimated Jaccard similarity >= 0.8);
+- **Near-duplicates**: {result.duplicates:,} articles are near-duplicates of an earlier one ({DUP_METHOD});
   `dup_of` names the earliest. {DEDUP_NOTE[dedup]}
 - **Language and scripts** (counted in the titles and bodies of this export): {_scripts(facts)}.
 - **Personal information**: authors are identified by the nicknames they chose; stories describe their

@@ -421,15 +421,6 @@ def _live_and_filtered(connection: sqlite3.Connection, ids: list[int], matches: 
     return {row[0] for row in connection.execute(f"SELECT id FROM articles WHERE {conditions}", matches.params)}
 
 
-def summary(path: str | Path) -> dict[str, int]:
-    """Counts a user wants after a crawl: articles, links, comments, versions, runs, failures."""
-    with connect_readonly(path) as connection:
-        return {
-            table: connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            for table in ("articles", "links", "comments", "article_versions", "crawl_runs", "failures")
-        }
-
-
 __all__ = [
     "ArchiveError",
     "ArchiveMissing",
@@ -440,7 +431,6 @@ __all__ = [
     "connect_readonly",
     "search",
     "snippet",
-    "summary",
     "zh_snippet",
     "zh_snippet_matches",
 ]

@@ -36,8 +36,10 @@ import sqlite_utils
 from conftest import local_crawl
 from datasette.app import Datasette
 
+from itp6crawl.datasette_plugin import ARTICLES_TABLE_COLUMNS, ROW_PAGE_COLUMNS
 from itp6crawl.replica import ReplicaServer, build_site
 from itp6crawl.search import search
+from itp6crawl.store import Archive
 
 QUERIES = ["血小板减少", "幹細胞", "艾曲泊帕"]
 
@@ -194,6 +196,14 @@ def test_tables_hide_internal_columns_by_default(archive: Path, table: str) -> N
     assert set(everything.json()["columns"]) >= HIDDEN_BY_DEFAULT & set_of_columns(table)
     fewer = set(get([archive], f"/itp6/{table}.json", _nocol="summary").json()["columns"])
     assert fewer == columns - {"summary"}
+
+
+def test_the_row_pages_label_every_column_of_their_tables(tmp_path: Path) -> None:
+    with Archive.open(tmp_path / "itp6.db") as fresh:
+        articles = {column.name for column in fresh.db["articles"].columns}
+        versions = {column.name for column in fresh.db["article_versions"].columns}
+    assert ARTICLES_TABLE_COLUMNS[0] == "id" and set(ARTICLES_TABLE_COLUMNS) == articles
+    assert set(ROW_PAGE_COLUMNS) == articles | versions
 
 
 def set_of_columns(table: str) -> set[str]:

@@ -13,10 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from itp6crawl.cli import main
-from itp6crawl.export import WRITERS, ExportRefused, export, file_name, near_duplicates
+from itp6crawl.export import WRITERS, ExportRefused, export, file_name
 from itp6crawl.query import parse
 from itp6crawl.search import search
-from itp6crawl.store import Archive, Segments
 from itp6crawl.store.datasets import DATASET_VIEWS, ArticleFilter
 
 VIEW_NAMES = [view.name.removeprefix("dataset_") for view in DATASET_VIEWS]
@@ -79,19 +78,6 @@ def test_csv_without_bom_and_with_arrays_as_json_text(archive, tmp_path):
     rows = list(csv.DictReader(raw.decode("utf-8").splitlines()))
     assert all(isinstance(json.loads(row["tags"]), list) for row in rows)
     assert any("血小板" in row["body_text"] for row in rows)
-
-
-def test_near_duplicates_point_at_the_earliest_copy(tmp_path, article_factory, fetch_time):
-    text = " ".join(f"词{i}" for i in range(300))
-    later = text.replace("词250", "新词")
-    path = tmp_path / "itp6.db"
-    with Archive.open(path) as archive:
-        for article_id, body, day in ((1, text, 1), (2, "完全 不同 的 文章 " * 40, 2), (3, later, 3), (4, text, 4)):
-            article = article_factory(article_id, title=f"t{article_id}", body_text=body)
-            article.published_at = f"2024-01-0{day}T10:00:00+08:00"
-            archive.articles.save(article, Segments(article.title, body, ""), fetch_time)
-    with sqlite3.connect(path) as connection:
-        assert near_duplicates(connection, ArticleFilter()) == {3: 1, 4: 1}
 
 
 def test_the_cli_exports_and_reports(archive, tmp_path):

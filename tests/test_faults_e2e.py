@@ -14,8 +14,9 @@ import pytest
 from itp6crawl.export import export
 from itp6crawl.models import CANONICAL_SITE
 from itp6crawl.replica import ReplicaServer, build_site
-from itp6crawl.search import search, summary
+from itp6crawl.search import search
 from itp6crawl.settings import DOWNLOAD_MAXSIZE
+from itp6crawl.store.reports import table_counts
 
 
 def test_binary_and_non_article_pages_at_post_urls_become_failures_not_articles(tmp_path, crawl_locally):
@@ -163,7 +164,7 @@ def test_one_post_under_many_urls_is_one_request_and_robots_blocked_posts_are_ne
 
 
 def test_searches_and_exports_during_a_crawl_never_hit_a_locked_database(tmp_path):
-    """Readers (search, export, summary) run in a loop while the crawl writes: WAL, a busy timeout and
+    """Readers (search, export, table counts) run in a loop while the crawl writes: WAL, a busy timeout and
     one short transaction per article keep them from ever failing or seeing half an article."""
     site = build_site(n_articles=80, seed=16)
     db = tmp_path / "archive" / "itp6.db"
@@ -181,7 +182,7 @@ def test_searches_and_exports_during_a_crawl_never_hit_a_locked_database(tmp_pat
                 continue
             try:
                 hits = search(db, "血小板", limit=5)
-                counts = summary(db)
+                counts = table_counts(db)
                 if reads % 5 == 0:
                     result = export(db, tmp_path / "export")
                     assert result.rows("dataset_articles") <= counts["articles"] + 80

@@ -145,13 +145,6 @@ def test_a_write_error_stops_the_crawl_instead_of_losing_records(site, crawler, 
     assert session.result["finish_reason"] == "failed" and session.result["exit_status"] == 1
 
 
-def test_the_run_row_has_a_stat_for_every_count_column():
-    from itp6crawl.counters import RUN_COUNTS
-    from itp6crawl.store.schema import RUN_COUNT_COLUMNS
-
-    assert tuple(RUN_COUNTS) == RUN_COUNT_COLUMNS
-
-
 def test_a_full_disk_at_the_end_frees_the_reserved_space_to_record_the_run(site, crawler, store, monkeypatch, tmp_path):
     """The run's last row is written even when the disk is full: the space reserved at the start is freed."""
     session = CrawlSession.of(crawler)

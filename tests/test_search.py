@@ -12,7 +12,6 @@ from itp6crawl.search import (
     _rank_from_lists_alone,
     search,
     snippet,
-    summary,
     zh_snippet,
     zh_snippet_matches,
 )
@@ -96,10 +95,6 @@ def test_filters_sort_offset_and_total(db):
 def test_missing_archive_is_a_clear_error(tmp_path):
     with pytest.raises(ArchiveMissing, match="no archive at"):
         search(tmp_path / "none.db", "x")
-
-
-def test_summary_counts(db):
-    assert summary(db)["articles"] == 4
 
 
 def test_snippet_centres_on_the_term():

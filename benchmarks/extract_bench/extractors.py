@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from itp6crawl.quality import collapse
+from itp6crawl.extraction_metrics import collapse
 
 from .corpus import Page
 

@@ -1,6 +1,7 @@
 """Per-page scores (token F1 or snippets, boilerplate leaks, ms) and the figures of every extractor on a set.
 
-The token metric itself is ``itp6crawl.quality``; this module applies it and adds what the benchmark counts.
+The token metric itself is ``itp6crawl.extraction_metrics``; this module applies it and adds what the benchmark
+counts.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from itp6crawl.quality import mean, snippet_score, token_prf
+from itp6crawl.extraction_metrics import mean, snippet_score, token_prf
 
 from .corpus import Page
 from .extractors import Extractor, Output

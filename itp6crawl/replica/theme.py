@@ -595,7 +595,16 @@ def entry_page(view: ArticleView, now: datetime) -> str:
     return "\n".join(out)
 
 
-def related_loop_item(card: PostCard, base: str) -> str:
+def loop_item(card: PostCard, base: str, *, title_tag: str, date: str, author: bool) -> str:
+    """A post in the theme's ``post-loop-default`` list: thumbnail and category, title, excerpt, meta. A
+    listing's card has an ``h2`` title, the author and a relative date; a related post's an ``h3`` title
+    and the day alone."""
+    author_html = (
+        f'<div class="item-meta-li author"><a data-user="0" target="_blank" href="{card.author_url}" '
+        f'class="avatar j-user-card"><span>{text(card.author)}</span></a></div>'
+        if author
+        else ""
+    )
     return (
         '<li class="item">\n'
         f'<div class="item-img"><a class="item-img-inner" href="{card.url}" title="{attr(card.title)}" '
@@ -603,11 +612,12 @@ def related_loop_item(card: PostCard, base: str) -> str:
         f'<a class="item-category" href="{card.category_url}" target="_blank">'
         f"{text(card.category_name)}</a></div>\n"
         '<div class="item-content">\n'
-        f'<h3 class="item-title"><a href="{card.url}" target="_blank" rel="bookmark">{text(card.title)}'
-        "</a></h3>\n"
+        f'<{title_tag} class="item-title"><a href="{card.url}" target="_blank" rel="bookmark">{text(card.title)}'
+        f"</a></{title_tag}>\n"
         f'<div class="item-excerpt"><p>{escape_text(card.excerpt, False)}</p></div>\n'
         '<div class="item-meta">'
-        f'<span class="item-meta-li date">{ymd(card.date)}</span>'
+        f"{author_html}"
+        f'<span class="item-meta-li date">{date}</span>'
         '<div class="item-meta-right">'
         f'<span class="item-meta-li views" title="阅读数">{icon("eye")}{short_count(card.views)}</span>'
         f'<a class="item-meta-li comments" href="{card.url}#comments" target="_blank" title="评论数">'
@@ -637,7 +647,7 @@ def related_block(view: ArticleView) -> str:
         )
         ul = f'<ul class="entry-related cols-2 post-loop post-loop-list">\n{items}\n</ul>'
     else:
-        items = "\n".join(related_loop_item(c, base) for c in view.related)
+        items = "\n".join(loop_item(c, base, title_tag="h3", date=ymd(c.date), author=False) for c in view.related)
         ul = f'<ul class="entry-related cols-3 post-loop post-loop-default">\n{items}\n</ul>'
     return f'<div class="entry-related-posts">\n{title}\n{ul}\n</div>'
 
@@ -755,30 +765,6 @@ def article_main(view: ArticleView, now: datetime) -> str:
 # --------------------------------------------------------------------------- listings and pages
 
 
-def listing_item(card: PostCard, base: str, now: datetime) -> str:
-    return (
-        '<li class="item">\n'
-        f'<div class="item-img"><a class="item-img-inner" href="{card.url}" title="{attr(card.title)}" '
-        f'target="_blank" rel="bookmark">{lazy_img(base, card.thumb, card.title)}</a>'
-        f'<a class="item-category" href="{card.category_url}" target="_blank">'
-        f"{text(card.category_name)}</a></div>\n"
-        '<div class="item-content">\n'
-        f'<h2 class="item-title"><a href="{card.url}" target="_blank" rel="bookmark">{text(card.title)}'
-        "</a></h2>\n"
-        f'<div class="item-excerpt"><p>{escape_text(card.excerpt, False)}</p></div>\n'
-        '<div class="item-meta">'
-        f'<div class="item-meta-li author"><a data-user="0" target="_blank" href="{card.author_url}" '
-        f'class="avatar j-user-card"><span>{text(card.author)}</span></a></div>'
-        f'<span class="item-meta-li date">{human_time(card.date, now)}</span>'
-        '<div class="item-meta-right">'
-        f'<span class="item-meta-li views" title="阅读数">{icon("eye")}{short_count(card.views)}</span>'
-        f'<a class="item-meta-li comments" href="{card.url}#comments" target="_blank" title="评论数">'
-        f"{icon('comment')}{card.comments}</a>"
-        f'<span class="item-meta-li hearts" title="喜欢数">{icon("heart")}{card.likes}</span>'
-        "</div></div>\n</div>\n</li>"
-    )
-
-
 def pagination(page: int, pages: int, url_of: callable, load_more: bool) -> str:  # type: ignore[valid-type]
     """Numbered pagination with 下一页 and 'n / N', or the theme's load-more button."""
     if pages <= 1:
@@ -807,7 +793,9 @@ def pagination(page: int, pages: int, url_of: callable, load_more: bool) -> str:
 
 def listing_main(chrome: Chrome, *, heading: str, description: str, cards: list[PostCard], pager: str) -> str:
     base = chrome.base
-    items = "\n".join(listing_item(c, base, chrome.now) for c in cards)
+    items = "\n".join(
+        loop_item(c, base, title_tag="h2", date=human_time(c.date, chrome.now), author=True) for c in cards
+    )
     if not cards:
         items = '<li class="item item-empty"><p class="empty-text">暂无内容</p></li>'
     desc = f'<div class="sec-panel-desc">{escape_text(description, False)}</div>' if description else ""

@@ -3,7 +3,8 @@
 - ``schema``: the schema declared once, its migrations, and the checks made before opening a file;
 - ``content``: what an article's content is, and its hash;
 - ``articles``: article writes (versions, links, comments, gone marks);
-- ``crawlstate``: per-URL crawl state and the run log (``crawl_runs``, ``failures``);
+- ``crawlstate``: per-URL crawl state;
+- ``runlog``: the run log (``crawl_runs``, ``failures``);
 - ``readonly``: the archive errors and a read-only connection, without sqlite-utils;
 - ``reports``: read-only reports (runs, stats).
 :class:`Archive` opens the file and hands out the three writers.
@@ -22,9 +23,10 @@ if TYPE_CHECKING:
     from .archive import Archive
     from .articles import Articles, Outcome, PoorerThanArchived, Source
     from .content import CONTENT_COLUMNS, content_hash, content_hash_of_row
-    from .crawlstate import CrawlState, RunLog, UrlState
+    from .crawlstate import CrawlState, UrlState
     from .lock import ArchiveBusy, ArchiveLock
     from .readonly import ArchiveError, ArchiveMissing, ArchiveReadOnly, ArchiveTooNew, NotAnArchive
+    from .runlog import RunLog
     from .schema import (
         APPLICATION_ID,
         FTS_COLUMNS,
@@ -41,11 +43,12 @@ _HOMES = {
     "Archive": ".archive",
     **dict.fromkeys(("Articles", "Outcome", "PoorerThanArchived", "Source"), ".articles"),
     **dict.fromkeys(("CONTENT_COLUMNS", "content_hash", "content_hash_of_row"), ".content"),
-    **dict.fromkeys(("CrawlState", "RunLog", "UrlState"), ".crawlstate"),
+    **dict.fromkeys(("CrawlState", "UrlState"), ".crawlstate"),
     **dict.fromkeys(("ArchiveBusy", "ArchiveLock"), ".lock"),
     **dict.fromkeys(
         ("ArchiveError", "ArchiveMissing", "ArchiveReadOnly", "ArchiveTooNew", "NotAnArchive"), ".readonly"
     ),
+    "RunLog": ".runlog",
     **dict.fromkeys(
         (
             "APPLICATION_ID",
@@ -53,7 +56,6 @@ _HOMES = {
             "SCHEMA_VERSION",
             "ArchiveIdentity",
             "check_archive_file",
-            "check_writable",
             "check_writable",
             "migrations",
             "open_database",

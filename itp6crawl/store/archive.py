@@ -8,7 +8,8 @@ from typing import Any
 import sqlite_utils
 
 from .articles import Articles
-from .crawlstate import CrawlState, RunLog
+from .crawlstate import CrawlState
+from .runlog import RunLog
 from .schema import ArchiveIdentity, adopt_identity, archive_identity_of, open_database
 from .toplists import TopListsBuilt, refresh_top_lists
 

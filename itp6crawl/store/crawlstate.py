@@ -1,24 +1,19 @@
-"""Crawl state and the run log: what the crawler remembers between runs.
+"""Crawl state: what the crawler remembers of each URL between runs.
 
 ``crawl_state`` holds, per canonical URL, the validators of the last response (ETag, Last-Modified),
 the sitemap ``lastmod`` seen with it, the content hash, the last status and times, and where in
 which WARC file the last response lies: enough to skip or revalidate a page instead of fetching it.
-``crawl_runs`` holds one row per run, its counts taken from Scrapy's stats, and ``failures`` one
-row per page that could not be archived, with the reason.
+The runs themselves are logged by :mod:`.runlog`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
-from ..models import iso
 from .rows import upsert_row, write_transaction
-from .schema import RUN_COUNT_COLUMNS
 
 
 @dataclass(slots=True)
@@ -92,66 +87,3 @@ class CrawlState:
             for url, in_sitemap, fetched_at in rows
             if url not in listed and (in_sitemap or fetched_at is None or fetched_at < stale_before)
         ]
-
-
-_CLOSE_KILLED_RUNS = """
-    UPDATE crawl_runs SET finish_reason = 'killed', exit_status = 137
-    WHERE finished_at IS NULL AND finish_reason IS NULL
-"""
-
-
-class RunLog:
-    """One ``crawl_runs`` row per run, and ``failures``."""
-
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        self.db = db
-
-    def begin(self, site: str, started_at: datetime, *, full: bool = False) -> int:
-        """Record the start of a crawl; return its run id. Runs left unfinished by a killed process
-        are closed as 'killed' first (a lock guarantees no other run is going on)."""
-        with self.db.conn:
-            self.db.execute(_CLOSE_KILLED_RUNS)
-            table = self.db.table("crawl_runs").insert({"site": site, "started_at": iso(started_at), "full": int(full)})
-        return int(table.last_pk)
-
-    def finish(
-        self,
-        run_id: int,
-        finished_at: datetime,
-        *,
-        reason: str,
-        exit_status: int,
-        counts: dict[str, int],
-        stats: dict[str, Any],
-        error: str | None = None,
-        warc_file: str | None = None,
-    ) -> dict[str, Any]:
-        """Record how a crawl ended; return the row (what the CLI prints)."""
-        record: dict[str, Any] = {
-            "finished_at": iso(finished_at),
-            "finish_reason": reason,
-            "exit_status": exit_status,
-            "error": error,
-            "warc_file": warc_file,
-            "stats": json.dumps(stats, ensure_ascii=False, default=str),
-            **{column: int(counts.get(column, 0)) for column in RUN_COUNT_COLUMNS},
-        }
-        with self.db.conn:
-            self.db.table("crawl_runs").update(run_id, record)
-        return self.db.table("crawl_runs").get(run_id)
-
-    def previous_complete(self, before: int) -> bool:
-        """Whether the run before ``before`` finished normally (else the next one re-reads every listing)."""
-        row = self.db.execute(
-            "SELECT finish_reason FROM crawl_runs WHERE id < ? ORDER BY id DESC LIMIT 1", [before]
-        ).fetchone()
-        return bool(row) and row[0] == "finished"
-
-    def record_failure(
-        self, run_id: int | None, url: str, reason: str, at: datetime, status: int | None = None
-    ) -> None:
-        """Remember a page that could not be archived, and why; archived data stays untouched."""
-        with write_transaction(self.db):
-            self.db.table("failures").insert(
-                {"run_id": run_id, "url": url, "status": status, "reason": reason, "at": iso(at)}
-            )

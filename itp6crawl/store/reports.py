@@ -9,10 +9,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from ..counters import RUN_COUNT_COLUMNS
 from .readonly import connect_readonly
-from .schema import RUN_COUNT_COLUMNS
 
 RUN_COLUMNS = ("id", "started_at", "finished_at", "finish_reason", "exit_status", *RUN_COUNT_COLUMNS, "error")
+COUNTED_TABLES = ("articles", "article_versions", "links", "comments", "crawl_runs", "failures")
 
 
 def _columns(connection: sqlite3.Connection, table: str) -> set[str]:
@@ -28,6 +29,12 @@ def recent_runs(path: str | Path, limit: int = 10) -> list[dict[str, Any]]:
             f"SELECT {', '.join(columns)} FROM crawl_runs ORDER BY id DESC LIMIT ?", [limit]
         ).fetchall()
     return [dict(row) for row in rows]
+
+
+def table_counts(path: str | Path) -> dict[str, int]:
+    """Rows in each of the archive's own tables (articles, versions, links, comments, runs, failures)."""
+    with connect_readonly(path) as connection:
+        return {table: connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in COUNTED_TABLES}
 
 
 def archive_stats(path: str | Path) -> dict[str, Any]:
@@ -58,13 +65,9 @@ def archive_stats(path: str | Path) -> dict[str, Any]:
             FROM failures GROUP BY 1 ORDER BY failures DESC LIMIT 20
             """
         ).fetchall()
-        totals = {
-            table: connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            for table in ("articles", "article_versions", "links", "comments", "crawl_runs", "failures")
-        }
     runs = recent_runs(path, 1)
     return {
-        "totals": totals,
+        "totals": table_counts(path),
         "articles_by_status": by_status,
         "articles_by_category": [dict(row) for row in by_category],
         "articles_by_month": [dict(row) for row in by_month],
