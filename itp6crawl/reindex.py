@@ -15,8 +15,6 @@ Only the archive's own records are replayed, and every other file or record is r
 from __future__ import annotations
 
 import logging
-import os
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,13 +26,13 @@ from . import counters, ingest
 from .extract.encoding import content_type_charset
 from .items import PageItem
 from .models import CANONICAL_SITE, CST, post_id_from_url
-from .store import Archive, ArchiveLock, check_archive_file, check_writable
+from .store import ArchiveLock, check_archive_file, check_writable
+from .store.rebuild import rebuilt_in_copy
 from .warc import WarcResponse
 from .warc_selection import check_warc_folder, select_records
 from .workers import WorkerPool, auto_workers
 
 logger = logging.getLogger(__name__)
-DERIVED_TABLES = ("links", "comments", "article_versions", "articles", "crawl_state")
 REPLAY_BATCH = 16  # responses sent to a worker at a time
 
 
@@ -63,42 +61,26 @@ def reindex(
     check_writable(db)
     warc_dir = Path(warc_dir) if warc_dir else db.parent / "warc"
     check_warc_folder(warc_dir)
-    building = db.with_name(db.name + ".reindex")
+    result = ReindexResult()
+    tally: Counter[str] = Counter()
+    workers = auto_workers() if jobs is None else (jobs if jobs > 1 else 0)
     with ArchiveLock(db):
-        for leftover in _sqlite_files(building):
-            leftover.unlink(missing_ok=True)
-        existed = db.exists()
-        if existed:
-            _copy_database(db, building)
-        result = ReindexResult()
-        tally: Counter[str] = Counter()
-        workers = auto_workers() if jobs is None else (jobs if jobs > 1 else 0)
-        try:
-            with WorkerPool(workers) as pool, Archive.open(building) as archive:
-                selection = select_records(archive, warc_dir, new=not existed)
-                with archive.db.conn:
-                    for table in DERIVED_TABLES:
-                        archive.db.execute(f"DELETE FROM {table}")
-                read = partial(read_batch, canonical_site=canonical_site)
-                batches = _batches(_replayed_items(selection.records()), REPLAY_BATCH if workers else 1)
-                for pages, counted in pool.ordered(read, batches):
-                    tally.update(counted)
-                    for page in pages:
-                        outcome = ingest.record(archive, page, run_id=None, canonical_site=canonical_site)
-                        if outcome.stat is not None:
-                            tally[outcome.stat] += 1
-                        result.records += 1
-                        if progress is not None:
-                            progress(result.records, page.url)
-                archive.refresh_search()
-                archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except BaseException:
-            for leftover in _sqlite_files(building):
-                leftover.unlink(missing_ok=True)
-            raise
-        for suffix in ("-wal", "-shm"):
-            Path(str(db) + suffix).unlink(missing_ok=True)
-        os.replace(building, db)
+        new = not db.exists()
+        with WorkerPool(workers) as pool, rebuilt_in_copy(db) as archive:
+            selection = select_records(archive, warc_dir, new=new)
+            archive.clear_derived()
+            read = partial(read_batch, canonical_site=canonical_site)
+            batches = _batches(_replayed_items(selection.records()), REPLAY_BATCH if workers else 1)
+            for pages, counted in pool.ordered(read, batches):
+                tally.update(counted)
+                for page in pages:
+                    outcome = ingest.record(archive, page, run_id=None, canonical_site=canonical_site)
+                    if outcome.stat is not None:
+                        tally[outcome.stat] += 1
+                    result.records += 1
+                    if progress is not None:
+                        progress(result.records, page.url)
+            archive.refresh_search()
     result.refused_files, result.refused_records = selection.refused_files, selection.refused_records
     result.counts = {counters.short_name(key): value for key, value in tally.items()}
     return result
@@ -139,17 +121,3 @@ def _batches(items: Iterable[PageItem], size: int) -> Iterator[list[PageItem]]:
     items = iter(items)
     while batch := list(islice(items, size)):
         yield batch
-
-
-def _copy_database(source: Path, target: Path) -> None:
-    """A consistent copy of a live SQLite file (the backup API, not a file copy that could tear)."""
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-
-
-def _sqlite_files(path: Path) -> list[Path]:
-    return [path, Path(str(path) + "-wal"), Path(str(path) + "-shm")]

@@ -109,7 +109,7 @@ def _archive_name(named: dict[Path, str | None], owner: str) -> str:
 
 def _run_windows(archive: Archive) -> dict[int, RunWindow]:
     """Each run's site and time span, from the run log (a run killed without an end lasts until the next)."""
-    rows = archive.db.execute("SELECT id, site, started_at, finished_at FROM crawl_runs ORDER BY id").fetchall()
+    rows = archive.runs.spans()
     windows: dict[int, RunWindow] = {}
     for index, (run_id, site, started_at, finished_at) in enumerate(rows):
         start = parse_iso(started_at or "")

@@ -13,6 +13,9 @@ from .runlog import RunLog
 from .schema import ArchiveIdentity, adopt_identity, archive_identity_of, open_database
 from .toplists import TopListsBuilt, refresh_top_lists
 
+# What ``reindex`` rebuilds from the WARC files, children first.
+DERIVED_TABLES = ("links", "comments", "article_versions", "articles", "crawl_state")
+
 
 class Archive:
     """The SQLite archive. Open it with :meth:`open`; use as a context manager to close it."""
@@ -38,6 +41,13 @@ class Archive:
     def adopt_identity(self, archive_id: str) -> None:
         """Take ``archive_id`` as this archive's id (a rebuild from another archive's WARC files alone)."""
         adopt_identity(self.db, archive_id)
+
+    def clear_derived(self) -> None:
+        """Delete everything a rebuild from WARC files makes again (articles, their versions, links and
+        comments, the crawl state), in one transaction; the run log stays, it is history."""
+        with self.db.conn:
+            for table in DERIVED_TABLES:
+                self.db.execute(f"DELETE FROM {table}")
 
     def refresh_search(self, **options: Any) -> TopListsBuilt | None:
         """Rebuild the search top lists if the index changed since they were built (a crawl's last step);

@@ -67,6 +67,10 @@ class RunLog:
         ).fetchone()
         return bool(row) and row[0] == "finished"
 
+    def spans(self) -> list[tuple[int, str | None, str | None, str | None]]:
+        """Every run's id, site, start and end (None for a run killed before it ended), oldest first."""
+        return self.db.execute("SELECT id, site, started_at, finished_at FROM crawl_runs ORDER BY id").fetchall()
+
     def record_failure(
         self, run_id: int | None, url: str, reason: str, at: datetime, status: int | None = None
     ) -> None:
