@@ -42,7 +42,7 @@ def crawl_workers(settings: Settings) -> int:
     """``ITP6_WORKERS``: worker processes for extraction and segmentation; 0 runs them in the crawl's
     process (the polite default: a page every two seconds leaves that process idle), ``auto`` one per
     CPU but one (``--local``, where pages come as fast as they are processed)."""
-    value = settings.get("ITP6_WORKERS") or 0
+    value = settings.get("ITP6_WORKERS")
     if value == "auto":
         return auto_workers()
     try:
@@ -178,7 +178,7 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        commit_seconds = crawler.settings.getfloat("ITP6_COMMIT_SECONDS", 0.0)
+        commit_seconds = crawler.settings.getfloat("ITP6_COMMIT_SECONDS")
         return cls(CrawlSession.of(crawler), crawler.stats, crawler, commit_seconds=commit_seconds)
 
     def close_spider(self) -> None:

@@ -36,7 +36,7 @@ from .items import PageItem
 from .models import CANONICAL_SITE, CST, post_id_from_url, same_site
 from .pipelines import ExtractPipeline, StorePipeline
 from .store import Archive, ArchiveError, ArchiveLock, ArchiveMissing, check_archive_file, check_writable
-from .warc import ARCHIVE_ID_FIELD, WarcResponse, iter_responses, run_of_file, warc_files, warcinfo_of
+from .warc import ARCHIVE_ID_FIELD, WarcResponse, iter_responses, run_of_file, warc_dir_of, warc_files, warcinfo_of
 
 logger = logging.getLogger(__name__)
 DERIVED_TABLES = ("links", "comments", "article_versions", "articles", "crawl_state")
@@ -131,7 +131,7 @@ def reindex(
     db = Path(db)
     check_archive_file(db)  # a file that is not our archive is refused before anything is read or written
     check_writable(db)
-    warc_dir = Path(warc_dir) if warc_dir else db.parent / "warc"
+    warc_dir = Path(warc_dir) if warc_dir else warc_dir_of(db)
     files = warc_files(warc_dir)
     if not files:
         raise ArchiveMissing(f"no WARC files in {warc_dir}: nothing to rebuild from")
