@@ -14,9 +14,11 @@ from typing import Any, NoReturn
 
 import click
 
-DEFAULT_SITE = "https://www.itp6.com"
-DEFAULT_DB = Path("archive/itp6.db")
-DEMO_DB = Path("archive/demo.db")
+from . import settings as default_settings
+from .exits import EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+
+DEFAULT_DB = Path(default_settings.ITP6_DB)
+DEMO_DB = DEFAULT_DB.with_name("demo.db")  # the demo's archive, beside the crawl's
 # -h as well as --help, on the group and (inherited through the context) on every command. Click itself
 # suggests the near command or option for a mistyped one ("Did you mean '--limit'?"); `search`, which
 # takes unknown options as words (-激素), does so in its own function.
@@ -27,10 +29,6 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 @click.version_option(package_name="itp6crawl")
 def main() -> None:
     """Crawl ITP6病友网 into a SQLite archive, and search it."""
-
-
-# Exit statuses (README "Scheduled crawls"): 0 ok, 1 the run failed, 2 usage, 3 archive busy, 4 interrupted.
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
 
 
 def fail(message: str, status: int = EXIT_FAILED) -> NoReturn:
@@ -240,25 +238,32 @@ def _run(site: str, db: Path, *, local: bool, full: bool, settings: dict[str, An
     sys.exit(result.exit_status)
 
 
-_db_option = click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_DB,
-    show_default=True,
-    help="SQLite archive (created if missing).",
-)
-_read_db_option = click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help=f"Archive to read [default: {DEFAULT_DB}, or {DEMO_DB} when only that exists].",
-)
+def db_option(default: Path | None, help: str | None) -> Any:
+    """``--db PATH``: the archive a command works on, every command's option made here."""
+    return click.option(
+        "--db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
+
+
+# The archive a command writes (crawl, reindex), made if missing; demo writes DEMO_DB.
+write_db_option = db_option(DEFAULT_DB, "SQLite archive (created if missing).")
+
+
+def read_db_option(verb: str) -> Any:
+    """The archive a command reads: without ``--db``, the one :func:`default_archive` finds."""
+    return db_option(None, f"Archive to {verb} [default: {DEFAULT_DB}, or {DEMO_DB} when only that exists].")
+
+
 _json_option = click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 
 
 @main.command()
-@click.option("--site", default=DEFAULT_SITE, show_default=True, help="Site root to crawl.")
-@_db_option
+@click.option("--site", default=default_settings.ITP6_SITE, show_default=True, help="Site root to crawl.")
+@write_db_option
 @click.option("--full", is_flag=True, help="Re-fetch every page, ignoring what the archive already holds.")
 @click.option("--local", is_flag=True, help="Drop delays and allow parallel requests (loopback sites only).")
 @click.option(
@@ -271,7 +276,7 @@ _json_option = click.option("--json", "as_json", is_flag=True, help="JSON instea
 )
 @click.option(
     "--log-level",
-    default="INFO",
+    default=default_settings.LOG_LEVEL,
     show_default=True,
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
 )
@@ -313,7 +318,7 @@ def crawl(
 
 
 @main.command()
-@_read_db_option
+@read_db_option("read")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 10_000))
 @output_options
 def runs(db: Path | None, limit: int, output: str) -> None:
@@ -374,7 +379,7 @@ def _minutes(started: str | None, finished: str | None) -> str:
 
 
 @main.command()
-@_read_db_option
+@read_db_option("read")
 @_json_option
 def stats(db: Path | None, as_json: bool) -> None:
     """What the archive holds: articles by status, category and month; the latest run; failures. Read-only."""
@@ -399,7 +404,7 @@ def stats(db: Path | None, as_json: bool) -> None:
 
 
 @main.command()
-@_db_option
+@write_db_option
 @click.option(
     "--warc",
     "warc_dir",
@@ -467,12 +472,7 @@ def extract(file, url: str, charset: str | None, fetched_at: str | None, generic
 
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("words", nargs=-1, required=True)
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help=f"Archive to search [default: {DEFAULT_DB}, or {DEMO_DB} when only that exists].",
-)
+@read_db_option("search")
 @click.option("--category", help="Only articles in this category (its name, e.g. 治疗过程分享).")
 @click.option("--tag", help="Only articles with this tag.")
 @click.option("--author", help="Only articles by this author (nickname or 作者: credit).")
@@ -530,12 +530,7 @@ def search(words: tuple[str, ...], db: Path | None, output: str, **filters: Any)
     required=True,
     help="Folder to write (new, empty or an earlier export: replaced whole when complete).",
 )
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help=f"Archive to export [default: {DEFAULT_DB}, or {DEMO_DB} when only that exists].",
-)
+@read_db_option("export")
 @click.option("--status", type=click.Choice(["live", "gone", "all"]), default="live", show_default=True)
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Published on or after (YYYY-MM-DD).")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Published on or before (YYYY-MM-DD).")
@@ -599,12 +594,7 @@ def export(
 
 
 @main.command()
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help=f"Archive to browse [default: {DEFAULT_DB}, or {DEMO_DB} when only that exists].",
-)
+@read_db_option("browse")
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -696,7 +686,7 @@ def _highlighted(snippet: str, matches: list[tuple[int, int]]) -> Any:
 @click.option(
     "--articles", default=60, show_default=True, type=click.IntRange(1, 100_000), help="Size of the replica to serve."
 )
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEMO_DB, show_default=True)
+@db_option(DEMO_DB, help=None)
 @click.option("--query", default="艾曲泊帕", show_default=True, help="Sample search to run afterwards.")
 def demo(articles: int, db: Path, query: str) -> None:
     """Serve the site replica on 127.0.0.1, crawl it into DB, print a summary and a sample search.

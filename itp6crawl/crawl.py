@@ -29,9 +29,10 @@ from scrapy.settings import default_settings as scrapy_default_settings
 from w3lib.http import basic_auth_header
 
 from . import settings as default_settings
+from .exits import EXIT_FAILED
 from .limits import DATE_FORMAT
 from .models import CST, is_loopback, redact_url, without_credentials
-from .session import EXIT_FAILED, CrawlSession
+from .session import CrawlSession
 from .spiders.itp6 import Itp6Spider, check_site
 from .store import Archive, ArchiveLock, check_archive_file, check_writable
 from .workers import worker_count

@@ -66,6 +66,7 @@ from lxml import etree
 from markupsafe import Markup
 
 from .extract.clean import KEEP_ATTRIBUTES
+from .models import CANONICAL_SITE
 from .query import zh_fts
 from .search import zh_snippet
 from .store.toplists import BM25
@@ -734,7 +735,7 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 SITE_METADATA = {
     "title": "ITP6病友网 archive",
     "description": "Articles of www.itp6.com archived by itp6crawl",
-    "source_url": "https://www.itp6.com",
+    "source_url": CANONICAL_SITE,
 }
 # ``--public``: browsing, facets, table search and the canned queries only.
 PUBLIC_SETTINGS = {

@@ -117,7 +117,7 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        commit_seconds = crawler.settings.getfloat("ITP6_COMMIT_SECONDS", 0.0)
+        commit_seconds = crawler.settings.getfloat("ITP6_COMMIT_SECONDS")
         return cls(CrawlSession.of(crawler), crawler.stats, crawler, commit_seconds=commit_seconds)
 
     def close_spider(self) -> None:

@@ -50,6 +50,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from . import settings as default_settings
 from .counters import (
     ARTICLES_CHANGED,
     ARTICLES_GONE,
@@ -93,7 +94,7 @@ Mode = Literal["live", "log", "off"]
 
 MODES: Final = ("auto", "live", "log", "off")
 OFF_ALIASES: Final = frozenset({"off", "false", "0", "no", "none"})
-DEFAULT_INTERVAL: Final = 30.0
+DEFAULT_INTERVAL: Final = default_settings.ITP6_PROGRESS_INTERVAL
 LIVE_REFRESH: Final = 0.25  # seconds between redraws of the live panel (4/s)
 MIN_RATE_WINDOW: Final = 10.0  # the rate is averaged over at least this many seconds
 UNKNOWN: Final = "—"
@@ -371,10 +372,10 @@ class CrawlProgress:
     def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
         from scrapy import signals
 
-        mode = resolve_mode(crawler.settings.get("ITP6_PROGRESS", "auto"))
+        mode = resolve_mode(crawler.settings.get("ITP6_PROGRESS"))
         if mode == "off":
             raise _not_configured("ITP6_PROGRESS is off")
-        interval = crawler.settings.getfloat("ITP6_PROGRESS_INTERVAL", DEFAULT_INTERVAL)
+        interval = crawler.settings.getfloat("ITP6_PROGRESS_INTERVAL")
         extension = cls(crawler, mode, interval)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.response_received, signal=signals.response_received)
@@ -547,7 +548,7 @@ class JobProgress:
     def __init__(
         self,
         job: str,
-        mode: str = "auto",
+        mode: str = default_settings.ITP6_PROGRESS,
         *,
         interval: float = DEFAULT_INTERVAL,
         console: Console | None = None,

@@ -28,7 +28,7 @@ from .items import PageItem
 from .models import CANONICAL_SITE, CST, post_id_from_url
 from .store import ArchiveLock, check_archive_file, check_writable
 from .store.rebuild import rebuilt_in_copy
-from .warc import WarcResponse
+from .warc import WarcResponse, warc_dir_of
 from .warc_selection import check_warc_folder, select_records
 from .workers import WorkerPool, auto_workers
 
@@ -59,7 +59,7 @@ def reindex(
     db = Path(db)
     check_archive_file(db)  # a file that is not our archive is refused before anything is read or written
     check_writable(db)
-    warc_dir = Path(warc_dir) if warc_dir else db.parent / "warc"
+    warc_dir = Path(warc_dir) if warc_dir else warc_dir_of(db)
     check_warc_folder(warc_dir)
     result = ReindexResult()
     tally: Counter[str] = Counter()

@@ -23,15 +23,14 @@ from scrapy.utils.defer import deferred_from_coro
 
 from . import counters
 from .counters import ARTICLES_SEEN, RESPONSES, count, run_counts
-from .models import CANONICAL_SITE, CST
+from .exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from .models import CST
 from .store import Archive, ArchiveLock
-from .warc import WarcFile, run_file_name, warc_identity
+from .warc import WarcFile, run_file_name, warc_dir_of, warc_identity
 from .workers import WorkerPool, worker_count
 
 logger = logging.getLogger(__name__)
 
-# Exit statuses, documented in the README; the run row stores the one the process exits with.
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
 # The close reason of a run that reached ITP6_MAX_ARTICLES (--max-articles); see limits.RunLimits.
 MAX_ARTICLES = "max_articles"
 # The errors that mean the archive cannot be written: stop, never go on losing records.
@@ -42,11 +41,11 @@ class CrawlSession:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
-        self.path = Path(settings.get("ITP6_DB") or "archive/itp6.db")
-        self.canonical_site: str = settings.get("ITP6_CANONICAL_SITE", CANONICAL_SITE)
+        self.path = Path(settings.get("ITP6_DB"))
+        self.canonical_site: str = settings.get("ITP6_CANONICAL_SITE")
         self.full: bool = settings.getbool("ITP6_FULL")
-        warc_dir = settings.get("ITP6_WARC_DIR") or self.path.parent / "warc"
-        self.warc_dir: Path | None = Path(warc_dir) if settings.getbool("ITP6_WARC", True) else None
+        warc_dir = settings.get("ITP6_WARC_DIR") or warc_dir_of(self.path)
+        self.warc_dir: Path | None = Path(warc_dir) if settings.getbool("ITP6_WARC") else None
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.previous_complete = False

@@ -1,9 +1,11 @@
 """Scrapy settings: every default in one place, polite for the live site.
 
+As Scrapy's own ``default_settings.py``: each ``ITP6_*`` setting is declared here and nowhere else. Its
+readers pass no fallback of their own, and code outside Scrapy (the CLI) takes its defaults from this module.
 ``LOCAL_REPLICA_SETTINGS`` relaxes politeness; the crawl runner allows it for loopback hosts only.
 """
 
-from . import __version__
+from . import __version__, models
 
 BOT_NAME = "itp6crawl"
 SPIDER_MODULES = ["itp6crawl.spiders"]
@@ -70,12 +72,12 @@ EXTENSIONS = {
 }
 
 # Our own settings.
-ITP6_SITE = "https://www.itp6.com"
-ITP6_DB = "archive/itp6.db"
-ITP6_CANONICAL_SITE = "https://www.itp6.com"  # the one origin the archive stores the site's URLs under
+ITP6_SITE = models.CANONICAL_SITE  # the site to crawl when none is given (--site, scrapy crawl itp6 -a site=URL)
+ITP6_DB = "archive/itp6.db"  # the archive (--db)
+ITP6_CANONICAL_SITE = models.CANONICAL_SITE  # the one origin the archive stores the site's URLs under
 ITP6_FULL = False  # True re-fetches every page, ignoring the crawl state (--full)
-ITP6_WARC = True  # write every network response to <ITP6_WARC_DIR>/<run-id>.warc.gz
-ITP6_WARC_DIR = None  # default: warc/ beside the archive
+ITP6_WARC = True  # write every network response to <ITP6_WARC_DIR>/<archive>-<id>-<run-id>.warc.gz
+ITP6_WARC_DIR = None  # None: warc/ beside the archive (warc.warc_dir_of)
 ITP6_LOCK_HELD = False  # the runner (itp6crawl crawl) already holds the archive's lock
 ITP6_RECHECK_DAYS = 7.0  # posts outside every sitemap are revalidated when last checked this long ago
 ITP6_PROGRESS = "auto"  # live (rich, in a terminal) | log (a line every ITP6_PROGRESS_INTERVAL s) | off

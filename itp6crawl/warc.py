@@ -1,12 +1,13 @@
 """The crawl's WARC files: every HTTP exchange as fetched, written and read back with warcio.
 
-One file per crawl run of one archive, ``<archive>-<id>-<run-id>.warc.gz`` (:func:`run_file_name`),
-gzip-compressed one member per record so that a ``WarcLocation`` (file, offset, length) can be read
-back on its own with a seek. The file starts with a ``warcinfo`` record naming the archive it belongs
-to (``isPartOf``, ``itp6crawl-archive-id``), so two archives in one folder never share a file and a
-replay can tell its own records from another archive's. Each fetch is a ``response`` (or, for a 304, a
-``revisit``) record followed by its ``request`` record. Releases before the archive's identity wrote
-``<run-id>.warc.gz`` with no archive named: :func:`warc_files` still lists those.
+One file per crawl run of one archive, ``<archive>-<id>-<run-id>.warc.gz`` (:func:`run_file_name`), in
+``warc/`` beside the archive unless told otherwise (:func:`warc_dir_of`), gzip-compressed one member per
+record so that a ``WarcLocation`` (file, offset, length) can be read back on its own with a seek. The file
+starts with a ``warcinfo`` record naming the archive it belongs to (``isPartOf``, ``itp6crawl-archive-id``),
+so two archives in one folder never share a file and a replay can tell its own records from another archive's.
+Each fetch is a ``response`` (or, for a 304, a ``revisit``) record followed by its ``request`` record.
+Releases before the archive's identity wrote ``<run-id>.warc.gz`` with no archive named: :func:`warc_files`
+still lists those.
 
 This module is pure: it knows nothing of Scrapy or SQLite. The caller turns a Scrapy response into
 ``write_exchange`` arguments and stores the returned ``WarcLocation`` beside the article.
@@ -492,6 +493,12 @@ def run_of_file(path: Path) -> int | None:
     """The run id in a WARC file's name (``<archive>-<id>-<run>`` or a legacy ``<run>``), or None."""
     run = Path(path).name.removesuffix(WARC_SUFFIX).rsplit("-", 1)[-1]
     return int(run) if run.isascii() and run.isdigit() else None
+
+
+def warc_dir_of(db: str | Path) -> Path:
+    """The folder of an archive's WARC files unless one is given (``ITP6_WARC_DIR``, ``reindex --warc``):
+    ``warc/`` beside the archive file."""
+    return Path(db).parent / "warc"
 
 
 def warc_files(directory: Path) -> list[Path]:

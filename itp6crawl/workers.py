@@ -57,7 +57,7 @@ def worker_count(setting: object) -> int:
     if setting == "auto":
         return auto_workers()
     try:
-        count = int(setting or 0)  # type: ignore[call-overload]
+        count = int(setting)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise ValueError(f"ITP6_WORKERS must be a number of processes or 'auto', got {setting!r}") from None
     if count < 0:

@@ -20,6 +20,17 @@ def local_crawl(site: str, db, log_level: str = "WARNING") -> subprocess.Complet
     return run_itp6crawl("crawl", "--site", site, "--db", str(db), "--local", "--log-level", log_level)
 
 
+def project_crawler(spidercls=None, settings: dict | None = None):
+    """Scrapy's ``get_crawler`` with the project's settings (``itp6crawl/settings.py``, which every crawl
+    loads) under ``settings``: the readers of a setting find its default there, as they do in a crawl."""
+    from scrapy.utils.test import get_crawler
+
+    from itp6crawl import settings as project
+
+    defaults = {name: getattr(project, name) for name in dir(project) if name.isupper()}  # as setmodule reads
+    return get_crawler(spidercls, {**defaults, **(settings or {})})
+
+
 def make_article(post_id: int = 101, **changes) -> Article:
     """A small article as extraction would return it."""
     fields = dict(

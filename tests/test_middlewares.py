@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from conftest import project_crawler
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
-from scrapy.utils.test import get_crawler
 
 from itp6crawl.middlewares import FETCHED_AT, KIND, LASTMOD, WARC, ConditionalRequestMiddleware, WarcMiddleware
 from itp6crawl.models import CST
@@ -23,7 +23,7 @@ KEY = "https://www.itp6.com/16001.html"
 
 @pytest.fixture
 def crawler(tmp_path):
-    crawler = get_crawler(Itp6Spider, {"ITP6_DB": str(tmp_path / "itp6.db")})
+    crawler = project_crawler(Itp6Spider, {"ITP6_DB": str(tmp_path / "itp6.db")})
     crawler.stats.open_spider()
     session = CrawlSession.of(crawler)
     session.open(SITE)

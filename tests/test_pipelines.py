@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import sqlite_utils
-from scrapy.utils.test import get_crawler
+from conftest import project_crawler
 
 from itp6crawl.items import PageItem
 from itp6crawl.pipelines import ExtractPipeline, StorePipeline
@@ -26,7 +26,9 @@ def site():
 
 @pytest.fixture
 def crawler(tmp_path):
-    crawler = get_crawler(Itp6Spider, {"ITP6_DB": str(tmp_path / "a.db")})
+    # Each article commits as it is stored, since these tests read the archive after each one; the
+    # batched commits of a crawl (ITP6_COMMIT_SECONDS) have tests of their own below.
+    crawler = project_crawler(Itp6Spider, {"ITP6_DB": str(tmp_path / "a.db"), "ITP6_COMMIT_SECONDS": 0})
     crawler.spider = Itp6Spider.from_crawler(crawler, site=BASE)
     crawler.stats.open_spider()
     return crawler
@@ -202,15 +204,14 @@ def test_a_crash_in_extraction_is_a_failure_of_that_page_only(site, crawler, mon
 
 @pytest.mark.parametrize(("value", "workers"), [(None, 0), (0, 0), ("2", 2), ("auto", None)])
 def test_the_number_of_worker_processes_comes_from_the_settings(value, workers):
-    from scrapy.settings import Settings
-
+    from itp6crawl.crawl import crawl_settings
     from itp6crawl.settings import LOCAL_REPLICA_SETTINGS
     from itp6crawl.workers import auto_workers, worker_count
 
-    settings = Settings({} if value is None else {"ITP6_WORKERS": value})
+    settings = crawl_settings("a.db", overrides={} if value is None else {"ITP6_WORKERS": value})  # None: the default
     assert worker_count(settings.get("ITP6_WORKERS")) == (auto_workers() if workers is None else workers)
     with pytest.raises(ValueError, match="ITP6_WORKERS must be a number of processes or 'auto', got 'many'"):
-        worker_count(Settings({"ITP6_WORKERS": "many"}).get("ITP6_WORKERS"))
+        worker_count(crawl_settings("a.db", overrides={"ITP6_WORKERS": "many"}).get("ITP6_WORKERS"))
     assert LOCAL_REPLICA_SETTINGS["ITP6_WORKERS"] == "auto"  # the replica is crawled as fast as it is processed
 
 

@@ -9,11 +9,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from conftest import project_crawler
 from rich.console import Console
 from scrapy import Spider
 from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Request
-from scrapy.utils.test import get_crawler
 
 from itp6crawl import progress
 from itp6crawl.progress import (
@@ -100,7 +100,7 @@ def fake_engine(queued: int, in_flight: int) -> SimpleNamespace:
 
 
 def make_extension(settings: dict[str, Any], clock: FakeClock, **kwargs: Any) -> CrawlProgress:
-    crawler = get_crawler(Spider, settings_dict=settings)
+    crawler = project_crawler(Spider, settings=settings)
     extension = CrawlProgress.from_crawler(crawler)
     extension.clock = clock
     for name, value in kwargs.items():
@@ -194,14 +194,14 @@ def test_auto_mode_is_live_on_a_terminal_and_log_otherwise() -> None:
 @pytest.mark.parametrize(("tty", "mode"), [(True, "live"), (False, "log")])
 def test_from_crawler_auto_looks_at_stderr(monkeypatch: pytest.MonkeyPatch, tty: bool, mode: str) -> None:
     monkeypatch.setattr(sys, "stderr", FakeTTY(tty))
-    extension = CrawlProgress.from_crawler(get_crawler(Spider))  # ITP6_PROGRESS unset: auto
+    extension = CrawlProgress.from_crawler(project_crawler(Spider))  # ITP6_PROGRESS unset: auto
     assert extension.mode == mode
     assert extension.interval == 30.0
 
 
 def test_off_raises_not_configured() -> None:
     with pytest.raises(NotConfigured):
-        CrawlProgress.from_crawler(get_crawler(Spider, settings_dict={"ITP6_PROGRESS": "off"}))
+        CrawlProgress.from_crawler(project_crawler(Spider, settings={"ITP6_PROGRESS": "off"}))
 
 
 # -- log mode ----------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def test_engine_stopped_alone_still_gives_the_final_line(
 
 
 def test_pending_requests() -> None:
-    crawler = get_crawler(Spider)
+    crawler = project_crawler(Spider)
     assert pending_requests(crawler) is None  # no engine yet
     crawler.engine = fake_engine(queued=3, in_flight=2)
     assert pending_requests(crawler) == 5

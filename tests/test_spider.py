@@ -3,11 +3,11 @@ import inspect
 from datetime import datetime, timedelta
 
 import pytest
+from conftest import project_crawler
 from scrapy import Request
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Headers, HtmlResponse, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from itp6crawl.items import PageItem
@@ -22,7 +22,7 @@ SITE = "http://127.0.0.1:8123"
 
 @pytest.fixture
 def spider():
-    crawler = get_crawler(Itp6Spider)
+    crawler = project_crawler(Itp6Spider)
     crawler.stats.open_spider()
     spider = Itp6Spider.from_crawler(crawler, site=SITE + "/")
     spider.started = start(spider)
@@ -53,7 +53,7 @@ def test_only_post_permalinks_of_this_site_become_articles(spider):
 
 
 def test_bad_site_is_refused():
-    crawler = get_crawler(Itp6Spider)
+    crawler = project_crawler(Itp6Spider)
     with pytest.raises(ValueError, match="http"):
         Itp6Spider.from_crawler(crawler, site="ftp://x")
 
@@ -205,7 +205,7 @@ def test_failed_listing_fetch_is_recorded_too(spider):
 
 
 def test_the_sites_own_spelling_is_followed():
-    crawler = get_crawler(Itp6Spider)
+    crawler = project_crawler(Itp6Spider)
     crawler.stats.open_spider()
     spider = Itp6Spider.from_crawler(crawler, site="http://itp6.com")
     list(spider.parse_robots(TextResponse("https://www.itp6.com/robots.txt", body=b"User-agent: *\n")))
@@ -213,7 +213,7 @@ def test_the_sites_own_spelling_is_followed():
     assert spider.article_request("https://www.itp6.com:8443/123.html") is None
     assert spider.article_request("https://itp6.com/124.html").url == "https://www.itp6.com/124.html"
     assert spider.allowed_domains == ["itp6.com"]
-    default = Itp6Spider.from_crawler(get_crawler(Itp6Spider))
+    default = Itp6Spider.from_crawler(project_crawler(Itp6Spider))
     assert default.site == "https://www.itp6.com" and default.allowed_domains == ["itp6.com"]
 
 
@@ -445,7 +445,7 @@ def test_posts_outside_every_sitemap_are_rechecked_once_their_last_check_is_old(
     tmp_path, article_factory, fetch_time, days_ago, recheck_days, rechecked
 ):
     settings = {"ITP6_RECHECK_DAYS": recheck_days} if recheck_days else {}
-    crawler = get_crawler(Itp6Spider, settings_dict=settings)
+    crawler = project_crawler(Itp6Spider, settings=settings)
     crawler.stats.open_spider()
     spider = Itp6Spider.from_crawler(crawler, site=SITE)
     start(spider)

@@ -17,10 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlparse, urlunparse
 
 from scrapy import Request, Spider
+from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -34,7 +35,7 @@ from ..extract.html import ExtractionError, parse_document
 from ..extract.links import parse_listing
 from ..items import PageItem
 from ..middlewares import FETCHED_AT, IN_SITEMAP, INCOMPLETE, KIND, LASTMOD, WARC, RedirectRefused
-from ..models import CST, canonical_path, canonical_url, iso, same_site
+from ..models import CANONICAL_SITE, CST, canonical_path, canonical_url, iso, same_site
 from ..session import CrawlSession
 
 POST_PATH = re.compile(r"^/\d+\.html$")
@@ -47,9 +48,9 @@ ARTICLE_STATUSES = [304, 404, 410]
 class Itp6Spider(Spider):
     name = "itp6"
 
-    def __init__(self, site: str | None = None, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, site: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.site = check_site(site or "https://www.itp6.com")
+        self.site = check_site(site)
         self.origin = self.site  # the site's own spelling (scheme and host), learnt from robots.txt
         # Offsite filtering by domain (www. and its parent both allowed); site_url() checks the port too.
         self.allowed_domains = [(urlparse(self.site).hostname or "").removeprefix("www.")]
@@ -58,6 +59,11 @@ class Itp6Spider(Spider):
         self._in_sitemap: set[str] = set()  # canonical URLs of the posts the sitemaps list
         self._discovered: set[str] = set()
         self._requested: set[str] = set()  # article URLs this run has yielded a request for
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, site: str | None = None, **kwargs: Any) -> Self:
+        """The spider for ``site`` (``-a site=URL``), else for the ``ITP6_SITE`` setting."""
+        return super().from_crawler(crawler, *args, site=site or crawler.settings.get("ITP6_SITE"), **kwargs)
 
     @property
     def session(self) -> CrawlSession:
@@ -139,7 +145,7 @@ class Itp6Spider(Spider):
             return
         urls: list[str] = []
         if not self._sitemap_failed:  # "not in the sitemaps" means something only when they were all read
-            recheck_days = self.crawler.settings.getfloat("ITP6_RECHECK_DAYS", 7.0)
+            recheck_days = self.crawler.settings.getfloat("ITP6_RECHECK_DAYS")
             stale_before = iso(datetime.now(CST) - timedelta(days=recheck_days))
             urls = archive.state.posts_to_recheck(self._in_sitemap, stale_before)
             if urls:
@@ -310,7 +316,7 @@ def check_site(site: str) -> str:
     """The site root without a trailing slash; ValueError unless it is an http(s) URL with a host."""
     parts = urlparse(site)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"--site must be an http(s) URL such as https://www.itp6.com, got {site!r}")
+        raise ValueError(f"--site must be an http(s) URL such as {CANONICAL_SITE}, got {site!r}")
     return site.rstrip("/")
 
 
