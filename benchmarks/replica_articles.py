@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from itp6crawl.extract import extract_article
-from itp6crawl.models import CANONICAL_SITE, Article, Segments, rebase_article
+from itp6crawl.records import Article, Segments
 from itp6crawl.replica import build_site
 from itp6crawl.text import segment_article
+from itp6crawl.urls import CANONICAL_SITE, rebase_article
 
 SERVED_FROM = "http://127.0.0.1:8000"  # pages are rendered as the local replica serves them, then rebased
 

@@ -30,11 +30,12 @@ from w3lib.http import basic_auth_header
 
 from . import settings as default_settings
 from .limits import DATE_FORMAT
-from .models import CST, is_loopback, redact_url, without_credentials
 from .pipelines import crawl_workers
 from .session import EXIT_FAILED, CrawlSession
 from .spiders.itp6 import Itp6Spider, check_site
 from .store import Archive, ArchiveLock, check_archive_file, check_writable
+from .times import CST
+from .urls import is_loopback, redact_url, without_credentials
 
 logger = logging.getLogger(__name__)
 

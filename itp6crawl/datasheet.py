@@ -20,8 +20,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .models import is_loopback
 from .store.datasets import ArticleFilter
+from .urls import is_loopback
 
 
 @dataclass(slots=True)

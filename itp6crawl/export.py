@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from .datasheet import ExportedFile, ExportResult, ScriptCounter, write_dataset_card, write_datasheet
-from .models import CST, iso
 from .store.datasets import (
     DATASET_VIEWS,
     ArticleFilter,
@@ -45,6 +44,7 @@ from .store.datasets import (
     dataset_rows,
 )
 from .store.readonly import connect_readonly
+from .times import CST, iso
 
 FORMATS = ("jsonl", "csv", "parquet")  # each also the files' extension
 # Near-duplicates: MinHash of the body's 5-token shingles (segmented words); two articles whose estimated

@@ -17,11 +17,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, IgnoreRequest, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
-from .extract.dates import parse_iso
 from .items import PageItem
 from .middlewares import KIND, LASTMOD
-from .models import CST
 from .session import MAX_ARTICLES
+from .times import CST, parse_iso
 
 logger = logging.getLogger(__name__)
 

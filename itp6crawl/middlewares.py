@@ -25,9 +25,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from .completeness import coding_problem
-from .extract.dates import parse_iso
-from .models import CST, canonical_url, iso
 from .session import WRITE_ERRORS, CrawlSession
+from .times import CST, iso, parse_iso
+from .urls import canonical_url
 
 # request.meta keys the spider sets and reads.
 KIND = "itp6_kind"  # 'article' or 'listing': pages with crawl state

@@ -27,10 +27,11 @@ from scrapy.utils.reactor import CallLaterOnce
 
 from .completeness import document_problem
 from .items import PageItem
-from .models import CANONICAL_SITE, canonical_url, iso, post_id_from_url
 from .reading import PageReading, read_page
 from .session import WRITE_ERRORS, ArchiveSession, CrawlSession
 from .store import PoorerThanArchived, Source, content_hash
+from .times import iso
+from .urls import CANONICAL_SITE, canonical_url, post_id_from_url
 from .workers import WorkerPool, auto_workers
 
 logger = logging.getLogger(__name__)

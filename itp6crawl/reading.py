@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .extract import extract_page
-from .models import CANONICAL_SITE, Article, Segments, rebase_article
+from .records import Article, Segments
 from .text import segment_article
+from .urls import CANONICAL_SITE, rebase_article
 
 NO_POST_ID = "no post id in the page or its URL"
 

@@ -30,12 +30,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from .extract.dates import parse_iso
 from .extract.encoding import content_type_charset
 from .items import PageItem
-from .models import CANONICAL_SITE, CST, post_id_from_url, same_site
 from .pipelines import ExtractPipeline, StorePipeline
 from .store import Archive, ArchiveError, ArchiveLock, ArchiveMissing, check_archive_file, check_writable
+from .times import CST, parse_iso
+from .urls import CANONICAL_SITE, post_id_from_url, same_site
 from .warc import ARCHIVE_ID_FIELD, WarcResponse, iter_responses, run_of_file, warc_files, warcinfo_of
 
 logger = logging.getLogger(__name__)

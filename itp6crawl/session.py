@@ -21,8 +21,9 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
-from .models import CANONICAL_SITE, CST
 from .store import Archive, ArchiveLock
+from .times import CST
+from .urls import CANONICAL_SITE
 from .warc import WarcFile, run_file_name, warc_identity
 
 logger = logging.getLogger(__name__)

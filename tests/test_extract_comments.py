@@ -9,7 +9,7 @@ import lxml.html
 import pytest
 
 from itp6crawl.extract import extract_article
-from itp6crawl.models import Comment
+from itp6crawl.records import Comment
 from itp6crawl.replica import DEFAULT_NOW, build_site
 
 BASE = "https://www.itp6.com"

@@ -13,9 +13,9 @@ from itp6crawl.extract import THEME_MISMATCH, ExtractionError, extract_article, 
 from itp6crawl.extract.boilerplate import is_notice_line, leaks
 from itp6crawl.extract.clean import Body
 from itp6crawl.extract.html import HtmlElement, html_document
-from itp6crawl.models import CST
 from itp6crawl.quality import token_prf
 from itp6crawl.replica import DEFAULT_NOW, build_site, rename_theme_classes
+from itp6crawl.times import CST
 
 BASE = "https://www.itp6.com"
 # Eight paragraphs of a patient's story: an article body any generic reader keeps.

@@ -11,9 +11,9 @@ from conftest import extraction_scope
 
 from itp6crawl.extract import extract_article
 from itp6crawl.extract.boilerplate import is_notice_line
-from itp6crawl.models import CST
 from itp6crawl.replica import DEFAULT_NOW, build_site, corpus
 from itp6crawl.replica.site import flash_style
+from itp6crawl.times import CST
 
 BASE = "https://www.itp6.com"
 

@@ -1,7 +1,7 @@
-from itp6crawl.models import rebase_article
 from itp6crawl.reading import NO_POST_ID, read_page
 from itp6crawl.replica import DEFAULT_NOW, build_site
 from itp6crawl.text import segment_article
+from itp6crawl.urls import rebase_article
 
 REPLICA = "http://127.0.0.1:8123"
 CANONICAL = "https://www.itp6.com"

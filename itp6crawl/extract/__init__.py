@@ -1,4 +1,4 @@
-"""Extraction: page bytes and URL in, :class:`~itp6crawl.models.Article` out.
+"""Extraction: page bytes and URL in, :class:`~itp6crawl.records.Article` out.
 
 Pure functions: no Scrapy, no SQLite, no network. The JustNews theme rules run when the markup is
 recognised; anything else goes through the generic fallback, and ``Article.extractor`` says which.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..models import Article
+from ..records import Article
 from .encoding import decode_html
 from .fallback import extract_generic_from_tree
 from .html import ExtractionError, HtmlElement, parse_html

@@ -25,8 +25,8 @@ from readability import Document
 from readability.readability import Unparseable
 from trafilatura.htmlprocessing import convert_to_html
 
-from ..models import Article
 from ..quality import tokens
+from ..records import Article
 from .boilerplate import is_fixed_notice_line, is_notice_line, is_site_line
 from .clean import Body, clean_body, credit_from_lines, text_blocks
 from .dates import normalise_datetime

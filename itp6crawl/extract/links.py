@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
-from ..models import Link, post_id_from_url, same_site
+from ..records import Link
+from ..urls import post_id_from_url, same_site
 from .dates import normalise_day
 from .html import HtmlElement, absolute, by_class, collapse, first, first_in, first_text, has_class, select, text_of
 

@@ -33,8 +33,9 @@ from ..extract.html import ExtractionError, parse_document
 from ..extract.links import parse_listing
 from ..items import PageItem
 from ..middlewares import FETCHED_AT, IN_SITEMAP, INCOMPLETE, KIND, LASTMOD, WARC, RedirectRefused
-from ..models import CST, canonical_path, canonical_url, iso, same_site
 from ..session import CrawlSession
+from ..times import CST, iso
+from ..urls import canonical_path, canonical_url, same_site
 
 POST_PATH = re.compile(r"^/\d+\.html$")
 # Category listings, with or without the trailing slash (the site's own links come without it).

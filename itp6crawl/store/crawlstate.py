@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from ..models import iso
+from ..times import iso
 from .rows import upsert_row, write_transaction
 from .schema import RUN_COUNT_COLUMNS
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from itp6crawl.models import Image, Link, canonical_path, canonical_url, rebase_article
+from itp6crawl.records import Image, Link
+from itp6crawl.urls import canonical_path, canonical_url, rebase_article
 
 
 @pytest.mark.parametrize(
