@@ -12,7 +12,7 @@ from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from ..records import Link
-from ..urls import post_id_from_url, same_site
+from ..urls import CATEGORY_PATH, LISTING_PREFIXES, POST_PATH, post_id_from_url, same_site
 from .dates import normalise_day
 from .html import HtmlElement, absolute, by_class, collapse, first, first_in, first_text, has_class, select, text_of
 
@@ -148,8 +148,6 @@ def parse_listing(doc: HtmlElement, base: str) -> Listing:
 # headings WordPress themes print above related posts. The spider uses ``post_links`` where the theme
 # rules find nothing; the generic fallback extractor uses ``generic_page_links``.
 
-_POST_PATH = re.compile(r"^/\d+\.html$")
-_CATEGORY_PAGE = re.compile(r"^/category/(?P<slug>[^/]+)(?:/page/(?P<n>\d+))?/?$")
 # A text that is a date and nothing else (a card's date, not a sentence that mentions one).
 _DATE_ONLY = re.compile(
     r"^(?:\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}\s*日?"
@@ -189,7 +187,7 @@ def post_url(href: str | None, base: str) -> str:
     if not url or not same_site(url, base):
         return ""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not _POST_PATH.match(parts.path):
+    if parts.scheme not in ("http", "https") or not POST_PATH.match(parts.path):
         return ""
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
@@ -208,8 +206,8 @@ def post_links(doc: HtmlElement, base: str) -> list[str]:
 
 def _current_category(base: str) -> tuple[str, int] | None:
     """(slug, page number) of a category listing URL, with or without trailing slash; else None."""
-    match = _CATEGORY_PAGE.match(urlsplit(base).path)
-    return (match["slug"], int(match["n"] or 1)) if match else None
+    match = CATEGORY_PATH.match(urlsplit(base).path)
+    return (match["slug"], int(match["page"] or 1)) if match else None
 
 
 def _generic_next_page(doc: HtmlElement, base: str) -> str:
@@ -444,7 +442,7 @@ def _item_anchor(item: HtmlElement) -> HtmlElement | None:
     for anchor in anchors:
         text = text_of(anchor)
         path = urlsplit(absolute("http://x/", anchor.get("href"))).path
-        if text and not text.isdigit() and not path.startswith(("/category/", "/tag/", "/author/")):
+        if text and not text.isdigit() and not path.startswith(LISTING_PREFIXES):
             return anchor
     return anchors[0] if anchors else None
 
@@ -465,7 +463,7 @@ def _block_links(page: _Page, block: HtmlElement, now: datetime | None) -> list[
             path = urlsplit(url).path
             if not url or not same_site(url, page.base) or path.strip("/") == "":
                 continue
-            if path.startswith(("/category/", "/tag/", "/author/", "/page/")):
+            if path.startswith((*LISTING_PREFIXES, "/page/")):
                 continue
         if any(link.url == url for link in links):
             continue

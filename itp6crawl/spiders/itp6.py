@@ -35,11 +35,8 @@ from ..items import PageItem
 from ..middlewares import FETCHED_AT, IN_SITEMAP, INCOMPLETE, KIND, LASTMOD, WARC, RedirectRefused
 from ..session import CrawlSession
 from ..times import CST, iso
-from ..urls import canonical_path, canonical_url, same_site
+from ..urls import CATEGORY_PATH, POST_PATH, canonical_path, canonical_url, same_site, site_host
 
-POST_PATH = re.compile(r"^/\d+\.html$")
-# Category listings, with or without the trailing slash (the site's own links come without it).
-CATEGORY_PATH = re.compile(r"^/category/[^/]+(?:/page/\d+)?/?$")
 # Statuses of an article that the spider handles itself: not modified, and gone.
 ARTICLE_STATUSES = [304, 404, 410]
 
@@ -52,7 +49,7 @@ class Itp6Spider(Spider):
         self.site = check_site(site or "https://www.itp6.com")
         self.origin = self.site  # the site's own spelling (scheme and host), learnt from robots.txt
         # Offsite filtering by domain (www. and its parent both allowed); site_url() checks the port too.
-        self.allowed_domains = [(urlparse(self.site).hostname or "").removeprefix("www.")]
+        self.allowed_domains = [site_host(self.site)]
         self._sitemaps_pending = 0
         self._sitemap_failed = False
         self._in_sitemap: set[str] = set()  # canonical URLs of the posts the sitemaps list
