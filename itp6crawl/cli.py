@@ -449,7 +449,7 @@ def reindex(db: Path, warc_dir: Path | None, jobs: int | None) -> None:
 def extract(file, url: str, charset: str | None, fetched_at: str | None, generic: bool) -> None:
     """Extract the article in FILE ('-' for stdin) and print it as JSON, its URLs as the archive stores
     them (https://www.itp6.com/..., whatever host --url names)."""
-    from .extract import ExtractionError, extract_article, extract_generic
+    from .extract import ExtractionError, ExtractOptions, extract_article, extract_generic
     from .times import parse_iso
     from .urls import rebase_article
 
@@ -458,7 +458,7 @@ def extract(file, url: str, charset: str | None, fetched_at: str | None, generic
         raise click.BadParameter(f"not an ISO 8601 time: {fetched_at}", param_hint="--fetched-at")
     function = extract_generic if generic else extract_article
     try:
-        article = function(file.read(), url, fetched_at=when, header_charset=charset)
+        article = function(file.read(), url, ExtractOptions(fetched_at=when, header_charset=charset))
     except ExtractionError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)

@@ -26,6 +26,7 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.reactor import CallLaterOnce
 
 from .completeness import document_problem
+from .extract import ExtractOptions
 from .items import PageItem
 from .reading import PageReading, read_page
 from .session import WRITE_ERRORS, ArchiveSession, CrawlSession
@@ -101,7 +102,7 @@ class ExtractPipeline:
         if item.failure or item.status != 200 or self._incomplete(item):
             return item
         try:
-            reading = await self.workers.run(read_page, item.body, item.url, **self._options(item))
+            reading = await self.workers.run(read_page, item.body, item.url, self._options(item))
         except Exception as error:  # a bug or a dead worker must not stop the crawl: the page is a failure
             return self._crashed(item, error)
         if reading.followed and isinstance(spider := self._spider(), FollowsLinks):
@@ -113,7 +114,7 @@ class ExtractPipeline:
         if item.failure or item.status != 200 or self._incomplete(item):
             return item
         try:
-            reading = read_page(item.body, item.url, **self._options(item))
+            reading = read_page(item.body, item.url, self._options(item))
         except Exception as error:
             return self._crashed(item, error)
         return self.apply(item, reading)
@@ -127,8 +128,8 @@ class ExtractPipeline:
             self.stats.inc_value("itp6/incomplete_pages")
         return problem is not None
 
-    def _options(self, item: PageItem) -> dict[str, Any]:
-        return {"fetched_at": item.fetched_at, "header_charset": item.charset, "canonical_site": self.canonical_site}
+    def _options(self, item: PageItem) -> ExtractOptions:
+        return ExtractOptions(item.fetched_at, item.charset, self.canonical_site)
 
     def _spider(self) -> Spider | None:
         try:
