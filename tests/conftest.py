@@ -48,6 +48,13 @@ def make_article(post_id: int = 101, **changes) -> Article:
     return Article(**fields)
 
 
+def body_doc(html: str):
+    """A parsed page (lxml) whose body is ``html``."""
+    from itp6crawl.extract.html import parse_document
+
+    return parse_document(f"<html><head><title>t</title></head><body>{html}</body></html>")
+
+
 @pytest.fixture(scope="session")
 def itp6crawl_cli():
     """Run ``itp6crawl ARGS`` in a fresh process."""

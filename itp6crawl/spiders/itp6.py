@@ -30,7 +30,7 @@ from twisted.python.failure import Failure
 from ..extract import decode_html
 from ..extract.encoding import content_type_charset
 from ..extract.html import ExtractionError, parse_document
-from ..extract.links import parse_listing
+from ..extract.listings import parse_listing
 from ..items import PageItem
 from ..middlewares import FETCHED_AT, IN_SITEMAP, INCOMPLETE, KIND, LASTMOD, WARC, RedirectRefused
 from ..session import CrawlSession
