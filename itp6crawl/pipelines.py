@@ -129,7 +129,9 @@ class ExtractPipeline:
         return problem is not None
 
     def _options(self, item: PageItem) -> ExtractOptions:
-        return ExtractOptions(item.fetched_at, item.charset, self.canonical_site)
+        return ExtractOptions(
+            fetched_at=item.fetched_at, header_charset=item.charset, canonical_site=self.canonical_site
+        )
 
     def _spider(self) -> Spider | None:
         try:

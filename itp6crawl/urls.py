@@ -15,6 +15,8 @@ from .records import Article
 
 # The site every archived URL is written on, whatever server (http, a mirror, the replica) served it.
 CANONICAL_SITE = "https://www.itp6.com"
+# The schemes the site is fetched over; its pages are the same page over either.
+WEB_SCHEMES = ("http", "https")
 
 # A post's permalink, WordPress's ``/{id}.html``: matched against a URL's path.
 POST_PATH = re.compile(r"^/(?P<id>\d+)\.html$")

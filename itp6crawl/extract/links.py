@@ -12,7 +12,7 @@ from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from ..records import Link
-from ..urls import POST_PATH, same_site
+from ..urls import POST_PATH, WEB_SCHEMES, same_site
 from .dates import normalise_day
 from .html import HtmlElement, absolute, by_class, first, first_in, first_text, has_class, select, text_of
 
@@ -112,7 +112,7 @@ def post_url(href: str | None, base: str) -> str:
     if not url or not same_site(url, base):
         return ""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not POST_PATH.match(parts.path):
+    if parts.scheme not in WEB_SCHEMES or not POST_PATH.match(parts.path):
         return ""
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 

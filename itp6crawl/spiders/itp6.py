@@ -35,7 +35,7 @@ from ..items import PageItem
 from ..middlewares import FETCHED_AT, IN_SITEMAP, INCOMPLETE, KIND, LASTMOD, WARC, RedirectRefused
 from ..session import CrawlSession
 from ..times import CST, iso
-from ..urls import CATEGORY_PATH, POST_PATH, canonical_path, canonical_url, same_site, site_host
+from ..urls import CATEGORY_PATH, POST_PATH, WEB_SCHEMES, canonical_path, canonical_url, same_site, site_host
 
 # Statuses of an article that the spider handles itself: not modified, and gone.
 ARTICLE_STATUSES = [304, 404, 410]
@@ -70,7 +70,7 @@ class Itp6Spider(Spider):
         """``url`` on this site with a path matching ``pattern``, in one spelling: the site's origin,
         the canonical path (listings without the trailing slash), no query or fragment; else None."""
         parts = urlparse(url)
-        if parts.scheme not in ("http", "https") or not same_site(url, self.site) or not pattern.match(parts.path):
+        if parts.scheme not in WEB_SCHEMES or not same_site(url, self.site) or not pattern.match(parts.path):
             return None
         origin = urlparse(self.origin)
         return urlunparse((origin.scheme, origin.netloc, canonical_path(parts.path), "", "", ""))
@@ -306,7 +306,7 @@ def failure_reason(failure: Failure) -> str:
 def check_site(site: str) -> str:
     """The site root without a trailing slash; ValueError unless it is an http(s) URL with a host."""
     parts = urlparse(site)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in WEB_SCHEMES or not parts.hostname:
         raise ValueError(f"--site must be an http(s) URL such as https://www.itp6.com, got {site!r}")
     return site.rstrip("/")
 
