@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
+from urllib.parse import ParseResult, unquote, urlparse, urlsplit, urlunsplit
 
 from .records import Article
 
@@ -38,12 +38,17 @@ def post_id_from_url(url: str) -> int | None:
 
 def site_host(url: str) -> str:
     """The host of ``url`` without ``www.``: the site's host whichever of the two spellings served it."""
-    return (urlparse(url).hostname or "").removeprefix("www.")
+    return _host(urlparse(url))
+
+
+def _host(parts: ParseResult) -> str:
+    return (parts.hostname or "").removeprefix("www.")
 
 
 def _site_key(url: str) -> tuple[str, int | None]:
-    port = urlparse(url).port
-    return site_host(url), port if port not in (80, 443) else None
+    parts = urlparse(url)  # once: same_site runs for every post link of a page
+    port = parts.port
+    return _host(parts), port if port not in (80, 443) else None
 
 
 def same_site(url: str, other: str) -> bool:
