@@ -34,12 +34,12 @@ import trafilatura
 from itp6crawl import settings as crawl_settings
 from itp6crawl.export import export
 from itp6crawl.extract import decode_html, extract_article
-from itp6crawl.models import rebase_article
 from itp6crawl.replica import ReplicaServer, build_site
 from itp6crawl.search import search
 from itp6crawl.store import Archive
 from itp6crawl.store.reports import table_counts
 from itp6crawl.text import default_segmenter, segment_article
+from itp6crawl.urls import rebase_article
 
 TARGETS = Path(__file__).with_name("targets.toml")
 WORDS = ["血小板", "激素", "艾曲泊帕", "复查", "儿童", "脾切除", "丙种球蛋白", "出血", "医生", "指南", "IgG1", "妊娠"]

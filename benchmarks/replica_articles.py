@@ -8,10 +8,11 @@ import time
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from itp6crawl.extract import extract_article
-from itp6crawl.models import CANONICAL_SITE, Article, Segments, rebase_article
+from itp6crawl.extract import ExtractOptions, extract_article
+from itp6crawl.records import Article, Segments
 from itp6crawl.replica import build_site
 from itp6crawl.text import segment_article
+from itp6crawl.urls import CANONICAL_SITE, rebase_article
 
 SERVED_FROM = "http://127.0.0.1:8000"  # pages are rendered as the local replica serves them, then rebased
 
@@ -36,7 +37,7 @@ def _prepare(index: int) -> Prepared:
     spec = site.articles[index]
     status, _headers, body = site.render(spec.path, SERVED_FROM)
     assert status == 200, (spec.path, status)
-    article = extract_article(body, spec.url(SERVED_FROM), fetched_at=site.now)
+    article = extract_article(body, spec.url(SERVED_FROM), ExtractOptions(fetched_at=site.now))
     article = rebase_article(article, SERVED_FROM, CANONICAL_SITE)
     start = time.perf_counter()
     segments = segment_article(article)

@@ -39,11 +39,11 @@ from opencc import OpenCC
 from replica_articles import prepared_articles
 
 from itp6crawl import search as search_module
-from itp6crawl.models import CANONICAL_SITE
 from itp6crawl.replica import DEFAULT_NOW, build_site, corpus
 from itp6crawl.search import search
 from itp6crawl.store import SCHEMA_VERSION, Archive
 from itp6crawl.store.toplists import TOP_MIN_ARTICLES, TOP_SIZE
+from itp6crawl.urls import CANONICAL_SITE
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES_FILE = Path(__file__).with_name("search_queries.json")

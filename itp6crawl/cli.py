@@ -361,14 +361,14 @@ def _minute(moment: str | None) -> str:
     """A stored time to the minute in China time (``2026-12-04 03:21``; the column says UTC+8)."""
     if not moment:
         return ""
-    from .models import CST
+    from .times import CST
 
     try:
         parsed = datetime.fromisoformat(moment)
     except ValueError:
         return moment
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=CST)  # as models.iso reads a time without an offset
+        parsed = parsed.replace(tzinfo=CST)  # as times.iso reads a time without an offset
     return parsed.astimezone(CST).strftime("%Y-%m-%d %H:%M")
 
 
@@ -454,16 +454,16 @@ def reindex(db: Path, warc_dir: Path | None, jobs: int | None) -> None:
 def extract(file, url: str, charset: str | None, fetched_at: str | None, generic: bool) -> None:
     """Extract the article in FILE ('-' for stdin) and print it as JSON, its URLs as the archive stores
     them (https://www.itp6.com/..., whatever host --url names)."""
-    from .extract import ExtractionError, extract_article, extract_generic
-    from .extract.dates import parse_iso
-    from .models import rebase_article
+    from .extract import ExtractionError, ExtractOptions, extract_article, extract_generic
+    from .times import parse_iso
+    from .urls import rebase_article
 
     when: datetime | None = parse_iso(fetched_at) if fetched_at else None
     if fetched_at and when is None:
         raise click.BadParameter(f"not an ISO 8601 time: {fetched_at}", param_hint="--fetched-at")
     function = extract_generic if generic else extract_article
     try:
-        article = function(file.read(), url, fetched_at=when, header_charset=charset)
+        article = function(file.read(), url, ExtractOptions(fetched_at=when, header_charset=charset))
     except ExtractionError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)

@@ -31,10 +31,11 @@ from w3lib.http import basic_auth_header
 from . import settings as default_settings
 from .exits import EXIT_FAILED
 from .limits import DATE_FORMAT
-from .models import CST, is_loopback, redact_url, without_credentials
 from .session import CrawlSession
 from .spiders.itp6 import Itp6Spider, check_site
 from .store import Archive, ArchiveLock, check_archive_file, check_writable
+from .times import CST
+from .urls import is_loopback, redact_url, site_host, without_credentials
 from .workers import worker_count
 
 logger = logging.getLogger(__name__)
@@ -191,9 +192,9 @@ def credential_settings(site: str) -> tuple[str, dict[str, Any]]:
     site, user, password = without_credentials(site)
     if user is None:
         return site, {}
-    parts = urlparse(site)
+    port = urlparse(site).port
     # The site's own hosts, as the spider allows them (with and without www.); Scrapy matches the port too.
-    domain = (parts.hostname or "").removeprefix("www.") + (f":{parts.port}" if parts.port else "")
+    domain = site_host(site) + (f":{port}" if port else "")
     return site, {"HTTPAUTH_USER": user, "HTTPAUTH_PASS": Secret(password or ""), "HTTPAUTH_DOMAIN": domain}
 
 

@@ -66,10 +66,10 @@ from lxml import etree
 from markupsafe import Markup
 
 from .extract.clean import KEEP_ATTRIBUTES
-from .models import CANONICAL_SITE
 from .query import zh_fts
 from .search import zh_snippet
 from .store.toplists import BM25
+from .urls import CANONICAL_SITE
 
 logger = logging.getLogger(__name__)
 

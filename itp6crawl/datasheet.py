@@ -20,9 +20,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .models import is_loopback
 from .neardup import DUP_PERMUTATIONS, DUP_SHINGLE, DUP_THRESHOLD
 from .store.datasets import ArticleFilter
+from .urls import is_loopback
 
 
 @dataclass(slots=True)

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 from .datasheet import ExportedFile, ExportResult, ScriptCounter, write_dataset_card, write_datasheet
-from .models import CST, iso
 from .neardup import near_duplicates
 from .store.datasets import (
     DATASET_VIEWS,
@@ -44,6 +43,7 @@ from .store.datasets import (
     dataset_rows,
 )
 from .store.readonly import connect_readonly
+from .times import CST, iso
 
 FORMATS = ("jsonl", "csv", "parquet")  # each also the files' extension
 BATCH = 1000  # rows per Parquet row group

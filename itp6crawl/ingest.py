@@ -36,10 +36,12 @@ from typing import Any
 
 from . import counters
 from .completeness import document_problem
+from .extract import ExtractOptions
 from .items import PageItem
-from .models import CANONICAL_SITE, canonical_url, iso, post_id_from_url
 from .reading import PageReading, read_page
 from .store import Archive, PoorerThanArchived, Source, content_hash
+from .times import iso
+from .urls import CANONICAL_SITE, canonical_url, post_id_from_url
 
 logger = logging.getLogger(__name__)
 GONE_STATUSES = (404, 410)
@@ -109,9 +111,9 @@ def readable(page: PageItem) -> Reading | None:
     return None
 
 
-def reading_options(page: PageItem, canonical_site: str) -> dict[str, Any]:
-    """The keyword arguments of :func:`~itp6crawl.reading.read_page` for ``page``."""
-    return {"fetched_at": page.fetched_at, "header_charset": page.charset, "canonical_site": canonical_site}
+def reading_options(page: PageItem, canonical_site: str) -> ExtractOptions:
+    """What reading ``page`` needs besides its bytes and URL (:func:`~itp6crawl.reading.read_page`)."""
+    return ExtractOptions(fetched_at=page.fetched_at, header_charset=page.charset, canonical_site=canonical_site)
 
 
 def take_reading(page: PageItem, reading: PageReading) -> Reading:
@@ -139,7 +141,7 @@ def read(page: PageItem, canonical_site: str = CANONICAL_SITE) -> Reading:
     if refused is not None:
         return refused
     try:
-        reading = read_page(page.body, page.url, **reading_options(page, canonical_site))
+        reading = read_page(page.body, page.url, reading_options(page, canonical_site))
     except Exception as error:
         return reading_crashed(page, error)
     return take_reading(page, reading)

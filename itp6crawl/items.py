@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .models import Article, Segments
+from .records import Article, Segments
 
 
 @dataclass(slots=True)

@@ -18,11 +18,10 @@ from scrapy.exceptions import DropItem, IgnoreRequest, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from . import counters
-from .extract.dates import parse_iso
 from .items import PageItem
 from .middlewares import KIND, LASTMOD
-from .models import CST
 from .session import MAX_ARTICLES
+from .times import CST, parse_iso
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from http import HTTPStatus
-from urllib.parse import urldefrag, urljoin, urlparse
+from urllib.parse import urldefrag, urljoin
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -26,9 +26,9 @@ from scrapy.http import Response
 
 from . import counters
 from .completeness import coding_problem
-from .extract.dates import parse_iso
-from .models import CST, canonical_url, iso
 from .session import WRITE_ERRORS, CrawlSession
+from .times import CST, iso, parse_iso
+from .urls import canonical_url, same_site
 
 # request.meta keys the spider sets and reads.
 KIND = "itp6_kind"  # 'article' or 'listing': pages with crawl state
@@ -202,7 +202,7 @@ class RedirectGuardMiddleware:
         route = " -> ".join([*chain, target])
         if target in chain:
             reason = f"redirect loop: {route}"
-        elif _host(target) != _host(chain[0]):
+        elif not same_site(target, chain[0]):
             reason = f"redirected off the site: {route}"
         elif len(chain) >= self.max_times:
             reason = f"too many redirects ({len(chain)}): {route}"
@@ -210,10 +210,3 @@ class RedirectGuardMiddleware:
             return response
         self.crawler.stats.inc_value(counters.REDIRECTS_REFUSED)
         raise RedirectRefused(reason, response.status)
-
-
-def _host(url: str) -> tuple[str, int | None]:
-    """Host (without ``www.``) and port of a URL: http and https of one site are the same site."""
-    parts = urlparse(url)
-    host = (parts.hostname or "").removeprefix("www.")
-    return host, parts.port if parts.port not in (80, 443) else None

@@ -24,9 +24,9 @@ from scrapy.utils.reactor import CallLaterOnce
 
 from . import counters, ingest
 from .items import PageItem
-from .models import CANONICAL_SITE
 from .reading import read_page
 from .session import WRITE_ERRORS, CrawlSession
+from .urls import CANONICAL_SITE
 from .workers import WorkerPool
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class ExtractPipeline:
             return item
         options = ingest.reading_options(item, self.canonical_site)
         try:
-            reading = await self.workers.run(read_page, item.body, item.url, **options)
+            reading = await self.workers.run(read_page, item.body, item.url, options)
         except Exception as error:  # a bug or a dead worker must not stop the crawl: the page is a failure
             self._count(ingest.reading_crashed(item, error))
             return item

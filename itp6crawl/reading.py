@@ -8,11 +8,11 @@ put on the canonical site, and its search columns are made (segmentation). No Sc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from .extract import extract_page
-from .models import CANONICAL_SITE, Article, Segments, rebase_article
+from .extract import DEFAULT_OPTIONS, ExtractOptions, extract_page
+from .records import Article, Segments
 from .text import segment_article
+from .urls import rebase_article
 
 NO_POST_ID = "no post id in the page or its URL"
 
@@ -27,22 +27,16 @@ class PageReading:
     followed: list[str] = field(default_factory=list)
 
 
-def read_page(
-    html: bytes,
-    url: str,
-    *,
-    fetched_at: datetime | None = None,
-    header_charset: str | None = None,
-    canonical_site: str = CANONICAL_SITE,
-) -> PageReading:
-    """Extract, rebase and segment the article of the page fetched from ``url``.
+def read_page(html: bytes, url: str, options: ExtractOptions = DEFAULT_OPTIONS) -> PageReading:
+    """Extract, rebase (on ``options.canonical_site``) and segment the article of the page fetched from
+    ``url``.
 
     A page that holds no article (``ExtractionError``) or none with a post id gives ``error``; any other
     exception (a bug) propagates."""
-    extracted = extract_page(html, url, fetched_at=fetched_at, header_charset=header_charset)
+    extracted = extract_page(html, url, options)
     if extracted.article is None:
         return PageReading(None, error=extracted.error, followed=extracted.followed)
     if extracted.article.id is None:
         return PageReading(None, error=NO_POST_ID, followed=extracted.followed)
-    article = rebase_article(extracted.article, url, canonical_site)
+    article = rebase_article(extracted.article, url, options.canonical_site)
     return PageReading(article, segment_article(article), followed=extracted.followed)

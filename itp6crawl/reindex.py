@@ -25,9 +25,10 @@ from pathlib import Path
 from . import counters, ingest
 from .extract.encoding import content_type_charset
 from .items import PageItem
-from .models import CANONICAL_SITE, CST, post_id_from_url
 from .store import ArchiveLock, check_archive_file, check_writable
 from .store.rebuild import rebuilt_in_copy
+from .times import CST
+from .urls import CANONICAL_SITE, post_id_from_url
 from .warc import WarcResponse, warc_dir_of
 from .warc_selection import check_warc_folder, select_records
 from .workers import WorkerPool, auto_workers

@@ -24,8 +24,8 @@ from scrapy.utils.defer import deferred_from_coro
 from . import counters
 from .counters import ARTICLES_SEEN, RESPONSES, count, run_counts
 from .exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
-from .models import CST
 from .store import Archive, ArchiveLock
+from .times import CST
 from .warc import WarcFile, run_file_name, warc_dir_of, warc_identity
 from .workers import WorkerPool, worker_count
 

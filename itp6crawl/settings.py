@@ -5,7 +5,7 @@ readers pass no fallback of their own, and code outside Scrapy (the CLI) takes i
 ``LOCAL_REPLICA_SETTINGS`` relaxes politeness; the crawl runner allows it for loopback hosts only.
 """
 
-from . import __version__, models
+from . import __version__, urls
 
 BOT_NAME = "itp6crawl"
 SPIDER_MODULES = ["itp6crawl.spiders"]
@@ -72,9 +72,9 @@ EXTENSIONS = {
 }
 
 # Our own settings.
-ITP6_SITE = models.CANONICAL_SITE  # the site to crawl when none is given (--site, scrapy crawl itp6 -a site=URL)
+ITP6_SITE = urls.CANONICAL_SITE  # the site to crawl when none is given (--site, scrapy crawl itp6 -a site=URL)
 ITP6_DB = "archive/itp6.db"  # the archive (--db)
-ITP6_CANONICAL_SITE = models.CANONICAL_SITE  # the one origin the archive stores the site's URLs under
+ITP6_CANONICAL_SITE = urls.CANONICAL_SITE  # the one origin the archive stores the site's URLs under
 ITP6_FULL = False  # True re-fetches every page, ignoring the crawl state (--full)
 ITP6_WARC = True  # write every network response to <ITP6_WARC_DIR>/<archive>-<id>-<run-id>.warc.gz
 ITP6_WARC_DIR = None  # None: warc/ beside the archive (warc.warc_dir_of)

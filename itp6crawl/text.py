@@ -21,7 +21,7 @@ from typing import Any
 
 from opencc import OpenCC
 
-from .models import Article, Segments
+from .records import Article, Segments
 
 
 def package_files() -> Traversable:

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from .extract.dates import parse_iso
-from .models import same_site
 from .store import Archive, ArchiveError, ArchiveMissing
+from .times import parse_iso
+from .urls import same_site
 from .warc import ARCHIVE_ID_FIELD, WarcResponse, iter_responses, run_of_file, warc_files, warcinfo_of
 
 logger = logging.getLogger(__name__)

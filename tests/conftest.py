@@ -7,7 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from itp6crawl.models import CST, Article, Comment, Image, Link
+from itp6crawl.records import Article, Comment, Image, Link
+from itp6crawl.times import CST
 
 
 def run_itp6crawl(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -58,6 +59,13 @@ def make_article(post_id: int = 101, **changes) -> Article:
     return Article(**fields)
 
 
+def body_doc(html: str):
+    """A parsed page (lxml) whose body is ``html``."""
+    from itp6crawl.extract.html import parse_document
+
+    return parse_document(f"<html><head><title>t</title></head><body>{html}</body></html>")
+
+
 @pytest.fixture(scope="session")
 def itp6crawl_cli():
     """Run ``itp6crawl ARGS`` in a fresh process."""
@@ -99,10 +107,10 @@ def fetch_time():
 def replica_archive(tmp_path_factory):
     """An archive of 40 replica articles built through extraction, segmentation and the store (no crawl)."""
     from itp6crawl.extract import extract_article
-    from itp6crawl.models import rebase_article
     from itp6crawl.replica import DEFAULT_NOW, build_site
     from itp6crawl.store import Archive
     from itp6crawl.text import segment_article
+    from itp6crawl.urls import rebase_article
 
     site = build_site(n_articles=40, seed=17)
     path = tmp_path_factory.mktemp("replica-archive") / "itp6.db"

@@ -378,7 +378,7 @@ def test_a_password_in_an_unreachable_or_bad_site_url_is_redacted_in_the_error(t
     ],
 )
 def test_redact_url_hides_the_password_only(url, shown):
-    from itp6crawl.models import redact_url
+    from itp6crawl.urls import redact_url
 
     assert redact_url(url) == shown
 

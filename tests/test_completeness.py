@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from itp6crawl import ingest
 from itp6crawl.completeness import coding_problem, document_problem
 from itp6crawl.items import PageItem
-from itp6crawl.models import CST
 from itp6crawl.replica import build_site
 from itp6crawl.replica.server import WORDPRESS_FATAL_ERROR_PAGE
+from itp6crawl.times import CST
 
 BASE = "http://127.0.0.1:8000"
 SITE = build_site(n_articles=12, seed=61)

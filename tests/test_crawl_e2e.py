@@ -15,8 +15,8 @@ import pytest
 import sqlite_utils
 
 from itp6crawl.extract.boilerplate import LEAK_MARKERS
-from itp6crawl.models import CANONICAL_SITE
 from itp6crawl.replica import ReplicaServer, build_site
+from itp6crawl.urls import CANONICAL_SITE
 
 N_ARTICLES = 40
 # Texts of the site's boilerplate blocks (../shared/itp6-site.md) that must never reach a body.

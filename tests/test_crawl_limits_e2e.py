@@ -12,8 +12,8 @@ import pytest
 from conftest import run_itp6crawl
 
 from itp6crawl import settings
-from itp6crawl.models import CST
 from itp6crawl.replica import ReplicaServer, build_site
+from itp6crawl.times import CST
 
 N_ARTICLES = 60
 

@@ -16,9 +16,11 @@ from conftest import make_article
 
 from itp6crawl.datasheet import ScriptCounter
 from itp6crawl.export import export
-from itp6crawl.models import CST, Link, is_loopback
+from itp6crawl.records import Link
 from itp6crawl.store import Archive, Segments
 from itp6crawl.store.datasets import ArticleFilter
+from itp6crawl.times import CST
+from itp6crawl.urls import is_loopback
 
 START = datetime(2024, 6, 5, 12, 0, tzinfo=CST)
 LOCAL_STATS = {"downloader/request_count": 43, "elapsed_time_seconds": 0.63, "robotstxt/request_count": 1}

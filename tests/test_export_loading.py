@@ -31,9 +31,9 @@ import yaml
 from conftest import make_article
 
 from itp6crawl.export import FORMATS, export, file_name
-from itp6crawl.models import CST
 from itp6crawl.store import Archive, Segments
 from itp6crawl.store.datasets import DATASET_VIEWS
+from itp6crawl.times import CST
 
 CHINA = timedelta(hours=8)
 TIMESTAMP = datasets.Value("timestamp[s, tz=+08:00]")

@@ -8,8 +8,8 @@ from dataclasses import asdict
 import lxml.html
 import pytest
 
-from itp6crawl.extract import extract_article
-from itp6crawl.models import Comment
+from itp6crawl.extract import ExtractOptions, extract_article
+from itp6crawl.records import Comment
 from itp6crawl.replica import DEFAULT_NOW, build_site
 
 BASE = "https://www.itp6.com"
@@ -119,7 +119,7 @@ OTHER_COMMENTS = [
     ids=["justnews6", "justnews5", "other-variants"],
 )
 def test_each_comment_keeps_its_author_time_and_text(items, theme, expected):
-    article = extract_article(_page(items, theme), URL, fetched_at=DEFAULT_NOW)
+    article = extract_article(_page(items, theme), URL, ExtractOptions(fetched_at=DEFAULT_NOW))
     assert article.theme == theme
     assert article.comments == expected
     assert all(c.text not in article.body_text for c in expected)
@@ -129,13 +129,13 @@ def test_the_time_beside_the_name_is_never_part_of_the_name():
     """The name's element (div.nickname) holds the time too: the author is the name alone, also when the
     name is bare text with no element of its own."""
     for items in (REAL_6X, REAL_5X):
-        for comment in extract_article(_page(items), URL, fetched_at=DEFAULT_NOW).comments:
+        for comment in extract_article(_page(items), URL, ExtractOptions(fetched_at=DEFAULT_NOW)).comments:
             assert comment.author and "年" not in comment.author and ":" not in comment.author
 
 
 def test_an_empty_name_in_the_nickname_falls_back_to_the_avatar_alt_text():
     items = REAL_6X.replace(">小雨点</a>", "></a>", 1)
-    first = extract_article(_page(items), URL, fetched_at=DEFAULT_NOW).comments[0]
+    first = extract_article(_page(items), URL, ExtractOptions(fetched_at=DEFAULT_NOW)).comments[0]
     assert first.author == "小雨点" and first.text == "谢谢分享,很受鼓舞!"
 
 
@@ -171,7 +171,9 @@ def test_replica_comments_equal_the_gold_on_both_theme_versions(site):
     counted = {"justnews6": 0, "justnews5": 0}
     guests = 0
     for spec in site.articles:
-        article = extract_article(site.render(spec.path, BASE)[2], spec.url(BASE), fetched_at=DEFAULT_NOW)
+        article = extract_article(
+            site.render(spec.path, BASE)[2], spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW)
+        )
         assert [asdict(c) for c in article.comments] == gold[spec.id]["comments"], spec.id
         assert all(c.author and c.time and c.text for c in article.comments), spec.id
         counted[spec.theme] += len(article.comments)

@@ -3,7 +3,7 @@ from datetime import datetime
 import pytest
 
 from itp6crawl.extract.dates import normalise_datetime, normalise_day, parse_count
-from itp6crawl.models import CST
+from itp6crawl.times import CST
 
 NOW = datetime(2024, 6, 5, 12, 0, tzinfo=CST)
 

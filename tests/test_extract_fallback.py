@@ -9,13 +9,20 @@ from datetime import datetime
 import pytest
 from conftest import extraction_scope
 
-from itp6crawl.extract import THEME_MISMATCH, ExtractionError, extract_article, extract_generic, fallback
+from itp6crawl.extract import (
+    THEME_MISMATCH,
+    ExtractionError,
+    ExtractOptions,
+    extract_article,
+    extract_generic,
+    fallback,
+)
 from itp6crawl.extract.boilerplate import is_notice_line, leaks
 from itp6crawl.extract.clean import Body
 from itp6crawl.extract.html import HtmlElement, html_document
 from itp6crawl.extraction_metrics import token_prf
-from itp6crawl.models import CST
 from itp6crawl.replica import DEFAULT_NOW, build_site, rename_theme_classes
+from itp6crawl.times import CST
 
 BASE = "https://www.itp6.com"
 # Eight paragraphs of a patient's story: an article body any generic reader keeps.
@@ -29,7 +36,7 @@ def renamed():
     out = []
     for spec in site.articles:
         html = rename_theme_classes(site.render(spec.path, BASE)[2].decode("utf-8"))
-        out.append((spec, gold[spec.id], extract_article(html, spec.url(BASE), fetched_at=DEFAULT_NOW)))
+        out.append((spec, gold[spec.id], extract_article(html, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))))
     return out
 
 
@@ -109,7 +116,7 @@ def test_related_and_neighbours_survive_further_drift_and_never_invent_links(dri
     site = build_site(n_articles=24, seed=8)
     for spec, gold in zip(site.articles, site.gold(BASE), strict=True):
         html = drift(rename_theme_classes(site.render(spec.path, BASE)[2].decode("utf-8")))
-        article = extract_article(html, spec.url(BASE), fetched_at=DEFAULT_NOW)
+        article = extract_article(html, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))
         expected = [] if "more-box" not in html else [r["url"] for r in gold["related"]]
         assert [link.url for link in article.related] == expected, spec.id
         assert (article.prev_url, article.next_url) == (gold["prev_url"], gold["next_url"]), spec.id
@@ -220,7 +227,9 @@ def test_the_generic_reader_takes_the_header_charset_and_dates_related_posts_fro
     )
     fetched = datetime(2024, 6, 5, 12, 0, tzinfo=CST)
     article = extract_generic(
-        page.encode("big5"), "https://www.itp6.com/16001.html", fetched_at=fetched, header_charset="big5"
+        page.encode("big5"),
+        "https://www.itp6.com/16001.html",
+        ExtractOptions(fetched_at=fetched, header_charset="big5"),
     )
     assert article.title == "我的治療經過" and "第7段" in article.body_text
     assert [(link.url, link.date) for link in article.related] == [

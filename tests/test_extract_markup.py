@@ -12,7 +12,7 @@ from conftest import fuzz_examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from itp6crawl.extract import extract_article, extract_generic, parse_page
+from itp6crawl.extract import ExtractOptions, extract_article, extract_generic, parse_page
 from itp6crawl.extract.clean import text_blocks
 from itp6crawl.extract.html import html_document, parse_document
 from itp6crawl.extract.repair import balance_content, close_raw_text, repair_tree
@@ -75,11 +75,11 @@ def test_a_flash_embed_in_a_post_keeps_every_paragraph_after_it(markup, theme):
     the theme path (every block equal to the gold) and on the generic fallback (its reading unchanged)."""
     spec = next(spec for spec in SPECS if spec.theme == theme)
     page, broken = insert(spec, 0, markup)
-    article = extract_article(broken, spec.url(BASE), fetched_at=DEFAULT_NOW)
+    article = extract_article(broken, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))
     assert article.extractor == "theme" and article.body_text.split("\n\n") == gold_body(spec)
     assert "<embed" not in article.body_html and "<object" not in article.body_html
-    generic = extract_generic(broken, spec.url(BASE), fetched_at=DEFAULT_NOW)
-    assert generic.body_text == extract_generic(page, spec.url(BASE), fetched_at=DEFAULT_NOW).body_text
+    generic = extract_generic(broken, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))
+    assert generic.body_text == extract_generic(page, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW)).body_text
     assert gold_body(spec)[-1] in generic.body_text
 
 
@@ -88,7 +88,7 @@ def test_an_unclosed_iframe_keeps_the_rest_of_the_page():
     the page with it, title and notice included."""
     spec = SPECS[0]
     _, broken = insert(spec, 1, '<iframe src="https://v.qq.com/iframe/player.html?vid=x0" frameborder=0>')
-    article = extract_article(broken, spec.url(BASE), fetched_at=DEFAULT_NOW)
+    article = extract_article(broken, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))
     assert article.body_text.split("\n\n") == gold_body(spec) and article.credit == spec.credit
 
 
@@ -107,7 +107,7 @@ def test_a_figure_that_is_not_an_image_is_body_text(theme):
     its text. A figure that shows an image still keeps its caption out of the text (it is in ``images``)."""
     spec = next(spec for spec in SPECS if spec.theme == theme)
     _, page = insert(spec, 0, GUTENBERG_TABLE + GUTENBERG_QUOTE)
-    article = extract_article(page, spec.url(BASE), fetched_at=DEFAULT_NOW)
+    article = extract_article(page, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))
     gold = gold_body(spec)
     inserted = ["药物 | 起始剂量", "艾曲泊帕 | 25mg 每日一次", "表1 常见用法", "坚持复查很重要。", "主治医生"]
     assert article.body_text.split("\n\n") == [gold[0], *inserted, *gold[1:]]
@@ -115,7 +115,7 @@ def test_a_figure_that_is_not_an_image_is_body_text(theme):
     image = extract_article(
         insert(spec, 0, '<figure><img src="/a.png" alt="化验单"><figcaption>化验单</figcaption></figure>')[1],
         spec.url(BASE),
-        fetched_at=DEFAULT_NOW,
+        ExtractOptions(fetched_at=DEFAULT_NOW),
     )
     assert image.body_text.split("\n\n") == gold and any(i.caption == "化验单" for i in image.images)
 
@@ -125,7 +125,7 @@ def test_the_message_for_browsers_without_flash_is_no_body_text():
     spec = SPECS[0]
     _, page = insert(spec, 0, f"{BARE_EMBED}<noembed>您的浏览器不支持Flash播放器</noembed>")
     for extract in (extract_article, extract_generic):
-        article = extract(page, spec.url(BASE), fetched_at=DEFAULT_NOW)
+        article = extract(page, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))
         assert "不支持Flash" not in article.body_text and "不支持Flash" not in article.body_html
     assert extract_article(page, spec.url(BASE)).body_text.split("\n\n") == gold_body(spec)
 
@@ -164,18 +164,18 @@ def test_broken_markup_in_a_post_keeps_every_paragraph_after_it_and_lets_no_boil
     spec = next(spec for spec in SPECS if spec.theme == theme)
     for after in (0, len(SITE.body(spec)) // 2):
         page, broken = insert(spec, after, markup)
-        article = extract_article(broken, spec.url(BASE), fetched_at=DEFAULT_NOW)
+        article = extract_article(broken, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))
         assert article.extractor == "theme"
         assert own_blocks_removed(article.body_text) == gold_body(spec)
         assert own_blocks_removed("\n\n".join(body_html_blocks(article))) == gold_body(spec)
-        whole = extract_article(page, spec.url(BASE), fetched_at=DEFAULT_NOW)
+        whole = extract_article(page, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))
         assert (article.credit, article.tags, article.related, article.comments) == (
             whole.credit,
             whole.tags,
             whole.related,
             whole.comments,
         )
-    generic = extract_generic(broken, spec.url(BASE), fetched_at=DEFAULT_NOW)
+    generic = extract_generic(broken, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))
     assert own_blocks_removed(generic.body_text) == extract_generic(page, spec.url(BASE)).body_text.split("\n\n")
 
 
@@ -387,7 +387,7 @@ def test_inserting_plugin_or_broken_markup_between_two_paragraphs_changes_the_th
 ):
     after = data.draw(st.integers(0, len(SITE.body(spec)) - 2), label="after chunk")
     _, broken = insert(spec, after, markup)
-    article = extract_article(broken, spec.url(BASE), fetched_at=DEFAULT_NOW)
+    article = extract_article(broken, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))
     assert article.extractor == "theme"
     assert own_blocks_removed(article.body_text) == gold_body(spec)
     assert own_blocks_removed("\n\n".join(body_html_blocks(article))) == gold_body(spec)
@@ -408,7 +408,7 @@ def test_inserting_plugin_or_broken_markup_between_two_paragraphs_changes_the_th
 def test_inserting_plugin_markup_between_two_paragraphs_changes_the_generic_body_by_its_own_only(spec, data, markup):
     after = data.draw(st.integers(0, len(SITE.body(spec)) - 2), label="after chunk")
     page, broken = insert(spec, after, markup)
-    before = extract_generic(page, spec.url(BASE), fetched_at=DEFAULT_NOW).body_text
-    assert own_blocks_removed(extract_generic(broken, spec.url(BASE), fetched_at=DEFAULT_NOW).body_text) == (
-        before.split("\n\n")
-    )
+    before = extract_generic(page, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW)).body_text
+    assert own_blocks_removed(
+        extract_generic(broken, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW)).body_text
+    ) == (before.split("\n\n"))

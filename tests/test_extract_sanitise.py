@@ -9,8 +9,8 @@ import lxml.html
 import pytest
 
 from itp6crawl.extract import extract_article, extract_generic
-from itp6crawl.models import CANONICAL_SITE
 from itp6crawl.replica import build_site
+from itp6crawl.urls import CANONICAL_SITE
 
 ATTACKS = [
     '<script>alert("x")</script>',

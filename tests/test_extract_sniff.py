@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from itp6crawl.extract import NO_TITLE, ExtractionError, extract_article, extract_generic
 from itp6crawl.extract.sniff import MAGIC_NUMBERS
-from itp6crawl.models import CANONICAL_SITE, canonical_url
 from itp6crawl.replica import build_site
+from itp6crawl.urls import CANONICAL_SITE, canonical_url
 
 URL = "https://www.itp6.com/16001.html"
 SITE = build_site(n_articles=12, seed=4)

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 import pytest
 from conftest import extraction_scope
 
-from itp6crawl.extract import extract_article
+from itp6crawl.extract import ExtractOptions, extract_article
 from itp6crawl.extract.boilerplate import is_notice_line
-from itp6crawl.models import CST
 from itp6crawl.replica import DEFAULT_NOW, build_site, corpus
 from itp6crawl.replica.site import flash_style
+from itp6crawl.times import CST
 
 BASE = "https://www.itp6.com"
 
@@ -30,7 +30,9 @@ def pages(site):
     out = []
     for spec in site.articles:
         _, _, body = site.render(spec.path, BASE)
-        out.append((spec, gold[spec.id], body, extract_article(body, spec.url(BASE), fetched_at=DEFAULT_NOW)))
+        out.append(
+            (spec, gold[spec.id], body, extract_article(body, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW)))
+        )
     return out
 
 
@@ -118,7 +120,7 @@ def test_visible_date_is_used_when_there_is_no_datetime_attribute(site, pages):
         # Take the head's dates away too, so only the visible Chinese date is left.
         html = re.sub(rb'<script type="application/ld\+json">.*?</script>', b"", body, flags=re.S)
         html = re.sub(rb'<meta property="article:(published|modified)_time"[^>]*>', b"", html)
-        published = extract_article(html, spec.url(BASE), fetched_at=DEFAULT_NOW).published_at
+        published = extract_article(html, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW)).published_at
         assert published is not None and published[:16] == gold["published_at"][:16], spec.id  # shown to the minute
 
 
@@ -129,8 +131,8 @@ def test_relative_visible_date_resolves_against_the_fetch_time(pages):
     html = re.sub(rb' datetime="[^"]*"', b"", body)
     html = re.sub(rb'<script type="application/ld\+json">.*?</script>', b"", html, flags=re.S)
     html = re.sub(rb'<meta property="article:(published|modified)_time"[^>]*>', b"", html)
-    article = extract_article(html, spec.url(BASE), fetched_at=DEFAULT_NOW)
-    later = extract_article(html, spec.url(BASE), fetched_at=datetime(2030, 1, 1, tzinfo=CST))
+    article = extract_article(html, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))
+    later = extract_article(html, spec.url(BASE), ExtractOptions(fetched_at=datetime(2030, 1, 1, tzinfo=CST)))
     # 3天前 is only precise to the day (WordPress rounds), so now - 3 days is right within a day.
     assert abs(datetime.fromisoformat(article.published_at) - spec.published) <= timedelta(days=1)
     assert later.published_at is not None and later.published_at.startswith("2029-12")
@@ -192,7 +194,7 @@ def test_a_body_that_ends_with_authors_or_a_source_link_keeps_them(site):
     html = _set_body(
         html, "<p>一项新研究发表。</p><p>作者：Zhang Y, Li X, et al.</p><p>链接：https://pubmed.example/123/</p>"
     )
-    article = extract_article(html, spec.url(BASE), fetched_at=DEFAULT_NOW)
+    article = extract_article(html, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))
     assert article.body_text == "一项新研究发表。\n\n作者：Zhang Y, Li X, et al.\n\n链接：https://pubmed.example/123/"
     assert article.credit == spec.credit  # still read from the entry-copyright block
 
@@ -203,7 +205,9 @@ def test_classic_wordpress_captions_stay_out_of_the_text(site):
         '<div class="wp-caption aligncenter"><img src="/wp-content/uploads/x.jpg" alt="化验单">'
         '<p class="wp-caption-text">复查时的化验单</p></div>'
     )
-    article = extract_article(_set_body(html, f"<p>正文一段。</p>{figure}"), spec.url(BASE), fetched_at=DEFAULT_NOW)
+    article = extract_article(
+        _set_body(html, f"<p>正文一段。</p>{figure}"), spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW)
+    )
     assert article.body_text == "正文一段。"
     assert [(i.src, i.alt, i.caption) for i in article.images] == [
         (f"{BASE}/wp-content/uploads/x.jpg", "化验单", "复查时的化验单")
@@ -216,7 +220,7 @@ def test_an_image_only_post_stays_a_theme_article(site):
     html = _set_body(
         html, '<figure class="wp-caption"><img src="/a.png" alt="一图读懂"><figcaption>一图读懂</figcaption></figure>'
     )
-    article = extract_article(html, spec.url(BASE), fetched_at=DEFAULT_NOW)
+    article = extract_article(html, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))
     assert article.extractor == "theme" and article.body_text == "" and len(article.images) == 1
     assert article.related and article.title == spec.title
 
@@ -224,7 +228,7 @@ def test_an_image_only_post_stays_a_theme_article(site):
 def test_views_shown_as_thousands(site):
     spec, html = _one_page(site, lambda s: s.show_views)
     html = re.sub(r"阅读 \d+", "阅读 1.2K", html, count=1)
-    assert extract_article(html, spec.url(BASE), fetched_at=DEFAULT_NOW).views == 1200
+    assert extract_article(html, spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW)).views == 1200
 
 
 def test_a_comment_whose_id_holds_a_quote_is_read_like_any_other(site, pages):
@@ -235,7 +239,7 @@ def test_a_comment_whose_id_holds_a_quote_is_read_like_any_other(site, pages):
     first_id = f"comment-{article.comments[0].comment_id}"
     assert html.count(f'id="{first_id}"') == 1
     html = html.replace(f'id="{first_id}"', f'id="{first_id}&apos;x"')
-    again = extract_article(html.encode("utf-8"), spec.url(BASE), fetched_at=DEFAULT_NOW)
+    again = extract_article(html.encode("utf-8"), spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))
     assert [c.text for c in again.comments] == [c.text for c in article.comments]
     assert again.comments[0].comment_id == article.comments[0].comment_id
 
@@ -244,7 +248,7 @@ def test_a_page_without_any_notice_has_no_credit(site):
     spec, html = _one_page(site, lambda s: s.copyright == "div")
     start = html.index('<div class="entry-copyright"')
     end = html.index("</div>", start) + len("</div>")
-    article = extract_article(html[:start] + html[end:], spec.url(BASE), fetched_at=DEFAULT_NOW)
+    article = extract_article(html[:start] + html[end:], spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW))
     assert article.extractor == "theme" and article.credit == "" and article.title == spec.title
 
 
@@ -255,6 +259,8 @@ def test_a_notice_block_after_the_content_still_gives_the_credit(site):
     end = html.index("</div>", start) + len("</div>")
     notice, html = html[start:end], html[:start] + html[end:]
     tags = html.index('<div class="entry-tag"')
-    article = extract_article(html[:tags] + notice + html[tags:], spec.url(BASE), fetched_at=DEFAULT_NOW)
+    article = extract_article(
+        html[:tags] + notice + html[tags:], spec.url(BASE), ExtractOptions(fetched_at=DEFAULT_NOW)
+    )
     assert article.extractor == "theme" and article.credit == spec.credit
     assert "谨慎参阅" not in article.body_text

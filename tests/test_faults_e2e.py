@@ -12,11 +12,11 @@ import time
 import pytest
 
 from itp6crawl.export import export
-from itp6crawl.models import CANONICAL_SITE
 from itp6crawl.replica import ReplicaServer, build_site
 from itp6crawl.search import search
 from itp6crawl.settings import DOWNLOAD_MAXSIZE
 from itp6crawl.store.reports import table_counts
+from itp6crawl.urls import CANONICAL_SITE
 
 
 def test_binary_and_non_article_pages_at_post_urls_become_failures_not_articles(tmp_path, crawl_locally):

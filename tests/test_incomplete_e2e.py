@@ -8,9 +8,9 @@ import sqlite3
 
 from conftest import local_crawl
 
-from itp6crawl.models import CANONICAL_SITE
 from itp6crawl.replica import ReplicaServer, build_site
 from itp6crawl.replica.server import INCOMPLETE_PAGES
+from itp6crawl.urls import CANONICAL_SITE
 
 REASONS = {
     "cut": "incomplete page: it ends before </html>",

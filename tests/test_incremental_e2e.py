@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from itp6crawl.models import CANONICAL_SITE
 from itp6crawl.replica import ReplicaServer, build_site
 from itp6crawl.store import ArchiveLock
+from itp6crawl.urls import CANONICAL_SITE
 
 CONTENT = "id, url, title, author, credit, published_at, modified_at, categories, tags, summary, body_text, body_html"
 

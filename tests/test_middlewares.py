@@ -11,9 +11,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 
 from itp6crawl.middlewares import FETCHED_AT, KIND, LASTMOD, WARC, ConditionalRequestMiddleware, WarcMiddleware
-from itp6crawl.models import CST
 from itp6crawl.session import CrawlSession
 from itp6crawl.spiders.itp6 import Itp6Spider
+from itp6crawl.times import CST
 from itp6crawl.warc import iter_responses, warc_files, warcinfo_of
 
 SITE = "http://127.0.0.1:8123"

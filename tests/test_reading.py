@@ -1,7 +1,8 @@
-from itp6crawl.models import rebase_article
+from itp6crawl.extract import ExtractOptions
 from itp6crawl.reading import NO_POST_ID, read_page
 from itp6crawl.replica import DEFAULT_NOW, build_site
 from itp6crawl.text import segment_article
+from itp6crawl.urls import rebase_article
 
 REPLICA = "http://127.0.0.1:8123"
 CANONICAL = "https://www.itp6.com"
@@ -11,7 +12,7 @@ def test_a_page_is_read_into_its_rebased_article_its_search_columns_and_the_link
     site = build_site(n_articles=8, seed=4)
     spec = site.articles[3]
     html = site.render(spec.path, REPLICA)[2]
-    reading = read_page(html, spec.url(REPLICA), fetched_at=DEFAULT_NOW, canonical_site=CANONICAL)
+    reading = read_page(html, spec.url(REPLICA), ExtractOptions(fetched_at=DEFAULT_NOW, canonical_site=CANONICAL))
     assert reading.error is None and reading.article is not None
     assert reading.article.url == f"{CANONICAL}/{spec.id}.html"
     assert all(link.url.startswith(CANONICAL) for link in reading.article.related)
@@ -24,7 +25,7 @@ def test_a_page_is_read_into_its_rebased_article_its_search_columns_and_the_link
 
 def test_a_page_without_an_article_keeps_its_links_and_says_why():
     page = f"""<html><body class="home"><a href="{REPLICA}/16003.html">甲</a></body></html>""".encode()
-    reading = read_page(page, f"{REPLICA}/", canonical_site=CANONICAL)
+    reading = read_page(page, f"{REPLICA}/", ExtractOptions(canonical_site=CANONICAL))
     assert reading.article is None and reading.segments is None
     assert reading.error == "not an article page: the home page (body class 'home')"
     assert reading.followed == [f"{REPLICA}/16003.html"]
@@ -32,7 +33,7 @@ def test_a_page_without_an_article_keeps_its_links_and_says_why():
 
 def test_an_article_without_a_post_id_is_not_read_further():
     page = "<html><head><title>标题</title></head><body><h1>标题</h1><p>" + "血小板" * 80 + "</p></body></html>"
-    reading = read_page(page.encode(), f"{REPLICA}/about/", canonical_site=CANONICAL)
+    reading = read_page(page.encode(), f"{REPLICA}/about/", ExtractOptions(canonical_site=CANONICAL))
     assert reading.article is None and reading.error == NO_POST_ID and reading.segments is None
 
 
@@ -40,8 +41,8 @@ def test_rebasing_happens_before_segmentation_and_changes_no_search_column():
     site = build_site(n_articles=3, seed=4)
     spec = site.articles[0]
     html = site.render(spec.path, REPLICA)[2]
-    reading = read_page(html, spec.url(REPLICA), canonical_site=CANONICAL)
-    as_served = read_page(html, spec.url(REPLICA), canonical_site=REPLICA)
+    reading = read_page(html, spec.url(REPLICA), ExtractOptions(canonical_site=CANONICAL))
+    as_served = read_page(html, spec.url(REPLICA), ExtractOptions(canonical_site=REPLICA))
     assert reading.segments == as_served.segments
     assert rebase_article(as_served.article, spec.url(REPLICA), CANONICAL) == reading.article
 

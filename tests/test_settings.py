@@ -56,11 +56,11 @@ def test_no_reader_repeats_a_default():
 
 def test_the_site_is_written_once():
     """The site's origin is one constant; the settings (and through them the CLI) derive from it."""
-    from itp6crawl.models import CANONICAL_SITE
+    from itp6crawl.urls import CANONICAL_SITE
 
     assert settings.ITP6_SITE == settings.ITP6_CANONICAL_SITE == CANONICAL_SITE
     quoted = re.compile(rf"[\"']{re.escape(CANONICAL_SITE)}/?[\"']")
-    assert [path.name for path, text in SOURCES.items() if quoted.search(text)] == ["models.py"]
+    assert [path.name for path, text in SOURCES.items() if quoted.search(text)] == ["urls.py"]
 
 
 def test_the_cli_takes_its_defaults_from_the_settings():

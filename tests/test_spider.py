@@ -13,9 +13,10 @@ from twisted.python.failure import Failure
 from itp6crawl.items import PageItem
 from itp6crawl.middlewares import FETCHED_AT, IN_SITEMAP, KIND, LASTMOD, WARC, RedirectRefused
 from itp6crawl.pipelines import ExtractPipeline
-from itp6crawl.spiders.itp6 import CATEGORY_PATH, Itp6Spider, failure_reason
+from itp6crawl.spiders.itp6 import Itp6Spider, failure_reason
 from itp6crawl.store import Archive
 from itp6crawl.text import segment_article
+from itp6crawl.urls import CATEGORY_PATH
 
 SITE = "http://127.0.0.1:8123"
 

@@ -118,7 +118,7 @@ def test_article_without_id_is_refused(archive, article_factory, fetch_time):
 
 
 def test_links_resolve_by_canonical_url(archive, article_factory, fetch_time):
-    from itp6crawl.models import Link
+    from itp6crawl.records import Link
 
     source = article_factory(
         101, related=[Link(url="https://www.itp6.com/102.html"), Link(url="https://other.example/102.html")], prev=None
@@ -286,7 +286,7 @@ def test_an_article_row_names_its_warc_record_and_its_change_time(archive, artic
 
 
 def test_links_are_stored_with_their_kind_and_place(archive, article_factory, fetch_time):
-    from itp6crawl.models import Link
+    from itp6crawl.records import Link
 
     article = article_factory(next=Link(url="https://www.itp6.com/103.html", title="下一篇文章"))
     archive.articles.save(article, segments_for(article), fetch_time)

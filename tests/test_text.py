@@ -101,7 +101,7 @@ def test_user_dictionary_lines_take_an_optional_frequency_and_tag(tmp_path):
 
 
 def test_segment_article_indexes_image_captions_or_else_their_alt_text(article_factory):
-    from itp6crawl.models import Image
+    from itp6crawl.records import Image
 
     images = [Image(src="a.jpg", alt="化验单", caption="复查结果"), Image(src="b.jpg", alt="骨髓穿刺", caption="")]
     segments = segment_article(article_factory(title="复查记录", images=images))

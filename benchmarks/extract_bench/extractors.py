@@ -138,16 +138,13 @@ def readability_extractor() -> Extractor:
 def ours_extractor(*, generic: bool = False) -> tuple[Extractor | None, str]:
     """Our extractor, or None and the reason when ``itp6crawl.extract`` does not provide it yet."""
     try:
-        from itp6crawl.extract import extract_article, extract_generic
+        from itp6crawl.extract import ExtractOptions, extract_article, extract_generic
     except ImportError as error:
         return None, f"itp6crawl.extract not ready ({error})"
     func = extract_generic if generic else extract_article
 
     def run(page: Page) -> Output:
-        if page.fetched_at is not None:
-            article = func(page.html, page.url, fetched_at=page.fetched_at)
-        else:
-            article = func(page.html, page.url)
+        article = func(page.html, page.url, ExtractOptions(fetched_at=page.fetched_at))
         return Output(article.body_text or "", article)
 
     return Extractor("ours", run, "itp6crawl extract_generic" if generic else "itp6crawl extract_article"), ""

@@ -1,4 +1,4 @@
-"""Extraction: page bytes and URL in, :class:`~itp6crawl.models.Article` out.
+"""Extraction: page bytes and URL in, :class:`~itp6crawl.records.Article` out.
 
 Pure functions: no Scrapy, no SQLite, no network. The JustNews theme rules run when the markup is
 recognised; anything else goes through the generic fallback, and ``Article.extractor`` says which.
@@ -7,14 +7,14 @@ recognised; anything else goes through the generic fallback, and ``Article.extra
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from ..models import Article
+from ..records import Article
 from .encoding import decode_html
 from .fallback import extract_generic_from_tree
 from .html import ExtractionError, HtmlElement, parse_html
 from .links import links_to_follow
 from .meta import read_head
+from .options import DEFAULT_OPTIONS, ExtractOptions
 from .sniff import refuse_binary, refuse_non_post
 from .theme import detect_theme, extract_theme
 
@@ -63,27 +63,25 @@ def _parse(html: bytes | str, header_charset: str | None, page: ParsedPage | Non
 def extract_article(
     html: bytes | str,
     url: str,
+    options: ExtractOptions = DEFAULT_OPTIONS,
     *,
-    fetched_at: datetime | None = None,
-    header_charset: str | None = None,
     page: ParsedPage | None = None,
 ) -> Article:
-    """Extract the article of one page. ``fetched_at`` resolves relative dates (3天前); ``header_charset``
-    is the HTTP header's charset, which the bytes may contradict. Raises ExtractionError with the reason
-    when the page holds no article: binary data, not HTML, not a post (a listing, search results, the
-    404 page), or nothing with a title and a body. ``page``, when the caller has parsed ``html`` with
-    :func:`parse_page` already (the spider has), saves parsing it again."""
-    text, doc = _parse(html, header_charset, page)
+    """Extract the article of one page (its fetch time and header charset in ``options``). Raises
+    ExtractionError with the reason when the page holds no article: binary data, not HTML, not a post (a
+    listing, search results, the 404 page), or nothing with a title and a body. ``page``, when the caller
+    has parsed ``html`` with :func:`parse_page` already (:func:`extract_page` has), saves parsing it again."""
+    text, doc = _parse(html, options.header_charset, page)
     head = read_head(doc, url)
     theme = detect_theme(doc)
     if theme is not None:
-        article = extract_theme(doc, url, theme, head, fetched_at)
+        article = extract_theme(doc, url, theme, head, options.fetched_at)
         if article.body_text or article.images:  # an image-only post is still the theme's article
             return article
         warning = EMPTY_THEME_BODY
     else:
         warning = THEME_MISMATCH
-    article = extract_generic_from_tree(doc, text, url, head, fetched_at)
+    article = extract_generic_from_tree(doc, text, url, head, options.fetched_at)
     article.warnings.append(warning)
     return _check(article)
 
@@ -98,34 +96,32 @@ class ExtractedPage:
     followed: list[str] = field(default_factory=list)
 
 
-def extract_page(
-    html: bytes, url: str, *, fetched_at: datetime | None = None, header_charset: str | None = None
-) -> ExtractedPage:
+def extract_page(html: bytes, url: str, options: ExtractOptions = DEFAULT_OPTIONS) -> ExtractedPage:
     """Parse a fetched page once; read the links a crawler follows from it, then its article.
 
     An :class:`ExtractionError` becomes ``error``; any other exception (a bug) propagates."""
     try:
-        page = parse_page(html, header_charset)
+        page = parse_page(html, options.header_charset)
     except ExtractionError as error:
         return ExtractedPage(None, str(error))
     followed = links_to_follow(page.doc, url)  # before extraction, which may edit copies of the tree
     try:
-        article = extract_article(html, url, fetched_at=fetched_at, header_charset=header_charset, page=page)
+        article = extract_article(html, url, options, page=page)
     except ExtractionError as error:
         return ExtractedPage(None, str(error), followed)
     return ExtractedPage(article, None, followed)
 
 
-def extract_generic(
-    html: bytes | str, url: str, *, fetched_at: datetime | None = None, header_charset: str | None = None
-) -> Article:
+def extract_generic(html: bytes | str, url: str, options: ExtractOptions = DEFAULT_OPTIONS) -> Article:
     """Extract with the generic fallback only, whatever the markup."""
-    text, doc = _parse(html, header_charset, None)
-    return _check(extract_generic_from_tree(doc, text, url, read_head(doc, url), fetched_at))
+    text, doc = _parse(html, options.header_charset, None)
+    return _check(extract_generic_from_tree(doc, text, url, read_head(doc, url), options.fetched_at))
 
 
 __all__ = [
+    "DEFAULT_OPTIONS",
     "Article",
+    "ExtractOptions",
     "ExtractedPage",
     "ExtractionError",
     "ParsedPage",

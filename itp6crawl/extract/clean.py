@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml import etree
 
-from ..models import Image
+from ..records import Image
 from .boilerplate import is_fixed_notice_line, is_notice_line
 from .html import HtmlElement, absolute, collapse, has_class, select, text_of
 

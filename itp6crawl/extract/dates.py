@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from ..models import CST, iso
+from ..times import CST, iso, parse_iso
 
 _CN_DATE = re.compile(
     r"(?P<y>\d{4})\s*[年/.-]\s*(?P<m>\d{1,2})\s*[月/.-]\s*(?P<d>\d{1,2})\s*日?"
@@ -45,18 +45,6 @@ def _hour(hour: int, ampm: str | None) -> int:
     if ampm in ("上午", "凌晨", "早上") and hour == 12:
         return 0
     return hour
-
-
-def parse_iso(text: str) -> datetime | None:
-    """An ISO 8601 timestamp (``Z``, an offset, or none meaning China time)."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=CST)
 
 
 def parse_date(text: str | None, now: datetime | None = None) -> datetime | None:

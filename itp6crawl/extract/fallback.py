@@ -8,8 +8,9 @@ and readability's wins; otherwise trafilatura's stands. Our own knowledge of the
 what generic extractors keep: the notice lines (disclaimer, tip, 作者/链接, copyright) and lone button
 labels. Metadata comes from the head and from WordPress conventions that survive a theme change
 (``rel="category tag"``, ``rel="tag"``, ``time[datetime]``); links to other posts (related, previous,
-next) come from :func:`~itp6crawl.extract.links.generic_page_links`, which reads signals that survive a
-theme change (``rel="prev"/"next"``, 上一篇/下一篇 labels, a post-link list after the body headed 相关推荐).
+next) come from :func:`~itp6crawl.extract.generic_links.generic_page_links`, which reads signals that
+survive a theme change (``rel="prev"/"next"``, 上一篇/下一篇 labels, a post-link list after the body
+headed 相关推荐).
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ from readability import Document
 from readability.readability import Unparseable
 from trafilatura.htmlprocessing import convert_to_html
 
-from ..models import Article
+from ..records import Article
 from ..tokens import tokens
 from .boilerplate import is_fixed_notice_line, is_notice_line, is_site_line
 from .clean import Body, clean_body, credit_from_lines, text_blocks
 from .dates import normalise_datetime
+from .generic_links import generic_page_links
 from .html import HtmlElement, collapse, first_text, html_document, select, text_of
-from .links import generic_page_links
 from .meta import HeadMeta
 
 # trafilatura logs a warning for every page it finds too short; we report that ourselves.

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import post_id_from_url
+from ..urls import post_id_from_url
 from .html import HtmlElement, absolute, collapse, first_text, text_of
 
 _SHORTLINK = re.compile(r"[?&]p=(\d+)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from ..models import Article, Comment
+from ..records import Article, Comment
 from .clean import clean_body, notice_credit, text_blocks
 from .dates import normalise_datetime, parse_count
 from .html import HtmlElement, by_class, collapse, first, first_text, has_class, select, text_of

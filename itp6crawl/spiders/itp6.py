@@ -32,15 +32,22 @@ from .. import counters
 from ..extract import decode_html
 from ..extract.encoding import content_type_charset
 from ..extract.html import ExtractionError, parse_document
-from ..extract.links import parse_listing
+from ..extract.listings import parse_listing
 from ..items import PageItem
 from ..middlewares import FETCHED_AT, IN_SITEMAP, INCOMPLETE, KIND, LASTMOD, WARC, RedirectRefused
-from ..models import CANONICAL_SITE, CST, canonical_path, canonical_url, iso, same_site
 from ..session import CrawlSession
+from ..times import CST, iso
+from ..urls import (
+    CANONICAL_SITE,
+    CATEGORY_PATH,
+    POST_PATH,
+    WEB_SCHEMES,
+    canonical_path,
+    canonical_url,
+    same_site,
+    site_host,
+)
 
-POST_PATH = re.compile(r"^/\d+\.html$")
-# Category listings, with or without the trailing slash (the site's own links come without it).
-CATEGORY_PATH = re.compile(r"^/category/[^/]+(?:/page/\d+)?/?$")
 # Statuses of an article that the spider handles itself: not modified, and gone.
 ARTICLE_STATUSES = [304, 404, 410]
 
@@ -53,7 +60,7 @@ class Itp6Spider(Spider):
         self.site = check_site(site)
         self.origin = self.site  # the site's own spelling (scheme and host), learnt from robots.txt
         # Offsite filtering by domain (www. and its parent both allowed); site_url() checks the port too.
-        self.allowed_domains = [(urlparse(self.site).hostname or "").removeprefix("www.")]
+        self.allowed_domains = [site_host(self.site)]
         self._sitemaps_pending = 0
         self._sitemap_failed = False
         self._in_sitemap: set[str] = set()  # canonical URLs of the posts the sitemaps list
@@ -79,7 +86,7 @@ class Itp6Spider(Spider):
         """``url`` on this site with a path matching ``pattern``, in one spelling: the site's origin,
         the canonical path (listings without the trailing slash), no query or fragment; else None."""
         parts = urlparse(url)
-        if parts.scheme not in ("http", "https") or not same_site(url, self.site) or not pattern.match(parts.path):
+        if parts.scheme not in WEB_SCHEMES or not same_site(url, self.site) or not pattern.match(parts.path):
             return None
         origin = urlparse(self.origin)
         return urlunparse((origin.scheme, origin.netloc, canonical_path(parts.path), "", "", ""))
@@ -315,7 +322,7 @@ def failure_reason(failure: Failure) -> str:
 def check_site(site: str) -> str:
     """The site root without a trailing slash; ValueError unless it is an http(s) URL with a host."""
     parts = urlparse(site)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in WEB_SCHEMES or not parts.hostname:
         raise ValueError(f"--site must be an http(s) URL such as {CANONICAL_SITE}, got {site!r}")
     return site.rstrip("/")
 

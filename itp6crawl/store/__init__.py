@@ -19,7 +19,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..models import Segments
+    from ..records import Segments
     from .archive import Archive
     from .articles import Articles, Outcome, PoorerThanArchived, Source
     from .content import CONTENT_COLUMNS, content_hash, content_hash_of_row
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     )
 
 _HOMES = {
-    "Segments": "..models",
+    "Segments": "..records",
     "Archive": ".archive",
     **dict.fromkeys(("Articles", "Outcome", "PoorerThanArchived", "Source"), ".articles"),
     **dict.fromkeys(("CONTENT_COLUMNS", "content_hash", "content_hash_of_row"), ".content"),

@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 import sqlite_utils
 
-from ..models import Article, Segments, iso
+from ..records import Article, Segments
+from ..times import iso
 from .content import VERSIONED_COLUMNS, content_hash_of_row, content_record
 from .rows import insert_row, update_row, write_transaction
 

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from ..models import Article
+from ..records import Article
 
 # Columns whose change makes a new version; counts (views, likes) and comments do not.
 CONTENT_COLUMNS = (

@@ -22,7 +22,7 @@ import socket
 from datetime import datetime
 from pathlib import Path
 
-from ..models import CST, iso
+from ..times import CST, iso
 from .schema import ArchiveError
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from ..counters import RUN_COUNT_COLUMNS
-from ..models import iso
+from ..times import iso
 from .rows import write_transaction
 
 _CLOSE_KILLED_RUNS = """

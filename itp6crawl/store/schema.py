@@ -21,7 +21,8 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from ..counters import RUN_COUNT_COLUMNS
-from ..models import CANONICAL_SITE, CST, canonical_url, iso, origin_pattern, post_id_from_url
+from ..times import CST, iso
+from ..urls import CANONICAL_SITE, canonical_url, origin_pattern, post_id_from_url
 from .content import VERSIONED_COLUMNS, content_hash_of_row
 from .datasets import create_dataset_views
 from .readonly import ArchiveError, ArchiveReadOnly, ArchiveTooNew, NotAnArchive, readonly_uri_query
@@ -135,7 +136,7 @@ def crawl_state_and_run_log(db: sqlite_utils.Database) -> None:
     articles.create_index(["status"], if_not_exists=True)
     db.table("crawl_state").create(
         {
-            "url": str,  # canonical URL (models.canonical_url)
+            "url": str,  # canonical URL (urls.canonical_url)
             "post_id": int,
             "etag": str,
             "last_modified": str,

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from itp6crawl.models import Image, Link, canonical_path, canonical_url, rebase_article
+from itp6crawl.records import Image, Link
+from itp6crawl.urls import (
+    CATEGORY_PATH,
+    LISTING_PATH,
+    LISTING_PREFIXES,
+    POST_PATH,
+    canonical_path,
+    canonical_url,
+    post_id_from_url,
+    rebase_article,
+    same_site,
+    site_host,
+)
 
 
 @pytest.mark.parametrize(
@@ -54,3 +66,40 @@ def test_the_live_sites_other_spellings_become_the_canonical_one(article_factory
     article = article_factory(url="http://itp6.com/101.html", related=[Link(url="https://itp6.com:443/102.html")])
     rebased = rebase_article(article, "http://itp6.com/101.html")
     assert (rebased.url, rebased.related[0].url) == ("https://www.itp6.com/101.html", "https://www.itp6.com/102.html")
+
+
+@pytest.mark.parametrize(
+    ("path", "post_id"),
+    [("/16001.html", 16001), ("/1.html", 1), ("/16001.htm", None), ("/16001.html/", None), ("/a/16001.html", None)],
+)
+def test_a_post_is_its_permalink_shape(path, post_id):
+    assert bool(POST_PATH.match(path)) is (post_id is not None)
+    assert post_id_from_url(f"http://127.0.0.1:8000{path}?replytocom=3#respond") == post_id
+
+
+@pytest.mark.parametrize(
+    ("path", "listing", "category"),
+    [
+        ("/category/zhiliao", True, True),
+        ("/category/zhiliao/", True, True),
+        ("/category/zhiliao/page/3", True, True),
+        ("/category/zhiliao/page/3/", True, True),
+        ("/tag/ITP/page/2/", True, False),
+        ("/author/admin", True, False),
+        ("/category/", False, False),
+        ("/category/a/b", False, False),
+        ("/category/zhiliao/page/x", False, False),
+        ("/16001.html", False, False),
+    ],
+)
+def test_listings_with_or_without_the_trailing_slash(path, listing, category):
+    assert bool(LISTING_PATH.match(path)) is listing and bool(CATEGORY_PATH.match(path)) is category
+    assert path.startswith(LISTING_PREFIXES) or not listing
+
+
+def test_the_site_is_its_host_give_or_take_www_and_its_written_port():
+    assert site_host("https://www.itp6.com/1.html") == site_host("http://itp6.com") == "itp6.com"
+    assert same_site("http://www.itp6.com/1.html", "https://itp6.com:443/")
+    assert same_site("http://127.0.0.1:8000/", "https://127.0.0.1:8000/x")
+    assert not same_site("http://127.0.0.1:8000/", "http://127.0.0.1:8001/")
+    assert not same_site("https://www.itp6.com/", "https://elsewhere.example/")

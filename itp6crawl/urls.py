@@ -1,6 +1,7 @@
-"""The records that travel through the pipeline: what extraction returns and the archive stores.
+"""The site's URLs: the shapes of its paths, which host is the site, and one canonical spelling.
 
-Plain dataclasses, no Scrapy and no SQLite, so every layer can use them.
+Every layer asks here, so spider, extractor, middlewares and archive agree on what a post, a listing
+and the site are. Plain stdlib: extraction stays pure.
 """
 
 from __future__ import annotations
@@ -8,35 +9,46 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
-from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
+from urllib.parse import ParseResult, unquote, urlparse, urlsplit, urlunsplit
 
-# China Standard Time: every timestamp of the site and the archive is in it.
-CST = timezone(timedelta(hours=8), "CST")
+from .records import Article
 
+# The site every archived URL is written on, whatever server (http, a mirror, the replica) served it.
+CANONICAL_SITE = "https://www.itp6.com"
+# The schemes the site is fetched over; its pages are the same page over either.
+WEB_SCHEMES = ("http", "https")
 
-def iso(moment: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SS+08:00``; naive datetimes are taken as China time."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=CST)
-    return moment.astimezone(CST).replace(microsecond=0).isoformat()
-
-
-_POST_PATH = re.compile(r"^/(\d+)\.html$")
+# A post's permalink, WordPress's ``/{id}.html``: matched against a URL's path.
+POST_PATH = re.compile(r"^/(?P<id>\d+)\.html$")
+# Listings of posts by category, tag or author, with or without the trailing slash (the site's own links
+# come without it), and their pages.
+LISTING_KINDS = ("category", "tag", "author")
+LISTING_PREFIXES = tuple(f"/{kind}/" for kind in LISTING_KINDS)  # how a listing's path starts
+_LISTING_TAIL = r"/(?P<slug>[^/]+)(?:/page/(?P<page>\d+))?/?$"
+LISTING_PATH = re.compile(rf"^/(?P<kind>{'|'.join(LISTING_KINDS)}){_LISTING_TAIL}")
+# The listings the crawl paginates and follows: the categories (tags and authors show the same posts).
+CATEGORY_PATH = re.compile(rf"^/(?P<kind>category){_LISTING_TAIL}")
 
 
 def post_id_from_url(url: str) -> int | None:
     """The WordPress post id of a permalink ``/{id}.html`` (any scheme, query or fragment), else None."""
-    match = _POST_PATH.match(urlparse(url).path)
-    return int(match.group(1)) if match else None
+    match = POST_PATH.match(urlparse(url).path)
+    return int(match["id"]) if match else None
+
+
+def site_host(url: str) -> str:
+    """The host of ``url`` without ``www.``: the site's host whichever of the two spellings served it."""
+    return _host(urlparse(url))
+
+
+def _host(parts: ParseResult) -> str:
+    return (parts.hostname or "").removeprefix("www.")
 
 
 def _site_key(url: str) -> tuple[str, int | None]:
-    parts = urlparse(url)
-    port = parts.port if parts.port not in (80, 443) else None
-    return (parts.hostname or "").removeprefix("www."), port
+    parts = urlparse(url)  # once: same_site runs for every post link of a page
+    port = parts.port
+    return _host(parts), port if port not in (80, 443) else None
 
 
 def same_site(url: str, other: str) -> bool:
@@ -45,95 +57,16 @@ def same_site(url: str, other: str) -> bool:
     return _site_key(url) == _site_key(other)
 
 
-@dataclass(slots=True)
-class Image:
-    src: str
-    alt: str = ""
-    caption: str = ""
-
-
-@dataclass(slots=True)
-class Link:
-    """A link from one article to another page: related post, previous or next post."""
-
-    url: str
-    title: str = ""
-    date: str | None = None  # as ISO date (YYYY-MM-DD) where the page shows one
-
-
-@dataclass(slots=True)
-class Comment:
-    author: str
-    text: str
-    time: str | None = None  # ISO 8601 with +08:00
-    comment_id: int | None = None
-    parent_id: int | None = None
-
-
-@dataclass(slots=True)
-class Segments:
-    """The search columns of an article, made by segmentation (jieba-compatible tokens)."""
-
-    title_seg: str = ""
-    body_seg: str = ""
-    search_extra: str = ""
-
-
-@dataclass(slots=True)
-class Article:
-    """One article page, extracted. ``to_dict`` gives the public JSON form."""
-
-    url: str
-    id: int | None = None
-    title: str = ""
-    author: str = ""
-    credit: str = ""
-    published_at: str | None = None
-    modified_at: str | None = None
-    categories: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    summary: str = ""
-    body_text: str = ""
-    body_html: str = ""
-    images: list[Image] = field(default_factory=list)
-    views: int | None = None
-    likes: int | None = None
-    related: list[Link] = field(default_factory=list)
-    prev: Link | None = None
-    next: Link | None = None
-    comments: list[Comment] = field(default_factory=list)
-    extractor: str = "theme"  # 'theme' or 'fallback'
-    theme: str | None = None  # 'justnews6', 'justnews5' or None when unrecognised
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def prev_url(self) -> str | None:
-        return self.prev.url if self.prev else None
-
-    @property
-    def next_url(self) -> str | None:
-        return self.next.url if self.next else None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["prev_url"] = self.prev_url
-        data["next_url"] = self.next_url
-        return data
-
-
 # -- the site's own URLs in one canonical form -------------------------------------------------------
-
-CANONICAL_SITE = "https://www.itp6.com"
-_LISTING_PATH = re.compile(r"^/(category|tag|author)/([^/]+)(?:/page/(\d+))?/?$")
 
 
 def canonical_path(path: str) -> str:
     """One spelling of a path of the site: listings without the trailing slash and without ``/page/1``
     (WordPress's own form for ``.html`` permalinks); other paths unchanged."""
-    match = _LISTING_PATH.match(path)
+    match = LISTING_PATH.match(path)
     if not match:
         return path or "/"
-    kind, slug, page = match.groups()
+    kind, slug, page = match["kind"], match["slug"], match["page"]
     return f"/{kind}/{slug}" + (f"/page/{page}" if page and page != "1" else "")
 
 
@@ -146,7 +79,7 @@ def canonical_url(url: str, canonical_site: str = CANONICAL_SITE) -> str:
     # only, so "a:;" gave ".../;" and that, read again as https, ".../" (not idempotent).
     params = path.find(";", path.rfind("/"))
     path = canonical_path(path if params < 0 else path[:params])
-    keep_query = parts.query and not (_POST_PATH.match(path) or _LISTING_PATH.match(path))
+    keep_query = parts.query and not (POST_PATH.match(path) or LISTING_PATH.match(path))
     return canonical_site.rstrip("/") + path + (f"?{parts.query}" if keep_query else "")
 
 
@@ -193,7 +126,7 @@ def rebase_article(article: Article, site: str, canonical_site: str = CANONICAL_
     def rebase(url: str) -> str:
         if not pattern.match(url):
             return url
-        return canonical_url(url, target) if _POST_PATH.match(urlparse(url).path) else pattern.sub(target, url, 1)
+        return canonical_url(url, target) if POST_PATH.match(urlparse(url).path) else pattern.sub(target, url, 1)
 
     article.url = rebase(article.url)
     article.body_html = pattern.sub(target, article.body_html)
