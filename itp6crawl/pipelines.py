@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections import Counter
 from typing import Protocol, runtime_checkable
 
 from scrapy import Spider
@@ -26,6 +25,7 @@ from . import counters, ingest
 from .items import PageItem
 from .reading import read_page
 from .session import WRITE_ERRORS, CrawlSession
+from .store import Archive
 from .urls import CANONICAL_SITE
 from .workers import WorkerPool
 
@@ -94,8 +94,9 @@ class ExtractPipeline:
 
 
 class StorePipeline:
-    """Article -> SQLite: upsert with versions, links, comments; crawl state for every article response;
-    gone marks; failures. The run row is the session's."""
+    """Hands each page to the ingest core (:func:`itp6crawl.ingest.record`) in batched transactions
+    (:class:`itp6crawl.ingest.Batch`, ``ITP6_COMMIT_SECONDS``) and counts what each batch committed in
+    the crawl's stats. A write error stops the crawl (see :mod:`itp6crawl.session`)."""
 
     def __init__(
         self,
@@ -109,16 +110,18 @@ class StorePipeline:
         self.stats = stats
         self.crawler = crawler
         self.commit_seconds = commit_seconds
-        self._batch_started: float | None = None
+        self._batch: ingest.Batch | None = None
         self._commit_later = CallLaterOnce(self._commit_when_idle)
-        # The counts of the open batch (stat -> n), added to the stats when it commits, dropped when a
-        # write error rolls it back: the run row counts what the archive holds, never more.
-        self._uncommitted: Counter[str] = Counter()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         commit_seconds = crawler.settings.getfloat("ITP6_COMMIT_SECONDS")
         return cls(CrawlSession.of(crawler), crawler.stats, crawler, commit_seconds=commit_seconds)
+
+    def open_spider(self) -> None:
+        if self.crawler is not None:
+            site = getattr(self.crawler.spider, "site", self.crawler.settings.get("ITP6_SITE"))
+            self.session.open(site)
 
     def close_spider(self) -> None:
         self._commit_later.cancel()
@@ -127,19 +130,21 @@ class StorePipeline:
         except WRITE_ERRORS as error:
             self._write_failed(error, "committing the last articles")
 
-    def open_spider(self) -> None:
-        if self.crawler is not None and isinstance(self.session, CrawlSession):
-            site = getattr(self.crawler.spider, "site", self.crawler.settings.get("ITP6_SITE"))
-            self.session.open(site)
-
     def process_item(self, item: PageItem) -> PageItem:
-        if self.session.archive is None or self.session.error is not None:
+        archive = self.session.archive
+        if archive is None or self.session.error is not None:
             return item  # the crawl is stopping after a write error: this page is fetched again next run
         started = time.monotonic()
         try:
-            self._begin_batch()
-            self.store(item)
-            if self._batch_started is not None and time.monotonic() - self._batch_started >= self.commit_seconds:
+            batch = self._batch_of(archive)
+            if batch.begin():
+                with contextlib.suppress(RuntimeError):  # no reactor (outside a crawl): a later item commits
+                    self._commit_later.schedule(self.commit_seconds)
+            outcome = ingest.record(
+                archive, item, run_id=self.session.run_id, canonical_site=self.session.canonical_site
+            )
+            batch.count(outcome.stat)
+            if batch.due:
                 self.commit()
         except WRITE_ERRORS as error:
             self._write_failed(error, f"storing {item.url}")
@@ -149,32 +154,16 @@ class StorePipeline:
             logger.warning("Waited %.1f s to write %s: another process was writing to the archive", waited, item.url)
         return item
 
-    def _begin_batch(self) -> None:
-        """With ``commit_seconds`` (``ITP6_COMMIT_SECONDS``), the articles stored within that time share
-        one transaction: one commit, and one FTS5 segment, for many articles costs 40% less a save than
-        one each. Every article is still a savepoint of its own, saved whole or not at all; a crawl
-        killed meanwhile loses the batch together with its crawl state, so the next run fetches those
-        pages again. Readers see the batch when it commits, at most that long after its first article."""
-        archive = self.session.archive
-        if not self.commit_seconds or archive is None or archive.db.conn.in_transaction:
-            return
-        archive.db.execute("BEGIN IMMEDIATE")  # waits out another writer, as any write does
-        self._batch_started = time.monotonic()
-        with contextlib.suppress(RuntimeError):  # no reactor (outside a crawl): a later item or close commits
-            self._commit_later.schedule(self.commit_seconds)
+    def _batch_of(self, archive: Archive) -> ingest.Batch:
+        if self._batch is None or self._batch.archive is not archive:
+            self._batch = ingest.Batch(archive, self.commit_seconds)
+        return self._batch
 
     def commit(self) -> None:
         """Commit the open batch, if any, and count what it stored."""
-        self._batch_started = None
-        archive = self.session.archive
-        if archive is not None and archive.db.conn.in_transaction:
-            archive.db.conn.commit()
-        elif self._uncommitted:  # SQLite rolled the batch back itself (it may, on a full disk or I/O error)
-            self._drop_batch()
-            return
-        for key, count in self._uncommitted.items():
-            self.stats.inc_value(key, count)
-        self._uncommitted.clear()
+        if self._batch is not None:
+            for key, count in self._batch.commit().items():
+                self.stats.inc_value(key, count)
 
     def _commit_when_idle(self) -> None:
         """The timer's commit: no item came to commit the batch in time (a polite crawl, the last page)."""
@@ -184,35 +173,8 @@ class StorePipeline:
             self._write_failed(error, "committing stored articles")
 
     def _write_failed(self, error: BaseException, context: str) -> None:
-        """A write error: roll the open batch back, as SQLite advises after a full disk or an I/O error
-        (it may have rolled back only the failed statement), and stop the crawl. The batch's pages are
-        fetched again by the next run, as after a kill; the batches committed before stay, counted."""
-        archive = self.session.archive
-        if archive is not None and archive.db.conn.in_transaction:
-            with contextlib.suppress(*WRITE_ERRORS):  # already rolled back by SQLite: nothing to undo
-                archive.db.conn.rollback()
-        self._batch_started = None
-        self._drop_batch()
+        """A write error: roll the open batch back and stop the crawl. The batch's pages are fetched again
+        by the next run, as after a kill; the batches committed before stay, counted."""
+        if self._batch is not None:
+            self._batch.rollback()
         self.session.fail(error, context)
-
-    def _drop_batch(self) -> None:
-        dropped = self._uncommitted.total()
-        self._uncommitted.clear()
-        if dropped:
-            logger.warning("Rolled back the uncommitted batch of %d pages: the next run fetches them again", dropped)
-
-    def _count(self, key: str) -> None:
-        """Count ``key`` when what it counts is committed: now, or with the open batch."""
-        archive = self.session.archive
-        if archive is not None and archive.db.conn.in_transaction:
-            self._uncommitted[key] += 1
-        else:
-            self.stats.inc_value(key)
-
-    def store(self, item: PageItem) -> None:
-        """Record ``item`` in the archive (:func:`itp6crawl.ingest.record`) and count its outcome."""
-        archive = self.session.archive
-        assert archive is not None
-        outcome = ingest.record(archive, item, run_id=self.session.run_id, canonical_site=self.session.canonical_site)
-        if outcome.stat is not None:
-            self._count(outcome.stat)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
@@ -242,3 +243,47 @@ def test_the_ingest_core_and_reindex_import_no_scrapy():
     code = "import sys, itp6crawl.ingest, itp6crawl.reindex; print(sorted(m for m in sys.modules if 'scrapy' in m))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+# -- batching -----------------------------------------------------------------------------------------
+
+
+def visible(archive) -> int:
+    """Articles another connection sees (what is committed)."""
+    with sqlite3.connect(archive.path) as other:
+        return other.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+
+
+def test_pages_recorded_in_a_batch_are_committed_and_counted_together(site, archive, run_id):
+    batch = ingest.Batch(archive, 3600)
+    assert batch.begin() and not batch.begin()  # one batch at a time
+    for spec in site.articles[:2]:
+        batch.count(ingest.record(archive, read(site, spec), run_id=run_id).stat)
+    assert not batch.due and visible(archive) == 0 and archive.db.table("articles").count == 2
+    assert batch.commit() == {counters.ARTICLES_NEW: 2}
+    assert visible(archive) == 2 and batch.due and batch.commit() == {}
+
+
+def test_without_batching_each_page_commits_on_its_own(site, archive, run_id):
+    batch = ingest.Batch(archive, 0)
+    assert not batch.begin() and batch.due
+    batch.count(ingest.record(archive, read(site, site.articles[0]), run_id=run_id).stat)
+    assert visible(archive) == 1 and batch.commit() == {counters.ARTICLES_NEW: 1}
+
+
+def test_a_batch_rolled_back_loses_its_pages_and_their_counts_together(site, archive, run_id, caplog):
+    ingest.record(archive, read(site, site.articles[0]), run_id=run_id)
+    batch = ingest.Batch(archive, 3600)
+    batch.begin()
+    batch.count(ingest.record(archive, read(site, site.articles[1]), run_id=run_id).stat)
+    batch.rollback()
+    assert archive.db.table("articles").count == 1 and batch.commit() == {}
+    assert "Rolled back the uncommitted batch of 1 pages" in caplog.text
+
+
+def test_a_batch_sqlite_rolled_back_itself_counts_nothing(site, archive, run_id):
+    batch = ingest.Batch(archive, 3600)
+    batch.begin()
+    batch.count(ingest.record(archive, read(site, site.articles[0]), run_id=run_id).stat)
+    archive.db.conn.rollback()  # as SQLite does on a full disk or an I/O error
+    assert batch.commit() == {} and visible(archive) == 0
