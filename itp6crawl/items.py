@@ -1,4 +1,5 @@
-"""The item the spider yields: one fetched page, filled in by the pipelines as it goes."""
+"""The page record: one fetched page, as the spider yields it and the ingest core reads and records it
+(plain data, no Scrapy; reindex makes them from WARC records)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class PageItem:
     failure: str | None = None  # why this page cannot be archived; set by the spider or a pipeline
     article: Article | None = None  # set by ExtractPipeline
     segments: Segments | None = None  # set by ExtractPipeline too
-    outcome: str | None = None  # what the store did with the article: "new", "changed" or "unchanged"
+    outcome: str | None = None  # what recording the page did (an ingest.PageOutcome value: "new", "gone"…)
 
     def header(self, name: str) -> str | None:
         """A response header, whatever the case of its name (Scrapy writes ``Etag``, servers ``ETag``)."""
