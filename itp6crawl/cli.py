@@ -416,7 +416,7 @@ def stats(db: Path | None, as_json: bool) -> None:
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Processes extracting and segmenting pages [default: one per CPU but one; 1: in this process].",
+    help="Processes extracting and segmenting pages [default: one per CPU; 1: in this process].",
 )
 def reindex(db: Path, warc_dir: Path | None, jobs: int | None) -> None:
     """Rebuild articles, links, segmentation and the search index from the WARC files (no network)."""

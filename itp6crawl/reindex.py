@@ -55,8 +55,9 @@ def reindex(
 ) -> ReindexResult:
     """Rebuild ``db``'s articles from the WARC files in ``warc_dir`` (default: ``warc/`` beside it).
 
-    Extraction and segmentation run in ``jobs`` worker processes (default: the crawl's, one per CPU but
-    one; 1 runs them here); storing stays in this process, in WARC order."""
+    Extraction and segmentation run in ``jobs`` worker processes of the crawl's pool (default: one per
+    CPU, :func:`~itp6crawl.workers.auto_workers`; 1 runs them here); storing stays in this process, in
+    WARC order."""
     db = Path(db)
     check_archive_file(db)  # a file that is not our archive is refused before anything is read or written
     check_writable(db)
@@ -64,7 +65,7 @@ def reindex(
     check_warc_folder(warc_dir)
     result = ReindexResult()
     tally: Counter[str] = Counter()
-    workers = auto_workers() if jobs is None else (jobs if jobs > 1 else 0)
+    workers = auto_workers(caller_busy=False) if jobs is None else (jobs if jobs > 1 else 0)
     with ArchiveLock(db):
         new = not db.exists()
         with WorkerPool(workers) as pool, rebuilt_in_copy(db) as archive:

@@ -43,9 +43,36 @@ def test_a_dead_worker_fails_its_call_and_the_next_call_gets_a_new_pool():
 
 
 def test_worker_counts():
-    assert auto_workers() == max(1, len(os.sched_getaffinity(0)) - 1)
+    cpus = len(os.sched_getaffinity(0))
+    assert auto_workers() == max(1, cpus - 1) and auto_workers(caller_busy=False) == cpus
     with pytest.raises(ValueError, match="0 or more"):
         WorkerPool(-1)
+
+
+def square(n: int) -> int:
+    return n * n
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_ordered_gives_every_result_in_order_with_a_bounded_number_in_flight(workers):
+    submitted = []
+
+    def numbers():
+        for n in range(40):
+            submitted.append(n)
+            yield n
+
+    with WorkerPool(workers) as pool:
+        results = []
+        for result in pool.ordered(square, numbers(), ahead=2):
+            results.append(result)
+            assert len(submitted) - len(results) <= max(1, workers * 2)  # a long input is never all read
+    assert results == [n * n for n in range(40)]
+
+
+def test_ordered_says_when_a_worker_died():
+    with WorkerPool(1) as pool, pytest.raises(WorkerDied, match="worker process died"):
+        list(pool.ordered(os._exit, [3]))
 
 
 _KILLED_PARENT = """
