@@ -38,3 +38,22 @@ def test_post_links_resolve_against_the_page_url():
     assert post_links(page, f"{BASE}/16001.html") == [f"{BASE}/16004.html", f"{BASE}/16005.html"]
     # Resolved under a category path they are not permalinks.
     assert post_links(page, f"{BASE}/category/zhiliao/") == []
+
+
+def test_the_links_to_follow_are_the_urls_of_the_related_posts_and_neighbours_the_article_reads():
+    """links_to_follow reads the same anchors as related_links and neighbour_link without their titles
+    and dates: on every replica page, of both themes and with drifted class names, the same URLs."""
+    from itp6crawl.extract import parse_page
+    from itp6crawl.extract.links import links_to_follow, neighbour_link, related_links
+    from itp6crawl.replica import build_site
+
+    base = "http://127.0.0.1:8123"
+    pages = 0
+    for site in (build_site(n_articles=40, seed=3), build_site(n_articles=12, seed=4, theme_drift=True)):
+        for spec in site.articles:
+            url = spec.url(base)
+            page = parse_page(site.render(spec.path, base)[2]).doc
+            read = related_links(page, url) + [n for rel in ("prev", "next") if (n := neighbour_link(page, url, rel))]
+            assert links_to_follow(page, url) == ([link.url for link in read] or post_links(page, url))
+            pages += 1
+    assert pages == 52

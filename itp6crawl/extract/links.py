@@ -28,8 +28,8 @@ def _first_of(element: HtmlElement, *xpaths: str) -> HtmlElement | None:
     return None
 
 
-def related_links(doc: HtmlElement, base: str, now: datetime | None = None) -> list[Link]:
-    """Related posts in either list style (post-loop cards or ``li.item > a > span`` + ``span.date``)."""
+def _related_anchors(doc: HtmlElement) -> list[tuple[HtmlElement, HtmlElement]]:
+    """Each related post's list item and the anchor that links it, in page order."""
     container = next(
         (
             element
@@ -40,7 +40,7 @@ def related_links(doc: HtmlElement, base: str, now: datetime | None = None) -> l
     )
     if container is None:
         return []
-    links: list[Link] = []
+    anchors = []
     for item in select(container, f".//li[{has_class('item')}] | .//ul[{has_class('entry-related')}]/li"):
         anchor = _first_of(
             item,
@@ -48,8 +48,15 @@ def related_links(doc: HtmlElement, base: str, now: datetime | None = None) -> l
             ".//a[@href][span]",
             f".//a[@href][not({has_class('item-category')})][normalize-space()]",
         )
-        if anchor is None:
-            continue
+        if anchor is not None:
+            anchors.append((item, anchor))
+    return anchors
+
+
+def related_links(doc: HtmlElement, base: str, now: datetime | None = None) -> list[Link]:
+    """Related posts in either list style (post-loop cards or ``li.item > a > span`` + ``span.date``)."""
+    links: list[Link] = []
+    for item, anchor in _related_anchors(doc):
         url = absolute(base, anchor.get("href"))
         if not url or any(link.url == url for link in links):
             continue
@@ -67,11 +74,16 @@ def related_links(doc: HtmlElement, base: str, now: datetime | None = None) -> l
     return links
 
 
-def neighbour_link(doc: HtmlElement, base: str, rel: str, now: datetime | None = None) -> Link | None:
-    """The previous (``rel='prev'``) or next post link of the theme's entry-page block."""
+def _neighbour_anchor(doc: HtmlElement, rel: str) -> HtmlElement | None:
     anchor = first_in(by_class(doc, "entry-page"), f".//a[@rel='{rel}']")
     if anchor is None:  # not `or`: an element without children is false
         anchor = first_in(by_class(doc, f"entry-page-{rel}"), ".//a[@href]")
+    return anchor
+
+
+def neighbour_link(doc: HtmlElement, base: str, rel: str, now: datetime | None = None) -> Link | None:
+    """The previous (``rel='prev'``) or next post link of the theme's entry-page block."""
+    anchor = _neighbour_anchor(doc, rel)
     if anchor is None:
         return None
     url = absolute(base, anchor.get("href"))
@@ -99,8 +111,17 @@ def links_to_follow(doc: HtmlElement, url: str) -> list[str]:
     """The post URLs a crawler follows from an article page: its related posts and its previous and
     next posts; every post link of the page when the theme's blocks are not there (a renamed theme
     must not stop discovery)."""
-    links = related_links(doc, url) + [link for rel in ("prev", "next") if (link := neighbour_link(doc, url, rel))]
-    return [link.url for link in links] if links else post_links(doc, url)
+    related: list[str] = []
+    for _, anchor in _related_anchors(doc):  # the anchors related_links reads, without titles and dates
+        link = absolute(url, anchor.get("href"))
+        if link and link not in related:
+            related.append(link)
+    neighbours = [
+        link
+        for rel in ("prev", "next")
+        if (anchor := _neighbour_anchor(doc, rel)) is not None and (link := absolute(url, anchor.get("href")))
+    ]
+    return (related + neighbours) or post_links(doc, url)
 
 
 def post_url(href: str | None, base: str) -> str:
