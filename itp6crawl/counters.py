@@ -44,6 +44,7 @@ ARTICLES_UNCHANGED = PREFIX + "articles_unchanged"
 ARTICLES_NOT_MODIFIED = PREFIX + "articles_not_modified"
 ARTICLES_GONE = PREFIX + "articles_gone"
 FAILURES = PREFIX + "failures"
+COMMENTS_ADDED = PREFIX + "comments_added"  # comments archived on an unchanged article (no new version)
 
 # crawl_runs column -> the stat it is taken from, in the order ``itp6crawl runs`` shows them.
 RUN_COUNTS: dict[str, str] = {

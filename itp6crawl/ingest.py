@@ -10,8 +10,8 @@ A fetched page (:class:`~itp6crawl.items.PageItem`, plain data) goes through two
 
    - a 304: *not modified*, the crawl state only;
    - a 404 or 410 of an archived post: *gone*, the article marked and kept (*still gone* if it was);
-   - an article whose content equals the live archived one: *unchanged*, the crawl state only (views
-     and likes are not content);
+   - an article whose content equals the live archived one: *unchanged*, the crawl state and any
+     comment not archived yet (views, likes and comments are not content);
    - a new or changed article: *new* or *changed*, saved whole with its previous version, links,
      comments and crawl state, in one transaction;
    - a page that reads much poorer than the archived version (a maintenance page, a broken theme
@@ -215,7 +215,10 @@ def _save(archive: Archive, page: PageItem, url: str, state: dict[str, Any]) -> 
     digest = content_hash(page.article)
     stored = archive.articles.get(page.article.id) if page.article.id is not None else None
     if stored is not None and stored["content_hash"] == digest and stored["status"] == "live":
-        archive.state.record(url, content_hash=digest, **state)
+        # Comments are not content: a new one on an unchanged post is archived all the same.
+        page.new_comments = archive.articles.add_new_comments(
+            page.article, lambda added: archive.state.write(url, content_hash=digest, **state)
+        )
         return PageOutcome.UNCHANGED
 
     def write_state(outcome: str) -> None:  # in the article's transaction
@@ -259,10 +262,10 @@ class Batch:
         self.started = time.monotonic()
         return True
 
-    def count(self, stat: str | None) -> None:
+    def count(self, stat: str | None, times: int = 1) -> None:
         """Count ``stat`` with the batch (nothing for None)."""
-        if stat is not None:
-            self.pending[stat] += 1
+        if stat is not None and times:
+            self.pending[stat] += times
 
     @property
     def due(self) -> bool:

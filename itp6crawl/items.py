@@ -24,6 +24,7 @@ class PageItem:
     failure: str | None = None  # why this page cannot be archived; set by the spider or a pipeline
     article: Article | None = None  # set by ExtractPipeline
     segments: Segments | None = None  # set by ExtractPipeline too
+    new_comments: int = 0  # comments an unchanged article gained (archived without a new version)
     outcome: str | None = None  # what recording the page did (an ingest.PageOutcome value: "new", "gone"…)
 
     def header(self, name: str) -> str | None:

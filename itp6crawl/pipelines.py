@@ -144,6 +144,7 @@ class StorePipeline:
                 archive, item, run_id=self.session.run_id, canonical_site=self.session.canonical_site
             )
             batch.count(outcome.stat)
+            batch.count(counters.COMMENTS_ADDED, item.new_comments)
             if batch.due:
                 self.commit()
         except WRITE_ERRORS as error:

@@ -79,6 +79,8 @@ def reindex(
                     outcome = ingest.record(archive, page, run_id=None, canonical_site=canonical_site)
                     if outcome.stat is not None:
                         tally[outcome.stat] += 1
+                    if page.new_comments:
+                        tally[counters.COMMENTS_ADDED] += page.new_comments
                     result.records += 1
                     if progress is not None:
                         progress(result.records, page.url)

@@ -287,3 +287,46 @@ def test_a_batch_sqlite_rolled_back_itself_counts_nothing(site, archive, run_id)
     batch.count(ingest.record(archive, read(site, site.articles[0]), run_id=run_id).stat)
     archive.db.conn.rollback()  # as SQLite does on a full disk or an I/O error
     assert batch.commit() == {} and visible(archive) == 0
+
+
+# -- comments on an unchanged article -----------------------------------------------------------------
+
+
+def commented_spec(site):
+    return next(spec for spec in site.articles if spec.n_comments)
+
+
+def stored_comments(archive, post_id) -> list[tuple]:
+    return archive.db.execute(
+        "SELECT author, text FROM comments WHERE article_id = ? ORDER BY position", [post_id]
+    ).fetchall()
+
+
+def test_a_new_comment_on_an_unchanged_article_is_archived_without_a_new_version(site, archive, run_id):
+    spec = commented_spec(site)
+    first = read(site, spec)
+    page_comments = list(first.article.comments)
+    first.article = dataclasses.replace(first.article, comments=page_comments[:-1])  # the last one came later
+    ingest.record(archive, first, run_id=run_id)
+    later = read(site, spec, fetched_at=DEFAULT_NOW + timedelta(days=1))
+    assert ingest.record(archive, later, run_id=run_id) is PageOutcome.UNCHANGED and later.new_comments == 1
+    assert stored_comments(archive, spec.id) == [(c.author, c.text) for c in page_comments]
+    assert archive.db.table("article_versions").count == 0
+    assert archive.state.get(spec.url(BASE)).fetched_at.startswith("2024-06-06")
+    again = read(site, spec, fetched_at=DEFAULT_NOW + timedelta(days=2))
+    assert ingest.record(archive, again, run_id=run_id) is PageOutcome.UNCHANGED and again.new_comments == 0
+    assert len(stored_comments(archive, spec.id)) == len(page_comments)
+
+
+def test_a_comment_gone_from_the_page_stays_archived_beside_the_new_one(site, archive, run_id):
+    spec = commented_spec(site)
+    page = read(site, spec)
+    removed = dataclasses.replace(page.article.comments[0], comment_id=None, text="一条后来被删除的评论")
+    page.article = dataclasses.replace(page.article, comments=[removed])
+    ingest.record(archive, page, run_id=run_id)
+    later = read(site, spec, fetched_at=DEFAULT_NOW + timedelta(days=1))
+    assert ingest.record(archive, later, run_id=run_id) is PageOutcome.UNCHANGED
+    assert later.new_comments == len(later.article.comments)
+    assert stored_comments(archive, spec.id) == [(removed.author, removed.text)] + [
+        (c.author, c.text) for c in later.article.comments
+    ]

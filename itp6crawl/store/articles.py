@@ -37,6 +37,11 @@ class Source:
     warc_offset: int
 
 
+def _comment_key(comment_id: int | None, author: str, time: str | None, text: str) -> tuple[Any, ...]:
+    """What makes a comment the same comment: its WordPress id, else who wrote what when."""
+    return ("id", comment_id) if comment_id is not None else ("text", author, time, text)
+
+
 def poorer_reason(stored: dict[str, Any], article: Article) -> str | None:
     """Why ``article`` must not replace the live ``stored`` row, or None when it may."""
     if stored.get("status") != "live":
@@ -120,6 +125,41 @@ class Articles:
             if also is not None:
                 also(outcome)
         return outcome
+
+    def add_new_comments(self, article: Article, also: Callable[[int], None] | None = None) -> int:
+        """Archive the comments of ``article`` that are not archived yet, without touching its content
+        (a new comment on an unchanged post); the number added. ``also`` runs in the same transaction.
+
+        When every archived comment is still on the page, the page's list replaces them, in its order;
+        when some are gone from the page (moderated, or on another comment page), the archived ones stay
+        and the new ones follow them: a comment once archived is never lost."""
+        if article.id is None:
+            raise ValueError(f"article without a post id: {article.url}")
+        with write_transaction(self.db):
+            stored = self.db.execute(
+                "SELECT comment_id, author, time, text FROM comments WHERE article_id = ? ORDER BY position",
+                [article.id],
+            ).fetchall()
+            archived = {_comment_key(*row) for row in stored}
+            fresh = [
+                c for c in article.comments if _comment_key(c.comment_id, c.author, c.time, c.text) not in archived
+            ]
+            page = {_comment_key(c.comment_id, c.author, c.time, c.text) for c in article.comments}
+            if fresh and archived <= page:
+                self._replace_comments(article)
+            elif fresh:
+                start = len(stored)
+                self.db.conn.executemany(
+                    "INSERT INTO comments (article_id, position, author, text, time, comment_id, parent_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (article.id, start + offset, c.author, c.text, c.time, c.comment_id, c.parent_id)
+                        for offset, c in enumerate(fresh)
+                    ],
+                )
+            if also is not None:
+                also(len(fresh))
+        return len(fresh)
 
     def mark_gone(self, post_id: int, at: datetime) -> bool:
         """Mark a live article gone from the site (row and versions kept); False if none was live."""
