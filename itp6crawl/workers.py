@@ -138,10 +138,15 @@ class WorkerPool:
         try:
             return await asyncio.wrap_future(pool.submit(fn, *args, **kwargs))
         except BrokenProcessPool as error:
-            if self._pool is pool:  # the first call to see it replaces the pool; the others just fail
-                pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
-            raise WorkerDied(f"a worker process died ({error})") from error
+            raise self._died(pool, error) from error
+
+    def _died(self, pool: ProcessPoolExecutor, error: BrokenProcessPool) -> WorkerDied:
+        """A worker of ``pool`` died: the first call to see it drops the pool (the next call starts a new
+        one); the others just fail."""
+        if self._pool is pool:
+            pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        return WorkerDied(f"a worker process died ({error})")
 
     def ordered(self, fn: Callable[[A], T], args: Iterable[A], *, ahead: int = 4) -> Iterator[T]:
         """``fn(arg)`` for each of ``args``, in order, for a synchronous caller (``reindex``): up to
@@ -159,9 +164,7 @@ class WorkerPool:
             while pending:
                 yield pending.popleft().result()
         except BrokenProcessPool as error:
-            self._pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise WorkerDied(f"a worker process died ({error})") from error
+            raise self._died(pool, error) from error
         finally:
             for future in pending:
                 future.cancel()
