@@ -84,7 +84,6 @@ class CrawlPath:
     canonical site)."""
 
     def __init__(self, archive: Archive) -> None:
-        self.archive = archive
         self.batch = ingest.Batch(archive, crawl_settings.ITP6_COMMIT_SECONDS)
 
     def process_page(self, body: bytes, url: str, fetched_at: datetime, headers: dict[str, str]) -> PageItem:
@@ -97,7 +96,7 @@ class CrawlPath:
         item.charset = content_type_charset(item.header("Content-Type"))
         ingest.read(item, CANONICAL_SITE)
         self.batch.begin()
-        self.batch.count(ingest.record(self.archive, item, run_id=None, canonical_site=CANONICAL_SITE).stat)
+        self.batch.record(item, run_id=None, canonical_site=CANONICAL_SITE)
         if self.batch.due:
             self.batch.commit()
         if item.failure:

@@ -262,10 +262,15 @@ class Batch:
         self.started = time.monotonic()
         return True
 
-    def count(self, stat: str | None, times: int = 1) -> None:
-        """Count ``stat`` with the batch (nothing for None)."""
-        if stat is not None and times:
-            self.pending[stat] += times
+    def record(self, page: PageItem, *, run_id: int | None, canonical_site: str = CANONICAL_SITE) -> PageOutcome:
+        """:func:`record` ``page`` with this batch, and count what it did: its outcome, and the comments it
+        added to an unchanged article."""
+        outcome = record(self.archive, page, run_id=run_id, canonical_site=canonical_site)
+        if outcome.stat is not None:
+            self.pending[outcome.stat] += 1
+        if page.new_comments:
+            self.pending[counters.COMMENTS_ADDED] += page.new_comments
+        return outcome
 
     @property
     def due(self) -> bool:

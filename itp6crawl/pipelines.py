@@ -140,11 +140,7 @@ class StorePipeline:
             if batch.begin():
                 with contextlib.suppress(RuntimeError):  # no reactor (outside a crawl): a later item commits
                     self._commit_later.schedule(self.commit_seconds)
-            outcome = ingest.record(
-                archive, item, run_id=self.session.run_id, canonical_site=self.session.canonical_site
-            )
-            batch.count(outcome.stat)
-            batch.count(counters.COMMENTS_ADDED, item.new_comments)
+            batch.record(item, run_id=self.session.run_id, canonical_site=self.session.canonical_site)
             if batch.due:
                 self.commit()
         except WRITE_ERRORS as error:

@@ -71,16 +71,14 @@ def reindex(
         with WorkerPool(workers) as pool, rebuilt_in_copy(db) as archive:
             selection = select_records(archive, warc_dir, new=new)
             archive.clear_derived()
+            store = ingest.Batch(archive, 0)  # each page its own transaction, as before
             read = partial(read_batch, canonical_site=canonical_site)
             batches = _batches(_replayed_items(selection.records()), REPLAY_BATCH if workers else 1)
             for pages, counted in pool.ordered(read, batches):
                 tally.update(counted)
                 for page in pages:
-                    outcome = ingest.record(archive, page, run_id=None, canonical_site=canonical_site)
-                    if outcome.stat is not None:
-                        tally[outcome.stat] += 1
-                    if page.new_comments:
-                        tally[counters.COMMENTS_ADDED] += page.new_comments
+                    store.record(page, run_id=None, canonical_site=canonical_site)
+                    tally.update(store.commit())
                     result.records += 1
                     if progress is not None:
                         progress(result.records, page.url)

@@ -258,7 +258,7 @@ def test_pages_recorded_in_a_batch_are_committed_and_counted_together(site, arch
     batch = ingest.Batch(archive, 3600)
     assert batch.begin() and not batch.begin()  # one batch at a time
     for spec in site.articles[:2]:
-        batch.count(ingest.record(archive, read(site, spec), run_id=run_id).stat)
+        batch.record(read(site, spec), run_id=run_id)
     assert not batch.due and visible(archive) == 0 and archive.db.table("articles").count == 2
     assert batch.commit() == {counters.ARTICLES_NEW: 2}
     assert visible(archive) == 2 and batch.due and batch.commit() == {}
@@ -267,7 +267,7 @@ def test_pages_recorded_in_a_batch_are_committed_and_counted_together(site, arch
 def test_without_batching_each_page_commits_on_its_own(site, archive, run_id):
     batch = ingest.Batch(archive, 0)
     assert not batch.begin() and batch.due
-    batch.count(ingest.record(archive, read(site, site.articles[0]), run_id=run_id).stat)
+    batch.record(read(site, site.articles[0]), run_id=run_id)
     assert visible(archive) == 1 and batch.commit() == {counters.ARTICLES_NEW: 1}
 
 
@@ -275,7 +275,7 @@ def test_a_batch_rolled_back_loses_its_pages_and_their_counts_together(site, arc
     ingest.record(archive, read(site, site.articles[0]), run_id=run_id)
     batch = ingest.Batch(archive, 3600)
     batch.begin()
-    batch.count(ingest.record(archive, read(site, site.articles[1]), run_id=run_id).stat)
+    batch.record(read(site, site.articles[1]), run_id=run_id)
     batch.rollback()
     assert archive.db.table("articles").count == 1 and batch.commit() == {}
     assert "Rolled back the uncommitted batch of 1 pages" in caplog.text
@@ -284,7 +284,7 @@ def test_a_batch_rolled_back_loses_its_pages_and_their_counts_together(site, arc
 def test_a_batch_sqlite_rolled_back_itself_counts_nothing(site, archive, run_id):
     batch = ingest.Batch(archive, 3600)
     batch.begin()
-    batch.count(ingest.record(archive, read(site, site.articles[0]), run_id=run_id).stat)
+    batch.record(read(site, site.articles[0]), run_id=run_id)
     archive.db.conn.rollback()  # as SQLite does on a full disk or an I/O error
     assert batch.commit() == {} and visible(archive) == 0
 
@@ -330,3 +330,14 @@ def test_a_comment_gone_from_the_page_stays_archived_beside_the_new_one(site, ar
     assert stored_comments(archive, spec.id) == [(removed.author, removed.text)] + [
         (c.author, c.text) for c in later.article.comments
     ]
+
+
+def test_a_batch_counts_the_comments_an_unchanged_article_gained(site, archive, run_id):
+    spec = commented_spec(site)
+    first = read(site, spec)
+    first.article = dataclasses.replace(first.article, comments=first.article.comments[:-1])
+    batch = ingest.Batch(archive, 0)
+    batch.record(first, run_id=run_id)
+    assert batch.commit() == {counters.ARTICLES_NEW: 1}
+    batch.record(read(site, spec, fetched_at=DEFAULT_NOW + timedelta(days=1)), run_id=run_id)
+    assert batch.commit() == {counters.ARTICLES_UNCHANGED: 1, counters.COMMENTS_ADDED: 1}
