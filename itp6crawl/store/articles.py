@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import sqlite_utils
 
-from ..records import Article, Segments
+from ..records import Article, Comment, Segments
 from ..times import iso
 from .content import VERSIONED_COLUMNS, content_hash_of_row, content_record
 from .rows import insert_row, update_row, write_transaction
@@ -132,7 +132,7 @@ class Articles:
 
         When every archived comment is still on the page, the page's list replaces them, in its order;
         when some are gone from the page (moderated, or on another comment page), the archived ones stay
-        and the new ones follow them: a comment once archived is never lost."""
+        and the new ones follow them. (A new or changed article's comments are the page's: :meth:`save`.)"""
         if article.id is None:
             raise ValueError(f"article without a post id: {article.url}")
         with write_transaction(self.db):
@@ -141,22 +141,12 @@ class Articles:
                 [article.id],
             ).fetchall()
             archived = {_comment_key(*row) for row in stored}
-            fresh = [
-                c for c in article.comments if _comment_key(c.comment_id, c.author, c.time, c.text) not in archived
-            ]
-            page = {_comment_key(c.comment_id, c.author, c.time, c.text) for c in article.comments}
-            if fresh and archived <= page:
+            keys = [_comment_key(c.comment_id, c.author, c.time, c.text) for c in article.comments]
+            fresh = [comment for key, comment in zip(keys, article.comments, strict=True) if key not in archived]
+            if fresh and archived <= set(keys):
                 self._replace_comments(article)
             elif fresh:
-                start = len(stored)
-                self.db.conn.executemany(
-                    "INSERT INTO comments (article_id, position, author, text, time, comment_id, parent_id)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (article.id, start + offset, c.author, c.text, c.time, c.comment_id, c.parent_id)
-                        for offset, c in enumerate(fresh)
-                    ],
-                )
+                self._insert_comments(article.id, fresh, start=len(stored))
             if also is not None:
                 also(len(fresh))
         return len(fresh)
@@ -198,13 +188,18 @@ class Articles:
         )
 
     def _replace_comments(self, article: Article) -> None:
+        assert article.id is not None
         self.db.execute("DELETE FROM comments WHERE article_id = ?", [article.id])
-        if article.comments:
+        self._insert_comments(article.id, article.comments)
+
+    def _insert_comments(self, article_id: int, comments: list[Comment], start: int = 0) -> None:
+        """Insert ``comments`` of the article at positions ``start``, ``start + 1``…"""
+        if comments:
             self.db.conn.executemany(
                 "INSERT INTO comments (article_id, position, author, text, time, comment_id, parent_id)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (article.id, position, c.author, c.text, c.time, c.comment_id, c.parent_id)
-                    for position, c in enumerate(article.comments)
+                    (article_id, start + offset, c.author, c.text, c.time, c.comment_id, c.parent_id)
+                    for offset, c in enumerate(comments)
                 ],
             )
