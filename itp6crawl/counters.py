@@ -57,6 +57,7 @@ RUN_COUNTS: dict[str, str] = {
     "articles_changed": ARTICLES_CHANGED,
     "articles_unchanged": ARTICLES_UNCHANGED,
     "articles_gone": ARTICLES_GONE,
+    "comments_added": COMMENTS_ADDED,
     "failed": FAILURES,
     "fallbacks": EXTRACTOR_FALLBACK,
     "bytes": RESPONSE_BYTES,

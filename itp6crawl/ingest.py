@@ -187,7 +187,7 @@ def crawl_state(page: PageItem, url: str) -> dict[str, Any]:
 
 def _record(archive: Archive, page: PageItem, url: str, state: dict[str, Any], run_id: int | None) -> PageOutcome:
     if page.status == 304 and not page.failure:
-        archive.state.record(url, **state)
+        archive.state.record(url, observed=True, **state)
         return PageOutcome.NOT_MODIFIED
     post_id = state["post_id"]
     if page.status in GONE_STATUSES and post_id is not None and not page.failure:
@@ -216,14 +216,17 @@ def _save(archive: Archive, page: PageItem, url: str, state: dict[str, Any]) -> 
     stored = archive.articles.get(page.article.id) if page.article.id is not None else None
     if stored is not None and stored["content_hash"] == digest and stored["status"] == "live":
         # Comments are not content: a new one on an unchanged post is archived all the same.
-        page.new_comments = archive.articles.add_new_comments(
-            page.article, lambda added: archive.state.write(url, content_hash=digest, **state)
-        )
+        def write_unchanged(added: int) -> None:  # in the comments' transaction
+            archive.state.write(url, content_hash=digest, **state)
+            archive.state.observe(url, compared=True, changed=added > 0)
+
+        page.new_comments = archive.articles.add_new_comments(page.article, write_unchanged)
         return PageOutcome.UNCHANGED
 
     def write_state(outcome: str) -> None:  # in the article's transaction
         changed = {"changed_at": iso(page.fetched_at)} if outcome != "unchanged" else {}
         archive.state.write(url, content_hash=digest, **state, **changed)
+        archive.state.observe(url, compared=outcome != "new", changed=outcome == "changed")
 
     source = Source(*page.warc) if page.warc else None
     try:

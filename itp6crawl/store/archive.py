@@ -14,7 +14,7 @@ from .schema import ArchiveIdentity, adopt_identity, archive_identity_of, open_d
 from .toplists import TopListsBuilt, refresh_top_lists
 
 # What ``reindex`` rebuilds from the WARC files, children first.
-DERIVED_TABLES = ("links", "comments", "article_versions", "articles", "crawl_state")
+DERIVED_TABLES = ("links", "comments", "article_versions", "articles", "crawl_state", "crawl_marks")
 
 
 class Archive:

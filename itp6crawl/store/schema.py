@@ -28,7 +28,7 @@ from .datasets import create_dataset_views
 from .readonly import ArchiveError, ArchiveReadOnly, ArchiveTooNew, NotAnArchive, readonly_uri_query
 from .toplists import SCHEMA as TOP_LISTS_SCHEMA
 
-SCHEMA_VERSION = 8  # PRAGMA user_version: the number of migrations in the newest schema
+SCHEMA_VERSION = 9  # PRAGMA user_version: the number of migrations in the newest schema
 # PRAGMA application_id of every itp6crawl archive ("ITP6" in ASCII), set by migration 0007: the mark
 # that tells our file from another program's SQLite database before a byte is written to either.
 APPLICATION_ID = 0x49545036
@@ -256,6 +256,34 @@ def porter_stemming(db: sqlite_utils.Database) -> None:
     db.execute("DELETE FROM search_top")
     db.execute("DELETE FROM search_top_terms")
     db.execute("UPDATE search_state SET generation = generation + 1")
+
+
+# What the revisit policy learns per URL (itp6crawl.revisit.PostHistory), added by migration 0009.
+REVISIT_COLUMNS: dict[str, type] = {
+    "first_fetched_at": str,  # the first fetch with a readable page: where its observation starts
+    "checks": int,  # re-reads compared with the archived version
+    "changes": int,  # of those, the ones that found a change (content or new comments)
+    "signalled_at": str,  # a signal (feed, REST, comments, lastmod) named a change no fetch has read yet
+    "signal": str,  # which signal
+}
+
+
+@migrations(name="0009_revisit_history")
+def revisit_history(db: sqlite_utils.Database) -> None:
+    """Scheduled crawls on the site's real terms: each URL's re-read history (how often it was compared
+    and found changed, what a signal named and no fetch has read yet), the marks the change signals are
+    read back to (``crawl_marks``), and the comments a run added to unchanged articles."""
+    state = db.table("crawl_state")
+    for column, kind in REVISIT_COLUMNS.items():
+        if column not in state.columns_dict:
+            state.add_column(column, kind)
+    db.execute("UPDATE crawl_state SET first_fetched_at = fetched_at WHERE first_fetched_at IS NULL")
+    db.execute("UPDATE crawl_state SET checks = 0 WHERE checks IS NULL")
+    db.execute("UPDATE crawl_state SET changes = 0 WHERE changes IS NULL")
+    db.table("crawl_marks").create({"name": str, "value": str, "updated_at": str}, pk="name", if_not_exists=True)
+    runs = db.table("crawl_runs")
+    if "comments_added" not in runs.columns_dict:
+        runs.add_column("comments_added", int)
 
 
 def release() -> str:
