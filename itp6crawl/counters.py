@@ -18,6 +18,8 @@ FETCHED = PREFIX + "fetched"
 NOT_MODIFIED = PREFIX + "not_modified"  # 304 responses
 SKIPPED_LASTMOD = PREFIX + "skipped_lastmod"
 SKIPPED_SINCE = PREFIX + "skipped_since"
+NOT_DUE = PREFIX + "not_due"  # archived posts the revisit plan left alone: no signal, not due
+DEFERRED = PREFIX + "deferred"  # due or signalled posts past the run's budget: still due next run
 REQUESTS = "downloader/request_count"  # Scrapy's
 RESPONSE_BYTES = "downloader/response_bytes"  # Scrapy's
 RESPONSES = "response_received_count"  # Scrapy's
@@ -74,6 +76,7 @@ ARTICLES_SEEN = (
     ARTICLES_NOT_MODIFIED,
     SKIPPED_LASTMOD,
     SKIPPED_SINCE,
+    NOT_DUE,
 )
 
 

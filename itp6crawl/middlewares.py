@@ -36,6 +36,7 @@ LASTMOD = "itp6_lastmod"  # the sitemap's lastmod for an article, ISO 8601
 IN_SITEMAP = "itp6_in_sitemap"  # True when a sitemap listed the article
 WARC = "itp6_warc"  # (file, offset) of the response's WARC record, set by WarcMiddleware
 FETCHED_AT = "itp6_fetched_at"  # the WARC-Date of that record, so a reindex reproduces the crawl exactly
+REASON = "itp6_reason"  # why the revisit plan requests a post (revisit.Reason): never skipped by its lastmod
 INCOMPLETE = "itp6_incomplete"  # why the body as received is not whole (a cut gzip stream), set by WarcMiddleware
 
 
@@ -58,7 +59,12 @@ class ConditionalRequestMiddleware:
             return
         if kind == "listing" and not self.session.previous_complete:
             return  # the last run may have stopped before following this listing's links: read it whole
-        if kind == "article" and _not_newer(request.meta.get(LASTMOD), state.fetched_at, state.sitemap_lastmod):
+        planned = REASON in request.meta
+        if (
+            kind == "article"
+            and not planned
+            and not_newer(request.meta.get(LASTMOD), state.fetched_at, state.sitemap_lastmod)
+        ):
             self.crawler.stats.inc_value(counters.SKIPPED_LASTMOD)
             raise IgnoreRequest(f"not modified since the last fetch (sitemap lastmod): {request.url}")
         if state.etag:
@@ -91,7 +97,7 @@ def _header(response: Response, name: bytes) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-def _not_newer(lastmod: str | None, fetched_at: str | None, stored_lastmod: str | None) -> bool:
+def not_newer(lastmod: str | None, fetched_at: str | None, stored_lastmod: str | None) -> bool:
     """True when the sitemap's ``lastmod`` says nothing changed since the last fetch: it is not newer
     than the lastmod seen then (the site's own clock on both sides), or, when none was seen, than the
     time of the fetch."""

@@ -244,3 +244,55 @@ def plan(
     ordered = chosen + [fetch for _, fetch in overdue] + [fetch for _, fetch in due]
     limit = len(ordered) if budget is None else max(0, budget)
     return Plan(ordered[:limit], ordered[limit:], not_due)
+
+
+def signalled_posts(
+    known: set[str] | frozenset[str],
+    *,
+    listed: Iterable[str] = (),
+    modified: Iterable[str] = (),
+    lastmod_newer: Iterable[str] = (),
+    commented: Iterable[str] = (),
+    left_sitemap: Iterable[str] = (),
+    linked: Iterable[str] = (),
+) -> dict[str, Reason]:
+    """Why each post a signal named is requested this run (canonical URLs in, the first reason wins):
+    a post the archive does not know (``known``) is new, whatever named it; ``listed`` (sitemaps, the
+    newest posts of a feed) names only new posts."""
+    reasons: dict[str, Reason] = {}
+    for reason, urls in (
+        (None, listed),
+        (Reason.MODIFIED, modified),
+        (Reason.LASTMOD, lastmod_newer),
+        (Reason.COMMENT, commented),
+        (Reason.LEFT_SITEMAP, left_sitemap),
+        (Reason.LINKED, linked),
+    ):
+        for url in urls:
+            if url not in known:
+                reasons.setdefault(url, Reason.NEW)
+            elif reason is not None:
+                reasons.setdefault(url, reason)
+    return dict(sorted(reasons.items(), key=lambda item: list(Reason).index(item[1])))
+
+
+def budget_requests(budget: str | int | None, delay_seconds: float) -> int | None:
+    """Requests a run may make: ``450`` is requests, ``15m`` minutes at ``delay_seconds`` a request (so
+    900 s / 2 s = 450); ``0``, ``none`` or None: no limit. ValueError for anything else."""
+    if budget is None:
+        return None
+    text = str(budget).strip().lower()
+    if text in ("0", "none", "unlimited", ""):
+        return None
+    try:
+        if text.endswith(("m", "min")):
+            minutes = float(text.removesuffix("min").removesuffix("m"))
+            if minutes <= 0 or delay_seconds <= 0:
+                raise ValueError
+            return max(1, int(minutes * 60 / delay_seconds))
+        requests = int(text)
+    except ValueError:
+        raise ValueError(f"a budget is requests (450) or minutes at the polite delay (15m), not {budget!r}") from None
+    if requests < 0:
+        raise ValueError(f"a budget cannot be negative: {budget!r}")
+    return requests or None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 from urllib.parse import urlparse, urlunparse
 
@@ -28,15 +28,26 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
-from .. import counters
+from .. import counters, revisit, signals
 from ..extract import decode_html
 from ..extract.encoding import content_type_charset
 from ..extract.html import ExtractionError, parse_document
 from ..extract.listings import parse_listing
 from ..items import PageItem
-from ..middlewares import FETCHED_AT, IN_SITEMAP, INCOMPLETE, KIND, LASTMOD, WARC, RedirectRefused
+from ..middlewares import (
+    FETCHED_AT,
+    IN_SITEMAP,
+    INCOMPLETE,
+    KIND,
+    LASTMOD,
+    REASON,
+    WARC,
+    RedirectRefused,
+    not_newer,
+)
 from ..session import CrawlSession
-from ..times import CST, iso
+from ..settings import DOWNLOAD_DELAY as POLITE_DELAY
+from ..times import CST, iso, parse_iso
 from ..urls import (
     CANONICAL_SITE,
     CATEGORY_PATH,
@@ -50,6 +61,7 @@ from ..urls import (
 
 # Statuses of an article that the spider handles itself: not modified, and gone.
 ARTICLE_STATUSES = [304, 404, 410]
+REST_POSTS = "/wp-json/wp/v2/posts"
 
 
 class Itp6Spider(Spider):
@@ -66,6 +78,12 @@ class Itp6Spider(Spider):
         self._in_sitemap: set[str] = set()  # canonical URLs of the posts the sitemaps list
         self._discovered: set[str] = set()
         self._requested: set[str] = set()  # article URLs this run has yielded a request for
+        self._pending = 0  # discovery requests (robots.txt, sitemaps, change signals) not answered yet
+        self._planned = False
+        self._sitemap_posts: dict[str, str | None] = {}  # canonical URL -> sitemap lastmod (planned runs)
+        self._categories: list[str] = []  # category listings the sitemaps name (planned runs)
+        self._signals = signals.ChangeSignals()  # what the change signals said (none read: nothing)
+        self._budget_left: int | None = None  # article requests the plan may still make (None: no limit)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, site: str | None = None, **kwargs: Any) -> Self:
@@ -78,7 +96,198 @@ class Itp6Spider(Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         self._sitemaps_pending += 1  # robots.txt leads to the sitemaps
+        self._pending += 1
         yield Request(f"{self.site}/robots.txt", callback=self.parse_robots, errback=self.on_error)
+        if self.planned:
+            for request in self.signal_requests():
+                yield request
+
+    @property
+    def planned(self) -> bool:
+        """Whether this run follows the revisit plan: an incremental run into an archive. A full run, or
+        the spider driven without an archive, requests every post it finds."""
+        return self.session.archive is not None and not self.session.full
+
+    # -- change signals -----------------------------------------------------------------------------
+
+    def signal_requests(self) -> Iterator[Request]:
+        """The first page of each change signal: the feed ordered by modification, the comments feed and
+        the REST API's posts modified since the mark (a 404 or an HTML page there just means no REST)."""
+        archive = self.session.archive
+        assert archive is not None
+        modified_mark = parse_iso(archive.state.mark("modified") or archive.state.newest_modified() or "")
+        comment_mark = archive.state.mark("comment")
+        self._signals = signals.ChangeSignals(
+            modified_mark=modified_mark,
+            comment_mark=int(comment_mark) if comment_mark else archive.state.newest_comment_id(),
+        )
+        yield self.signal_request(self.modified_feed_url(1), self.parse_modified_feed, page=1)
+        yield self.signal_request(self.comments_feed_url(1), self.parse_comments_feed, page=1)
+        yield self.signal_request(self.rest_posts_url(1), self.parse_rest_posts, page=1)
+
+    def signal_request(self, url: str, callback: Any, *, page: int) -> Request:
+        self._pending += 1
+        meta = {"page": page, "handle_httpstatus_list": [400, 404]}
+        return Request(url, callback=callback, errback=self.on_error, meta=meta, dont_filter=True)
+
+    def modified_feed_url(self, page: int) -> str:
+        return f"{self.site}/feed/atom/?orderby=modified" + (f"&paged={page}" if page > 1 else "")
+
+    def comments_feed_url(self, page: int) -> str:
+        return f"{self.site}/comments/feed/" + (f"?paged={page}" if page > 1 else "")
+
+    def rest_posts_url(self, page: int) -> str:
+        mark = self._signals.modified_mark
+        after = f"&modified_after={mark.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')}Z" if mark else ""
+        query = f"orderby=modified&order=desc&per_page={signals.REST_PAGE_SIZE}&_fields=id,link,date_gmt,modified_gmt"
+        return f"{self.site}{REST_POSTS}?{query}{after}&page={page}"
+
+    def parse_modified_feed(self, response: Response) -> Iterator[Request | PageItem]:
+        assert self.session.archive is not None
+        page = response.meta["page"]
+        try:
+            posts = signals.atom_posts(response.body) if response.status == 200 else []
+        except signals.SignalError as error:
+            self.logger.info("No feed ordered by modification (%s): %s", response.url, error)
+            posts = []
+        proven = self.session.archive.state.mark("feed_orderby") == "honoured"
+        if posts and signals.orderby_honoured(posts, proven_before=proven):
+            if self._signals.modified_page(posts, page, "feed", last_page=len(posts) < signals.FEED_PAGE_SIZE):
+                yield self.signal_request(self.modified_feed_url(page + 1), self.parse_modified_feed, page=page + 1)
+        else:
+            self._signals.published_page(posts)  # date order (or unprovable): its posts are only the newest
+        yield from self.discovery_done()
+
+    def parse_comments_feed(self, response: Response) -> Iterator[Request | PageItem]:
+        page = response.meta["page"]
+        try:
+            comments = signals.rss_comments(response.body) if response.status == 200 else None
+        except signals.SignalError as error:
+            self.logger.info("No comments feed (%s): %s", response.url, error)
+            comments = None
+        if comments is not None and self._signals.comments_page(comments, page):
+            yield self.signal_request(self.comments_feed_url(page + 1), self.parse_comments_feed, page=page + 1)
+        yield from self.discovery_done()
+
+    def parse_rest_posts(self, response: Response) -> Iterator[Request | PageItem]:
+        page = response.meta["page"]
+        posts = None
+        if response.status == 200:
+            try:
+                posts = signals.rest_posts(response.body)
+            except signals.SignalError as error:
+                self.logger.info("The REST API does not answer (%s): %s", response.url, error)
+        if posts is not None:
+            pages = _int_header(response, b"X-WP-TotalPages")
+            last = pages is not None and page >= pages
+            if self._signals.modified_page(posts, page, "rest", last_page=last or not posts):
+                yield self.signal_request(self.rest_posts_url(page + 1), self.parse_rest_posts, page=page + 1)
+        yield from self.discovery_done()
+
+    def discovery_done(self) -> Iterator[Request | PageItem]:
+        """One discovery request answered (or failed); after the last, the plan of a planned run."""
+        self._pending -= 1
+        if self._pending or not self.planned or self._planned:
+            return
+        self._planned = True
+        yield from self.plan_requests()
+
+    def plan_requests(self) -> Iterator[Request]:
+        """Request what the revisit plan chooses, within the budget; remember what it could not reach."""
+        archive = self.session.archive
+        assert archive is not None
+        now = datetime.now(CST)
+        histories = archive.state.histories()
+        known = {history.url for history in histories}
+        lastmod_newer, verified = [], []
+        for url, lastmod in self._sitemap_posts.items():
+            state = archive.state.get(url) if url in known else None
+            if state is None or lastmod is None:
+                continue
+            if not_newer(lastmod, state.fetched_at, state.sitemap_lastmod):
+                verified.append(url)
+            else:
+                lastmod_newer.append(url)
+        self.crawler.stats.inc_value(counters.SKIPPED_LASTMOD, len(verified))
+        left, linked = self.recheck_urls()
+        found = self._signals
+        named = revisit.signalled_posts(
+            known,
+            listed=[*self._sitemap_posts, *(self.canonical(u) for u in found.published)],
+            modified=[self.canonical(url) for url in found.modified],
+            lastmod_newer=lastmod_newer,
+            commented=[self.canonical(url) for url in found.commented],
+            left_sitemap=left,
+            linked=linked,
+        )
+        settings = self.crawler.settings
+        policy = revisit.Policy(max_interval_days=settings.getfloat("ITP6_MAX_INTERVAL_DAYS"))
+        delay = settings.getfloat("DOWNLOAD_DELAY") or POLITE_DELAY
+        budget = revisit.budget_requests(settings.get("ITP6_BUDGET"), delay)
+        spent = self.crawler.stats.get_value(counters.REQUESTS, 0) + 1  # and the home page, requested below
+        verified_through = now if found.index_source else None
+        plan = revisit.plan(
+            histories,
+            now=now,
+            policy=policy,
+            signalled=named,
+            verified=verified,
+            verified_through=verified_through,
+            budget=None if budget is None else budget - spent,
+        )
+        self._budget_left = None if budget is None else max(0, budget - spent - len(plan.fetches))
+        archive.state.signal({url: r.value for url, r in named.items() if url in known}, now)
+        archive.state.set_marks(
+            {
+                "modified": iso(found.next_modified_mark) if found.next_modified_mark else None,
+                "comment": str(found.next_comment_mark) if found.next_comment_mark is not None else None,
+                "feed_orderby": "honoured" if found.index_source == "feed" else None,
+            },
+            now,
+        )
+        reasons = ", ".join(f"{count} {reason}" for reason, count in plan.by_reason().items()) or "nothing"
+        source = {"rest": "the REST API", "feed": "the feed ordered by modification"}.get(found.index_source or "")
+        self.logger.info(
+            "Revisit plan: %s; %d left due for the next run (budget %s requests); modifications %s",
+            reasons,
+            len(plan.deferred),
+            budget if budget is not None else "unlimited",
+            f"from {source}" if source else "unknown: no index answered",
+        )
+        yield self.listing_request(f"{self.origin}/")
+        if not found.index_source or not self.session.previous_complete:
+            for category in self._categories:  # no modification index answered: listings find new posts
+                yield self.listing_request(category)
+        self.crawler.stats.inc_value(counters.NOT_DUE, plan.not_due)
+        self.crawler.stats.inc_value(counters.DEFERRED, len(plan.deferred))
+        for fetch in plan.fetches:
+            in_sitemap = fetch.url in self._sitemap_posts
+            lastmod = self._sitemap_posts.get(fetch.url)
+            request = self.article_request(self.origin + urlparse(fetch.url).path, lastmod, in_sitemap=in_sitemap)
+            if request is not None:
+                request.meta[REASON] = fetch.reason.value
+                yield from self.unrequested([request])
+
+    def recheck_urls(self) -> tuple[list[str], list[str]]:
+        """Live posts that left the sitemaps (gone?), and after a run that stopped early, the posts
+        archived pages link to that were never fetched."""
+        archive = self.session.archive
+        assert archive is not None
+        left: list[str] = []
+        if not self._sitemap_failed:  # "not in the sitemaps" means something only when they were all read
+            recheck_days = self.crawler.settings.getfloat("ITP6_RECHECK_DAYS")
+            stale_before = iso(datetime.now(CST) - timedelta(days=recheck_days))
+            left = archive.state.posts_to_recheck(self._in_sitemap, stale_before)
+            if left:
+                self.logger.info("%d archived posts are not in the sitemaps: requesting them again", len(left))
+        linked: list[str] = []
+        if not self.session.previous_complete:
+            # The last run stopped early: a post it learnt of only from a page's related links may be
+            # reachable only through pages this run need not read again (unchanged, skipped by lastmod).
+            linked = archive.state.unfetched_link_targets()
+            if linked:
+                self.logger.info("%d posts linked from archived pages were never fetched: requesting them", len(linked))
+        return left, linked
 
     # -- URLs ---------------------------------------------------------------------------------------
 
@@ -137,34 +346,26 @@ class Itp6Spider(Spider):
     def sitemap_requests(self, urls: list[str]) -> Iterator[Request]:
         for url in urls:
             self._sitemaps_pending += 1
+            self._pending += 1
             yield Request(url, callback=self.parse_sitemap, errback=self.on_error)
 
-    def sitemap_done(self) -> Iterator[Request]:
-        """One sitemap (or robots.txt) answered. After the last: the home page (listings come after the
-        sitemaps, so each post is first requested with its lastmod), live posts that left them, and after
-        a run that stopped early, the posts archived pages link to that were never fetched."""
+    def sitemap_done(self) -> Iterator[Request | PageItem]:
+        """One sitemap (or robots.txt) answered. After the last, in a planned run: the plan, once the
+        change signals are in too. Otherwise: the home page (listings come after the sitemaps, so each
+        post is first requested with its lastmod), live posts that left them, and after a run that
+        stopped early, the posts archived pages link to that were never fetched."""
         self._sitemaps_pending -= 1
+        if self.planned:
+            yield from self.discovery_done()
+            return
+        self._pending -= 1
         if self._sitemaps_pending:
             return
         yield self.listing_request(f"{self.origin}/")
-        archive = self.session.archive
-        if archive is None:
+        if self.session.archive is None:
             return
-        urls: list[str] = []
-        if not self._sitemap_failed:  # "not in the sitemaps" means something only when they were all read
-            recheck_days = self.crawler.settings.getfloat("ITP6_RECHECK_DAYS")
-            stale_before = iso(datetime.now(CST) - timedelta(days=recheck_days))
-            urls = archive.state.posts_to_recheck(self._in_sitemap, stale_before)
-            if urls:
-                self.logger.info("%d archived posts are not in the sitemaps: requesting them again", len(urls))
-        if not self.session.previous_complete:
-            # The last run stopped early: a post it learnt of only from a page's related links may be
-            # reachable only through pages this run need not read again (unchanged, skipped by lastmod).
-            linked = archive.state.unfetched_link_targets()
-            if linked:
-                self.logger.info("%d posts linked from archived pages were never fetched: requesting them", len(linked))
-            urls += linked
-        requests = (self.article_request(self.origin + urlparse(url).path) for url in urls)
+        left, linked = self.recheck_urls()
+        requests = (self.article_request(self.origin + urlparse(url).path) for url in left + linked)
         yield from self.unrequested(request for request in requests if request is not None)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
@@ -185,9 +386,15 @@ class Itp6Spider(Spider):
                 children.append(loc)
             elif (request := self.article_request(loc, entry.get("lastmod"), in_sitemap=True)) is not None:
                 self._in_sitemap.add(self.canonical(request.url))
-                yield from self.unrequested([request])
+                if self.planned:  # the plan decides, once every signal is in
+                    self._sitemap_posts[self.canonical(request.url)] = entry.get("lastmod")
+                else:
+                    yield from self.unrequested([request])
             elif (category := self.site_url(loc, CATEGORY_PATH)) is not None:
-                yield self.listing_request(category)
+                if self.planned:
+                    self._categories.append(category)
+                else:
+                    yield self.listing_request(category)
         yield from self.sitemap_requests(children)
         yield from self.sitemap_done()
 
@@ -201,6 +408,8 @@ class Itp6Spider(Spider):
             return
         listing = parse_listing(doc, response.url)
         requests = [r for url in listing.article_urls if (r := self.article_request(url)) is not None]
+        if self.planned:  # the plan chose the archived posts to read again; a listing adds only new ones
+            requests = [r for r in requests if self.session.archive.state.get(self.canonical(r.url)) is None]  # type: ignore[union-attr]
         yield from self.unrequested(requests)
         for url in listing.category_urls:
             if (category := self.site_url(url, CATEGORY_PATH)) is not None:
@@ -253,6 +462,13 @@ class Itp6Spider(Spider):
         # Most links lead to posts requested already: those are dropped before a Request is built.
         posts = dict.fromkeys(self.site_url(url, POST_PATH) for url in urls)
         fresh = [post for post in posts if post is not None and post not in self._requested]
+        if self.planned:  # the plan decides which archived posts to read again; links find only new ones
+            archive = self.session.archive
+            assert archive is not None
+            fresh = [post for post in fresh if archive.state.get(self.canonical(post)) is None]
+            if self._budget_left is not None:
+                fresh = fresh[: self._budget_left]
+                self._budget_left -= len(fresh)
         for request in self.unrequested(r for url in fresh if (r := self.article_request(url)) is not None):
             request.headers.setdefault("Referer", referer)
             engine.crawl(request)
@@ -260,6 +476,11 @@ class Itp6Spider(Spider):
     def on_error(self, failure: Failure) -> Iterator[PageItem | Request]:
         """Turn a failed fetch into a failure item, so the archive records it and the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
+        if request.callback in (self.parse_modified_feed, self.parse_comments_feed, self.parse_rest_posts):
+            # A signal that does not answer is no failure of the archive: the plan goes without it.
+            self.logger.info("Change signal unavailable: %s (%s)", request.url, failure_reason(failure))
+            yield from self.discovery_done()
+            return
         if failure.check(RedirectRefused):
             self.crawler.stats.inc_value(counters.FETCH_FAILED)
             first = request.meta.get("redirect_urls", [request.url])[0]  # the post's own URL, not the last hop
@@ -325,6 +546,14 @@ def check_site(site: str) -> str:
     if parts.scheme not in WEB_SCHEMES or not parts.hostname:
         raise ValueError(f"--site must be an http(s) URL such as {CANONICAL_SITE}, got {site!r}")
     return site.rstrip("/")
+
+
+def _int_header(response: Response, name: bytes) -> int | None:
+    value = response.headers.get(name)
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
 
 
 def _header_charset(response: Response) -> str | None:

@@ -146,7 +146,7 @@ class CrawlState:
         """Remember that a signal named each archived URL of ``signals`` (URL -> which signal) at ``at``,
         so a run whose budget ends first leaves it for the next."""
         with write_transaction(self.db):
-            self.db.executemany(
+            self.db.conn.executemany(
                 "UPDATE crawl_state SET signalled_at = ?, signal = ? WHERE url = ?",
                 [(iso(at), reason, url) for url, reason in signals.items()],
             )
