@@ -91,6 +91,16 @@ def _iso(text: str | None) -> datetime | None:
     return _utc(parse_iso(text.strip())) if text else None
 
 
+def _gmt(text: object) -> datetime | None:
+    """A WordPress ``*_gmt`` field: ISO 8601 without an offset, in UTC."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return _utc(datetime.fromisoformat(text.strip().removesuffix("Z")))
+    except ValueError:
+        return None
+
+
 def atom_posts(body: bytes) -> list[PostSignal]:
     """The posts of an Atom feed in feed order, each with ``published`` and ``updated``."""
     root = _xml(body, "the Atom feed")
@@ -153,7 +163,7 @@ def rest_posts(body: bytes) -> list[PostSignal]:
     for row in _json_list(body, "the REST posts answer"):
         url = urldefrag(str(row.get("link") or ""))[0]
         post_id = row.get("id") if isinstance(row.get("id"), int) else post_id_from_url(url)
-        posts.append(PostSignal(url, post_id, _iso(row.get("date_gmt")), _iso(row.get("modified_gmt"))))
+        posts.append(PostSignal(url, post_id, _gmt(row.get("date_gmt")), _gmt(row.get("modified_gmt"))))
     return posts
 
 
@@ -165,7 +175,7 @@ def rest_comments(body: bytes) -> list[CommentSignal]:
             continue
         url = urldefrag(str(row.get("link") or ""))[0]
         post_id = row.get("post") if isinstance(row.get("post"), int) else post_id_from_url(url)
-        comments.append(CommentSignal(url, post_id, row["id"], _iso(row.get("date_gmt"))))
+        comments.append(CommentSignal(url, post_id, row["id"], _gmt(row.get("date_gmt"))))
     return comments
 
 
@@ -258,7 +268,7 @@ class ChangeSignals:
         for comment in comments:
             if self.newest_comment is None or comment.comment_id > self.newest_comment:
                 self.newest_comment = comment.comment_id
-        if reached or not comments:
+        if reached or len(comments) < FEED_PAGE_SIZE:  # a short page is the last one
             self.comments_complete = True
             return False
         if self.comment_mark is None:  # nothing to page back to: the first page says what is new
