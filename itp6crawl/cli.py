@@ -261,6 +261,34 @@ def read_db_option(verb: str) -> Any:
 _json_option = click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 
 
+def _check_budget(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from .revisit import budget_requests
+
+    try:
+        budget_requests(value, default_settings.DOWNLOAD_DELAY)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    return value
+
+
+budget_option = click.option(
+    "--budget",
+    default=default_settings.ITP6_BUDGET,
+    show_default=True,
+    callback=_check_budget,
+    help="Requests an incremental run may make: a count (450) or minutes at the polite 2 s delay (15m); "
+    "0 for no limit. Signalled posts first, then due ones; the rest stay due.",
+)
+max_interval_option = click.option(
+    "--max-interval",
+    type=click.FloatRange(min=1),
+    default=default_settings.ITP6_MAX_INTERVAL_DAYS,
+    show_default=True,
+    metavar="DAYS",
+    help="Every archived post is checked at least this often (a fetch, or a complete modification index).",
+)
+
+
 @main.command()
 @click.option("--site", default=default_settings.ITP6_SITE, show_default=True, help="Site root to crawl.")
 @write_db_option
@@ -293,6 +321,8 @@ _json_option = click.option("--json", "as_json", is_flag=True, help="JSON instea
     help="Skip posts published before DATE (YYYY-MM-DD, China time): never requested when the sitemap "
     "says so, never stored.",
 )
+@budget_option
+@max_interval_option
 def crawl(
     site: str,
     db: Path,
@@ -302,14 +332,20 @@ def crawl(
     log_level: str,
     max_articles: int | None,
     since: datetime | None,
+    budget: str,
+    max_interval: float,
 ) -> None:
     """Crawl SITE politely (robots.txt, one request at a time, a delay) into the archive.
 
-    Incremental: pages the archive holds are skipped (sitemap lastmod) or revalidated (ETag,
-    Last-Modified). A limit (--max-articles, --since, -s CLOSESPIDER_ITEMCOUNT/PAGECOUNT/TIMEOUT/ERRORCOUNT)
-    ends the run as finished, its reason in crawl_runs. Exit status: 0 ok, 1 the run failed, 2 usage,
+    Incremental: the change signals are read first (the feed ordered by modification, the comments
+    feed, the REST API, sitemap lastmod), then the posts they name and the posts the revisit policy
+    finds due, within --budget (see `itp6crawl plan`); fetched pages are revalidated (ETag,
+    Last-Modified) where the site sends validators. A limit (--max-articles, --since,
+    -s CLOSESPIDER_ITEMCOUNT/PAGECOUNT/TIMEOUT/ERRORCOUNT) ends the run as finished, its reason in crawl_runs. Exit status: 0 ok, 1 the run failed, 2 usage,
     3 another run holds the archive, 4 interrupted (the next run continues)."""
     settings = _settings(overrides, log_level)
+    settings.setdefault("ITP6_BUDGET", budget)
+    settings.setdefault("ITP6_MAX_INTERVAL_DAYS", max_interval)
     if max_articles is not None:
         settings["ITP6_MAX_ARTICLES"] = max_articles
     if since is not None:
@@ -376,6 +412,55 @@ def _minutes(started: str | None, finished: str | None) -> str:
     if not started or not finished:
         return ""
     return f"{(datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds() / 60:.1f}"
+
+
+@main.command()
+@read_db_option("plan for")
+@budget_option
+@max_interval_option
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(0), help="Posts to list (0: none).")
+@_json_option
+def plan(db: Path | None, budget: str, max_interval: float, limit: int, as_json: bool) -> None:
+    """What the next incremental run will request and why, without fetching: the fixed pages and change
+    signals, the posts already due (maximum interval, estimated change rate, signals an earlier run could
+    not reach), and the projected time at the polite 2 s delay. Read-only."""
+    from .schedule import next_run
+    from .store import ArchiveError
+
+    db = db or default_archive()
+    try:
+        outlook = next_run(db, budget=budget, max_interval_days=max_interval)
+    except ArchiveError as error:
+        fail(str(error))
+    fetches = outlook.plan.fetches
+    summary = {
+        "posts archived": outlook.posts,
+        "fixed requests (robots, sitemaps, home, signals)": outlook.fixed_requests,
+        "posts due now": len(fetches),
+        **{f"  due: {reason}": count for reason, count in outlook.plan.by_reason().items()},
+        "left due for later runs (budget)": len(outlook.plan.deferred),
+        "not due": outlook.plan.not_due,
+        "budget (requests)": outlook.budget if outlook.budget is not None else "unlimited",
+        "modification index (last run)": outlook.index or "none: revisits find edits",
+        "named by signals last run": ", ".join(f"{n} {r}" for r, n in outlook.last_signalled.items()) or "none",
+        "projected requests (+ what the signals name)": outlook.requests,
+        "projected minutes at 2 s": round(outlook.minutes(), 1),
+    }
+    rows = [
+        {
+            "url": fetch.url,
+            "reason": fetch.reason.value,
+            "changes/day": round(fetch.rate, 4) if fetch.rate is not None else None,
+            "P(changed)": round(fetch.staleness, 3) if fetch.staleness is not None else None,
+        }
+        for fetch in fetches[:limit]
+    ]
+    if as_json:
+        click.echo(json.dumps({"summary": summary, "posts": rows}, ensure_ascii=False, indent=2))
+        return
+    emit([{"": k, "next run": v} for k, v in summary.items()], False, title=f"next run of {db}")
+    if rows:
+        emit(rows, False, title=f"first {len(rows)} of {len(fetches)} posts due")
 
 
 @main.command()

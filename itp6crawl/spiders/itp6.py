@@ -258,6 +258,10 @@ class Itp6Spider(Spider):
         if not found.index_source or not self.session.previous_complete:
             for category in self._categories:  # no modification index answered: listings find new posts
                 yield self.listing_request(category)
+        for reason, count in plan.by_reason().items():
+            self.crawler.stats.inc_value(counters.PLANNED + reason, count)
+        if found.index_source:
+            self.crawler.stats.set_value(counters.MODIFICATION_INDEX, found.index_source)
         self.crawler.stats.inc_value(counters.NOT_DUE, plan.not_due)
         self.crawler.stats.inc_value(counters.DEFERRED, len(plan.deferred))
         for fetch in plan.fetches:

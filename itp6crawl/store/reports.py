@@ -74,3 +74,28 @@ def archive_stats(path: str | Path) -> dict[str, Any]:
         "latest_run": runs[0] if runs else None,
         "failures_by_reason": [dict(row) for row in failures],
     }
+
+
+def revisit_facts(path: str | Path) -> dict[str, Any]:
+    """What the revisit plan needs of an archive, read-only: every live post's history, the signal marks,
+    how many post sitemaps the last run read, and the plan statistics of the last finished run."""
+    import json
+
+    import sqlite_utils
+
+    from .crawlstate import CrawlState
+    from .readonly import ArchiveError
+
+    with connect_readonly(path) as connection:
+        if "signalled_at" not in _columns(connection, "crawl_state"):
+            raise ArchiveError(f"{path} was written by an earlier release: its next crawl upgrades it, then plan works")
+        state = CrawlState(sqlite_utils.Database(connection))
+        histories = state.histories()
+        marks = {name: state.mark(name) for name in ("modified", "comment", "feed_orderby")}
+        row = connection.execute(
+            "SELECT id, started_at, stats FROM crawl_runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    last_run = None
+    if row is not None:
+        last_run = {"id": row["id"], "started_at": row["started_at"], "stats": json.loads(row["stats"] or "{}")}
+    return {"histories": histories, "marks": marks, "last_run": last_run}
