@@ -342,7 +342,8 @@ def crawl(
     finds due, within --budget (see `itp6crawl plan`); fetched pages are revalidated (ETag,
     Last-Modified) where the site sends validators. A limit (--max-articles, --since,
     -s CLOSESPIDER_ITEMCOUNT/PAGECOUNT/TIMEOUT/ERRORCOUNT) ends the run as finished, its reason in
-    crawl_runs. Exit status: 0 ok, 1 the run failed, 2 usage, 3 another run holds the archive, 4 interrupted (the next run continues)."""
+    crawl_runs. Exit status: 0 ok, 1 the run failed, 2 usage, 3 another run holds the archive,
+    4 interrupted (the next run continues)."""
     settings = _settings(overrides, log_level)
     settings.setdefault("ITP6_BUDGET", budget)
     settings.setdefault("ITP6_MAX_INTERVAL_DAYS", max_interval)
