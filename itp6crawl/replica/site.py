@@ -479,6 +479,15 @@ class Site:
     def article(self, post_id: int) -> ArticleSpec | None:
         return self._by_id.get(post_id)
 
+    def article_count(self) -> int:
+        """How many posts are live."""
+        return len(self._articles)
+
+    def pick_article(self, rng: random.Random) -> ArticleSpec | None:
+        """A live post drawn uniformly with ``rng`` (None on an empty site): cheap at any size."""
+        with self._lock:
+            return self._articles[rng.randrange(len(self._articles))] if self._articles else None
+
     def _touch(self, when: datetime | None = None) -> None:
         self._version += 1
         self.changed_at = max(self.changed_at, when or self.now)
@@ -571,7 +580,11 @@ class Site:
         """Delete an article: its URL answers 404 and it leaves every list, sitemap and neighbour link."""
         with self._lock:
             spec = self._by_id.pop(post_id)
-            self._articles.remove(spec)
+            # By identity, from the id order: list.remove would compare every dataclass field by field.
+            at = bisect.bisect_left(self._articles, post_id, key=lambda a: a.id)
+            if not (at < len(self._articles) and self._articles[at] is spec):
+                at = next(i for i, a in enumerate(self._articles) if a is spec)
+            del self._articles[at]
             self._touch()
             return spec
 
@@ -618,14 +631,26 @@ class Site:
                 setattr(spec, name, value)
             spec.comment_horizon = max(self.now, when)  # its generated comments (if any) fall before this
             self._next_comment_id = max(self._next_comment_id, self._last_generated_id(spec) + 1)
-            visible = [a for a in self._articles if a.in_sitemap]
-            peers = [a.id for a in visible if a.categories[0] == spec.categories[0]] or [a.id for a in visible]
+            peers = self._last_peers(spec.categories[0], 30)
             if peers and not fields.get("related"):
-                spec.related = rng.sample(peers[-30:], min(len(peers[-30:]), rng.randint(4, 6)))
+                spec.related = rng.sample(peers, min(len(peers), rng.randint(4, 6)))
             self._by_id[post_id] = spec
             self._articles.append(spec)
             self._touch(when)
             return spec
+
+    def _last_peers(self, category: str, count: int) -> list[int]:
+        """The ids of the last ``count`` posts in sitemaps whose primary category is ``category`` (or, when
+        there is none, of any category), in id order: scanned from the end, so cheap on a big site."""
+        same: list[int] = []
+        for a in reversed(self._articles):
+            if a.in_sitemap and a.categories[0] == category:
+                same.append(a.id)
+                if len(same) == count:
+                    break
+        if not same:
+            same = [a.id for a in reversed(self._articles) if a.in_sitemap][:count]
+        return same[::-1]
 
     # ----------------------------------------------------------------- article parts
     def body(self, spec: ArticleSpec) -> list[Chunk]:
