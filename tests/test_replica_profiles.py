@@ -171,7 +171,7 @@ def test_cached_validators_change_with_comments_only(site: Site) -> None:
         assert fetch(url, {"If-None-Match": before["ETag"]})[0] == 304
         assert fetch(url, {"If-Modified-Since": before["Last-Modified"]})[0] == 304
         site.add_comment(spec.id, site.now + timedelta(hours=1))
-        status, after, page = fetch(url, {"If-Modified-Since": before["Last-Modified"]})
+        status, after, _ = fetch(url, {"If-Modified-Since": before["Last-Modified"]})
         assert status == 200 and after["ETag"] != before["ETag"]
         assert parsedate_to_datetime(after["Last-Modified"]) > parsedate_to_datetime(before["Last-Modified"])
     with ReplicaServer(site, profile="friendly") as server:  # WordPress's own Last-Modified says modified
