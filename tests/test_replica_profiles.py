@@ -418,4 +418,4 @@ def test_rest_comments(site: Site, rest: ReplicaServer) -> None:
     _, _, recent = rest_get(rest, f"wp/v2/comments?after={after}&_fields=id,post")
     assert recent == [{"id": new["comment_id"], "post": spec.id}]
     assert rest_get(rest, "wp/v2/comments?per_page=500")[0] == 400
-    assert rest_get(rest, "wp/v2/comments?page=9999")[2]["code"] == "rest_post_invalid_page_number"  # type: ignore[index]
+    assert rest_get(rest, "wp/v2/comments?page=9999")[2]["code"] == "rest_comment_invalid_page_number"  # type: ignore[index]

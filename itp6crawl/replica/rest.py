@@ -110,6 +110,7 @@ def _paged(
     pairs: list[tuple[str, str]],
     items: list[T],
     make: Callable[[T], dict[str, object]],
+    past_the_end: str,
 ) -> Response:
     """One page of ``items`` (each made into its object by ``make``, for the page shown only) with X-WP-Total,
     X-WP-TotalPages and Link (prev/next) headers."""
@@ -118,7 +119,7 @@ def _paged(
     total = len(items)
     pages = math.ceil(total / per_page)
     if total and page > pages:
-        raise RestError("rest_post_invalid_page_number", "请求的页数大于总页数。", 400)
+        raise RestError(past_the_end, "请求的页数大于总页数。", 400)
     chunk = items[(page - 1) * per_page : page * per_page]
     headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
     links = []
@@ -196,7 +197,9 @@ def _posts(site: Site, base: str, params: dict[str, str], pairs: list[tuple[str,
         "id": lambda a: (a.id,),
     }[orderby]
     posts.sort(key=key, reverse=order == "desc")  # type: ignore[arg-type]
-    return _paged(base, "wp/v2/posts", params, pairs, posts, lambda a: post_object(a, base))
+    return _paged(
+        base, "wp/v2/posts", params, pairs, posts, lambda a: post_object(a, base), "rest_post_invalid_page_number"
+    )
 
 
 def _comments(site: Site, base: str, params: dict[str, str], pairs: list[tuple[str, str]]) -> Response:
@@ -218,7 +221,15 @@ def _comments(site: Site, base: str, params: dict[str, str], pairs: list[tuple[s
         found = sorted(found, key=lambda pc: pc[1]["comment_id"], reverse=order == "desc")  # type: ignore[arg-type,return-value]
     elif order == "asc":
         found = list(reversed(found))
-    return _paged(base, "wp/v2/comments", params, pairs, found, lambda pc: comment_object(pc[0], pc[1], base))
+    return _paged(
+        base,
+        "wp/v2/comments",
+        params,
+        pairs,
+        found,
+        lambda pc: comment_object(pc[0], pc[1], base),
+        "rest_comment_invalid_page_number",  # the comments controller's own code
+    )
 
 
 def answer(site: Site, path: str, query: str, base: str) -> Response:
