@@ -8,6 +8,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from .profiles import PROFILES
 from .server import ReplicaServer
 from .site import DEFAULT_NOW, build_site
 
@@ -22,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--theme-drift", action="store_true", help="rename the theme's class names on article and listing pages"
     )
+    parser.add_argument(
+        "--profile", choices=list(PROFILES), default="friendly", help="how the server behaves (friendly: validators)"
+    )
     parser.add_argument("--write", type=Path, metavar="DIR", help="write every page and gold.json to DIR, then exit")
     parser.add_argument("--base-url", help="home URL used in written pages (default http://HOST:PORT)")
     args = parser.parse_args(argv)
@@ -34,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         site.write(args.write, base)
         print(f"wrote {len(site.articles)} articles to {args.write} for {base} (built in {built:.2f}s)")
         return 0
-    with ReplicaServer(site, host=args.host, port=args.port) as server:
+    with ReplicaServer(site, host=args.host, port=args.port, profile=args.profile) as server:
         print(f"serving {len(site.articles)} articles at {server.base_url}/ (Ctrl-C stops)", flush=True)
         try:
             while True:

@@ -25,8 +25,9 @@ from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote
 
-from . import corpus, theme
+from . import corpus, rest, theme
 from .corpus import BodyContext, Chunk, collapse
+from .profiles import FRIENDLY, Profile
 from .rename import rename_theme_classes
 from .theme import JUSTNEWS5, JUSTNEWS6, SHANGHAI, ArticleView, Chrome, CommentView, Neighbour, PostCard, iso
 
@@ -137,6 +138,8 @@ _LISTING = re.compile(r"^/(category|tag|author)/([^/]+)(?:/page/(\d+))?$")  # th
 _LISTING_SLASH = re.compile(r"^/(category|tag|author)/([^/]+)/(?:page/(\d+)/)?$")  # redirects to the above
 _HOME_PAGE = re.compile(r"^/page/(\d+)/?$")
 _POST_SITEMAP = re.compile(r"^/wp-sitemap-posts-post-(\d+)\.xml$")
+_POST_FEED = re.compile(r"^/(\d+)\.html/feed/$")
+_FEED_PATHS = ("/feed/", "/feed/atom/", "/comments/feed/")
 _PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
     "0000000d49444154789c6360f8cfc0f01f0005000201ea2a4c0a0000000049454e44ae426082"
@@ -185,6 +188,8 @@ class ArticleSpec:
     paragraphs: list[str] | None = None  # replaces the generated body when set
     in_sitemap: bool = True  # False: only in category listings (and home/feed while among the newest)
     repost_of: int | None = None  # a news or guide text reposted from this earlier post, a line added and cut
+    added_comments: list[dict[str, object]] = field(default_factory=list)  # Site.add_comment, in order added
+    comment_horizon: datetime | None = None  # generated comments fall before this (None: Site.built_at)
 
     @property
     def path(self) -> str:
@@ -215,6 +220,22 @@ def tag_path(name: str) -> str:
 
 def http_date(dt: datetime) -> str:
     return format_datetime(dt.astimezone(UTC), usegmt=True)
+
+
+def article_id(raw_path: str) -> int | None:
+    """The post id of an article page's path (query string allowed), or None for any other path."""
+    match = _ARTICLE.match(raw_path.split("?", 1)[0].split("#", 1)[0])
+    return int(match[1]) if match else None
+
+
+def rfc822(dt: datetime) -> str:
+    """A feed's date (pubDate, lastBuildDate) as WordPress writes it: ``Sun, 02 Jun 2024 15:10:00 +0000``."""
+    return http_date(dt).replace("GMT", "+0000")
+
+
+def atom_time(dt: datetime) -> str:
+    """An Atom date as WordPress writes it: UTC, ``2024-06-02T15:10:00Z``."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class _Draw:
@@ -426,6 +447,7 @@ class Site:
         self.seed = seed
         self.theme_drift = theme_drift
         self.now = now
+        self.built_at = now  # generated comments stay before it, so moving the clock moves none of them
         self._by_id: dict[int, ArticleSpec] = {a.id: a for a in articles}
         self._articles = sorted(articles, key=lambda a: a.id)
         self._next_id = next_id or (max(self._by_id, default=FIRST_POST_ID) + 1)
@@ -436,6 +458,16 @@ class Site:
         self._bodies: OrderedDict[tuple[int, int], list[Chunk]] = OrderedDict()
         self._added = 0
         self.changed_at = max((a.modified for a in articles), default=now)
+        self._generated: dict[tuple[object, ...], list[dict[str, object]]] = {}
+        self._all_comments: tuple[int, list[tuple[int, dict[str, object]]]] | None = None
+        # WordPress's comment ids are global and only grow: new ones start above any the site ever used.
+        self._next_comment_id = max((self._last_generated_id(a) for a in articles), default=0) + 1
+
+    @staticmethod
+    def _last_generated_id(spec: ArticleSpec) -> int:
+        """The highest id among a post's generated comments (0 if none): they are ``id * 10 + number + 3``."""
+        generated = spec.n_comments - len(spec.added_comments)
+        return spec.id * 10 + generated + 2 if generated > 0 else 0
 
     # ----------------------------------------------------------------- state
     @property
@@ -446,6 +478,15 @@ class Site:
 
     def article(self, post_id: int) -> ArticleSpec | None:
         return self._by_id.get(post_id)
+
+    def article_count(self) -> int:
+        """How many posts are live."""
+        return len(self._articles)
+
+    def pick_article(self, rng: random.Random) -> ArticleSpec | None:
+        """A live post drawn uniformly with ``rng`` (None on an empty site): cheap at any size."""
+        with self._lock:
+            return self._articles[rng.randrange(len(self._articles))] if self._articles else None
 
     def _touch(self, when: datetime | None = None) -> None:
         self._version += 1
@@ -539,7 +580,11 @@ class Site:
         """Delete an article: its URL answers 404 and it leaves every list, sitemap and neighbour link."""
         with self._lock:
             spec = self._by_id.pop(post_id)
-            self._articles.remove(spec)
+            # By identity, from the id order: list.remove would compare every dataclass field by field.
+            at = bisect.bisect_left(self._articles, post_id, key=lambda a: a.id)
+            if not (at < len(self._articles) and self._articles[at] is spec):
+                at = next(i for i, a in enumerate(self._articles) if a is spec)
+            del self._articles[at]
             self._touch()
             return spec
 
@@ -584,14 +629,28 @@ class Site:
                 if not hasattr(spec, name):
                     raise TypeError(f"ArticleSpec has no field {name!r}")
                 setattr(spec, name, value)
-            visible = [a for a in self._articles if a.in_sitemap]
-            peers = [a.id for a in visible if a.categories[0] == spec.categories[0]] or [a.id for a in visible]
+            spec.comment_horizon = max(self.now, when)  # its generated comments (if any) fall before this
+            self._next_comment_id = max(self._next_comment_id, self._last_generated_id(spec) + 1)
+            peers = self._last_peers(spec.categories[0], 30)
             if peers and not fields.get("related"):
-                spec.related = rng.sample(peers[-30:], min(len(peers[-30:]), rng.randint(4, 6)))
+                spec.related = rng.sample(peers, min(len(peers), rng.randint(4, 6)))
             self._by_id[post_id] = spec
             self._articles.append(spec)
             self._touch(when)
             return spec
+
+    def _last_peers(self, category: str, count: int) -> list[int]:
+        """The ids of the last ``count`` posts in sitemaps whose primary category is ``category`` (or, when
+        there is none, of any category), in id order: scanned from the end, so cheap on a big site."""
+        same: list[int] = []
+        for a in reversed(self._articles):
+            if a.in_sitemap and a.categories[0] == category:
+                same.append(a.id)
+                if len(same) == count:
+                    break
+        if not same:
+            same = [a.id for a in reversed(self._articles) if a.in_sitemap][:count]
+        return same[::-1]
 
     # ----------------------------------------------------------------- article parts
     def body(self, spec: ArticleSpec) -> list[Chunk]:
@@ -650,12 +709,38 @@ class Site:
         return text[:88] + "..." if len(text) > 88 else text
 
     def comments(self, spec: ArticleSpec) -> list[dict[str, object]]:
-        """Comments in page order (each thread depth-first), with parent ids."""
-        rng = random.Random(spec.body_seed ^ 0x5EED)
-        if spec.n_comments == 0:
+        """Comments in page order (each thread depth-first), with parent ids: the generated ones (stable: their
+        times fall before the site was built, or the post was added) and then those of :meth:`add_comment`."""
+        with self._lock:
+            flat = [dict(c) for c in self._generated_comments(spec)]
+            for added in spec.added_comments:
+                item = dict(added)
+                parent = item["parent_id"]
+                if parent is None:
+                    flat.append(item)
+                    continue
+                at = next(i for i, c in enumerate(flat) if c["comment_id"] == parent)
+                subtree = {parent}
+                at += 1
+                while at < len(flat) and flat[at]["parent_id"] in subtree:  # after the parent's last descendant
+                    subtree.add(flat[at]["comment_id"])
+                    at += 1
+                flat.insert(at, item)
+            return flat
+
+    def _generated_comments(self, spec: ArticleSpec) -> list[dict[str, object]]:
+        """The comments drawn from the post's seed (cached: they never change while the post does not)."""
+        count = spec.n_comments - len(spec.added_comments)
+        if count <= 0:
             return []
-        span = max(60.0, (self.now - spec.published).total_seconds() - 60)
-        offsets = sorted(rng.uniform(60, span) for _ in range(spec.n_comments))
+        horizon = spec.comment_horizon or self.built_at
+        key = (spec.id, spec.body_seed, count, horizon, spec.published, spec.author, spec.tpo, spec.city)
+        cached = self._generated.get(key)
+        if cached is not None:
+            return cached
+        rng = random.Random(spec.body_seed ^ 0x5EED)
+        span = max(60.0, (horizon - spec.published).total_seconds() - 60)
+        offsets = sorted(rng.uniform(60, span) for _ in range(count))
         threads: list[list[dict[str, object]]] = []
         for number, offset in enumerate(offsets):
             when = (spec.published + timedelta(seconds=offset)).replace(second=0, microsecond=0)
@@ -674,7 +759,82 @@ class Site:
                 thread.append(item)
             else:
                 threads.append([item])
-        return [c for thread in threads for c in thread]
+        generated = [c for thread in threads for c in thread]
+        self._generated[key] = generated
+        return generated
+
+    def add_comment(
+        self,
+        post_id: int,
+        when: datetime | None = None,
+        *,
+        author: str | None = None,
+        text: str | None = None,
+        parent_id: int | None = None,
+    ) -> dict[str, object]:
+        """A new comment on ``post_id`` at ``when`` (default ``site.now``), shown after the existing ones (a
+        reply at the end of its parent's thread). Its id is above every id used so far, as WordPress's are.
+        The post's modified time stays (WordPress does not touch it); its page and comment count change."""
+        with self._lock:
+            spec = self._by_id[post_id]
+            if parent_id is not None and not any(c["comment_id"] == parent_id for c in self.comments(spec)):
+                raise ValueError(f"post {post_id} has no comment {parent_id}")
+            comment_id = self._next_comment_id
+            self._next_comment_id += 1
+            rng = random.Random(f"{self.seed}-comment-{comment_id}")
+            drawn_author = rng.choice((*corpus.NICKNAMES, "游客"))
+            drawn_text = corpus.make_comment(rng, parent_id is not None, spec.tpo, spec.city)
+            item: dict[str, object] = {
+                "author": author if author is not None else drawn_author,
+                "time": (when or self.now).replace(microsecond=0),
+                "text": text if text is not None else drawn_text,
+                "comment_id": comment_id,
+                "parent_id": parent_id,
+            }
+            spec.added_comments.append(item)
+            spec.n_comments += 1
+            self._touch(item["time"])  # type: ignore[arg-type]
+            return dict(item)
+
+    def all_comments(self) -> list[tuple[int, dict[str, object]]]:
+        """``(post id, comment)`` for every comment of a live post, newest first (time, then id): the feeds'
+        and the REST API's source. Cached until the site changes."""
+        with self._lock:
+            if self._all_comments is not None and self._all_comments[0] == self._version:
+                return self._all_comments[1]
+            found = [(a.id, c) for a in self._articles if a.n_comments for c in self.comments(a)]
+            found.sort(key=lambda pc: (pc[1]["time"], pc[1]["comment_id"]), reverse=True)
+            self._all_comments = (self._version, found)
+            return found
+
+    def fingerprint(self, post_id: int) -> str | None:
+        """What an archive keeps of the post, cheaply: changes with its content (title, body revision, tags,
+        summary, modified time, categories) or its comments, not with views; None for a deleted post."""
+        with self._lock:
+            spec = self._by_id.get(post_id)
+            if spec is None:
+                return None
+            content = "\x1f".join(
+                (spec.title, spec.summary, ",".join(spec.tags), ",".join(spec.categories), *(spec.paragraphs or ()))
+            )
+            last = spec.added_comments[-1]["comment_id"] if spec.added_comments else 0
+            crc = zlib.crc32(content.encode())
+            return f"{spec.modified.isoformat()}|r{spec.revision}|c{spec.n_comments}.{last}|{crc:08x}"
+
+    def count_view(self, post_id: int) -> bool:
+        """One more view of the post (the theme's counter, on each fetch); its modified time stays. False when
+        no such post."""
+        with self._lock:
+            spec = self._by_id.get(post_id)
+            if spec is None:
+                return False
+            spec.views += 1
+            return True
+
+    def last_activity(self, spec: ArticleSpec) -> datetime:
+        """The post's modified time or its newest comment's, whichever is later (what a page cache stores)."""
+        times = [c["time"] for c in self.comments(spec)]
+        return max([spec.modified, *times])  # type: ignore[type-var]
 
     # ----------------------------------------------------------------- views
     def _chrome(self, base: str, current: str = "") -> Chrome:
@@ -870,16 +1030,29 @@ class Site:
             return [self.gold_article(a, base) for a in self._articles]
 
     # ----------------------------------------------------------------- rendering
-    def render(self, path: str, base_url: str) -> Response:
-        """Status, headers and body for any request path (query string included)."""
+    def render(self, path: str, base_url: str, profile: Profile = FRIENDLY) -> Response:
+        """Status, headers and body for any request path (query string included), served as ``profile`` says
+        (:mod:`~itp6crawl.replica.profiles`; the view counter is the server's, not applied here)."""
         base = base_url.rstrip("/")
         with self._lock:
-            return self._route(path or "/", base)
+            status, headers, body = self._route(path or "/", base, profile)
+        if not profile.html_validators and (
+            headers.get("Content-Type") == HTML_TYPE or path.split("?", 1)[0].startswith("/wp-sitemap")
+        ):  # WordPress core generates these per request: no ETag, no Last-Modified
+            headers.pop("ETag", None)
+            headers.pop("Last-Modified", None)
+        return status, headers, body
 
-    def _route(self, raw: str, base: str) -> Response:
+    def _route(self, raw: str, base: str, profile: Profile = FRIENDLY) -> Response:
         path, _, query = raw.partition("?")
         path = path.split("#", 1)[0] or "/"
         params = parse_qs(query)
+        if path in _FEED_PATHS or _POST_FEED.match(path):
+            return self._feed(path, params, base, profile)
+        if path in ("/feed", "/feed/atom", "/comments/feed"):
+            return self._redirect(f"{base}{path}/" + (f"?{query}" if query else ""))
+        if path.startswith("/wp-json") and profile.rest_api:
+            return rest.answer(self, path, query, base)
         if path == "/" and "p" in params:
             return self._shortlink(params["p"][0], base)
         if path == "/" and "s" in params:
@@ -888,7 +1061,7 @@ class Site:
             return self._home(base)
         if match := _ARTICLE.match(path):
             spec = self._by_id.get(int(match[1]))
-            return self._article(spec, base) if spec else self._not_found(base)
+            return self._article(spec, base, profile) if spec else self._not_found(base)
         if match := _ARTICLE_SLASH.match(path):
             return self._redirect(f"{base}/{match[1]}.html")
         if match := _HOME_PAGE.match(path):
@@ -907,8 +1080,8 @@ class Site:
             return self._wp_page(PAGES[slug], base)
         if path == "/robots.txt":
             return self._ok(self.robots(base).encode(), "text/plain; charset=utf-8", self.changed_at)
-        if path.startswith("/wp-sitemap") or path == "/feed/":
-            return self._feeds(path, base)
+        if path.startswith("/wp-sitemap"):
+            return self._feeds(path, base, profile)
         if path.startswith("/wp-json"):
             body = json.dumps(
                 {
@@ -979,7 +1152,7 @@ class Site:
                 return self._redirect(base + PAGE_BY_ID[int(value)].path)
         return self._not_found(base)
 
-    def _article(self, spec: ArticleSpec, base: str) -> Response:
+    def _article(self, spec: ArticleSpec, base: str, profile: Profile = FRIENDLY) -> Response:
         view = self.article_view(spec, base)
         chrome = self._chrome(base, spec.categories[0])
         jsonld = {
@@ -1033,7 +1206,9 @@ class Site:
             trail=trail,
             post_id=spec.id,
         )
-        return self._html(page, spec.modified, base, spec.id, themed=True)
+        # A page cache's copy is as new as the post's last edit or comment; WordPress's own answer says modified.
+        last_modified = self.last_activity(spec) if profile.page_cache else spec.modified
+        return self._html(page, last_modified, base, spec.id, themed=True)
 
     def _wp_page(self, page: WpPage, base: str) -> Response:
         chrome = self._chrome(base)
@@ -1225,7 +1400,7 @@ class Site:
         listed = [a for a in self._articles if a.listed and a.in_sitemap]
         return [listed[i : i + SITEMAP_SIZE] for i in range(0, len(listed), SITEMAP_SIZE)] or [[]]
 
-    def _feeds(self, path: str, base: str) -> Response:
+    def _feeds(self, path: str, base: str, profile: Profile = FRIENDLY) -> Response:
         xml_type = "application/xml; charset=UTF-8"
         head = '<?xml version="1.0" encoding="UTF-8"?>\n'
         urlset = '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
@@ -1247,7 +1422,7 @@ class Site:
             entries = []
             for a in chunks[number - 1]:
                 lastmod = ""
-                if a.sitemap_lastmod:
+                if a.sitemap_lastmod and profile.sitemap_lastmod:
                     lastmod = f"<lastmod>{a.modified.astimezone(UTC).isoformat()}</lastmod>"
                 entries.append(f"<url><loc>{a.url(base)}</loc>{lastmod}</url>")
             body = (
@@ -1273,25 +1448,145 @@ class Site:
                 'xmlns:xsl="http://www.w3.org/1999/XSL/Transform"></xsl:stylesheet>\n'
             )
             return self._ok(body.encode(), "application/xml; charset=UTF-8", STATIC_DATE)
-        if path == "/feed/":
-            return self._ok(self.rss(base).encode(), "application/rss+xml; charset=UTF-8", self.changed_at)
         return self._not_found(base)
 
-    def rss(self, base: str) -> str:
-        listed: list[ArticleSpec] = self._index()["listed_desc"]  # type: ignore[assignment]
+    # ----------------------------------------------------------------- feeds (WordPress core)
+    def feed_posts(self, orderby: str = "date", order: str = "DESC") -> list[ArticleSpec]:
+        """Listed posts as the feeds select them: by publication date, or by modified time (then id)."""
+        index = self._index()
+        if orderby == "modified":
+            ordered = index.get("listed_by_modified")
+            if ordered is None:
+                listed: list[ArticleSpec] = index["listed_desc"]  # type: ignore[assignment]
+                ordered = sorted(listed, key=lambda a: (a.modified, a.id), reverse=True)
+                index["listed_by_modified"] = ordered
+        else:
+            ordered = index["listed_desc"]
+        return list(reversed(ordered)) if order.upper() == "ASC" else ordered  # type: ignore[arg-type]
+
+    def _feed(self, path: str, params: dict[str, list[str]], base: str, profile: Profile) -> Response:
+        """/feed/, /feed/atom/, /comments/feed/ and /{id}.html/feed/: ten items a page (``?paged=N``, 404 past
+        the end); always with Last-Modified and ETag, as WordPress core sends for feeds."""
+        paged_raw = params.get("paged", ["1"])[0]
+        paged = int(paged_raw) if paged_raw.isdigit() and int(paged_raw) > 0 else 1
+        start, stop = (paged - 1) * PER_PAGE, paged * PER_PAGE
+        if path in ("/feed/", "/feed/atom/"):
+            orderby, order = "date", "DESC"
+            if profile.feed_orderby:  # public query vars of class-wp.php
+                orderby = params.get("orderby", ["date"])[0].lower()
+                order = params.get("order", ["DESC"])[0]
+            posts = self.feed_posts(orderby, order)
+            chunk = posts[start:stop]
+            if not chunk and paged > 1:
+                return self._not_found(base)
+            built = max((a.modified for a in self._articles), default=self.changed_at)
+            if path == "/feed/":
+                body, kind = self.rss(base, chunk, built), "application/rss+xml; charset=UTF-8"
+            else:
+                body, kind = self.atom(base, chunk, built), "application/atom+xml; charset=UTF-8"
+            return self._ok(body.encode(), kind, built)
+        if path == "/comments/feed/":
+            comments = self.all_comments()
+            title, link = f"{corpus.SITE_NAME}的评论", base
+        else:
+            spec = self._by_id.get(int(_POST_FEED.match(path)[1]))  # type: ignore[index]
+            if spec is None:
+                return self._not_found(base)
+            mine = sorted(self.comments(spec), key=lambda c: (c["time"], c["comment_id"]), reverse=True)
+            comments = [(spec.id, c) for c in mine]
+            title, link = f"《{spec.title}》的评论", spec.url(base)
+        chunk_c = comments[start:stop]
+        if not chunk_c and paged > 1:
+            return self._not_found(base)
+        built = comments[0][1]["time"] if comments else self.changed_at  # type: ignore[assignment]
+        body = self.comments_rss(base, chunk_c, built, title, link)  # type: ignore[arg-type]
+        return self._ok(body.encode(), "application/rss+xml; charset=UTF-8", built)  # type: ignore[arg-type]
+
+    def rss(self, base: str, posts: list[ArticleSpec] | None = None, built: datetime | None = None) -> str:
+        """RSS 2.0 of ``posts`` (default: the ten newest listed), as WordPress's feed-rss2.php writes it."""
+        if posts is None:
+            posts = self.feed_posts()[:PER_PAGE]
+        if built is None:
+            built = max((a.modified for a in self._articles), default=self.changed_at)
         items = "".join(
             f"<item><title>{html.escape(a.title)}</title><link>{a.url(base)}</link>"
-            f"<pubDate>{http_date(a.published).replace('GMT', '+0000')}</pubDate>"
+            f"<comments>{a.url(base)}#respond</comments>"
             f"<dc:creator><![CDATA[{a.author}]]></dc:creator>"
-            f'<guid isPermaLink="false">{base}/?p={a.id}</guid>'
-            f"<description><![CDATA[{self.excerpt(a)}]]></description></item>\n"
-            for a in listed[:PER_PAGE]
+            f"<pubDate>{rfc822(a.published)}</pubDate>"
+            + "".join(f"<category><![CDATA[{CATEGORY_BY_SLUG[c].name}]]></category>" for c in a.categories)
+            + f'<guid isPermaLink="false">{base}/?p={a.id}</guid>'
+            f"<description><![CDATA[{self.excerpt(a)}]]></description>"
+            f"<wfw:commentRss>{a.url(base)}/feed/</wfw:commentRss>"
+            f"<slash:comments>{a.n_comments}</slash:comments></item>\n"
+            for a in posts
         )
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
-            'xmlns:dc="http://purl.org/dc/elements/1.1/">\n<channel>\n'
-            f"<title>{corpus.SITE_NAME}</title>\n<link>{base}</link>\n<description>{corpus.SITE_TAGLINE}</description>\n"
-            f"<language>zh-CN</language>\n{items}</channel>\n</rss>\n"
+            'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+            'xmlns:wfw="http://wellformedweb.org/CommentAPI/" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:atom="http://www.w3.org/2005/Atom" '
+            'xmlns:sy="http://purl.org/rss/1.0/modules/syndication/" '
+            'xmlns:slash="http://purl.org/rss/1.0/modules/slash/">\n<channel>\n'
+            f"<title>{corpus.SITE_NAME}</title>\n"
+            f'<atom:link href="{base}/feed/" rel="self" type="application/rss+xml" />\n'
+            f"<link>{base}</link>\n<description>{corpus.SITE_TAGLINE}</description>\n"
+            f"<lastBuildDate>{rfc822(built)}</lastBuildDate>\n"
+            f"<language>zh-CN</language>\n<sy:updatePeriod>hourly</sy:updatePeriod>\n"
+            f"<sy:updateFrequency>1</sy:updateFrequency>\n{items}</channel>\n</rss>\n"
+        )
+
+    def atom(self, base: str, posts: list[ArticleSpec], built: datetime) -> str:
+        """Atom 1.0 of ``posts``, as WordPress's feed-atom.php writes it."""
+        entries = "".join(
+            f"<entry><author><name>{html.escape(a.author)}</name></author>"
+            f'<title type="html"><![CDATA[{a.title}]]></title>'
+            f'<link rel="alternate" type="text/html" href="{a.url(base)}"/>'
+            f"<id>{base}/?p={a.id}</id><updated>{atom_time(a.modified)}</updated>"
+            f"<published>{atom_time(a.published)}</published>"
+            + "".join(f'<category scheme="{base}" term="{CATEGORY_BY_SLUG[c].name}"/>' for c in a.categories)
+            + f'<summary type="html"><![CDATA[{self.excerpt(a)}]]></summary>'
+            f'<link rel="replies" type="application/atom+xml" href="{a.url(base)}/feed/atom/" '
+            f'thr:count="{a.n_comments}"/><thr:total>{a.n_comments}</thr:total></entry>\n'
+            for a in posts
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
+            'xmlns:thr="http://purl.org/syndication/thread/1.0" xml:lang="zh-CN">\n'
+            f'<title type="text">{corpus.SITE_NAME}</title>\n<subtitle type="text">{corpus.SITE_TAGLINE}</subtitle>\n'
+            f"<updated>{atom_time(built)}</updated>\n"
+            f'<link rel="alternate" type="text/html" href="{base}/"/>\n<id>{base}/feed/atom/</id>\n'
+            f'<link rel="self" type="application/atom+xml" href="{base}/feed/atom/"/>\n{entries}</feed>\n'
+        )
+
+    def comments_rss(
+        self, base: str, comments: list[tuple[int, dict[str, object]]], built: datetime, title: str, link: str
+    ) -> str:
+        """RSS 2.0 of comments (feed-rss2-comments.php): each item links ``{post}.html#comment-{id}``."""
+        items = []
+        for post_id, c in comments:
+            spec = self._by_id[post_id]
+            url = f"{spec.url(base)}#comment-{c['comment_id']}"
+            text = str(c["text"])
+            items.append(
+                f"<item><title>评论：{html.escape(spec.title)}</title><link>{url}</link>"
+                f"<dc:creator><![CDATA[{c['author']}]]></dc:creator>"
+                f"<pubDate>{rfc822(c['time'])}</pubDate>"  # type: ignore[arg-type]
+                f'<guid isPermaLink="false">{url}</guid>'
+                f"<description><![CDATA[{text}]]></description>"
+                f"<content:encoded><![CDATA[<p>{html.escape(text)}</p>]]></content:encoded></item>\n"
+            )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
+            'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:atom="http://www.w3.org/2005/Atom" '
+            'xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">\n<channel>\n'
+            f"<title>{html.escape(title)}</title>\n<link>{link}</link>\n"
+            f"<description>{corpus.SITE_TAGLINE}</description>\n"
+            f"<lastBuildDate>{rfc822(built)}</lastBuildDate>\n"
+            f"<sy:updatePeriod>hourly</sy:updatePeriod>\n<sy:updateFrequency>1</sy:updateFrequency>\n"
+            f"{''.join(items)}</channel>\n</rss>\n"
         )
 
     def _static(self, path: str, base: str) -> Response:
