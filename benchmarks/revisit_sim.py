@@ -12,7 +12,7 @@ day, at the end of each day, by each policy side by side:
   within the same budget as the new policy; new posts from the sitemaps;
 - ``adaptive``: the new policy: the change signals first (the feed ordered by modification, the comments
   feed, the REST API when it answers, sitemap lastmod), then due posts by estimated change rate, within the
-  budget (itp6crawl.revisit.plan); ``adaptive, no feeds`` ignores the feeds and the REST API, to show what
+  budget (itp6crawl.revisit.plan); ``revisits-only`` ignores the feeds and the REST API, to show what
   the learnt revisits alone achieve.
 
 Every signal, sitemap and listing is served by the replica's own server code for its profile
@@ -44,13 +44,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from itp6crawl.replica.calendar import ChangeEvent, ChangeRates, SimulatedCalendar
-from itp6crawl.replica.profiles import PROFILES
 from scrapy.utils.sitemap import Sitemap
 
 from itp6crawl import revisit, signals
 from itp6crawl.middlewares import not_newer
 from itp6crawl.replica import ReplicaServer, build_site
+from itp6crawl.replica.calendar import ChangeEvent, ChangeRates, SimulatedCalendar
+from itp6crawl.replica.profiles import PROFILES
 from itp6crawl.replica.site import CATEGORIES
 from itp6crawl.revisit import Policy, PostHistory
 from itp6crawl.signals import ChangeSignals
@@ -95,7 +95,7 @@ class Simulation:
         self.profile = PROFILES[profile]
         self.policy_name = policy
         self.use_signals = policy == "adaptive"
-        kind = {"adaptive": "adaptive", "adaptive, no feeds": "adaptive", "fixed": "fixed", "all": "all"}[policy]
+        kind = {"adaptive": "adaptive", "revisits-only": "adaptive", "fixed": "fixed", "all": "all"}[policy]
         self.policy = Policy(kind=kind, max_interval_days=args.max_interval)
         self.site = build_site(args.posts, seed=args.seed)
         self.server = ReplicaServer(self.site, profile=profile)  # never started: respond() in process
@@ -133,7 +133,7 @@ class Simulation:
             url = self.url(spec.id)
             history = PostHistory(url, spec.published, now, now, 0, 0)
             fingerprint = self.site.fingerprint(spec.id)
-            self.archive[spec.id] = ArchivedPost(fingerprint, True, lastmods.get(url), history)
+            self.archive[spec.id] = ArchivedPost(fingerprint, True, lastmods.get(url), history, url in lastmods)
         modified = [spec.modified for spec in self.site.articles]
         self.marks["modified"] = max(modified).astimezone(UTC) if modified else None
         comment_ids = [c["comment_id"] for spec in self.site.articles for c in self.site.comments(spec)]
@@ -143,7 +143,7 @@ class Simulation:
     def url(post_id: int) -> str:
         return f"https://www.itp6.com/{post_id}.html"
 
-    def fetch(self, run: Run, post_id: int, now: datetime) -> None:
+    def fetch(self, run: Run, post_id: int, now: datetime, reason: str | None) -> None:
         run.requests += 1
         run.posts += 1
         self.fetches[post_id].append(now)
@@ -157,7 +157,7 @@ class Simulation:
         validators = self.profile.html_validators and not self.profile.view_counter
         if stored is not None and stored.live and validators and stored.fingerprint == current:
             run.not_modified += 1
-            self.observe(stored, now, changed=False)
+            self.observe(stored, now, changed=False, compared=revisit.unbiased(reason))
             return
         run.bytes += self.page_size(post_id, current)
         if stored is None or stored.history is None:
@@ -167,15 +167,15 @@ class Simulation:
             return
         changed = stored.fingerprint != current
         stored.fingerprint, stored.live = current, True
-        self.observe(stored, now, changed=changed)
+        self.observe(stored, now, changed=changed, compared=revisit.unbiased(reason))
 
     @staticmethod
-    def observe(stored: ArchivedPost, now: datetime, *, changed: bool) -> None:
+    def observe(stored: ArchivedPost, now: datetime, *, changed: bool, compared: bool) -> None:
+        """As CrawlState.observe: the fetch is read; a fair re-read counts in the history."""
         h = stored.history
         assert h is not None
-        stored.history = PostHistory(
-            h.url, h.published_at, h.first_fetched_at or now, now, h.checks + 1, h.changes + int(changed)
-        )
+        checks, changes = h.checks + int(compared), h.changes + int(compared and changed)
+        stored.history = PostHistory(h.url, h.published_at, h.first_fetched_at or now, now, checks, changes)
 
     # -- discovery ---------------------------------------------------------------------------------------
 
@@ -254,11 +254,10 @@ class Simulation:
         if not found.index_source:  # no modification index: the category listings, as the spider reads them
             for category in CATEGORIES:
                 self.get(run, category.path)
-        canonical = {f"{SITE}/{pid}.html": self.url(pid) for pid in (post_id_from_url(u) for u in found.modified)}
         named = revisit.signalled_posts(
             known,
             listed=[*lastmods, *(self.url(p.post_id) for p in found.published.values() if p.post_id)],
-            modified=[canonical.get(u, u) for u in found.modified],
+            modified=[self.url(p.post_id) for p in found.modified.values() if p.post_id],
             lastmod_newer=lastmod_newer if self.policy.kind == "adaptive" else [],
             commented=[self.url(c.post_id) for c in found.commented.values() if c.post_id],
             left_sitemap=self.left_sitemaps(known, lastmods, now),
@@ -271,30 +270,32 @@ class Simulation:
             signalled=named,
             verified=verified if self.policy.kind == "adaptive" else (),
             verified_through=now if found.index_source else None,
+            unlisted={url for url in known if url not in lastmods},
             budget=None if self.budget is None else self.budget - run.requests,
         )
-        signalled_at = {url for url, reason in named.items() if url in known}
         for post in self.archive.values():
-            if post.history is not None and post.history.url in signalled_at:
-                post.history = _replace(post.history, signalled_at=now)
+            reason = named.get(post.history.url) if post.history is not None else None
+            if reason is not None and post.history is not None:
+                post.history = _replace(post.history, signalled_at=now, signal=reason.value)
         for fetch in plan.fetches:
             post_id = post_id_from_url(fetch.url)
             if post_id is not None:
-                self.fetch(run, post_id, now)
+                self.fetch(run, post_id, now, fetch.reason.value)
         run.reasons = plan.by_reason()
         run.identity = self.identity()
         return run
 
     def left_sitemaps(self, known: set[str], lastmods: dict[str, str | None], now: datetime) -> list[str]:
         """Live archived posts outside the sitemaps the spider requests again (archive.state.posts_to_recheck):
-        those that just left them, and the others once their last check is 7 days old."""
+        those that just left them, and (the old policies) the others once their last check is 7 days old."""
         urls = []
         for post_id, post in self.archive.items():
             url = self.url(post_id)
             if url not in known or url in lastmods or post.history is None:
                 continue
             fetched = post.history.fetched_at
-            if post.in_sitemap or fetched is None or now - fetched >= timedelta(days=7):
+            periodic = self.policy.kind != "adaptive" and (fetched is None or now - fetched >= timedelta(days=7))
+            if post.in_sitemap or periodic:  # the new policy leaves the others to the plan
                 urls.append(url)
         for post_id, post in self.archive.items():
             post.in_sitemap = self.url(post_id) in lastmods
@@ -370,6 +371,10 @@ class Simulation:
             "deletions_within_day": share_within("delete", 1.0),
             "identity_mean": statistics.mean(run.identity for run in self.runs),
             "identity_min": min(run.identity for run in self.runs),
+            "reasons_per_run": {
+                reason: round(sum(run.reasons.get(reason, 0) for run in self.runs) / len(self.runs), 1)
+                for reason in sorted({r for run in self.runs for r in run.reasons})
+            },
             "events": {
                 kind: sum(e.kind == kind for e in self.events) for kind in ("new_post", "comment", "edit", "delete")
             },
@@ -424,13 +429,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-interval", type=float, default=30.0)
     parser.add_argument("--profiles", default="friendly,wordpress,wordpress-rest,cached")
-    parser.add_argument("--policies", default="all,fixed,adaptive,adaptive, no feeds".replace(", ", "|"))
+    parser.add_argument("--policies", default="all,fixed,adaptive,revisits-only")
     parser.add_argument("--no-doubled", action="store_true", help="skip the runs at twice the rates")
     parser.add_argument("--json", type=Path, default=Path(".bench/revisit.json"))
     args = parser.parse_args()
     scale = min(1.0, args.posts / LIVE_POSTS)
     rates = ChangeRates().scaled(scale)
-    policies = [p.replace("|", ", ") for p in args.policies.split(",")]
+    policies = [p.strip() for p in args.policies.split(",")]
     print(
         f"# {args.days} simulated days, one run a day; {args.posts:,} posts"
         + (f" (rates ×{scale:.3f}; figures projected to {LIVE_POSTS:,})" if scale < 1 else "")
@@ -443,7 +448,7 @@ def main() -> int:
             continue
         for profile in args.profiles.split(","):
             for policy in policies:
-                if policy == "adaptive, no feeds" and profile != "wordpress":
+                if policy == "revisits-only" and profile != "wordpress":
                     continue
                 if label == "twice the rates" and policy != "adaptive":
                     continue

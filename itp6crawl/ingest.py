@@ -43,6 +43,7 @@ from .completeness import document_problem
 from .extract import ExtractOptions
 from .items import PageItem
 from .reading import PageReading, read_page
+from .revisit import unbiased
 from .store import Archive, PoorerThanArchived, Source, content_hash
 from .times import iso
 from .urls import CANONICAL_SITE, canonical_url, post_id_from_url
@@ -187,7 +188,7 @@ def crawl_state(page: PageItem, url: str) -> dict[str, Any]:
 
 def _record(archive: Archive, page: PageItem, url: str, state: dict[str, Any], run_id: int | None) -> PageOutcome:
     if page.status == 304 and not page.failure:
-        archive.state.record(url, observed=True, **state)
+        archive.state.record(url, observed=unbiased(page.reason), **state)
         return PageOutcome.NOT_MODIFIED
     post_id = state["post_id"]
     if page.status in GONE_STATUSES and post_id is not None and not page.failure:
@@ -218,7 +219,7 @@ def _save(archive: Archive, page: PageItem, url: str, state: dict[str, Any]) -> 
         # Comments are not content: a new one on an unchanged post is archived all the same.
         def write_unchanged(added: int) -> None:  # in the comments' transaction
             archive.state.write(url, content_hash=digest, **state)
-            archive.state.observe(url, compared=True, changed=added > 0)
+            archive.state.observe(url, compared=unbiased(page.reason), changed=added > 0)
 
         page.new_comments = archive.articles.add_new_comments(page.article, write_unchanged)
         return PageOutcome.UNCHANGED
@@ -226,7 +227,7 @@ def _save(archive: Archive, page: PageItem, url: str, state: dict[str, Any]) -> 
     def write_state(outcome: str) -> None:  # in the article's transaction
         changed = {"changed_at": iso(page.fetched_at)} if outcome != "unchanged" else {}
         archive.state.write(url, content_hash=digest, **state, **changed)
-        archive.state.observe(url, compared=outcome != "new", changed=outcome == "changed")
+        archive.state.observe(url, compared=outcome != "new" and unbiased(page.reason), changed=outcome == "changed")
 
     source = Source(*page.warc) if page.warc else None
     try:

@@ -20,6 +20,9 @@ class PageItem:
     charset: str | None = None  # from the Content-Type header; the body may contradict it
     sitemap_lastmod: str | None = None  # the sitemap's lastmod when the URL came from a sitemap
     in_sitemap: bool = False  # a sitemap listed it (else it is known from links and listings)
+    # Why the revisit plan requested it (revisit.Reason's value; None outside a planned run). Only a
+    # re-read chosen without a signal is a fair sample of the page's changes (revisit.UNSIGNALLED).
+    reason: str | None = None
     warc: tuple[str, int] | None = None  # WARC file and offset of the response record
     failure: str | None = None  # why this page cannot be archived; set by the spider or a pipeline
     article: Article | None = None  # set by ExtractPipeline

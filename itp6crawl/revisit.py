@@ -48,6 +48,18 @@ class Reason(StrEnum):
     DUE = "due"  # likely changed, by its estimated change rate
 
 
+_REASONS = frozenset(reason.value for reason in Reason)
+# Re-reads that sample a post's changes fairly: chosen without knowing whether it changed. A fetch a
+# signal asked for nearly always finds a change, and counting it would teach the estimator that every
+# post changes at every visit.
+UNSIGNALLED = frozenset({None, Reason.MAX_INTERVAL.value, Reason.DUE.value})
+
+
+def unbiased(reason: str | None) -> bool:
+    """Whether a fetch requested for ``reason`` counts in the post's change history."""
+    return reason in UNSIGNALLED
+
+
 SIGNALLED = frozenset({Reason.NEW, Reason.MODIFIED, Reason.LASTMOD, Reason.COMMENT, Reason.LEFT_SITEMAP, Reason.LINKED})
 
 
@@ -62,6 +74,7 @@ class PostHistory:
     checks: int = 0  # re-reads compared with the archived version
     changes: int = 0  # of those, the ones that found a change (content or comments)
     signalled_at: datetime | None = None  # a signal named a change that no fetch has read yet
+    signal: str | None = None  # which (a Reason's value)
 
     def age_days(self, now: datetime) -> float:
         start = self.published_at or self.first_fetched_at or now
@@ -188,6 +201,7 @@ def plan(
     signalled: Mapping[str, Reason] | None = None,
     verified: Iterable[str] = (),
     verified_through: datetime | None = None,
+    unlisted: Iterable[str] = (),
     budget: int | None = None,
 ) -> Plan:
     """The posts a run fetches, in order, at most ``budget`` (None: no limit).
@@ -195,10 +209,14 @@ def plan(
     ``signalled``: posts a signal names this run (new ones included), with the reason. ``verified``: posts
     an index showed unchanged this run (a sitemap ``lastmod`` no newer than their last fetch).
     ``verified_through``: the time of a complete read of a modification index: every post it did not
-    name was unchanged then. A post signalled in an earlier run and never fetched since (its
+    name was unchanged then. ``unlisted``: posts no sitemap lists; an index cannot tell that they still
+    exist (a deleted post just leaves it), so only a fetch checks them.
+
+    A post signalled in an earlier run and never fetched since (its
     ``signalled_at``) is still signalled."""
     signalled = dict(signalled or {})
     verified_now = set(verified)
+    unlisted = set(unlisted)
     chosen: list[PlannedFetch] = [PlannedFetch(url, reason) for url, reason in signalled.items()]
     overdue: list[tuple[float, PlannedFetch]] = []
     due: list[tuple[float, PlannedFetch]] = []
@@ -208,10 +226,9 @@ def plan(
     for history in histories:
         if history.url in signalled:
             continue
-        if history.signalled_at is not None and (
-            history.fetched_at is None or history.signalled_at > history.fetched_at
-        ):
-            chosen.append(PlannedFetch(history.url, Reason.MODIFIED))
+        if _still_signalled(history):  # with the reason it was signalled for
+            reason = Reason(history.signal) if history.signal in _REASONS else Reason.MODIFIED
+            chosen.append(PlannedFetch(history.url, reason))
             continue
         if policy.kind == "all":
             due.append((0.0, PlannedFetch(history.url, Reason.DUE)))
@@ -227,7 +244,11 @@ def plan(
         checked = fetched
         if history.url in verified_now:
             checked = now
-        elif verified_through is not None and (checked is None or verified_through > checked):
+        elif (
+            verified_through is not None
+            and history.url not in unlisted
+            and (checked is None or verified_through > checked)
+        ):
             checked = verified_through
         since = (now - checked).total_seconds() / DAY if checked else math.inf
         rate = change_rate(history, now, pooled, policy)

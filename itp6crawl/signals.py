@@ -251,7 +251,8 @@ class ChangeSignals:
             self.modified.setdefault(post.url, post)
         self._saw_modified(posts)
         if reached or last_page or not posts:
-            self.index_source = self.index_source or source
+            if self.index_source != "rest":  # the REST API is the authority when both were read
+                self.index_source = source
             return False
         return page < self.max_pages
 

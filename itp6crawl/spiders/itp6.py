@@ -108,6 +108,15 @@ class Itp6Spider(Spider):
         the spider driven without an archive, requests every post it finds."""
         return self.session.archive is not None and not self.session.full
 
+    @property
+    def reads_listings(self) -> bool:
+        """Whether the category listings are read: they find new posts the sitemaps miss, which a
+        modification index read to its mark names anyway (then only the home page is read), unless the
+        last run stopped early."""
+        if not self.planned or not self.session.previous_complete:
+            return True
+        return not self._planned or self._signals.index_source is None
+
     # -- change signals -----------------------------------------------------------------------------
 
     def signal_requests(self) -> Iterator[Request]:
@@ -224,7 +233,8 @@ class Itp6Spider(Spider):
         policy = revisit.Policy(max_interval_days=settings.getfloat("ITP6_MAX_INTERVAL_DAYS"))
         delay = settings.getfloat("DOWNLOAD_DELAY") or POLITE_DELAY
         budget = revisit.budget_requests(settings.get("ITP6_BUDGET"), delay)
-        spent = self.crawler.stats.get_value(counters.REQUESTS, 0) + 1  # and the home page, requested below
+        # Spent: every request so far, the home page requested below, and the runner's reachability probe.
+        spent = self.crawler.stats.get_value(counters.REQUESTS, 0) + 2
         verified_through = now if found.index_source else None
         plan = revisit.plan(
             histories,
@@ -233,6 +243,7 @@ class Itp6Spider(Spider):
             signalled=named,
             verified=verified,
             verified_through=verified_through,
+            unlisted=known - self._in_sitemap if not self._sitemap_failed else known,
             budget=None if budget is None else budget - spent,
         )
         self._budget_left = None if budget is None else max(0, budget - spent - len(plan.fetches))
@@ -255,9 +266,8 @@ class Itp6Spider(Spider):
             f"from {source}" if source else "unknown: no index answered",
         )
         yield self.listing_request(f"{self.origin}/")
-        if not found.index_source or not self.session.previous_complete:
-            for category in self._categories:  # no modification index answered: listings find new posts
-                yield self.listing_request(category)
+        for category in self._categories if self.reads_listings else ():
+            yield self.listing_request(category)
         for reason, count in plan.by_reason().items():
             self.crawler.stats.inc_value(counters.PLANNED + reason, count)
         if found.index_source:
@@ -279,8 +289,10 @@ class Itp6Spider(Spider):
         assert archive is not None
         left: list[str] = []
         if not self._sitemap_failed:  # "not in the sitemaps" means something only when they were all read
+            # Posts outside every sitemap: a planned run leaves them to the revisit plan (due by their
+            # history, at least every maximum interval); otherwise every ITP6_RECHECK_DAYS.
             recheck_days = self.crawler.settings.getfloat("ITP6_RECHECK_DAYS")
-            stale_before = iso(datetime.now(CST) - timedelta(days=recheck_days))
+            stale_before = "" if self.planned else iso(datetime.now(CST) - timedelta(days=recheck_days))
             left = archive.state.posts_to_recheck(self._in_sitemap, stale_before)
             if left:
                 self.logger.info("%d archived posts are not in the sitemaps: requesting them again", len(left))
@@ -415,7 +427,7 @@ class Itp6Spider(Spider):
         if self.planned:  # the plan chose the archived posts to read again; a listing adds only new ones
             requests = [r for r in requests if self.session.archive.state.get(self.canonical(r.url)) is None]  # type: ignore[union-attr]
         yield from self.unrequested(requests)
-        for url in listing.category_urls:
+        for url in listing.category_urls if self.reads_listings else ():
             if (category := self.site_url(url, CATEGORY_PATH)) is not None:
                 yield self.listing_request(category)
         # The theme empties the home page's /page/n, so only category listings paginate.
@@ -446,6 +458,7 @@ class Itp6Spider(Spider):
             charset=_header_charset(response),
             sitemap_lastmod=response.meta.get(LASTMOD),
             in_sitemap=bool(response.meta.get(IN_SITEMAP)),
+            reason=response.meta.get(REASON),
             warc=response.meta.get(WARC),
             failure=response.meta.get(INCOMPLETE),
         )

@@ -124,7 +124,8 @@ class CrawlState:
         rows = self.db.execute(
             """
             SELECT articles.url, articles.published_at, crawl_state.first_fetched_at, crawl_state.fetched_at,
-                   coalesce(crawl_state.checks, 0), coalesce(crawl_state.changes, 0), crawl_state.signalled_at
+                   coalesce(crawl_state.checks, 0), coalesce(crawl_state.changes, 0), crawl_state.signalled_at,
+                   crawl_state.signal
             FROM articles LEFT JOIN crawl_state ON crawl_state.url = articles.url
             WHERE articles.status = 'live' ORDER BY articles.id
             """
@@ -138,8 +139,9 @@ class CrawlState:
                 checks,
                 changes,
                 parse_iso(signalled or ""),
+                signal,
             )
-            for url, published, first, fetched, checks, changes, signalled in rows
+            for url, published, first, fetched, checks, changes, signalled, signal in rows
         ]
 
     def signal(self, signals: Mapping[str, str], at: datetime) -> None:
