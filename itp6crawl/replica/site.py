@@ -456,6 +456,7 @@ class Site:
         self._derived: dict[str, object] = {}
         self._derived_version = -1
         self._bodies: OrderedDict[tuple[int, int], list[Chunk]] = OrderedDict()
+        self._page_cache: dict[int, tuple[tuple[str | None, str], Response]] = {}  # profile.page_cache
         self._added = 0
         self.changed_at = max((a.modified for a in articles), default=now)
         self._generated: dict[tuple[object, ...], list[dict[str, object]]] = {}
@@ -1034,7 +1035,10 @@ class Site:
         """Status, headers and body for any request path (query string included), served as ``profile`` says
         (:mod:`~itp6crawl.replica.profiles`; the view counter is the server's, not applied here)."""
         base = base_url.rstrip("/")
+        post_id = article_id(path) if profile.page_cache else None
         with self._lock:
+            if post_id is not None:
+                return self._cached_article(post_id, path, base, profile)
             status, headers, body = self._route(path or "/", base, profile)
         if not profile.html_validators and (
             headers.get("Content-Type") == HTML_TYPE or path.split("?", 1)[0].startswith("/wp-sitemap")
@@ -1042,6 +1046,17 @@ class Site:
             headers.pop("ETag", None)
             headers.pop("Last-Modified", None)
         return status, headers, body
+
+    def _cached_article(self, post_id: int, path: str, base: str, profile: Profile) -> Response:
+        """An article as a page cache serves it: the copy rendered when it was last invalidated (by an
+        edit or a comment: its fingerprint), byte for byte, views and relative dates included."""
+        key = (self.fingerprint(post_id), base)
+        cached = self._page_cache.get(post_id)
+        if cached is None or cached[0] != key:
+            cached = (key, self._route(path, base, profile))
+            self._page_cache[post_id] = cached
+        status, headers, body = cached[1]
+        return status, dict(headers), body
 
     def _route(self, raw: str, base: str, profile: Profile = FRIENDLY) -> Response:
         path, _, query = raw.partition("?")
