@@ -87,7 +87,7 @@ READER_TABLES = ("articles", "dataset_articles")
 # Not what a reader opens: listed under the database's "hidden tables" and still answering there. The
 # public tables links, comments and article_versions are read through their dataset_* views.
 HIDDEN_TABLES = (
-    *("_sqlite_migrations", "archive_info", "crawl_state", "crawl_runs", "failures"),
+    *("_sqlite_migrations", "archive_info", "crawl_state", "crawl_marks", "crawl_runs", "failures"),
     *("search_top", "search_top_terms", "search_state", "links", "comments", "article_versions"),
 )
 READER_FACETS: list[Any] = [{"array": "categories"}, {"array": "tags"}, "author", {"year": "published_at"}]

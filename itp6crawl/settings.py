@@ -81,7 +81,6 @@ ITP6_WARC_DIR = None  # None: warc/ beside the archive (warc.warc_dir_of)
 ITP6_LOCK_HELD = False  # the runner (itp6crawl crawl) already holds the archive's lock
 ITP6_BUDGET = "15m"  # an incremental run's requests (--budget): a count, or minutes at the polite delay (2 s)
 ITP6_MAX_INTERVAL_DAYS = 30.0  # every archived post is checked at least this often (revisit policy)
-ITP6_RECHECK_DAYS = 7.0  # posts outside every sitemap are revalidated when last checked this long ago
 ITP6_PROGRESS = "auto"  # live (rich, in a terminal) | log (a line every ITP6_PROGRESS_INTERVAL s) | off
 ITP6_PROGRESS_INTERVAL = 30.0
 ITP6_COMMIT_SECONDS = 0.5  # articles stored within this time share one transaction (0: one each)

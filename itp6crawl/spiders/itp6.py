@@ -231,7 +231,9 @@ class Itp6Spider(Spider):
         )
         settings = self.crawler.settings
         policy = revisit.Policy(max_interval_days=settings.getfloat("ITP6_MAX_INTERVAL_DAYS"))
-        delay = settings.getfloat("DOWNLOAD_DELAY") or POLITE_DELAY
+        # Minutes are counted at the crawl's delay, or the polite 2 s where --local dropped it.
+        configured_delay = settings.getfloat("DOWNLOAD_DELAY")
+        delay = configured_delay if configured_delay > 0 else POLITE_DELAY
         budget = revisit.budget_requests(settings.get("ITP6_BUDGET"), delay)
         # Spent: every request so far, the home page requested below, and the runner's reachability probe.
         spent = self.crawler.stats.get_value(counters.REQUESTS, 0) + 2
@@ -290,9 +292,8 @@ class Itp6Spider(Spider):
         left: list[str] = []
         if not self._sitemap_failed:  # "not in the sitemaps" means something only when they were all read
             # Posts outside every sitemap: a planned run leaves them to the revisit plan (due by their
-            # history, at least every maximum interval); otherwise every ITP6_RECHECK_DAYS.
-            recheck_days = self.crawler.settings.getfloat("ITP6_RECHECK_DAYS")
-            stale_before = "" if self.planned else iso(datetime.now(CST) - timedelta(days=recheck_days))
+            # history, at least every maximum interval); a full run reads them all again.
+            stale_before = "" if self.planned else iso(datetime.now(CST) + timedelta(seconds=1))
             left = archive.state.posts_to_recheck(self._in_sitemap, stale_before)
             if left:
                 self.logger.info("%d archived posts are not in the sitemaps: requesting them again", len(left))
