@@ -341,3 +341,23 @@ def test_a_batch_counts_the_comments_an_unchanged_article_gained(site, archive, 
     assert batch.commit() == {counters.ARTICLES_NEW: 1}
     batch.record(read(site, spec, fetched_at=DEFAULT_NOW + timedelta(days=1)), run_id=run_id)
     assert batch.commit() == {counters.ARTICLES_UNCHANGED: 1, counters.COMMENTS_ADDED: 1}
+
+
+# -- the revisit history --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reason", "counted"),
+    [(None, True), ("due", True), ("max-interval", True), ("comment", False), ("modified", False)],
+)
+def test_only_a_re_read_chosen_without_a_signal_counts_in_the_post_history(site, archive, run_id, reason, counted):
+    spec = site.articles[1]
+    ingest.record(archive, read(site, spec), run_id=run_id)
+    changed = read(site, spec, fetched_at=DEFAULT_NOW + timedelta(days=1), reason=reason)
+    changed.article = dataclasses.replace(changed.article, title=changed.article.title + "（修订）")
+    assert ingest.record(archive, changed, run_id=run_id) is PageOutcome.CHANGED
+    not_modified = fetched(spec.url(BASE), 304, fetched_at=DEFAULT_NOW + timedelta(days=2), reason=reason)
+    assert ingest.record(archive, not_modified, run_id=run_id) is PageOutcome.NOT_MODIFIED
+    state = archive.state.get(spec.url(BASE))
+    assert (state.checks, state.changes) == ((2, 1) if counted else (0, 0))
+    assert state.first_fetched_at.startswith("2024-06-05")  # the first fetch, never counted as a re-read
