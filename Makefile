@@ -7,7 +7,7 @@ MUTATION_STAMP := $(VENV)/.installed-mutation
 MUTATION_CHILDREN ?= 2
 MUTANTS ?=
 
-.PHONY: crawl demo test lint bench bench-extract bench-crawl bench-recrawl bench-search bench-export bench-store bench-gate fuzz mutation clean
+.PHONY: crawl demo test lint bench bench-extract bench-crawl bench-recrawl bench-revisit bench-search bench-export bench-store bench-gate fuzz mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ bench-crawl: $(STAMP)  ## crawl 2,000 replica articles on 127.0.0.1: throughput,
 bench-recrawl: $(STAMP)  ## first crawl vs re-crawl of an unchanged 2,000-article replica: requests, bytes, projection
 	$(BIN)/python benchmarks/recrawl.py
 
+bench-revisit: $(STAMP)  ## 60 simulated days of daily runs on an 18,700-post replica: profiles x policies, requests, bytes, freshness
+	$(BIN)/python benchmarks/revisit_sim.py
+
 bench-search: $(STAMP)  ## search relevance (ours vs FTS5 trigram vs sqlite-utils) and latency at 20k and 100k articles
 	$(BIN)/python benchmarks/search_bench.py
 
@@ -49,7 +52,7 @@ bench-store: $(STAMP)  ## per-article store cost at 1k, 20k and 100k articles: f
 bench-gate: $(STAMP)  ## one table of end-to-end figures (crawl 20k, processing vs trafilatura, reindex, search, export) against benchmarks/targets.toml; exits 1 on a miss
 	$(BIN)/python benchmarks/gate.py
 
-bench: bench-extract bench-crawl bench-recrawl bench-search bench-export bench-store bench-gate
+bench: bench-extract bench-crawl bench-recrawl bench-revisit bench-search bench-export bench-store bench-gate
 
 fuzz: $(STAMP)  ## property tests at 10,000 examples per target (extraction, URLs, query language, search, cut pages, broken markup)
 	ITP6_FUZZ_EXAMPLES=10000 $(BIN)/pytest -q -p no:cacheprovider tests/test_extract_sniff.py tests/test_query_fuzz.py tests/test_completeness.py tests/test_extract_markup.py
