@@ -6,8 +6,8 @@ down and projects the figures) changes day by day as the live site does (replica
 comments mostly on recent posts, edits mostly in a post's first weeks, deletions), and is crawled once a
 day, at the end of each day, by each policy side by side:
 
-- ``all``: re-fetch every post every run (what a crawl without lastmod or validators did), conditionally
-  where the server sends validators;
+- ``all``: what crawls did before this policy: every post whose sitemap ``lastmod`` does not vouch for it,
+  every run, conditionally where the server sends validators (on a site without ``lastmod``: every post);
 - ``fixed``: the fixed 7-day cycle: every post re-fetched once its last fetch is 7 days old, oldest first,
   within the same budget as the new policy; new posts from the sitemaps;
 - ``adaptive``: the new policy: the change signals first (the feed ordered by modification, the comments
@@ -268,7 +268,7 @@ class Simulation:
             now=now,
             policy=self.policy,
             signalled=named,
-            verified=verified if self.policy.kind == "adaptive" else (),
+            verified=verified if self.policy.kind != "fixed" else (),
             verified_through=now if found.index_source else None,
             unlisted={url for url in known if url not in lastmods},
             budget=None if self.budget is None else self.budget - run.requests,

@@ -89,7 +89,8 @@ class PostHistory:
 @dataclass(frozen=True, slots=True)
 class Policy:
     """How a run chooses what to re-read. ``kind``: ``adaptive`` (this module's policy), ``fixed``
-    (every post every ``fixed_days``, the old cycle) or ``all`` (every post, every run)."""
+    (every post every ``fixed_days``, the old cycle) or ``all`` (every post a sitemap ``lastmod`` does not
+    vouch for, every run: what crawls did before, and on a site without ``lastmod``, everything)."""
 
     kind: str = "adaptive"
     max_interval_days: float = 30.0
@@ -230,8 +231,11 @@ def plan(
             reason = Reason(history.signal) if history.signal in _REASONS else Reason.MODIFIED
             chosen.append(PlannedFetch(history.url, reason))
             continue
-        if policy.kind == "all":
-            due.append((0.0, PlannedFetch(history.url, Reason.DUE)))
+        if policy.kind == "all":  # what a crawl did before this policy: every post a lastmod does not vouch for
+            if history.url in verified_now:
+                not_due += 1
+            else:
+                due.append((0.0, PlannedFetch(history.url, Reason.DUE)))
             continue
         fetched = history.fetched_at
         since_fetch = (now - fetched).total_seconds() / DAY if fetched else math.inf

@@ -99,6 +99,8 @@ def test_the_baselines_fetch_on_a_fixed_cycle_or_everything():
     assert sorted(f.url for f in fixed.fetches) == sorted(p.url for p in posts[7:])
     assert fixed.fetches[0].url == posts[9].url  # oldest first
     assert len(revisit.plan(posts, now=NOW, policy=Policy(kind="all")).fetches) == 10
+    by_lastmod = revisit.plan(posts, now=NOW, policy=Policy(kind="all"), verified=[posts[0].url])
+    assert len(by_lastmod.fetches) == 9 and by_lastmod.not_due == 1  # what crawls did before: lastmod, else all
     with pytest.raises(ValueError):
         Policy(kind="sometimes")
 
