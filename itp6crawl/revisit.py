@@ -46,13 +46,14 @@ class Reason(StrEnum):
     LINKED = "linked"  # linked from archived pages, never fetched (after a run that stopped early)
     MAX_INTERVAL = "max-interval"  # not checked for the maximum interval
     DUE = "due"  # likely changed, by its estimated change rate
+    SWEEP = "sweep"  # reaches the maximum interval within sweep_days: read early, with budget to spare
 
 
 _REASONS = frozenset(reason.value for reason in Reason)
 # Re-reads that sample a post's changes fairly: chosen without knowing whether it changed. A fetch a
 # signal asked for nearly always finds a change, and counting it would teach the estimator that every
 # post changes at every visit.
-UNSIGNALLED = frozenset({None, Reason.MAX_INTERVAL.value, Reason.DUE.value})
+UNSIGNALLED = frozenset({None, Reason.MAX_INTERVAL.value, Reason.DUE.value, Reason.SWEEP.value})
 
 
 def unbiased(reason: str | None) -> bool:
@@ -97,6 +98,7 @@ class Policy:
     revisit_at: float = 0.1  # re-read when the chance of a change since the last check reaches this
     prior_weight: float = 2.0  # how many re-reads the pooled rate of the post's age counts as
     fixed_days: float = 7.0
+    sweep_days: float = 7.0  # posts this close to the maximum interval fill a run's spare budget
 
     def __post_init__(self) -> None:
         if self.kind not in ("adaptive", "fixed", "all"):
@@ -221,6 +223,7 @@ def plan(
     chosen: list[PlannedFetch] = [PlannedFetch(url, reason) for url, reason in signalled.items()]
     overdue: list[tuple[float, PlannedFetch]] = []
     due: list[tuple[float, PlannedFetch]] = []
+    upcoming: list[tuple[float, PlannedFetch]] = []
     histories = list(histories)
     pooled = pooled_rates(histories, now) if policy.kind == "adaptive" else DEFAULT_CLASS_RATES
     not_due = 0
@@ -261,6 +264,8 @@ def plan(
             overdue.append((-since, PlannedFetch(history.url, Reason.MAX_INTERVAL, rate, staleness)))
         elif staleness >= policy.revisit_at:
             due.append((-staleness, PlannedFetch(history.url, Reason.DUE, rate, staleness)))
+        elif since >= policy.max_interval_days - policy.sweep_days:
+            upcoming.append((-since, PlannedFetch(history.url, Reason.SWEEP, rate, staleness)))
         else:
             not_due += 1
     chosen.sort(key=lambda fetch: list(Reason).index(fetch.reason))
@@ -268,7 +273,13 @@ def plan(
     due.sort(key=lambda pair: pair[0])
     ordered = chosen + [fetch for _, fetch in overdue] + [fetch for _, fetch in due]
     limit = len(ordered) if budget is None else max(0, budget)
-    return Plan(ordered[:limit], ordered[limit:], not_due)
+    # Posts reaching the maximum interval soon are read early, only with a budget's room to spare: posts
+    # first read on the same day (the first crawl read them all) would otherwise fall due together and
+    # overrun a run's budget, some of them past the interval.
+    upcoming.sort(key=lambda pair: pair[0])
+    early = [fetch for _, fetch in upcoming][: max(0, limit - len(ordered))] if budget is not None else []
+    not_due += len(upcoming) - len(early)
+    return Plan(ordered[:limit] + early, ordered[limit:], not_due)
 
 
 def signalled_posts(

@@ -124,3 +124,16 @@ def test_a_budget_is_requests_or_minutes_at_the_polite_delay(budget, delay, requ
 def test_a_budget_that_means_nothing_is_refused(budget):
     with pytest.raises(ValueError):
         revisit.budget_requests(budget, 2.0)
+
+
+def test_posts_near_the_maximum_interval_fill_only_the_budget_to_spare():
+    """Posts first read on the same day would fall due together: read early while a run has room."""
+    wave = [history(f"w{n}", age=3000, first=25 + n * 0.01, last=25 + n * 0.01) for n in range(10)]
+    young = history("young", age=2, first=2, last=2)
+    roomy = revisit.plan([young, *wave], now=NOW, budget=6)
+    assert [f.reason for f in roomy.fetches] == [Reason.DUE] + [Reason.SWEEP] * 5
+    assert roomy.fetches[1].url == wave[9].url  # the closest to the interval first
+    assert roomy.deferred == [] and roomy.not_due == 5  # early reads are never owed
+    assert [f.reason for f in revisit.plan([young, *wave], now=NOW).fetches] == [Reason.DUE]  # no budget: none early
+    far = [history(f"f{n}", age=3000, first=10, last=10) for n in range(3)]
+    assert revisit.plan(far, now=NOW, budget=100).fetches == []
