@@ -7,7 +7,7 @@ both can be served from one :class:`~itp6crawl.replica.site.Site`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -23,43 +23,22 @@ class Profile:
     page_cache: bool = False  # a page-cache plugin: validators change only with content or comments
 
 
+_WORDPRESS = Profile(
+    "wordpress",
+    html_validators=False,
+    sitemap_lastmod=False,
+    view_counter=True,
+    rest_api=False,
+    feed_orderby=True,
+)
 PROFILES: dict[str, Profile] = {
-    "friendly": Profile(
-        "friendly",
-        html_validators=True,
-        sitemap_lastmod=True,
-        view_counter=False,
-        rest_api=False,
-        feed_orderby=True,
-        page_cache=False,
-    ),
-    "wordpress": Profile(
-        "wordpress",
-        html_validators=False,
-        sitemap_lastmod=False,
-        view_counter=True,
-        rest_api=False,
-        feed_orderby=True,
-        page_cache=False,
-    ),
-    "wordpress-rest": Profile(
-        "wordpress-rest",
-        html_validators=False,
-        sitemap_lastmod=False,
-        view_counter=True,
-        rest_api=True,
-        feed_orderby=True,
-        page_cache=False,
-    ),
-    "cached": Profile(
-        "cached",
-        html_validators=True,
-        sitemap_lastmod=False,
-        view_counter=False,
-        rest_api=False,
-        feed_orderby=True,
-        page_cache=True,
-    ),
+    # Today's replica: validators on every page, a sitemap lastmod where a post has one, no view counter.
+    "friendly": replace(_WORDPRESS, name="friendly", html_validators=True, sitemap_lastmod=True, view_counter=False),
+    # WordPress core: no validators on HTML or sitemaps, no lastmod, the view counter in every page.
+    "wordpress": _WORDPRESS,
+    "wordpress-rest": replace(_WORDPRESS, name="wordpress-rest", rest_api=True),
+    # A page-cache plugin in front: validators, and a copy that changes only with an edit or a comment.
+    "cached": replace(_WORDPRESS, name="cached", html_validators=True, view_counter=False, page_cache=True),
 }
 FRIENDLY = PROFILES["friendly"]
 
