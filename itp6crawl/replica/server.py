@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
+from . import rest
 from .profiles import FRIENDLY, Profile, get_profile
 from .site import Response, Site, article_id
 
@@ -214,6 +215,10 @@ class ReplicaServer:
         injected = self._take_injection(path)
         if injected is not None:
             return injected
+        if self.profile.rest_api and path.startswith("/wp-json"):  # the REST API, when the profile has one
+            route, _, query = path.partition("?")
+            with self.site.lock:
+                return rest.answer(self.site, route, query, self.base_url)
         if self.profile == FRIENDLY:  # the two-argument call tests wrap (site.render = faulty_render)
             status, headers, body = self.site.render(path, self.base_url)
         else:

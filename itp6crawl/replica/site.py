@@ -25,7 +25,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote
 
-from . import corpus, rest, theme
+from . import corpus, theme
 from .corpus import BodyContext, Chunk, collapse
 from .profiles import FRIENDLY, Profile
 from .rename import rename_theme_classes
@@ -471,6 +471,11 @@ class Site:
         return spec.id * 10 + generated + 2 if generated > 0 else 0
 
     # ----------------------------------------------------------------- state
+    @property
+    def lock(self) -> threading.RLock:
+        """Held while rendering; a caller reading several parts of the site at once holds it too."""
+        return self._lock
+
     @property
     def articles(self) -> list[ArticleSpec]:
         """Live articles in id order (a copy of the list; the specs themselves are live)."""
@@ -1066,8 +1071,6 @@ class Site:
             return self._feed(path, params, base, profile)
         if path in ("/feed", "/feed/atom", "/comments/feed"):
             return self._redirect(f"{base}{path}/" + (f"?{query}" if query else ""))
-        if path.startswith("/wp-json") and profile.rest_api:
-            return rest.answer(self, path, query, base)
         if path == "/" and "p" in params:
             return self._shortlink(params["p"][0], base)
         if path == "/" and "s" in params:
