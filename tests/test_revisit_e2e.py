@@ -183,3 +183,10 @@ def test_plan_shows_what_the_next_run_requests_and_why_without_fetching(db):
     )
     table = run_itp6crawl("plan", "--db", str(db))
     assert table.returncode == 0 and "projected minutes" in table.stdout
+
+
+def test_a_first_crawl_reads_the_whole_site_whatever_the_budget(db):
+    site = build_site(N_POSTS, seed=26)
+    with ReplicaServer(site, profile="wordpress") as server:
+        ok(crawl(server.base_url, db, "--budget", "5"))
+    assert len(query(db, "SELECT id FROM articles")) == N_POSTS  # posts outside the sitemaps too

@@ -234,7 +234,8 @@ class Itp6Spider(Spider):
         # Minutes are counted at the crawl's delay, or the polite 2 s where --local dropped it.
         configured_delay = settings.getfloat("DOWNLOAD_DELAY")
         delay = configured_delay if configured_delay > 0 else POLITE_DELAY
-        budget = revisit.budget_requests(settings.get("ITP6_BUDGET"), delay)
+        # A first crawl (nothing archived yet) reads the whole site: the budget is for the runs after it.
+        budget = revisit.budget_requests(settings.get("ITP6_BUDGET"), delay) if histories else None
         # Spent: every request so far, the home page requested below, and the runner's reachability probe.
         spent = self.crawler.stats.get_value(counters.REQUESTS, 0) + 2
         verified_through = now if found.index_source else None
