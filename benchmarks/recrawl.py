@@ -373,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         "crawl's listing pages, 10 posts a page) by posts; robots.txt, the sitemap index, the pages/categories "
         f"sitemaps and the re-crawl's listings as measured; posts sitemaps = posts / {SITEMAP_SIZE}. The share "
         "of live posts with a sitemap lastmod is unknown: both scenarios are shown. Posts in no sitemap are "
-        "re-read when the revisit plan finds them due (at least every 30 days), not on every run; their share is the replica's "
+        "re-read when the revisit plan finds them due (at least every 30 days), not on every run; their share "
+        "is the replica's "
         f"({results['a']['articles_in_no_sitemap'] / results['a']['articles']:.1%}), also unknown live. "
         "Where neither a lastmod nor the feed ordered by modification vouches for a post, the revisit plan decides."
     )
