@@ -371,6 +371,7 @@ class Simulation:
             "deletions_within_day": share_within("delete", 1.0),
             "identity_mean": statistics.mean(run.identity for run in self.runs),
             "identity_min": min(run.identity for run in self.runs),
+            "runs": [{"requests": run.requests, "bytes": run.bytes, "identity": run.identity} for run in self.runs],
             "reasons_per_run": {
                 reason: round(sum(run.reasons.get(reason, 0) for run in self.runs) / len(self.runs), 1)
                 for reason in sorted({r for run in self.runs for r in run.reasons})
@@ -422,6 +423,61 @@ def print_table(rows: list[dict[str, Any]], title: str) -> None:
         )
 
 
+SVG_COLOURS = {"all": "#d62728", "fixed": "#ff7f0e", "adaptive": "#2ca02c", "revisits-only": "#1f77b4"}
+
+
+def write_svg(rows: list[dict[str, Any]], path: Path, profile: str, posts: int) -> None:
+    """Two panels over the simulated days, one line per policy on ``profile``: requests per run (log
+    scale) and the share of the archive identical to the site after each run."""
+    rows = [r for r in rows if r["profile"] == profile]
+    width, height, left, top, panel = 760, 520, 70, 40, 190
+    days = max(len(r["runs"]) for r in rows)
+
+    def x(day: int) -> float:
+        return left + (width - left - 150) * day / max(1, days - 1)
+
+    def line(values: list[float], y: Any, colour: str) -> str:
+        points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
+        return f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>'
+
+    def y_requests(v: float) -> float:
+        return top + panel - panel * (math.log10(max(v, 10)) - 1) / 4  # 10 .. 100,000
+
+    low = min(min(run["identity"] for run in r["runs"]) for r in rows)
+    floor = math.floor(low * 100 - 1) / 100
+
+    def y_identity(v: float) -> float:
+        return top + 2 * panel + 60 - panel * (v - floor) / (1 - floor)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+        'font-size="12"><rect width="100%" height="100%" fill="white"/>',
+        f'<text x="{left}" y="20" font-size="14">{profile}: {days} simulated days, one run a day, {posts:,} posts</text>',
+        f'<text x="{left}" y="{top - 5}">requests per run (log scale)</text>',
+        f'<text x="{left}" y="{top + panel + 55}">archive identical to the site after each run</text>',
+    ]
+    for tick in (10, 100, 450, 1000, 10000):
+        parts.append(f'<text x="{left - 8}" y="{y_requests(tick) + 4:.1f}" text-anchor="end">{tick:,}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{x(days - 1)}" y1="{y_requests(tick):.1f}" y2="{y_requests(tick):.1f}" '
+            'stroke="#ddd"/>'
+        )
+    for tick in (floor, (floor + 1) / 2, 1.0):
+        parts.append(f'<text x="{left - 8}" y="{y_identity(tick) + 4:.1f}" text-anchor="end">{tick:.1%}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{x(days - 1)}" y1="{y_identity(tick):.1f}" y2="{y_identity(tick):.1f}" '
+            'stroke="#ddd"/>'
+        )
+    for n, r in enumerate(rows):
+        colour = SVG_COLOURS.get(r["policy"], "#555")
+        parts.append(line([run["requests"] for run in r["runs"]], y_requests, colour))
+        parts.append(line([run["identity"] for run in r["runs"]], y_identity, colour))
+        parts.append(f'<text x="{x(days - 1) + 10}" y="{top + 20 + 18 * n}" fill="{colour}">{r["policy"]}</text>')
+    parts.append(f'<text x="{x(days - 1)}" y="{height - 8}" text-anchor="end">day {days}</text></svg>')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--posts", type=int, default=LIVE_POSTS)
@@ -432,6 +488,7 @@ def main() -> int:
     parser.add_argument("--policies", default="all,fixed,adaptive,revisits-only")
     parser.add_argument("--no-doubled", action="store_true", help="skip the runs at twice the rates")
     parser.add_argument("--json", type=Path, default=Path(".bench/revisit.json"))
+    parser.add_argument("--svg", type=Path, help="write a chart of the wordpress runs (docs/revisit.svg)")
     args = parser.parse_args()
     scale = min(1.0, args.posts / LIVE_POSTS)
     rates = ChangeRates().scaled(scale)
@@ -462,6 +519,8 @@ def main() -> int:
         print_table(results[label], f"{label}: {', '.join(f'{k} {v}' for k, v in results[label][0]['events'].items())}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    if args.svg:
+        write_svg(results["live rates"], args.svg, "wordpress", args.posts)
     return check_targets(results["live rates"], scale)
 
 
