@@ -452,7 +452,8 @@ def write_svg(rows: list[dict[str, Any]], path: Path, profile: str, posts: int) 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
         'font-size="12"><rect width="100%" height="100%" fill="white"/>',
-        f'<text x="{left}" y="20" font-size="14">{profile}: {days} simulated days, one run a day, {posts:,} posts</text>',
+        f'<text x="{left}" y="20" font-size="14">{profile}: {days} simulated days, one run a day, '
+        f"{posts:,} posts</text>",
         f'<text x="{left}" y="{top - 5}">requests per run (log scale)</text>',
         f'<text x="{left}" y="{top + panel + 55}">archive identical to the site after each run</text>',
     ]
