@@ -209,6 +209,13 @@ class Simulation:
                 break
             page += 1
         page = 1
+        while found.index_source == "rest":  # the REST API's comments, 100 a page
+            query = "orderby=date_gmt&order=desc&per_page=100&_fields=id,post,link,date_gmt"
+            status, _, body = self.get(run, f"/wp-json/wp/v2/comments?{query}&page={page}")
+            if status != 200 or not found.comments_page(signals.rest_comments(body), page, signals.REST_PAGE_SIZE):
+                break
+            page += 1
+        page = 1
         while True:  # the feed ordered by modification
             suffix = f"&paged={page}" if page > 1 else ""
             status, _, body = self.get(run, f"/feed/atom/?orderby=modified{suffix}")

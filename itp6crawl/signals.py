@@ -261,15 +261,16 @@ class ChangeSignals:
         for post in posts:
             self.published.setdefault(post.url, post)
 
-    def comments_page(self, comments: list[CommentSignal], page: int) -> bool:
-        """Take one page of the comments feed; True when the next page should be read."""
+    def comments_page(self, comments: list[CommentSignal], page: int, page_size: int = FEED_PAGE_SIZE) -> bool:
+        """Take one page of the comments feed (or of the REST API's comments, ``page_size`` 100); True
+        when the next page should be read."""
         fresh, reached = comments_after(comments, self.comment_mark)
         for comment in fresh:
             self.commented.setdefault(comment.post_url, comment)
         for comment in comments:
             if self.newest_comment is None or comment.comment_id > self.newest_comment:
                 self.newest_comment = comment.comment_id
-        if reached or len(comments) < FEED_PAGE_SIZE:  # a short page is the last one
+        if reached or len(comments) < page_size:  # a short page is the last one
             self.comments_complete = True
             return False
         if self.comment_mark is None:  # nothing to page back to: the first page says what is new

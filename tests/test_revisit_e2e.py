@@ -103,6 +103,7 @@ def test_a_daily_run_fetches_exactly_what_the_signals_name_and_archives_a_new_co
     if profile == "wordpress-rest":
         assert run["requested"] <= 30 + 3
         assert any(path.startswith("/wp-json/wp/v2/posts") for path in paths)
+        assert any(path.startswith("/wp-json/wp/v2/comments") for path in paths)
 
 
 def test_the_budget_holds_and_what_it_could_not_reach_is_fetched_by_the_next_run(db):

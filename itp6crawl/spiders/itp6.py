@@ -62,6 +62,7 @@ from ..urls import (
 # Statuses of an article that the spider handles itself: not modified, and gone.
 ARTICLE_STATUSES = [304, 404, 410]
 REST_POSTS = "/wp-json/wp/v2/posts"
+REST_COMMENTS = "/wp-json/wp/v2/comments"
 
 
 class Itp6Spider(Spider):
@@ -187,10 +188,28 @@ class Itp6Spider(Spider):
             except signals.SignalError as error:
                 self.logger.info("The REST API does not answer (%s): %s", response.url, error)
         if posts is not None:
+            if page == 1:  # the REST API answers: its comments too, newest first, 100 a page
+                yield self.signal_request(self.rest_comments_url(1), self.parse_rest_comments, page=1)
             pages = _int_header(response, b"X-WP-TotalPages")
             last = pages is not None and page >= pages
             if self._signals.modified_page(posts, page, "rest", last_page=last or not posts):
                 yield self.signal_request(self.rest_posts_url(page + 1), self.parse_rest_posts, page=page + 1)
+        yield from self.discovery_done()
+
+    def rest_comments_url(self, page: int) -> str:
+        query = f"orderby=date_gmt&order=desc&per_page={signals.REST_PAGE_SIZE}&_fields=id,post,link,date_gmt"
+        return f"{self.site}{REST_COMMENTS}?{query}&page={page}"
+
+    def parse_rest_comments(self, response: Response) -> Iterator[Request | PageItem]:
+        page = response.meta["page"]
+        comments = None
+        if response.status == 200:
+            try:
+                comments = signals.rest_comments(response.body)
+            except signals.SignalError as error:
+                self.logger.info("The REST API's comments do not answer (%s): %s", response.url, error)
+        if comments is not None and self._signals.comments_page(comments, page, signals.REST_PAGE_SIZE):
+            yield self.signal_request(self.rest_comments_url(page + 1), self.parse_rest_comments, page=page + 1)
         yield from self.discovery_done()
 
     def discovery_done(self) -> Iterator[Request | PageItem]:
@@ -495,7 +514,13 @@ class Itp6Spider(Spider):
     def on_error(self, failure: Failure) -> Iterator[PageItem | Request]:
         """Turn a failed fetch into a failure item, so the archive records it and the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
-        if request.callback in (self.parse_modified_feed, self.parse_comments_feed, self.parse_rest_posts):
+        signal_callbacks = (
+            self.parse_modified_feed,
+            self.parse_comments_feed,
+            self.parse_rest_posts,
+            self.parse_rest_comments,
+        )
+        if request.callback in signal_callbacks:
             # A signal that does not answer is no failure of the archive: the plan goes without it.
             self.logger.info("Change signal unavailable: %s (%s)", request.url, failure_reason(failure))
             yield from self.discovery_done()
