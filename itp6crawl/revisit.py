@@ -61,9 +61,6 @@ def unbiased(reason: str | None) -> bool:
     return reason in UNSIGNALLED
 
 
-SIGNALLED = frozenset({Reason.NEW, Reason.MODIFIED, Reason.LASTMOD, Reason.COMMENT, Reason.LEFT_SITEMAP, Reason.LINKED})
-
-
 @dataclass(frozen=True, slots=True)
 class PostHistory:
     """What the archive knows of one post's changes (from ``crawl_state`` and ``articles``)."""
@@ -156,13 +153,6 @@ def expected_staleness(rate: float, since_days: float) -> float:
     return 1.0 - math.exp(-rate * max(0.0, since_days))
 
 
-def next_due_days(rate: float, policy: Policy) -> float:
-    """Days from a check until the post is due again (at most the maximum interval)."""
-    if rate <= 0:
-        return policy.max_interval_days
-    return min(policy.max_interval_days, -math.log(1.0 - policy.revisit_at) / rate)
-
-
 @dataclass(frozen=True, slots=True)
 class PlannedFetch:
     url: str
@@ -184,10 +174,6 @@ class Plan:
         for fetch in self.fetches:
             counts[fetch.reason.value] = counts.get(fetch.reason.value, 0) + 1
         return counts
-
-    @property
-    def urls(self) -> list[str]:
-        return [fetch.url for fetch in self.fetches]
 
 
 def _still_signalled(history: PostHistory) -> bool:

@@ -18,7 +18,6 @@ from typing import Any
 
 from . import counters, revisit
 from .settings import DOWNLOAD_DELAY as POLITE_DELAY
-from .signals import FEED_PAGE_SIZE
 from .store.reports import revisit_facts
 from .times import CST, parse_iso
 
@@ -77,8 +76,3 @@ def next_run(
         budget=None if limit is None else max(0, limit - fixed),
     )
     return NextRun(plan, fixed, limit, last, index, len(histories))
-
-
-def comment_pages(new_comments: int) -> int:
-    """Pages of the comments feed a run reads for ``new_comments`` new comments (10 to a page)."""
-    return max(1, math.ceil((new_comments + 1) / FEED_PAGE_SIZE))

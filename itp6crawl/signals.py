@@ -6,11 +6,10 @@ Pure functions over response bodies (no Scrapy, no SQLite):
   WordPress's public query vars, so core honours it unless a plugin filters it), whose entries carry each
   post's ``<updated>`` time: read newest first until an entry is not newer than the last complete read,
   it names every post modified since;
-- the RSS feed (``/feed/``): the newest posts by publication date;
 - the comments feed (``/comments/feed/``, ``?paged=N``): the newest comments site-wide, each linking
   ``{post}.html#comment-{id}``, read until a comment already seen;
-- the REST API (``/wp-json/wp/v2/posts?orderby=modified&modified_after=…`` and ``/comments?after=…``),
-  when it answers.
+- the REST API (``/wp-json/wp/v2/posts?orderby=modified&modified_after=…``, and ``/comments`` newest
+  first, 100 a page, read back to the newest comment seen), when it answers.
 
 Each reader returns :class:`PostSignal` or :class:`CommentSignal` records; :func:`orderby_honoured` tells
 whether a feed really came in modification order (a site that ignores the query var sends date order,
@@ -115,18 +114,6 @@ def atom_posts(body: bytes) -> list[PostSignal]:
         url = urldefrag(url.strip())[0]
         published = _iso(entry.findtext(f"{ATOM}published"))
         posts.append(PostSignal(url, post_id_from_url(url), published, _iso(entry.findtext(f"{ATOM}updated"))))
-    return posts
-
-
-def rss_posts(body: bytes) -> list[PostSignal]:
-    """The posts of an RSS 2.0 feed in feed order, each with its ``pubDate`` (RSS gives no modified time)."""
-    root = _xml(body, "the RSS feed")
-    if root.tag != "rss":
-        raise SignalError(f"the RSS feed is a <{etree.QName(root).localname}> document")
-    posts = []
-    for item in root.iter("item"):
-        url = urldefrag((item.findtext("link") or "").strip())[0]
-        posts.append(PostSignal(url, post_id_from_url(url), _rfc822(item.findtext("pubDate"))))
     return posts
 
 
