@@ -190,7 +190,7 @@ def run_summary(row: dict[str, Any], db: Path) -> str:
         f"{get('bytes') / 1e6:.1f} MB",
         f"  articles: new {get('articles_new')}, changed {get('articles_changed')}, "
         f"unchanged {get('articles_unchanged')}, gone {get('articles_gone')}; failed {get('failed')}, "
-        f"fallback extractions {get('fallbacks')}",
+        f"fallback extractions {get('fallbacks')}; new comments on unchanged articles {get('comments_added')}",
         f"  archive {db}" + (f", WARC {row['warc_file']}" if row.get("warc_file") else ""),
     ]
     return "\n".join(lines)
