@@ -206,10 +206,7 @@ class Simulation:
         found = ChangeSignals(modified_mark=self.marks["modified"], comment_mark=self.marks["comment"])
         page = 1
         while True:  # the REST API, when it answers
-            mark = found.modified_mark
-            after = f"&modified_after={mark.strftime('%Y-%m-%dT%H:%M:%S')}Z" if mark else ""
-            query = f"orderby=modified&order=desc&per_page=100&_fields=id,link,date_gmt,modified_gmt{after}"
-            status, headers, body = self.get(run, f"/wp-json/wp/v2/posts?{query}&page={page}")
+            status, headers, body = self.get(run, signals.rest_posts_path(page, found.modified_mark))
             if status != 200:
                 break
             pages = int(headers.get("X-WP-TotalPages", "1") or 1)
@@ -218,15 +215,13 @@ class Simulation:
             page += 1
         page = 1
         while found.index_source == "rest":  # the REST API's comments, 100 a page
-            query = "orderby=date_gmt&order=desc&per_page=100&_fields=id,post,link,date_gmt"
-            status, _, body = self.get(run, f"/wp-json/wp/v2/comments?{query}&page={page}")
+            status, _, body = self.get(run, signals.rest_comments_path(page))
             if status != 200 or not found.comments_page(signals.rest_comments(body), page, signals.REST_PAGE_SIZE):
                 break
             page += 1
         page = 1
         while True:  # the feed ordered by modification
-            suffix = f"&paged={page}" if page > 1 else ""
-            status, _, body = self.get(run, f"/feed/atom/?orderby=modified{suffix}")
+            status, _, body = self.get(run, signals.modified_feed_path(page))
             posts = signals.atom_posts(body) if status == 200 else []
             if not posts or not signals.orderby_honoured(posts, proven_before=self.marks["feed_orderby"]):
                 found.published_page(posts)
@@ -237,7 +232,7 @@ class Simulation:
             page += 1
         page = 1
         while True:  # the comments feed
-            status, _, body = self.get(run, "/comments/feed/" + (f"?paged={page}" if page > 1 else ""))
+            status, _, body = self.get(run, signals.comments_feed_path(page))
             if status != 200 or not found.comments_page(signals.rss_comments(body), page):
                 break
             page += 1

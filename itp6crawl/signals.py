@@ -202,6 +202,29 @@ def comments_after(comments: list[CommentSignal], last_seen: int | None) -> tupl
     return fresh, len(fresh) < len(comments)
 
 
+def modified_feed_path(page: int) -> str:
+    """Page ``page`` of the Atom feed ordered by modification (``orderby`` is a public query var)."""
+    return "/feed/atom/?orderby=modified" + (f"&paged={page}" if page > 1 else "")
+
+
+def comments_feed_path(page: int) -> str:
+    return "/comments/feed/" + (f"?paged={page}" if page > 1 else "")
+
+
+def rest_posts_path(page: int, modified_after: datetime | None) -> str:
+    """Page ``page`` of the REST API's posts modified after ``modified_after``, newest first, only the
+    fields a signal reads."""
+    after = f"&modified_after={modified_after.astimezone(UTC):%Y-%m-%dT%H:%M:%S}Z" if modified_after else ""
+    query = f"orderby=modified&order=desc&per_page={REST_PAGE_SIZE}&_fields=id,link,date_gmt,modified_gmt{after}"
+    return f"/wp-json/wp/v2/posts?{query}&page={page}"
+
+
+def rest_comments_path(page: int) -> str:
+    """Page ``page`` of the REST API's comments, newest first."""
+    query = f"orderby=date_gmt&order=desc&per_page={REST_PAGE_SIZE}&_fields=id,post,link,date_gmt"
+    return f"/wp-json/wp/v2/comments?{query}&page={page}"
+
+
 MAX_SIGNAL_PAGES = 30  # pages of one feed or REST listing a run reads at most (300 feed entries, 3,000 REST posts)
 
 

@@ -15,9 +15,9 @@ whether they are gone. Every fetched article (200, 304, 404, 410) becomes a :cla
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
-from typing import Any, Self
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import Any, Self, TypeVar
 from urllib.parse import urlparse, urlunparse
 
 from scrapy import Request, Spider
@@ -61,8 +61,7 @@ from ..urls import (
 
 # Statuses of an article that the spider handles itself: not modified, and gone.
 ARTICLE_STATUSES = [304, 404, 410]
-REST_POSTS = "/wp-json/wp/v2/posts"
-REST_COMMENTS = "/wp-json/wp/v2/comments"
+T = TypeVar("T")
 
 
 class Itp6Spider(Spider):
@@ -131,85 +130,64 @@ class Itp6Spider(Spider):
             modified_mark=modified_mark,
             comment_mark=int(comment_mark) if comment_mark else archive.state.newest_comment_id(),
         )
-        yield self.signal_request(self.modified_feed_url(1), self.parse_modified_feed, page=1)
-        yield self.signal_request(self.comments_feed_url(1), self.parse_comments_feed, page=1)
-        yield self.signal_request(self.rest_posts_url(1), self.parse_rest_posts, page=1)
+        yield self.signal_request(signals.modified_feed_path(1), self.parse_modified_feed, page=1)
+        yield self.signal_request(signals.comments_feed_path(1), self.parse_comments_feed, page=1)
+        yield self.signal_request(signals.rest_posts_path(1, modified_mark), self.parse_rest_posts, page=1)
 
-    def signal_request(self, url: str, callback: Any, *, page: int) -> Request:
+    def signal_request(self, path: str, callback: Any, *, page: int) -> Request:
+        """A request of a signal's page (``path`` on the site); counted until its answer is taken."""
         self._pending += 1
         meta = {"page": page, "handle_httpstatus_list": [400, 404]}
-        return Request(url, callback=callback, errback=self.on_error, meta=meta, dont_filter=True)
+        return Request(self.site + path, callback=callback, errback=self.on_error, meta=meta, dont_filter=True)
 
-    def modified_feed_url(self, page: int) -> str:
-        return f"{self.site}/feed/atom/?orderby=modified" + (f"&paged={page}" if page > 1 else "")
-
-    def comments_feed_url(self, page: int) -> str:
-        return f"{self.site}/comments/feed/" + (f"?paged={page}" if page > 1 else "")
-
-    def rest_posts_url(self, page: int) -> str:
-        mark = self._signals.modified_mark
-        after = f"&modified_after={mark.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')}Z" if mark else ""
-        query = f"orderby=modified&order=desc&per_page={signals.REST_PAGE_SIZE}&_fields=id,link,date_gmt,modified_gmt"
-        return f"{self.site}{REST_POSTS}?{query}{after}&page={page}"
+    def read_signal(self, response: Response, reader: Callable[[bytes], list[T]], what: str) -> list[T] | None:
+        """What ``reader`` makes of a signal's answer; None when it is no such answer (a 404, an HTML page:
+        the site does not offer that signal, which is no failure)."""
+        if response.status != 200:
+            return None
+        try:
+            return reader(response.body)
+        except signals.SignalError as error:
+            self.logger.info("No %s (%s): %s", what, response.url, error)
+            return None
 
     def parse_modified_feed(self, response: Response) -> Iterator[Request | PageItem]:
         assert self.session.archive is not None
         page = response.meta["page"]
-        try:
-            posts = signals.atom_posts(response.body) if response.status == 200 else []
-        except signals.SignalError as error:
-            self.logger.info("No feed ordered by modification (%s): %s", response.url, error)
-            posts = []
+        posts = self.read_signal(response, signals.atom_posts, "feed ordered by modification") or []
         proven = self.session.archive.state.mark("feed_orderby") == "honoured"
         if posts and signals.orderby_honoured(posts, proven_before=proven):
             if self._signals.modified_page(posts, page, "feed", last_page=len(posts) < signals.FEED_PAGE_SIZE):
-                yield self.signal_request(self.modified_feed_url(page + 1), self.parse_modified_feed, page=page + 1)
+                yield self.signal_request(signals.modified_feed_path(page + 1), self.parse_modified_feed, page=page + 1)
         else:
             self._signals.published_page(posts)  # date order (or unprovable): its posts are only the newest
         yield from self.discovery_done()
 
     def parse_comments_feed(self, response: Response) -> Iterator[Request | PageItem]:
         page = response.meta["page"]
-        try:
-            comments = signals.rss_comments(response.body) if response.status == 200 else None
-        except signals.SignalError as error:
-            self.logger.info("No comments feed (%s): %s", response.url, error)
-            comments = None
+        comments = self.read_signal(response, signals.rss_comments, "comments feed")
         if comments is not None and self._signals.comments_page(comments, page):
-            yield self.signal_request(self.comments_feed_url(page + 1), self.parse_comments_feed, page=page + 1)
+            yield self.signal_request(signals.comments_feed_path(page + 1), self.parse_comments_feed, page=page + 1)
         yield from self.discovery_done()
 
     def parse_rest_posts(self, response: Response) -> Iterator[Request | PageItem]:
         page = response.meta["page"]
-        posts = None
-        if response.status == 200:
-            try:
-                posts = signals.rest_posts(response.body)
-            except signals.SignalError as error:
-                self.logger.info("The REST API does not answer (%s): %s", response.url, error)
+        posts = self.read_signal(response, signals.rest_posts, "REST API")
         if posts is not None:
             if page == 1:  # the REST API answers: its comments too, newest first, 100 a page
-                yield self.signal_request(self.rest_comments_url(1), self.parse_rest_comments, page=1)
+                yield self.signal_request(signals.rest_comments_path(1), self.parse_rest_comments, page=1)
             pages = _int_header(response, b"X-WP-TotalPages")
             last = pages is not None and page >= pages
             if self._signals.modified_page(posts, page, "rest", last_page=last or not posts):
-                yield self.signal_request(self.rest_posts_url(page + 1), self.parse_rest_posts, page=page + 1)
+                next_page = signals.rest_posts_path(page + 1, self._signals.modified_mark)
+                yield self.signal_request(next_page, self.parse_rest_posts, page=page + 1)
         yield from self.discovery_done()
-
-    def rest_comments_url(self, page: int) -> str:
-        query = f"orderby=date_gmt&order=desc&per_page={signals.REST_PAGE_SIZE}&_fields=id,post,link,date_gmt"
-        return f"{self.site}{REST_COMMENTS}?{query}&page={page}"
 
     def parse_rest_comments(self, response: Response) -> Iterator[Request | PageItem]:
         page = response.meta["page"]
-        comments = None
-        if response.status == 200:
-            try:
-                comments = signals.rest_comments(response.body)
-            except signals.SignalError as error:
-                self.logger.info("The REST API's comments do not answer (%s): %s", response.url, error)
+        comments = self.read_signal(response, signals.rest_comments, "comments in the REST API")
         if comments is not None and self._signals.comments_page(comments, page, signals.REST_PAGE_SIZE):
-            yield self.signal_request(self.rest_comments_url(page + 1), self.parse_rest_comments, page=page + 1)
+            yield self.signal_request(signals.rest_comments_path(page + 1), self.parse_rest_comments, page=page + 1)
         yield from self.discovery_done()
 
     def discovery_done(self) -> Iterator[Request | PageItem]:
@@ -354,6 +332,11 @@ class Itp6Spider(Spider):
             meta[IN_SITEMAP] = True
         return Request(url, callback=self.parse_article, errback=self.on_error, meta=meta)
 
+    def archived(self, url: str) -> bool:
+        """Whether the archive has crawl state for ``url`` (any spelling of the site's URL)."""
+        archive = self.session.archive
+        return archive is not None and archive.state.get(self.canonical(url)) is not None
+
     def unrequested(self, requests: Iterable[Request]) -> Iterator[Request]:
         """The article requests whose URL this run has not yielded yet.
 
@@ -446,7 +429,7 @@ class Itp6Spider(Spider):
         listing = parse_listing(doc, response.url)
         requests = [r for url in listing.article_urls if (r := self.article_request(url)) is not None]
         if self.planned:  # the plan chose the archived posts to read again; a listing adds only new ones
-            requests = [r for r in requests if self.session.archive.state.get(self.canonical(r.url)) is None]  # type: ignore[union-attr]
+            requests = [r for r in requests if not self.archived(r.url)]
         yield from self.unrequested(requests)
         for url in listing.category_urls if self.reads_listings else ():
             if (category := self.site_url(url, CATEGORY_PATH)) is not None:
@@ -501,9 +484,7 @@ class Itp6Spider(Spider):
         posts = dict.fromkeys(self.site_url(url, POST_PATH) for url in urls)
         fresh = [post for post in posts if post is not None and post not in self._requested]
         if self.planned:  # the plan decides which archived posts to read again; links find only new ones
-            archive = self.session.archive
-            assert archive is not None
-            fresh = [post for post in fresh if archive.state.get(self.canonical(post)) is None]
+            fresh = [post for post in fresh if not self.archived(post)]
             if self._budget_left is not None:
                 fresh = fresh[: self._budget_left]
                 self._budget_left -= len(fresh)
