@@ -217,16 +217,18 @@ def search(
     limit: int = 20,
     offset: int = 0,
     segmenter: Segmenter | None = None,
+    exact: bool = False,
 ) -> Hits:
     """Live articles matching ``query`` (the language of :mod:`itp6crawl.query`), best first or by date.
 
     ``category``, ``tag`` (exact names) and ``author`` (nickname or credit) filter; ``since`` and
-    ``until`` are dates (``YYYY-MM-DD``, inclusive) on the publication time. Raises
+    ``until`` are dates (``YYYY-MM-DD``, inclusive) on the publication time. A word that names a concept of
+    the vocabulary searches all its names (``hits.query.expansions`` says which) unless ``exact``. Raises
     :class:`~itp6crawl.query.QueryError` for a query with nothing to search, ``ValueError`` for a bad
     ``sort``, :class:`ArchiveError` when the archive cannot be read."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-    parsed = parse(query, segmenter)
+    parsed = parse(query, segmenter, expand=not exact)
     # The FTS index does the matching, counting and ranking on its own; articles are read only for the
     # filters (their early, narrow columns) and for the page's rows. Joining every match to its article
     # row for the count would read each wide row (the body, the HTML) and costs seconds at 20,000 articles.

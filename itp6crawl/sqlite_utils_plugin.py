@@ -1,7 +1,8 @@
 """sqlite-utils plugin: the archive's Chinese search from the ``sqlite-utils`` command and Python API.
 
 - ``prepare_connection`` registers ``zh_fts(query)`` (the query language of :mod:`itp6crawl.query` as an
-  FTS5 expression) and ``zh_snippet(body_text, query)`` (matches in 【】, the text's own 【】 shown as
+  FTS5 expression, a concept's names expanded; ``zh_fts(query, 'exact')`` without) and
+  ``zh_snippet(body_text, query)`` (matches in 【】, the text's own 【】 shown as
   〖〗; ``zh_snippet(body_text, query, before, after)`` for other markers) on every connection sqlite-utils
   opens, so
   ``sqlite-utils query archive/itp6.db "... WHERE articles_fts MATCH zh_fts(:q)" -p q 血小板低`` works;
@@ -27,6 +28,7 @@ from .search import zh_snippet
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection) -> None:
     conn.create_function("zh_fts", 1, zh_fts, deterministic=True)
+    conn.create_function("zh_fts", 2, zh_fts, deterministic=True)  # zh_fts(:q, 'exact'): no expansion
     conn.create_function("zh_snippet", 2, zh_snippet, deterministic=True)
     conn.create_function("zh_snippet", 4, zh_snippet, deterministic=True)  # markers of the caller's choice
 
@@ -39,7 +41,8 @@ def register_commands(cli: click.Group) -> None:
     @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
     @click.option("--category", help="Only articles in this category.")
     @click.option("--nl", is_flag=True, help="One JSON object per line instead of a JSON array.")
-    def zh_search(db: Path, query: str, limit: int, category: str | None, nl: bool) -> None:
+    @click.option("--exact", is_flag=True, help="Search the words as typed: no other names of a drug or condition.")
+    def zh_search(db: Path, query: str, limit: int, category: str | None, nl: bool, exact: bool) -> None:
         """Search an itp6crawl archive in Chinese or English with itp6crawl's query language.
 
         Example: sqlite-utils zh-search archive/itp6.db '血小板低 -儿童'
@@ -47,9 +50,11 @@ def register_commands(cli: click.Group) -> None:
         from .search import ArchiveError, search
 
         try:
-            hits = search(db, query, limit=limit, category=category)
+            hits = search(db, query, limit=limit, category=category, exact=exact)
         except (QueryError, ArchiveError) as error:
             raise click.ClickException(str(error)) from error
+        for expansion in hits.query.expansions:  # beside the JSON, never in it
+            click.echo(f"also searched: {expansion}", err=True)
         rows = [asdict(hit) for hit in hits]
         if nl:
             for row in rows:

@@ -205,7 +205,7 @@ def test_snippet_highlights_ignore_case_and_prefer_the_longest_term():
 def test_a_page_holds_twenty_hits_by_default_and_keeps_its_query(replica_archive):
     hits = search(replica_archive, "血小板")
     assert hits.total > 20 and len(hits) == 20
-    assert hits.query.terms == ["血小板"]
+    assert hits.query.terms[0] == "血小板" and [e.concept for e in hits.query.expansions] == ["platelet"]
 
 
 @pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
@@ -376,3 +376,26 @@ def test_snippet_matches_are_in_order_apart_and_each_a_query_word(text, terms):
         end = stop
         assert any(normalise(found.text[start:stop]) in term for term in terms)  # (a match cut by the window: part)
     assert "".join(part for part, _ in found.parts()) == found.text
+
+
+# --------------------------------------------------------------------------- issue [11]: a concept's names
+
+
+@pytest.mark.parametrize("typed", ["eltrombopag", "Revolade", "PROMACTA", "艾曲泊帕"])
+def test_any_name_of_a_drug_finds_the_articles_that_write_another(db, typed):
+    hits = search(db, typed)
+    assert [hit.id for hit in hits] == [1, 2]  # the title match first, as for 艾曲泊帕 itself
+    assert hits[0].snippet[slice(*hits[0].snippet_matches[0])] == "艾曲泊帕"  # the name found is highlighted
+
+
+def test_exact_searches_only_the_words_typed(db):
+    hits = search(db, "eltrombopag", exact=True)
+    assert hits.total == 0 and hits.query.expansions == []
+    assert [hit.id for hit in search(db, '"eltrombopag"')] == []  # quoted: the same
+
+
+def test_expansion_never_loses_an_exact_hit(replica_archive):
+    for query in ["血小板低", "激素", "ITP", "丙球", "TPO-RA", "脾切除"]:
+        exact = {hit.id for hit in search(replica_archive, query, exact=True, limit=1000)}
+        expanded = search(replica_archive, query, limit=1000)
+        assert exact <= {hit.id for hit in expanded} and expanded.total >= len(exact), query
