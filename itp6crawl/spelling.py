@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.util import find_spec
@@ -100,8 +100,8 @@ class Lexicon(Protocol):
         """Chinese words that start with the first two characters of ``word`` or end with its last two."""
         ...
 
-    def latin(self, shortest: int, longest: int) -> Iterable[Entry]:
-        """English words of ``shortest`` to ``longest`` letters."""
+    def spelled_near(self, term: str, limit: int) -> Iterable[Entry]:
+        """English words within ``limit`` edits of ``term``."""
         ...
 
     def entry(self, word: str) -> Entry | None:
@@ -188,6 +188,14 @@ def edits(one: str, other: str, limit: int) -> int:
     return OSA.distance(one, other, score_cutoff=limit)
 
 
+def within_edits(term: str, words: Sequence[str], limit: int) -> list[str]:
+    """The ``words`` within ``limit`` edits of ``term``, compared in C (thousands in a millisecond)."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    return [word for word, _, _ in process.extract(term, words, scorer=OSA.distance, score_cutoff=limit, limit=None)]
+
+
 def one_character_apart(one: str, other: str) -> bool:
     """Same length, exactly one character different."""
     return len(one) == len(other) and sum(a != b for a, b in zip(one, other, strict=True)) == 1
@@ -229,7 +237,7 @@ def _matches(term: str, lexicon: Lexicon) -> Iterator[Suggestion]:
                     yield Suggestion(term, entry.word, "one character", entry.articles, entry.vocabulary)
     elif LATIN_WORD.fullmatch(term):
         limit = edit_limit(term)
-        for entry in lexicon.latin(len(term) - limit, len(term) + limit):
+        for entry in lexicon.spelled_near(term, limit):
             if (distance := edits(term, entry.word, limit)) <= limit:
                 yield Suggestion(term, entry.word, "spelling", entry.articles, entry.vocabulary, distance)
 
@@ -255,8 +263,9 @@ class MemoryLexicon:
     def sharing_ends(self, word: str) -> list[Entry]:
         return [entry for entry in self._han_long if entry.word[:2] == word[:2] or entry.word[-2:] == word[-2:]]
 
-    def latin(self, shortest: int, longest: int) -> list[Entry]:
-        return [entry for entry in self._latin if shortest <= len(entry.word) <= longest]
+    def spelled_near(self, term: str, limit: int) -> list[Entry]:
+        near = within_edits(term, [entry.word for entry in self._latin], limit)
+        return [self._entries[word] for word in near]
 
     def entry(self, word: str) -> Entry | None:
         return self._entries.get(word)
@@ -289,8 +298,8 @@ class MergedLexicon:
     def sharing_ends(self, word: str) -> list[Entry]:
         return self._complete([entry for lexicon in self.lexicons for entry in lexicon.sharing_ends(word)])
 
-    def latin(self, shortest: int, longest: int) -> list[Entry]:
-        return self._complete([entry for lexicon in self.lexicons for entry in lexicon.latin(shortest, longest)])
+    def spelled_near(self, term: str, limit: int) -> list[Entry]:
+        return self._complete([entry for lexicon in self.lexicons for entry in lexicon.spelled_near(term, limit)])
 
     def entry(self, word: str) -> Entry | None:
         found = self._merge(filter(None, (lexicon.entry(word) for lexicon in self.lexicons)))

@@ -185,3 +185,16 @@ def test_did_you_mean_segments_with_the_given_segmenter(archive_path):
         assert [(c.typed, c.suggestions[0].word, c.suggestions[0].how) for c in found] == [
             ("罗米斯亭", "罗米司亭", "sound")
         ]
+
+
+def test_did_you_mean_counts_through_the_callers_matching(archive_path):
+    """A search that expands a word to its concept's names passes its own count: eltrombopag then finds the
+    articles of 艾曲泊帕 even where no article writes it in English."""
+    with connect_readonly(archive_path) as connection:
+        assert texts(connection, "hetrombopg") == {}  # hetrombopag: a vocabulary name no article holds
+
+        def expanded(text: str, at_most: int) -> int:
+            return at_most if text == "hetrombopag" else 0
+
+        found = did_you_mean(connection, "hetrombopg", matching=expanded)
+        assert [(c.typed, c.texts) for c in found] == [("hetrombopg", ["hetrombopag"])]

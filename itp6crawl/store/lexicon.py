@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from ..spelling import (
     HAN_WORD,
@@ -39,6 +39,7 @@ from ..spelling import (
     term_pieces,
     typed_words,
     vocabulary_lexicon,
+    within_edits,
 )
 from ..text import Segmenter, default_segmenter, normalise
 
@@ -159,10 +160,20 @@ class ArchiveLexicon:
             [head, head + "\U0010ffff", len(word), word[-2:], len(word)],
         )
 
-    def latin(self, shortest: int, longest: int) -> list[Entry]:
+    def spelled_near(self, term: str, limit: int) -> list[Entry]:
+        # The words of a length within reach, from the narrow index on ``letters``; their counts for the few near.
+        candidates = [
+            row[0]
+            for row in self.connection.execute(
+                "SELECT word FROM search_words WHERE letters BETWEEN ? AND ?", [len(term) - limit, len(term) + limit]
+            )
+        ]
+        near = within_edits(term, candidates, limit)
+        if not near:
+            return []
         return self._entries(
-            "SELECT word, articles FROM search_words WHERE letters BETWEEN ? AND ? AND articles > 0",
-            [shortest, longest],
+            f"SELECT word, articles FROM search_words WHERE word IN ({', '.join('?' * len(near))}) AND articles > 0",
+            near,
         )
 
     def entry(self, word: str) -> Entry | None:
@@ -192,7 +203,11 @@ def articles_matching(connection: sqlite3.Connection, tokens: list[str], at_most
 
 
 def did_you_mean(
-    connection: sqlite3.Connection, query_text: str, segmenter: Segmenter | None = None, few: int = FEW
+    connection: sqlite3.Connection,
+    query_text: str,
+    segmenter: Segmenter | None = None,
+    few: int = FEW,
+    matching: Callable[[str, int], int] | None = None,
 ) -> list[Correction]:
     """For each word typed in ``query_text`` (a query's text, :attr:`itp6crawl.query.Query.text`) that finds
     fewer than ``few`` articles, the words it may have meant (at most three) that find more; words with
@@ -201,26 +216,34 @@ def did_you_mean(
     typed is still searched.
 
     A word is looked at piece by piece (``罗米斯亭治疗`` is one Han run; ``新诊断itp`` a run and an English
-    word): the whole piece first, then the stretches of it the segmenter broke into single characters."""
+    word): the whole piece first, then the stretches of it the segmenter broke into single characters.
+
+    ``matching(text, at_most)`` counts the articles a word finds, up to ``at_most``; by default all its
+    tokens in one article (:func:`articles_matching`). A search that expands words to their concept's names
+    passes its own, so that a suggestion finding articles only through its other names counts them."""
     segmenter = segmenter or default_segmenter()
+    if matching is None:
+
+        def matching(text: str, at_most: int) -> int:
+            return articles_matching(connection, segmenter.tokens(text), at_most)
+
     lexicon = lexicon_of(connection)
     corrections: list[Correction] = []
     for typed in dict.fromkeys(normalise(word) for word in typed_words(query_text)):
-        if (found := articles_matching(connection, segmenter.tokens(typed), few)) >= few:
+        if (found := matching(typed, few)) >= few:
             continue
         alternatives: dict[str, Suggestion] = {}
         for piece in term_pieces(typed):
-            tokens = segmenter.tokens(piece)
-            if articles_matching(connection, tokens, few) >= few:
+            if matching(piece, few) >= few:
                 continue  # this piece finds enough: the misspelling is elsewhere in the word
-            stretches = spans(tokens) if HAN_WORD.fullmatch(piece) else [piece]
+            stretches = spans(segmenter.tokens(piece)) if HAN_WORD.fullmatch(piece) else [piece]
             for stretch in stretches:
                 known = lexicon.entry(stretch)
                 if known is not None and (known.articles >= few or known.vocabulary):
                     continue
                 for suggestion in suggestions(stretch, lexicon):
                     text = typed.replace(stretch, suggestion.word, 1)
-                    if text not in alternatives and articles_matching(connection, segmenter.tokens(text), few) > found:
+                    if text not in alternatives and matching(text, few) > found:
                         alternatives[text] = suggestion
         if alternatives:
             ranked = sorted(alternatives.items(), key=lambda item: (-len(item[1].typed), item[1].rank()))
