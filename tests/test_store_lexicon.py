@@ -198,3 +198,18 @@ def test_did_you_mean_counts_through_the_callers_matching(archive_path):
 
         found = did_you_mean(connection, "hetrombopg", matching=expanded)
         assert [(c.typed, c.texts) for c in found] == [("hetrombopg", ["hetrombopag"])]
+
+
+def test_counts_stop_at_the_cap_so_common_words_cost_a_save_nothing(tmp_path, fetch_time, monkeypatch):
+    monkeypatch.setattr(lexicon_module, "COUNT_CAP", 2)
+    with Archive.open(tmp_path / "a.db") as archive:
+        for post_id in (1, 2, 3):
+            save(archive, post_id, "罗米司亭治疗" if post_id < 3 else "罗米司亭", fetch_time)
+        assert counts(archive.db, "罗米司亭", "治疗") == {"罗米司亭": 2, "治疗": 2}  # "2 or more"
+        archive.articles.mark_gone(1, fetch_time)
+        archive.articles.mark_gone(2, fetch_time)
+        assert counts(archive.db, "罗米司亭", "治疗") == {"罗米司亭": 2, "治疗": 2}  # at the cap: not followed
+    monkeypatch.setattr(lexicon_module, "COUNT_CAP", 100)
+    with Archive.open(tmp_path / "a.db") as archive:  # below the cap, a new session counts from the table's
+        archive.articles.mark_gone(3, fetch_time)
+        assert counts(archive.db, "罗米司亭") == {"罗米司亭": 1}
