@@ -5,7 +5,8 @@ of live articles holding it (:mod:`itp6crawl.spelling` says what a misspelling i
   segmented columns hold them, before stemming): ``articles``, the live articles whose ``title_seg``,
   ``body_seg`` or ``search_extra`` hold it, counted up to :data:`COUNT_CAP`; ``tail``, the last two
   characters of a Han word of 4+ (found "one character apart" through its first two characters, the
-  primary key, or its last two, this index); ``letters``, the length of an English word (the few of a length near a typed word's are compared).
+  primary key, or its last two, this index); ``letters``, the length of an English word (the few of a
+  length near a typed word's are compared).
 - ``search_sounds``: the fuzzy sound keys of each Han word (``ai qu po pa``, ``ai qu bo pa`` … for 艾曲泊帕),
   indexed by key.
 
@@ -97,12 +98,13 @@ class WordCounts:
         if list(before) == list(after):
             return
         old, new = indexable_words(*before), indexable_words(*after)
+        gained, lost = new - old, old - new
         counts = self._known()
-        unknown = {word: 1 for word in new - old if word not in counts}
+        unknown = {word: 1 for word in gained if word not in counts}
         if unknown:
             _insert_new(self.connection, unknown)
             counts.update(unknown)
-        for change, words in ((1, new - old), (-1, old - new)):
+        for change, words in ((1, gained), (-1, lost)):
             # A count at the cap stays there; a row added a moment ago already counts this article.
             moved = sorted((word,) for word in words if word not in unknown and counts[word] < COUNT_CAP)
             if not moved:
