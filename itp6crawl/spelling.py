@@ -337,28 +337,39 @@ def _indexable(token: str) -> bool:
     return bool(HAN_WORD.fullmatch(token) or LATIN_WORD.fullmatch(token))
 
 
-_QUERY_WORD = re.compile(r'(?P<phrase>["“”「『][^"“”」』]*["“”」』]?)|(?P<word>[^\s()"“”「『]+)')
+_QUERY_WORD = re.compile(
+    r'(?P<open>\()|(?P<close>\))|(?P<phrase>["“”「『][^"“”」』]*["“”」』]?)|(?P<word>[^\s()"“”「『]+)'
+)
 
 
 def typed_words(query_text: str) -> list[str]:
     """The words of a query (its language: :mod:`itp6crawl.query`) that a misspelling may hide in, as
     typed: wanted bare words, ``title:`` dropped. Phrases (quoted: exact), prefixes (``eltrombo*``),
-    excluded words (``-word``, ``NOT word``) and the operators are left out."""
+    excluded words and groups (``-word``, ``NOT word``, ``-(a b)``) and the operators are left out."""
     words: list[str] = []
-    negate_next = False
+    excluded_groups: list[bool] = []  # for each open bracket, whether its group is excluded
+    pending = False  # a NOT or a lone - before the next word or group
     for found in _QUERY_WORD.finditer(query_text):
+        if found["open"]:
+            excluded_groups.append(pending or (bool(excluded_groups) and excluded_groups[-1]))
+            pending = False
+            continue
+        if found["close"]:
+            if excluded_groups:
+                excluded_groups.pop()
+            pending = False
+            continue
         word = found["word"]
-        if word is None:
-            negate_next = False
+        if word is None or word in ("OR", "AND"):
+            pending = pending and word is not None
             continue
-        if word in ("OR", "AND"):
+        if word in ("NOT", "-", "-title:"):
+            pending = True
             continue
-        if word == "NOT":
-            negate_next = True
-            continue
-        negated, negate_next = negate_next or word.startswith("-"), False
+        excluded = pending or word.startswith("-") or (bool(excluded_groups) and excluded_groups[-1])
+        pending = False
         word = word.removeprefix("-").removeprefix("title:")
-        if negated or not word or word.endswith("*") or word.startswith(('"', "“", "「", "『")):
+        if excluded or not word or word.endswith("*"):
             continue
         words.append(word)
     return words

@@ -163,6 +163,8 @@ def test_indexable_words_are_han_words_and_english_words_of_the_segmented_column
 def test_typed_words_leave_out_phrases_prefixes_exclusions_and_operators():
     text = '艾曲波帕 -激素 NOT 儿童 "罗米斯亭 减少" title:利妥昔单坑 eltrombo* (romiplostin OR nplat) AND x'
     assert typed_words(text) == ["艾曲波帕", "利妥昔单坑", "romiplostin", "nplat", "x"]
+    assert typed_words("a NOT (b (c) d) e -(f) g - h") == ["a", "e", "g"]
+    assert typed_words('title:"b" -"c" title: d') == ["d"]
 
 
 def test_spans_of_a_han_run_are_the_whole_run_then_its_stretches_of_single_characters():
