@@ -48,6 +48,7 @@ class Archive:
         with self.db.conn:
             for table in DERIVED_TABLES:
                 self.db.execute(f"DELETE FROM {table}")
+            self.articles.words.forget_counts()  # the words stay, counted again as the articles come back
 
     def refresh_search(self, **options: Any) -> TopListsBuilt | None:
         """Rebuild the search top lists if the index changed since they were built (a crawl's last step);

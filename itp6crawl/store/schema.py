@@ -25,10 +25,11 @@ from ..times import CST, iso
 from ..urls import CANONICAL_SITE, canonical_url, origin_pattern, post_id_from_url
 from .content import VERSIONED_COLUMNS, content_hash_of_row
 from .datasets import create_dataset_views
+from .lexicon import create_and_fill as create_and_fill_search_words
 from .readonly import ArchiveError, ArchiveReadOnly, ArchiveTooNew, NotAnArchive, readonly_uri_query
 from .toplists import SCHEMA as TOP_LISTS_SCHEMA
 
-SCHEMA_VERSION = 9  # PRAGMA user_version: the number of migrations in the newest schema
+SCHEMA_VERSION = 10  # PRAGMA user_version: the number of migrations in the newest schema
 # PRAGMA application_id of every itp6crawl archive ("ITP6" in ASCII), set by migration 0007: the mark
 # that tells our file from another program's SQLite database before a byte is written to either.
 APPLICATION_ID = 0x49545036
@@ -284,6 +285,14 @@ def revisit_history(db: sqlite_utils.Database) -> None:
     runs = db.table("crawl_runs")
     if "comments_added" not in runs.columns_dict:
         runs.add_column("comments_added", int)
+
+
+@migrations(name="0012_search_words")
+def search_words(db: sqlite_utils.Database) -> None:
+    """The archive's words for "did you mean": ``search_words`` (each distinct word of the segmented
+    columns, the live articles holding it) and ``search_sounds`` (the sound keys of the Chinese ones),
+    filled from the articles; see :mod:`itp6crawl.store.lexicon`."""
+    create_and_fill_search_words(db.conn)
 
 
 def release() -> str:
