@@ -588,7 +588,7 @@ def search(words: tuple[str, ...], db: Path | None, output: str, **filters: Any)
     """
     from dataclasses import asdict
 
-    from .search import ArchiveError, QueryError
+    from .search import ArchiveError, QueryError, search_notes
     from .search import search as run_search
 
     query = " ".join(words)
@@ -606,14 +606,14 @@ def search(words: tuple[str, ...], db: Path | None, output: str, **filters: Any)
     except ArchiveError as error:
         fail(str(error))
     if output != "table":
-        for expansion in hits.query.expansions:  # beside the data, never in it
-            click.echo(f"also searched: {expansion}", err=True)
+        for note in search_notes(hits):  # beside the data, never in it
+            click.echo(note, err=True)
         emit([asdict(hit) for hit in hits], output)
         return
     shown = f"{filters['offset'] + 1}-{filters['offset'] + len(hits)} of " if hits else ""
     click.echo(f"{shown}{hits.total} articles match {query!r} in {db}", err=not hits)
-    for expansion in hits.query.expansions:
-        click.echo(f"also searched: {expansion}", err=not hits)
+    for note in search_notes(hits):
+        click.echo(note, err=not hits)
     if hits:
         emit([_hit_line(hit) for hit in hits], "table", lines=True, least={"title and snippet": 24})
 

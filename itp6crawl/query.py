@@ -321,17 +321,25 @@ def parse(
     return Query(text=text, match=match, terms=list(dict.fromkeys(parser.terms)), expansions=parser.expansions)
 
 
+def with_alternatives(text: str, alternatives: dict[str, list[str]]) -> str:
+    """``text`` with each wanted word whose folded form is a key of ``alternatives`` replaced by the word OR
+    its alternatives (``eltrombopg`` -> ``(eltrombopg OR eltrombopag)``): how a search adds what a misspelt
+    word may have meant without dropping the word as typed."""
+    pieces: list[str] = []
+    position = 0
+    for lexeme in _LEXEME.finditer(text):
+        word = lexeme["word"]
+        others = alternatives.get(normalise(word)) if word and not lexeme["neg"] else None
+        if not others:
+            continue
+        field = lexeme["field"] or ""
+        pieces.append(text[position : lexeme.start()])
+        pieces.append("(" + " OR ".join(f"{field}{choice}" for choice in (word, *others)) + ")")
+        position = lexeme.end()
+    return "".join(pieces) + text[position:]
+
+
 MATCH_NOTHING = '""'  # an empty phrase: a valid FTS5 expression that matches no row
-
-
-def also_searched(text: str | None) -> str | None:
-    """What a query searched besides its words, for a reader: ``also searched: eltrombopag: 艾曲泊帕,
-    Revolade, …`` (one ``;`` between concepts), or None (the SQL function ``zh_also_searched(:q)``)."""
-    try:
-        expansions = parse(text or "").expansions
-    except QueryError:
-        return None
-    return "also searched: " + "; ".join(map(str, expansions)) if expansions else None
 
 
 def zh_fts(text: str | None, mode: str | None = None) -> str:

@@ -15,9 +15,12 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
-from .query import Query, QueryError, parse
+from .query import MATCH_NOTHING, Query, QueryError, parse, with_alternatives, zh_fts
+from .spelling import Correction
 from .store.datasets import ARTICLE_FILTERS
+from .store.lexicon import did_you_mean
 from .store.readonly import ArchiveError, ArchiveMissing, connect_readonly
 from .store.toplists import BM25, TopList, index_tokenizer, top_lists
 from .text import LATIN_WORD, Segmenter, normalise_with_origin, porter_stem
@@ -196,12 +199,14 @@ SORTS = {
 
 
 class Hits(list[Hit]):
-    """The hits of one page of results (a list), with the ``total`` number of matches and the parsed query."""
+    """The hits of one page of results (a list), with the ``total`` number of matches, the parsed query
+    (its ``expansions``: the other names searched) and the ``corrections`` searched too ("did you mean")."""
 
-    def __init__(self, hits: list[Hit], total: int, query: Query) -> None:
+    def __init__(self, hits: list[Hit], total: int, query: Query, corrections: list[Correction] | None = None) -> None:
         super().__init__(hits)
         self.total = total
         self.query = query
+        self.corrections = corrections or []
 
 
 def search(
@@ -246,20 +251,11 @@ def search(
         if not all_live:
             where.append(f"+articles_fts.rowid NOT IN (SELECT id FROM articles WHERE {NOT_LIVE})")
         matches = _Matches(" AND ".join(where), filters, params, all_live)
-        total, page = None, None
-        if sort == "relevance":
-            total, page = _rank_from_top_lists(connection, parsed, matches, limit + offset)
-        if total is None:
-            total = matches.count(connection)
-        if page is not None:
-            page = page[offset:]
-        else:
-            join = "" if sort == "relevance" else " JOIN articles ON articles.id = articles_fts.rowid"
-            page = connection.execute(
-                f"SELECT articles_fts.rowid, {BM25} AS rank FROM articles_fts{join} WHERE {matches.condition}"
-                f" ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset",
-                params,
-            ).fetchall()
+        corrections: list[Correction] = []
+        if not exact:
+            parsed, corrections = corrected(connection, parsed, segmenter)
+            params["match"] = parsed.match
+        total, page = _page(connection, parsed, matches, sort)
         ids = [row[0] for row in page]
         prefixes = _prefixes(parsed)
         rows = {
@@ -284,7 +280,103 @@ def search(
         for article_id, score in page
         for found in [snippet(rows[article_id]["body_text"] or "", parsed.terms, prefixes=prefixes)]
     ]
-    return Hits(hits, total, parsed)
+    return Hits(hits, total, parsed, corrections)
+
+
+def _page(connection: sqlite3.Connection, query: Query, matches: _Matches, sort: str) -> tuple[int, list[Any]]:
+    """The match count and the page of (rowid, rank) pairs asked for in ``matches.params``."""
+    params = matches.params
+    total, page = None, None
+    if sort == "relevance":
+        total, page = _rank_from_top_lists(connection, query, matches, params["limit"] + params["offset"])
+    if total is None:
+        total = matches.count(connection)
+    if page is not None:
+        return total, page[params["offset"] :]
+    join = "" if sort == "relevance" else " JOIN articles ON articles.id = articles_fts.rowid"
+    page = connection.execute(
+        f"SELECT articles_fts.rowid, {BM25} AS rank FROM articles_fts{join} WHERE {matches.condition}"
+        f" ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset",
+        params,
+    ).fetchall()
+    return total, page
+
+
+def search_notes(hits: Hits) -> list[str]:
+    """What a reader is told besides the hits: the other names searched, the corrections searched too."""
+    return _notes(hits.query, hits.corrections)
+
+
+def _notes(query: Query, corrections: list[Correction]) -> list[str]:
+    notes = [f"also searched: {expansion}" for expansion in query.expansions]
+    notes += [f"did you mean: {' / '.join(correction.texts)}? (searched too)" for correction in corrections]
+    return notes
+
+
+def zh_search_notes(connection: sqlite3.Connection, text: str | None) -> str | None:
+    """The plugins' ``zh_search_notes(:q)``: :func:`search_notes` of the query on this archive, one line
+    (``; `` between notes), or None when there is nothing to say."""
+    try:
+        query = parse(text or "")
+    except QueryError:
+        return None
+    return "; ".join(_notes(*corrected(connection, query))) or None
+
+
+def register_sql_functions(connection: sqlite3.Connection) -> None:
+    """The search's SQL functions on ``connection`` (the Datasette and sqlite-utils plugins): ``zh_fts(:q)``
+    (``zh_fts(:q, 'exact')``), ``zh_search_notes(:q)`` and ``zh_snippet``. On an archive, ``zh_fts`` makes the
+    corrections a search makes, so SQL finds what the CLI finds."""
+    if connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'").fetchone():
+        connection.create_function("zh_fts", 1, lambda text: zh_fts_corrected(connection, text))
+        connection.create_function("zh_fts", 2, lambda text, mode: zh_fts_corrected(connection, text, mode))
+        connection.create_function("zh_search_notes", 1, lambda text: zh_search_notes(connection, text))
+    else:  # no archive: the query language alone
+        connection.create_function("zh_fts", 1, zh_fts, deterministic=True)
+        connection.create_function("zh_fts", 2, zh_fts, deterministic=True)
+    connection.create_function("zh_snippet", 2, zh_snippet, deterministic=True)
+    connection.create_function("zh_snippet", 4, zh_snippet, deterministic=True)  # markers of the caller's choice
+
+
+FEW_HITS = 3  # a query finding fewer articles looks for misspellings (:func:`itp6crawl.store.lexicon.did_you_mean`)
+
+
+def corrected(
+    connection: sqlite3.Connection, query: Query, segmenter: Segmenter | None = None
+) -> tuple[Query, list[Correction]]:
+    """``query`` with what its misspelt words may have meant searched too, and those corrections; the query
+    itself when it finds ``FEW_HITS`` articles or more in the archive (filters aside), or nothing looks
+    misspelt. Every tool asks this of the whole archive, so the CLI, Datasette and SQL find the same."""
+
+    def matching(text: str, at_most: int) -> int:
+        try:
+            match = parse(text, segmenter).match
+        except QueryError:
+            return 0
+        return _count_up_to(connection, match, at_most)
+
+    if _count_up_to(connection, query.match, FEW_HITS) >= FEW_HITS:
+        return query, []
+    corrections = did_you_mean(connection, query.text, segmenter, few=FEW_HITS, matching=matching)
+    if not corrections:
+        return query, []
+    alternatives = {correction.typed: correction.texts for correction in corrections}
+    return parse(with_alternatives(query.text, alternatives), segmenter), corrections
+
+
+def _count_up_to(connection: sqlite3.Connection, match: str, at_most: int) -> int:
+    return connection.execute(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)", (match, at_most)
+    ).fetchone()[0]
+
+
+def zh_fts_corrected(connection: sqlite3.Connection, text: str | None, mode: str | None = None) -> str:
+    """The plugins' ``zh_fts(:q)`` on an archive: :func:`itp6crawl.query.zh_fts` with the corrections a
+    search makes (:func:`corrected`), so SQL finds what the CLI finds; ``zh_fts(:q, 'exact')`` makes none."""
+    match = zh_fts(text, mode)
+    if mode == "exact" or match == MATCH_NOTHING:
+        return match
+    return corrected(connection, parse(text or ""))[0].match
 
 
 # status <> 'live' as two ranges of the status index: ``<>`` reads the whole index (5 ms at 100,000 articles).
@@ -432,6 +524,7 @@ __all__ = [
     "Snippet",
     "connect_readonly",
     "search",
+    "search_notes",
     "snippet",
     "zh_snippet",
     "zh_snippet_matches",

@@ -1,8 +1,9 @@
 """sqlite-utils plugin: the archive's Chinese search from the ``sqlite-utils`` command and Python API.
 
-- ``prepare_connection`` registers ``zh_fts(query)`` (the query language of :mod:`itp6crawl.query` as an
-  FTS5 expression, a concept's names expanded; ``zh_fts(query, 'exact')`` without) and
-  ``zh_snippet(body_text, query)`` (matches in 【】, the text's own 【】 shown as
+- ``prepare_connection`` registers (:func:`itp6crawl.search.register_sql_functions`) ``zh_fts(query)``
+  (the query language of :mod:`itp6crawl.query` as an FTS5 expression, a concept's names expanded and, on an
+  archive, misspellings corrected as the CLI does; ``zh_fts(query, 'exact')`` neither), ``zh_search_notes``
+  and ``zh_snippet(body_text, query)`` (matches in 【】, the text's own 【】 shown as
   〖〗; ``zh_snippet(body_text, query, before, after)`` for other markers) on every connection sqlite-utils
   opens, so
   ``sqlite-utils query archive/itp6.db "... WHERE articles_fts MATCH zh_fts(:q)" -p q 血小板低`` works;
@@ -21,16 +22,13 @@ from pathlib import Path
 import click
 from sqlite_utils import hookimpl
 
-from .query import QueryError, zh_fts
-from .search import zh_snippet
+from .query import QueryError
+from .search import register_sql_functions
 
 
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection) -> None:
-    conn.create_function("zh_fts", 1, zh_fts, deterministic=True)
-    conn.create_function("zh_fts", 2, zh_fts, deterministic=True)  # zh_fts(:q, 'exact'): no expansion
-    conn.create_function("zh_snippet", 2, zh_snippet, deterministic=True)
-    conn.create_function("zh_snippet", 4, zh_snippet, deterministic=True)  # markers of the caller's choice
+    register_sql_functions(conn)
 
 
 @hookimpl
@@ -47,14 +45,14 @@ def register_commands(cli: click.Group) -> None:
 
         Example: sqlite-utils zh-search archive/itp6.db '血小板低 -儿童'
         """
-        from .search import ArchiveError, search
+        from .search import ArchiveError, search, search_notes
 
         try:
             hits = search(db, query, limit=limit, category=category, exact=exact)
         except (QueryError, ArchiveError) as error:
             raise click.ClickException(str(error)) from error
-        for expansion in hits.query.expansions:  # beside the JSON, never in it
-            click.echo(f"also searched: {expansion}", err=True)
+        for note in search_notes(hits):  # beside the JSON, never in it
+            click.echo(note, err=True)
         rows = [asdict(hit) for hit in hits]
         if nl:
             for row in rows:

@@ -620,7 +620,14 @@ def test_the_screenshots_of_the_readme(archive: Path, served: str, tab: Browser,
 def test_the_search_query_expands_a_concept_and_says_so(archive: Path) -> None:
     rows = get([archive], "/itp6/search.json", q="eltrombopag", _shape="array").json()
     assert [row["id"] for row in rows] == [hit.id for hit in search(archive, "eltrombopag", limit=100)]
-    assert rows and all(row["also_searched"].startswith("also searched: eltrombopag: 艾曲泊帕, ") for row in rows)
+    assert rows and all(row["notes"].startswith("also searched: eltrombopag: 艾曲泊帕, ") for row in rows)
     assert "\ue000艾曲泊帕\ue001" in rows[0]["snippet"]  # the name found is marked
     box = table_search_ids(archive, "eltrombopag")  # the search box: the same expansion
     assert sorted(box) == sorted(row["id"] for row in rows)
+
+
+def test_a_misspelling_finds_in_datasette_what_it_finds_in_the_cli(archive: Path) -> None:
+    rows = get([archive], "/itp6/search.json", q="艾曲波帕", _shape="array").json()
+    assert rows and [row["id"] for row in rows] == [hit.id for hit in search(archive, "艾曲波帕", limit=100)]
+    assert "did you mean: 艾曲泊帕? (searched too)" in rows[0]["notes"]
+    assert sorted(table_search_ids(archive, "艾曲波帕")) == sorted(row["id"] for row in rows)  # the box too

@@ -206,10 +206,3 @@ def test_expansions_are_bounded_and_stay_valid_fts5():
     connection = sqlite3.connect(":memory:")
     connection.execute("CREATE VIRTUAL TABLE t USING fts5(title_seg, body_seg, search_extra)")
     connection.execute("SELECT COUNT(*) FROM t WHERE t MATCH ?", [query.match]).fetchone()
-
-
-def test_also_searched_is_what_a_reader_is_told():
-    from itp6crawl.query import also_searched
-
-    assert also_searched("eltrombopag 儿童").startswith("also searched: eltrombopag: 艾曲泊帕, ")
-    assert also_searched("孩子") is None and also_searched("") is None and also_searched('"eltrombopag"') is None

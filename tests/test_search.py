@@ -11,6 +11,7 @@ from itp6crawl.search import (
     _Matches,
     _rank_from_lists_alone,
     search,
+    search_notes,
     snippet,
     zh_snippet,
     zh_snippet_matches,
@@ -399,3 +400,34 @@ def test_expansion_never_loses_an_exact_hit(replica_archive):
         exact = {hit.id for hit in search(replica_archive, query, exact=True, limit=1000)}
         expanded = search(replica_archive, query, limit=1000)
         assert exact <= {hit.id for hit in expanded} and expanded.total >= len(exact), query
+
+
+# --------------------------------------------------------------------------- issue [11]: did you mean
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("艾曲波帕", "艾曲泊帕"), ("罗米斯亭", "罗米司亭"), ("eltrombopg", "eltrombopag"), ("romiplostin", "romiplostim")],
+)
+def test_a_misspelt_drug_is_searched_as_meant_and_said(replica_archive, typed, meant):
+    hits = search(replica_archive, typed, limit=5)
+    meant_hits = search(replica_archive, meant, limit=5)
+    assert hits.total == meant_hits.total > 0 and [hit.id for hit in hits] == [hit.id for hit in meant_hits]
+    assert [correction.texts[0] for correction in hits.corrections] == [meant]
+    assert f"did you mean: {meant}? (searched too)" in search_notes(hits)
+
+
+def test_a_word_that_finds_articles_is_never_corrected(replica_archive):
+    hits = search(replica_archive, "艾曲泊帕")
+    assert hits.total >= 3 and hits.corrections == []
+
+
+def test_exact_makes_no_correction(replica_archive):
+    hits = search(replica_archive, "艾曲波帕", exact=True)
+    assert hits.total == 0 and hits.corrections == []
+
+
+def test_a_correction_keeps_the_word_as_typed_and_the_other_words(replica_archive):
+    hits = search(replica_archive, "罗米斯亭 儿童", limit=1000)
+    assert {hit.id for hit in hits} == {hit.id for hit in search(replica_archive, "罗米司亭 儿童", limit=1000)}
+    assert hits.query.text == "(罗米斯亭 OR 罗米司亭) 儿童"  # the word as typed is still searched

@@ -177,3 +177,13 @@ def test_zh_fts_in_sql_expands_like_the_cli_and_exact_does_not(replica_archive):
         assert result.returncode == 0, result.stderr
         counts[mode] = json.loads(result.stdout)[0]["n"]
     assert counts[", 'exact'"] == 0 < counts[""] == search(replica_archive, "eltrombopag").total
+
+
+def test_zh_fts_in_sql_corrects_a_misspelling_as_the_cli_does(replica_archive):
+    sql = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH zh_fts(:q) ORDER BY rowid"
+    result = subprocess.run(
+        [str(SQLITE_UTILS), "query", str(replica_archive), sql, "-p", "q", "艾曲波帕"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    found = [row["rowid"] for row in json.loads(result.stdout)]
+    assert found and found == sorted(hit.id for hit in search(replica_archive, "艾曲泊帕", limit=1000))
