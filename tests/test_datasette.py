@@ -84,7 +84,7 @@ def test_table_search_finds_what_the_cli_finds(archive: Path, query: str) -> Non
 
 
 def test_every_judged_query_finds_in_the_search_box_what_the_cli_finds(archive: Path) -> None:
-    """The 59 queries of the relevance benchmark, through the table search (as the box sends them) and the
+    """The queries of the relevance benchmark, through the table search (as the box sends them) and the
     ranked query, against `itp6crawl search`."""
     judged = Path(__file__).resolve().parent.parent / "benchmarks" / "search_queries.json"
     queries = [entry["query"] for entry in json.loads(judged.read_text(encoding="utf-8"))["queries"]]

@@ -66,7 +66,7 @@ def judged_queries() -> list[str]:
 
 
 def test_every_judged_query_finds_the_same_articles_in_sql_as_in_the_cli(replica_archive):
-    """The 59 queries of the relevance benchmark: zh_fts() in SQL and `itp6crawl search` agree on each."""
+    """The queries of the relevance benchmark: zh_fts() in SQL and `itp6crawl search` agree on each."""
     db = sqlite_utils.Database(replica_archive)
     sql = SQL.replace("LIMIT 20", "")
     found_something = 0
