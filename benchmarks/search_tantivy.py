@@ -20,6 +20,7 @@ import re
 import shutil
 import sqlite3
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -54,8 +55,20 @@ def fts_terms(text: str) -> list[str]:
     """The terms FTS5's ``porter unicode61`` makes of ``text``, in order."""
     terms = []
     for run in _UNICODE61_TOKEN.findall(text.lower()):
+        if not run.isascii():
+            run = _without_diacritics(run)
         terms.append(porter_stem(run) if _ASCII_LETTER.search(run) else run)
     return terms
+
+
+def _without_diacritics(run: str) -> str:
+    """unicode61's ``remove_diacritics``: a Latin letter loses its marks (é -> e); other scripts keep theirs."""
+    return "".join(
+        "".join(part for part in unicodedata.normalize("NFD", char) if not unicodedata.combining(part))
+        if "\u00c0" <= char <= "\u024f"
+        else char
+        for char in run
+    )
 
 
 def _register(index: Any) -> None:
