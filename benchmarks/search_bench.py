@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""Search relevance and latency: ours vs FTS5 trigram vs sqlite-utils, and latency at 20k/100k articles.
+"""Search relevance and latency: ours beside tantivy, FTS5 trigram and sqlite-utils, at 20k/100k articles.
 
 Relevance: the judged queries of ``benchmarks/search_queries.json`` (rules, not ids: the relevant articles
 are derived from ``Site.gold()`` at run time) on one replica archive, recall@10 and nDCG@10 for
 (a) ``itp6crawl.search.search``, (b) an FTS5 ``trigram`` table over the raw title and body text (in a copy
-of the archive), (c) ``sqlite_utils`` ``Table.search(q, quote=True)`` on our index (escaped as Datasette does).
+of the archive), (c) ``sqlite_utils`` ``Table.search(q, quote=True)`` on our index (escaped as Datasette does),
+(d) tantivy on our parsed query (``search_tantivy.py``, when the ``bench`` extra is installed); whole set
+(every query, ``expect_fail`` ones too) and by kind.
 
-Latency: archives of ``--sizes`` replica articles built through our own extract -> segment -> store code
-(no crawl, cached under ``.bench/search/``), then p50/p95 of the Python API by query shape, and the CLI's
-cold start. Ends with one JSON line of every figure.
+Scale: archives of ``--sizes`` replica articles built through our own extract -> segment -> store code
+(no crawl, cached under ``.bench/search/``), then by query shape p50/p95 of the Python API beside tantivy's
+with the exact totals compared, the refresh after a one-article crawl (on a copy), and the CLI's cold start.
+Ends with one JSON line of every figure, also written to ``.bench/search-figures.json``.
 
     python benchmarks/search_bench.py                  # sizes 20000,100000 (or: make bench-search)
-    python benchmarks/search_bench.py --sizes 2000     # quick
+    python benchmarks/search_bench.py --sizes 2000 --per-class 10    # quick
 """
 
 from __future__ import annotations
