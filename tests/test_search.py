@@ -431,3 +431,34 @@ def test_a_correction_keeps_the_word_as_typed_and_the_other_words(replica_archiv
     hits = search(replica_archive, "罗米斯亭 儿童", limit=1000)
     assert {hit.id for hit in hits} == {hit.id for hit in search(replica_archive, "罗米司亭 儿童", limit=1000)}
     assert hits.query.text == "(罗米斯亭 OR 罗米司亭) 儿童"  # the word as typed is still searched
+
+
+# --------------------------------------------------------------------------- issue [11]: common words
+
+
+def test_a_word_in_nearly_every_article_ranks_by_where_and_how_much_it_is_used(tmp_path, article_factory, fetch_time):
+    """FTS5's bm25 clamps the idf of a word in more than half the articles to 1e-6, which scales all of that
+    word's scores alike: the order is still by where (title first) and how often the word is used, never
+    by row id. Articles are saved best last, so the row id order is the worst one."""
+    filler = "患者复查了一次，医生建议继续观察，按时服药，注意休息。"
+    bodies = {  # 20 articles; 血小板 in 19 of them (95%)
+        "title": ("血小板回升了", filler * 3 + "血小板"),
+        "body x4": ("复查记录", filler * 3 + "血小板" * 4),
+        "body x2": ("复查记录", filler * 3 + "血小板" * 2),
+        "body x1": ("复查记录", filler * 3 + "血小板"),
+    }
+    order = ["body x1"] * 15 + ["body x2", "body x4", "title"]
+    path = tmp_path / "common.db"
+    seg = default_segmenter()
+    with Archive.open(path) as archive:
+        for number, kind in enumerate(["none", *order, "title"], 1):
+            title, body = bodies.get(kind, ("饮食记录", filler * 3))
+            article = article_factory(number, title=title, body_text=body)
+            segments = Segments(seg.index_text(title), seg.index_text(body), seg.extra_text(title + body))
+            archive.articles.save(article, segments, fetch_time)
+    hits = search(path, "血小板", limit=20, exact=True)
+    assert hits.total == 19
+    ranked = [hit.id for hit in hits]
+    assert set(ranked[:2]) == {19, 20} and ranked[2:4] == [18, 17]  # titles, then 4 times, then twice
+    assert ranked[4:] == sorted(ranked[4:]) and all(hit.score > 0 for hit in hits)  # once each: ties by id
+    assert hits[0].score > hits[2].score > hits[3].score > hits[4].score
