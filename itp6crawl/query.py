@@ -95,6 +95,9 @@ class Query:
     match: str
     terms: list[str] = field(default_factory=list)
     expansions: list[Expansion] = field(default_factory=list)
+    # The names expansion added, as an FTS5 expression (None: nothing added, or some in an exclusion): an
+    # article without any of them matches the query as it matches the query unexpanded, with the same score.
+    names_match: str | None = None
 
 
 @dataclass(slots=True)
@@ -104,6 +107,9 @@ class _Parser:
     terms: list[str]
     vocabulary: Vocabulary | None  # None: no expansion
     expansions: list[Expansion] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # the quoted phrases of the names expansion added
+    excluded_names: bool = False  # an expansion inside an exclusion
+    excluded_groups: int = 0  # excluded brackets open around the current position
     position: int = 0
     depth: int = 0  # brackets open around the current position
     words: int = 0  # tokens seen so far, wanted or excluded
@@ -146,7 +152,9 @@ class _Parser:
                 self.depth += 1
                 if self.depth > MAX_QUERY_DEPTH:
                     raise QueryError(f"the query's brackets are nested more than {MAX_QUERY_DEPTH} deep")
+                self.excluded_groups += negate_next
                 part = self.any_of()
+                self.excluded_groups -= negate_next
                 self.depth -= 1
                 if (closing := self.peek()) is not None and closing["close"]:
                     self.position += 1
@@ -262,8 +270,12 @@ class _Parser:
         # The typed words are searched as without expansion (血小板低: 血小板 and 低, anywhere), the other
         # names as phrases: expansion only ever adds articles.
         typed_words = [column + _quote(token) for token in tokens]
-        quoted = [typed_words[0] if len(typed_words) == 1 else "(" + " AND ".join(typed_words) + ")"]
-        quoted += [column + _quote(phrase) for phrase in list(phrases)[1:]]
+        names = [column + _quote(phrase) for phrase in list(phrases)[1:]]
+        if collect_terms and not self.excluded_groups:
+            self.names.extend(names)
+        elif names:
+            self.excluded_names = True
+        quoted = [typed_words[0] if len(typed_words) == 1 else "(" + " AND ".join(typed_words) + ")", *names]
         return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
 
     def count(self, tokens: list[str]) -> list[str]:
@@ -318,7 +330,15 @@ def parse(
             raise QueryError(f"nothing to search for in {text!r}: add a word to find beside the excluded ones")
         raise QueryError(f"nothing to search for in {text!r}: type a word, e.g. 艾曲泊帕 or IgG1")
     match = parts[0] if len(parts) == 1 else " AND ".join(parts)
-    return Query(text=text, match=match, terms=list(dict.fromkeys(parser.terms)), expansions=parser.expansions)
+    names = list(dict.fromkeys(parser.names))
+    names_match = None if parser.excluded_names or not names else "(" + " OR ".join(names) + ")"
+    return Query(
+        match=match,
+        text=text,
+        terms=list(dict.fromkeys(parser.terms)),
+        expansions=parser.expansions,
+        names_match=names_match,
+    )
 
 
 def with_alternatives(text: str, alternatives: dict[str, list[str]]) -> str:

@@ -255,7 +255,7 @@ def search(
         if not exact:
             parsed, corrections = corrected(connection, parsed, segmenter)
             params["match"] = parsed.match
-        total, page = _page(connection, parsed, matches, sort)
+        total, page = _page_with_names(connection, parsed, matches, sort, segmenter)
         ids = [row[0] for row in page]
         prefixes = _prefixes(parsed)
         rows = {
@@ -281,6 +281,59 @@ def search(
         for found in [snippet(rows[article_id]["body_text"] or "", parsed.terms, prefixes=prefixes)]
     ]
     return Hits(hits, total, parsed, corrections)
+
+
+RANK_NAMES_BELOW = 2000  # articles holding a concept's added names that are scored apart (else: rank all)
+
+
+def _page_with_names(
+    connection: sqlite3.Connection, query: Query, matches: _Matches, sort: str, segmenter: Segmenter | None
+) -> tuple[int, list[Any]]:
+    """:func:`_page` for a query that expansion added names to, as fast as the query without them.
+
+    The added names (another language, a brand, an old name) are mostly rare, and an article without any
+    of them matches the expanded query as it matches the typed one, with the same bm25 (a phrase absent
+    from an article adds 0; each phrase's idf is its own). So the typed query answers with its fast paths
+    (top lists) for those, the few articles holding a name are scored with the whole expression, and the
+    two merge: the same page and total as ranking every match, tested against it."""
+    if sort != "relevance" or query.names_match is None:
+        return _page(connection, query, matches, sort)
+    typed = parse(query.text, segmenter, expand=False)
+    params = matches.params
+    holding = [
+        row[0]
+        for row in connection.execute(
+            f"SELECT articles_fts.rowid FROM articles_fts WHERE {matches.condition} LIMIT {RANK_NAMES_BELOW + 1}",
+            {**params, "match": f"({query.match}) AND {query.names_match}"},
+        )
+    ]
+    if len(holding) > RANK_NAMES_BELOW:
+        return _page(connection, query, matches, sort)
+    listed = ", ".join(map(str, holding))  # rowids from the index: integers
+    # Without the unary +, FTS5 looks each listed rowid up: cheap for a few, and only those are scored.
+    scored = connection.execute(
+        f"SELECT rowid, {BM25} FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({listed})", (query.match,)
+    ).fetchall()
+    typed_too = {
+        row[0]
+        for row in connection.execute(
+            f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({listed})", (typed.match,)
+        )
+    }
+    wanted = params["limit"] + params["offset"]
+    typed_matches = _Matches(
+        matches.condition,
+        matches.filters,
+        {**params, "match": typed.match, "limit": wanted + len(typed_too), "offset": 0},
+        matches.all_live,
+    )
+    typed_total, typed_page = _page(connection, typed, typed_matches, sort)
+    held = set(holding)
+    merged = sorted(
+        [*(pair for pair in typed_page if pair[0] not in held), *scored], key=lambda pair: (pair[1], pair[0])
+    )
+    total = typed_total + len(held - typed_too)
+    return total, [tuple(pair) for pair in merged[params["offset"] : wanted]]
 
 
 def _page(connection: sqlite3.Connection, query: Query, matches: _Matches, sort: str) -> tuple[int, list[Any]]:

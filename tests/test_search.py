@@ -462,3 +462,23 @@ def test_a_word_in_nearly_every_article_ranks_by_where_and_how_much_it_is_used(t
     assert set(ranked[:2]) == {19, 20} and ranked[2:4] == [18, 17]  # titles, then 4 times, then twice
     assert ranked[4:] == sorted(ranked[4:]) and all(hit.score > 0 for hit in hits)  # once each: ties by id
     assert hits[0].score > hits[2].score > hits[3].score > hits[4].score
+
+
+@pytest.mark.parametrize(
+    "query", ["eltrombopag", "血小板低", "ITP 儿童", "title:ITP", "丙球", "激素", "TPO-RA 艾曲泊帕"]
+)
+@pytest.mark.parametrize(("limit", "offset"), [(5, 0), (3, 4), (100, 0)])
+def test_an_expanded_query_ranks_and_counts_as_ranking_every_match(replica_archive, query, limit, offset):
+    """The typed words' fast paths plus the articles holding an added name, merged: the page and total
+    of ranking every match of the whole expanded expression."""
+    from itp6crawl.query import parse
+    from itp6crawl.store.toplists import BM25
+
+    match = parse(query).match
+    with sqlite3.connect(replica_archive) as connection:
+        every = connection.execute(
+            f"SELECT rowid, -{BM25} FROM articles_fts WHERE articles_fts MATCH ? ORDER BY {BM25}, rowid", (match,)
+        ).fetchall()
+    hits = search(replica_archive, query, limit=limit, offset=offset)
+    assert hits.total == len(every) and [hit.id for hit in hits] == [rowid for rowid, _ in every[offset:][:limit]]
+    assert [hit.score for hit in hits] == pytest.approx([score for _, score in every[offset:][:limit]])
