@@ -95,9 +95,10 @@ class Query:
     match: str
     terms: list[str] = field(default_factory=list)
     expansions: list[Expansion] = field(default_factory=list)
-    # The names expansion added, as an FTS5 expression (None: nothing added, or some in an exclusion): an
-    # article without any of them matches the query as it matches the query unexpanded, with the same score.
-    names_match: str | None = None
+    # The names of each concept a wanted word named (the typed words among them), each an FTS5 expression;
+    # empty when nothing was expanded or an exclusion holds an expansion. An article holding none of
+    # ``drop`` matches ``parse(text, drop=...)`` as it matches the whole query, with the same bm25.
+    units: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -107,7 +108,8 @@ class _Parser:
     terms: list[str]
     vocabulary: Vocabulary | None  # None: no expansion
     expansions: list[Expansion] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)  # the quoted phrases of the names expansion added
+    drop: frozenset[str] = frozenset()  # names (units of ``any_name``) to leave out of the expression
+    units: list[str] = field(default_factory=list)  # the names of each wanted expansion, as expressions
     excluded_names: bool = False  # an expansion inside an exclusion
     excluded_groups: int = 0  # excluded brackets open around the current position
     position: int = 0
@@ -271,12 +273,13 @@ class _Parser:
         # names as phrases: expansion only ever adds articles.
         typed_words = [column + _quote(token) for token in tokens]
         names = [column + _quote(phrase) for phrase in list(phrases)[1:]]
+        units = [typed_words[0] if len(typed_words) == 1 else "(" + " AND ".join(typed_words) + ")", *names]
         if collect_terms and not self.excluded_groups:
-            self.names.extend(names)
+            self.units.extend(units)
         elif names:
             self.excluded_names = True
-        quoted = [typed_words[0] if len(typed_words) == 1 else "(" + " AND ".join(typed_words) + ")", *names]
-        return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
+        kept = [unit for unit in units if unit not in self.drop] or [MATCH_NOTHING]
+        return kept[0] if len(kept) == 1 else "(" + " OR ".join(kept) + ")"
 
     def count(self, tokens: list[str]) -> list[str]:
         self.words += len(tokens)
@@ -304,19 +307,25 @@ def _joined(tokens: list[str]) -> str:
 
 
 def parse(
-    text: str, segmenter: Segmenter | None = None, *, expand: bool = True, vocabulary: Vocabulary | None = None
+    text: str,
+    segmenter: Segmenter | None = None,
+    *,
+    expand: bool = True,
+    vocabulary: Vocabulary | None = None,
+    drop: frozenset[str] = frozenset(),
 ) -> Query:
     """Parse the query language into an FTS5 expression; :class:`QueryError` when nothing is searchable
     or the query is beyond the limits (``MAX_QUERY_CHARS``, ``MAX_QUERY_TERMS``, ``MAX_QUERY_DEPTH``).
 
-    ``expand`` searches every name of a concept a word names (``vocabulary``, by default the packaged one)."""
+    ``expand`` searches every name of a concept a word names (``vocabulary``, by default the packaged one);
+    ``drop`` leaves some of those names out (:attr:`Query.units`: how the search ranks rare names apart)."""
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(
             f"the query is longer than {MAX_QUERY_CHARS:,} characters ({len(text):,}): search for fewer words"
         )
     lexemes = list(_LEXEME.finditer(text))
     parser = _Parser(
-        lexemes, segmenter or default_segmenter(), [], (vocabulary or load_vocabulary()) if expand else None
+        lexemes, segmenter or default_segmenter(), [], (vocabulary or load_vocabulary()) if expand else None, drop=drop
     )
     parts: list[str] = []
     while parser.peek() is not None:
@@ -330,15 +339,8 @@ def parse(
             raise QueryError(f"nothing to search for in {text!r}: add a word to find beside the excluded ones")
         raise QueryError(f"nothing to search for in {text!r}: type a word, e.g. 艾曲泊帕 or IgG1")
     match = parts[0] if len(parts) == 1 else " AND ".join(parts)
-    names = list(dict.fromkeys(parser.names))
-    names_match = None if parser.excluded_names or not names else "(" + " OR ".join(names) + ")"
-    return Query(
-        match=match,
-        text=text,
-        terms=list(dict.fromkeys(parser.terms)),
-        expansions=parser.expansions,
-        names_match=names_match,
-    )
+    units = [] if parser.excluded_names else list(dict.fromkeys(parser.units))
+    return Query(text, match, list(dict.fromkeys(parser.terms)), parser.expansions, units)
 
 
 def with_alternatives(text: str, alternatives: dict[str, list[str]]) -> str:

@@ -283,57 +283,57 @@ def search(
     return Hits(hits, total, parsed, corrections)
 
 
-RANK_NAMES_BELOW = 2000  # articles holding a concept's added names that are scored apart (else: rank all)
+RANK_NAMES_BELOW = 2000  # a concept's name in at most this many articles is ranked apart (see below)
 
 
 def _page_with_names(
     connection: sqlite3.Connection, query: Query, matches: _Matches, sort: str, segmenter: Segmenter | None
 ) -> tuple[int, list[Any]]:
-    """:func:`_page` for a query that expansion added names to, as fast as the query without them.
+    """:func:`_page` for a query that names concepts, as fast as a query of their common names.
 
-    The added names (another language, a brand, an old name) are mostly rare, and an article without any
-    of them matches the expanded query as it matches the typed one, with the same bm25 (a phrase absent
-    from an article adds 0; each phrase's idf is its own). So the typed query answers with its fast paths
-    (top lists) for those, the few articles holding a name are scored with the whole expression, and the
-    two merge: the same page and total as ranking every match, tested against it."""
-    if sort != "relevance" or query.names_match is None:
+    A concept's names are mostly rare in the archive (another language, a brand, an old name) and one or
+    two are common. An article holding none of the rare names matches the query without them as it matches
+    the whole query, with the same bm25 (a phrase absent from an article adds 0; each phrase's idf is its
+    own). So the query without its rare names answers with its fast paths (top lists), the few articles
+    holding a rare name are scored with the whole expression, and the two merge: the same page and total
+    as ranking every match (tests compare both)."""
+    if sort != "relevance" or not query.units:
         return _page(connection, query, matches, sort)
-    typed = parse(query.text, segmenter, expand=False)
+    rare = frozenset(
+        unit for unit in query.units if _count_up_to(connection, unit, RANK_NAMES_BELOW + 1) <= RANK_NAMES_BELOW
+    )
+    if not rare:
+        return _page(connection, query, matches, sort)
     params = matches.params
     holding = [
         row[0]
         for row in connection.execute(
-            f"SELECT articles_fts.rowid FROM articles_fts WHERE {matches.condition} LIMIT {RANK_NAMES_BELOW + 1}",
-            {**params, "match": f"({query.match}) AND {query.names_match}"},
+            f"SELECT articles_fts.rowid FROM articles_fts WHERE {matches.condition}",
+            {**params, "match": f"({query.match}) AND ({' OR '.join(sorted(rare))})"},
         )
     ]
-    if len(holding) > RANK_NAMES_BELOW:
-        return _page(connection, query, matches, sort)
+    core = parse(query.text, segmenter, drop=rare)
     listed = ", ".join(map(str, holding))  # rowids from the index: integers
     # Without the unary +, FTS5 looks each listed rowid up: cheap for a few, and only those are scored.
     scored = connection.execute(
         f"SELECT rowid, {BM25} FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({listed})", (query.match,)
     ).fetchall()
-    typed_too = {
+    core_too = {
         row[0]
         for row in connection.execute(
-            f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({listed})", (typed.match,)
+            f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({listed})", (core.match,)
         )
     }
     wanted = params["limit"] + params["offset"]
-    typed_matches = _Matches(
-        matches.condition,
-        matches.filters,
-        {**params, "match": typed.match, "limit": wanted + len(typed_too), "offset": 0},
-        matches.all_live,
+    core_params = {**params, "match": core.match, "limit": wanted + len(core_too), "offset": 0}
+    core_total, core_page = _page(
+        connection, core, _Matches(matches.condition, matches.filters, core_params, matches.all_live), sort
     )
-    typed_total, typed_page = _page(connection, typed, typed_matches, sort)
     held = set(holding)
     merged = sorted(
-        [*(pair for pair in typed_page if pair[0] not in held), *scored], key=lambda pair: (pair[1], pair[0])
+        [*(pair for pair in core_page if pair[0] not in held), *scored], key=lambda pair: (pair[1], pair[0])
     )
-    total = typed_total + len(held - typed_too)
-    return total, [tuple(pair) for pair in merged[params["offset"] : wanted]]
+    return core_total + len(held - core_too), [tuple(pair) for pair in merged[params["offset"] : wanted]]
 
 
 def _page(connection: sqlite3.Connection, query: Query, matches: _Matches, sort: str) -> tuple[int, list[Any]]:
