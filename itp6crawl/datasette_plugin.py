@@ -66,8 +66,9 @@ from lxml import etree
 from markupsafe import Markup
 
 from .extract.clean import KEEP_ATTRIBUTES
-from .query import zh_fts
+from .query import zh_fts_for
 from .search import zh_snippet
+from .store.features import JOINED_TERMS, has_feature
 from .store.toplists import BM25
 from .urls import CANONICAL_SITE
 
@@ -89,6 +90,7 @@ READER_TABLES = ("articles", "dataset_articles")
 HIDDEN_TABLES = (
     *("_sqlite_migrations", "archive_info", "crawl_state", "crawl_marks", "crawl_runs", "failures"),
     *("search_top", "search_top_terms", "search_state", "links", "comments", "article_versions"),
+    *("article_labels", "search_features"),
 )
 READER_FACETS: list[Any] = [{"array": "categories"}, {"array": "tags"}, "author", {"year": "published_at"}]
 CSS_PATH = "/-/itp6crawl.css"
@@ -163,11 +165,12 @@ def is_archive(conn: sqlite3.Connection) -> bool:
 
 @hookimpl(trylast=True)  # after datasette.sql_functions, so our escape_fts replaces its own
 def prepare_connection(conn: sqlite3.Connection, database: str) -> None:
-    conn.create_function("zh_fts", 1, zh_fts, deterministic=True)
+    query_of = zh_fts_for(has_feature(conn, JOINED_TERMS))  # technical terms as the index holds them
+    conn.create_function("zh_fts", 1, query_of, deterministic=True)
     conn.create_function("zh_snippet", 2, zh_snippet, deterministic=True)
     conn.create_function("zh_snippet", 4, zh_snippet, deterministic=True)  # markers of the caller's choice
     if database not in ("_memory", "_internal") and is_archive(conn):
-        conn.create_function("escape_fts", 1, zh_fts, deterministic=True)
+        conn.create_function("escape_fts", 1, query_of, deterministic=True)
 
 
 def reader_links_html(database_url: str) -> str:

@@ -37,9 +37,11 @@ parsed query (:mod:`itp6crawl.search`) neither scans a list per word nor sums ev
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
-from .text import Segmenter, default_segmenter, normalise
+from .text import Segmenter, default_segmenter, normalise, query_joined_term
 
 TITLE_COLUMN = "title_seg"
 MAX_QUERY_CHARS = 4000  # characters of query text (see the module's docstring for the three limits)
@@ -77,6 +79,7 @@ class _Parser:
     lexemes: list[re.Match[str]]
     segmenter: Segmenter
     terms: list[str]
+    joined_terms: bool = False  # technical terms as the index's joined tokens (text.joined_terms)
     position: int = 0
     depth: int = 0  # brackets open around the current position
     words: int = 0  # tokens seen so far, wanted or excluded
@@ -148,6 +151,8 @@ class _Parser:
                 return None
             if collect_terms:
                 self.terms.extend(tokens)
+            if len(tokens) == 1:
+                return column + self.quote(tokens[0])
             return column + _quote(" ".join(tokens))
         word = lexeme["word"] or ""
         prefix = word.endswith("*")
@@ -162,12 +167,18 @@ class _Parser:
             return "(" + " OR ".join(f"{column}{_quote(text)}*" for text in (start, " ".join(tokens))) + ")"
         if collect_terms:
             self.terms.extend(tokens)
-        quoted = [_quote(token) for token in tokens]
+        quoted = [self.quote(token) for token in tokens]
         if prefix:
-            quoted[-1] += "*"
+            quoted[-1] = _quote(tokens[-1]) + "*"
         if column:
             quoted = [column + part for part in quoted]
         return quoted[0] if len(quoted) == 1 else "(" + " AND ".join(quoted) + ")"
+
+    def quote(self, token: str) -> str:
+        """One token as an FTS5 string: a technical term as its joined token when the index holds them
+        (the same articles as the phrase of its words, read from one posting list)."""
+        joined = query_joined_term(token) if self.joined_terms else None
+        return _quote(joined or token)
 
     def count(self, tokens: list[str]) -> list[str]:
         self.words += len(tokens)
@@ -180,15 +191,18 @@ def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def parse(text: str, segmenter: Segmenter | None = None) -> Query:
+def parse(text: str, segmenter: Segmenter | None = None, *, joined_terms: bool = False) -> Query:
     """Parse the query language into an FTS5 expression; :class:`QueryError` when nothing is searchable
-    or the query is beyond the limits (``MAX_QUERY_CHARS``, ``MAX_QUERY_TERMS``, ``MAX_QUERY_DEPTH``)."""
+    or the query is beyond the limits (``MAX_QUERY_CHARS``, ``MAX_QUERY_TERMS``, ``MAX_QUERY_DEPTH``).
+
+    ``joined_terms``: search technical terms (``TPO-RA``, ``10^9/L``) as the joined tokens of an index
+    that holds them (:func:`itp6crawl.store.labels.joined_terms_indexed`); without, as phrases of their words."""
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(
             f"the query is longer than {MAX_QUERY_CHARS:,} characters ({len(text):,}): search for fewer words"
         )
     lexemes = list(_LEXEME.finditer(text))
-    parser = _Parser(lexemes, segmenter or default_segmenter(), [])
+    parser = _Parser(lexemes, segmenter or default_segmenter(), [], joined_terms)
     parts: list[str] = []
     while parser.peek() is not None:
         part = parser.any_of()
@@ -207,10 +221,16 @@ def parse(text: str, segmenter: Segmenter | None = None) -> Query:
 MATCH_NOTHING = '""'  # an empty phrase: a valid FTS5 expression that matches no row
 
 
-def zh_fts(text: str | None) -> str:
+def zh_fts(text: str | None, *, joined_terms: bool = False) -> str:
     """The FTS5 MATCH expression of a query, for SQL: ``WHERE articles_fts MATCH zh_fts(:q)`` (the function
-    the Datasette and sqlite-utils plugins register). Input with nothing searchable matches nothing."""
+    the Datasette and sqlite-utils plugins register, with ``joined_terms`` when the archive's index holds
+    technical terms as tokens). Input with nothing searchable matches nothing."""
     try:
-        return parse(text or "").match
+        return parse(text or "", joined_terms=joined_terms).match
     except QueryError:
         return MATCH_NOTHING
+
+
+def zh_fts_for(joined_terms: bool) -> Callable[[str | None], str]:
+    """:func:`zh_fts` for one archive: the SQL function a plugin registers on its connection."""
+    return partial(zh_fts, joined_terms=joined_terms)

@@ -20,13 +20,15 @@ from pathlib import Path
 import click
 from sqlite_utils import hookimpl
 
-from .query import QueryError, zh_fts
+from .query import QueryError, zh_fts_for
 from .search import zh_snippet
+from .store.features import JOINED_TERMS, has_feature
 
 
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection) -> None:
-    conn.create_function("zh_fts", 1, zh_fts, deterministic=True)
+    # Technical terms as the archive's index holds them (single tokens, or phrases in an older archive).
+    conn.create_function("zh_fts", 1, zh_fts_for(has_feature(conn, JOINED_TERMS)), deterministic=True)
     conn.create_function("zh_snippet", 2, zh_snippet, deterministic=True)
     conn.create_function("zh_snippet", 4, zh_snippet, deterministic=True)  # markers of the caller's choice
 
