@@ -294,9 +294,14 @@ def query_joined_term(token: str) -> str | None:
 def with_joined_terms(segments: Segments) -> Segments:
     """``segments`` with the joined tokens of technical terms: the title's in ``title_seg`` (so they rank
     as title words), the body's and the metadata's in ``search_extra`` (``body_seg`` stays the text's
-    words: the dataset views count them)."""
-    title_joins = joined_terms(segments.title_seg)
-    other_joins = joined_terms(segments.body_seg) + joined_terms(segments.search_extra)
+    words: the dataset views count them). The archive adds them to every article it saves; a column
+    that holds joined tokens already is left as it is."""
+    title_joins = [] if JOINED_TERM_MARK in segments.title_seg else joined_terms(segments.title_seg)
+    other_joins = (
+        []
+        if JOINED_TERM_MARK in segments.search_extra
+        else joined_terms(segments.body_seg) + joined_terms(segments.search_extra)
+    )
     return Segments(
         title_seg=" ".join([segments.title_seg, *title_joins]) if title_joins else segments.title_seg,
         body_seg=segments.body_seg,
@@ -423,10 +428,8 @@ def segment_article(article: Article, segmenter: Segmenter | None = None) -> Seg
     title_tokens, body_tokens = seg.tokens(article.title), seg.tokens(article.body_text)
     # A newline joins title and body, so their precise tokens are the text's precise tokens.
     extra = seg.extra_text(f"{article.title}\n{article.body_text}", precise_tokens=title_tokens + body_tokens)
-    return with_joined_terms(
-        Segments(
-            title_seg=" ".join(title_tokens),
-            body_seg=" ".join(body_tokens),
-            search_extra=f"{extra} {seg.index_text(metadata)}".strip(),
-        )
+    return Segments(
+        title_seg=" ".join(title_tokens),
+        body_seg=" ".join(body_tokens),
+        search_extra=f"{extra} {seg.index_text(metadata)}".strip(),
     )
