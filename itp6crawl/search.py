@@ -395,6 +395,8 @@ def _rank_from_top_lists(
     if listed_query.conjunction and (page := _rank_from_lists_alone(connection, tokens, lists, matches, wanted)):
         one_word = len(tokens) == 1 and not matches.filters
         return (lists[tokens[0]].live_articles if one_word else None), page
+    if listed_query.conjunction and len(set(tokens)) == 1:
+        return None, None  # one word's list proved too little (a rare filter): scoring it with FTS5 proves no more
     total = matches.count(connection)  # finding the matches is cheap; scoring them is not
     if total <= RANK_ALL_BELOW:
         return total, None
