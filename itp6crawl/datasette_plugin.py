@@ -90,7 +90,7 @@ READER_TABLES = ("articles", "dataset_articles")
 HIDDEN_TABLES = (
     *("_sqlite_migrations", "archive_info", "crawl_state", "crawl_marks", "crawl_runs", "failures"),
     *("search_top", "search_top_terms", "search_state", "search_words", "search_sounds"),
-    *("links", "comments", "article_versions"),
+    *("article_labels", "search_features", "links", "comments", "article_versions"),
 )
 READER_FACETS: list[Any] = [{"array": "categories"}, {"array": "tags"}, "author", {"year": "published_at"}]
 CSS_PATH = "/-/itp6crawl.css"

@@ -47,7 +47,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from .text import Segmenter, default_segmenter, normalise
+from .text import Segmenter, default_segmenter, normalise, query_joined_term
 from .vocabulary import Concept, Vocabulary, load_vocabulary
 
 TITLE_COLUMN = "title_seg"
@@ -95,6 +95,8 @@ class Query:
     match: str
     terms: list[str] = field(default_factory=list)
     expansions: list[Expansion] = field(default_factory=list)
+    expanded: bool = True  # parsed with expansion (``parse(expand=...)``)
+    joined_terms: bool = False  # technical terms as joined tokens (``parse(joined_terms=...)``)
     # The names of each concept a wanted word named (the typed words among them), each an FTS5 expression;
     # empty when nothing was expanded or an exclusion holds an expansion. An article holding none of
     # ``drop`` matches ``parse(text, drop=...)`` as it matches the whole query, with the same bm25.
@@ -107,6 +109,7 @@ class _Parser:
     segmenter: Segmenter
     terms: list[str]
     vocabulary: Vocabulary | None  # None: no expansion
+    joined_terms: bool = False  # technical terms as the index's joined tokens (text.joined_terms)
     expansions: list[Expansion] = field(default_factory=list)
     drop: frozenset[str] = frozenset()  # names (units of ``any_name``) to leave out of the expression
     units: list[str] = field(default_factory=list)  # the names of each wanted expansion, as expressions
@@ -187,6 +190,8 @@ class _Parser:
                 return None
             if collect_terms:
                 self.terms.extend(tokens)
+            if len(tokens) == 1:
+                return column + self.quote(tokens[0])
             return column + _quote(" ".join(tokens))
         word = lexeme["word"] or ""
         prefix = word.endswith("*")
@@ -202,8 +207,7 @@ class _Parser:
         if prefix:
             if collect_terms:
                 self.terms.extend(tokens)
-            quoted = [column + _quote(token) for token in tokens]
-            quoted[-1] += "*"
+            quoted = [column + self.quote(token) for token in tokens[:-1]] + [column + _quote(tokens[-1]) + "*"]
         else:
             quoted = self.expanded(word, tokens, column, collect_terms)
         return quoted[0] if len(quoted) == 1 else "(" + " AND ".join(quoted) + ")"
@@ -224,7 +228,7 @@ class _Parser:
             else:
                 if collect_terms:
                     self.terms.append(tokens[start])
-                parts.append(column + _quote(tokens[start]))
+                parts.append(column + self.quote(tokens[start]))
                 start += 1
         return parts
 
@@ -271,8 +275,8 @@ class _Parser:
             self.expansions.append(Expansion(typed, concept.id, others))
         # The typed words are searched as without expansion (血小板低: 血小板 and 低, anywhere), the other
         # names as phrases: expansion only ever adds articles.
-        typed_words = [column + _quote(token) for token in tokens]
-        names = [column + _quote(phrase) for phrase in list(phrases)[1:]]
+        typed_words = [column + self.quote(token) for token in tokens]
+        names = [column + (self.quote(phrase) if " " not in phrase else _quote(phrase)) for phrase in list(phrases)[1:]]
         units = [typed_words[0] if len(typed_words) == 1 else "(" + " AND ".join(typed_words) + ")", *names]
         if collect_terms and not self.excluded_groups:
             self.units.extend(units)
@@ -280,6 +284,12 @@ class _Parser:
             self.excluded_names = True
         kept = [unit for unit in units if unit not in self.drop] or [MATCH_NOTHING]
         return kept[0] if len(kept) == 1 else "(" + " OR ".join(kept) + ")"
+
+    def quote(self, token: str) -> str:
+        """One token as an FTS5 string: a technical term as its joined token when the index holds them
+        (the same articles as the phrase of its words, read from one posting list)."""
+        joined = query_joined_term(token) if self.joined_terms else None
+        return _quote(joined or token)
 
     def count(self, tokens: list[str]) -> list[str]:
         self.words += len(tokens)
@@ -313,19 +323,27 @@ def parse(
     expand: bool = True,
     vocabulary: Vocabulary | None = None,
     drop: frozenset[str] = frozenset(),
+    joined_terms: bool = False,
 ) -> Query:
     """Parse the query language into an FTS5 expression; :class:`QueryError` when nothing is searchable
     or the query is beyond the limits (``MAX_QUERY_CHARS``, ``MAX_QUERY_TERMS``, ``MAX_QUERY_DEPTH``).
 
     ``expand`` searches every name of a concept a word names (``vocabulary``, by default the packaged one);
-    ``drop`` leaves some of those names out (:attr:`Query.units`: how the search ranks rare names apart)."""
+    ``drop`` leaves some of those names out (:attr:`Query.units`: how the search ranks rare names apart);
+    ``joined_terms`` searches technical terms (``TPO-RA``, ``10^9/L``) as the joined tokens of an index that
+    holds them (:mod:`itp6crawl.store.features`); without, as phrases of their words."""
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(
             f"the query is longer than {MAX_QUERY_CHARS:,} characters ({len(text):,}): search for fewer words"
         )
     lexemes = list(_LEXEME.finditer(text))
     parser = _Parser(
-        lexemes, segmenter or default_segmenter(), [], (vocabulary or load_vocabulary()) if expand else None, drop=drop
+        lexemes,
+        segmenter or default_segmenter(),
+        [],
+        (vocabulary or load_vocabulary()) if expand else None,
+        joined_terms=joined_terms,
+        drop=drop,
     )
     parts: list[str] = []
     while parser.peek() is not None:
@@ -340,7 +358,22 @@ def parse(
         raise QueryError(f"nothing to search for in {text!r}: type a word, e.g. 艾曲泊帕 or IgG1")
     match = parts[0] if len(parts) == 1 else " AND ".join(parts)
     units = [] if parser.excluded_names else list(dict.fromkeys(parser.units))
-    return Query(text, match, list(dict.fromkeys(parser.terms)), parser.expansions, units)
+    terms = list(dict.fromkeys(parser.terms))
+    return Query(text, match, terms, parser.expansions, expand, joined_terms, units)
+
+
+def reparse(
+    query: Query, text: str | None = None, segmenter: Segmenter | None = None, *, drop: frozenset[str] = frozenset()
+) -> Query:
+    """``text`` (by default the query's own) parsed as ``query`` was: expanded or not, technical terms
+    joined or not; ``drop`` as :func:`parse`'s."""
+    return parse(
+        query.text if text is None else text,
+        segmenter,
+        expand=query.expanded,
+        joined_terms=query.joined_terms,
+        drop=drop,
+    )
 
 
 def with_alternatives(text: str, alternatives: dict[str, list[str]]) -> str:
@@ -364,13 +397,14 @@ def with_alternatives(text: str, alternatives: dict[str, list[str]]) -> str:
 MATCH_NOTHING = '""'  # an empty phrase: a valid FTS5 expression that matches no row
 
 
-def zh_fts(text: str | None, mode: str | None = None) -> str:
+def zh_fts(text: str | None, mode: str | None = None, *, joined_terms: bool = False) -> str:
     """The FTS5 MATCH expression of a query, for SQL: ``WHERE articles_fts MATCH zh_fts(:q)`` (the function
     the Datasette and sqlite-utils plugins register), a concept's names expanded as everywhere;
-    ``zh_fts(:q, 'exact')`` searches the words as typed. Input with nothing searchable matches nothing."""
+    ``zh_fts(:q, 'exact')`` searches the words as typed; ``joined_terms`` when the archive's index holds
+    technical terms as tokens. Input with nothing searchable matches nothing."""
     if mode not in (None, "exact", "expand"):
         raise ValueError(f"zh_fts's second argument is 'exact' or 'expand', not {mode!r}")
     try:
-        return parse(text or "", expand=mode != "exact").match
+        return parse(text or "", expand=mode != "exact", joined_terms=joined_terms).match
     except QueryError:
         return MATCH_NOTHING

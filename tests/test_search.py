@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from itp6crawl.query import parse
 from itp6crawl.search import (
     ArchiveError,
     ArchiveMissing,
@@ -18,7 +19,7 @@ from itp6crawl.search import (
 )
 from itp6crawl.store import Archive, Segments
 from itp6crawl.store.toplists import TopList
-from itp6crawl.text import default_segmenter, normalise
+from itp6crawl.text import default_segmenter, normalise, segment_article, with_joined_terms
 
 
 @pytest.fixture
@@ -482,3 +483,96 @@ def test_an_expanded_query_ranks_and_counts_as_ranking_every_match(replica_archi
     hits = search(replica_archive, query, limit=limit, offset=offset)
     assert hits.total == len(every) and [hit.id for hit in hits] == [rowid for rowid, _ in every[offset:][:limit]]
     assert [hit.score for hit in hits] == pytest.approx([score for _, score in every[offset:][:limit]])
+
+
+# --------------------------------------------------------------------------- technical terms as tokens
+
+TERM_TEXTS = [
+    "TPO-RA 类药物，如 TPO-RAs；另有 TPO RA 与 tpo/ra 的写法。",
+    "血小板 30×10^9/L，随后 50 x 10^9/L；10^9 L 也常见。",
+    "CD4+CD25+ 调节性T细胞；CD4+ CD25+CD127low；cd4-cd25。",
+    "IL-6、IL 6 和 il-6 水平；IFN-γ 升高；Anti-CD20 单抗；anti CD20。",
+    "剂量 0.5mg/kg/d，或 1-2mg/kg；p<0.05 有统计学意义。",
+    "TPO 与 RA 无关的一句话。RA-TPO 倒过来写。",
+]
+TERM_QUERIES = [
+    "TPO-RA", "TPO-RAs", "tpo/ra", '"TPO-RA"', "10^9/L", "10^9", "CD4+CD25+", "CD25+CD127low", "IL-6",
+    "anti-CD20", "0.5mg/kg", "mg/kg/d", "1-2mg/kg", "p<0.05", "RA-TPO", "TPO-RA 血小板", "title:TPO-RA",
+    "TPO-RA -CD4+CD25+", "IFN-γ", "a-b-c-d-e",
+]  # fmt: skip
+
+
+@pytest.fixture
+def term_db(tmp_path, article_factory, fetch_time):
+    path = tmp_path / "terms.db"
+    seg = default_segmenter()
+    with Archive.open(path) as archive:
+        for post_id, body in enumerate(TERM_TEXTS, 1):
+            title = "TPO-RA 指南" if post_id == 5 else f"第{post_id}篇"
+            article = article_factory(post_id, title=title, body_text=body, related=[], prev=None)
+            archive.articles.save(article, segment_article(article, seg), fetch_time)
+    return path
+
+
+def _matches_of(path, match: str) -> set[int]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", [match])
+        return {row[0] for row in rows}
+
+
+@pytest.mark.parametrize("query", TERM_QUERIES)
+def test_a_technical_term_as_one_token_finds_what_its_phrase_finds(term_db, query):
+    phrase, joined = parse(query), parse(query, joined_terms=True)
+    assert _matches_of(term_db, joined.match) == _matches_of(term_db, phrase.match)
+    assert {hit.id for hit in search(term_db, query, limit=50)} == _matches_of(term_db, phrase.match)
+    assert joined.terms == phrase.terms  # highlighting is the term's, as written
+
+
+def test_technical_terms_are_one_index_token_and_still_highlighted(term_db):
+    for query in ("TPO-RA", "CD4+CD25+", "10^9/L"):
+        match = parse(query, joined_terms=True).match
+        assert match.count('"') == 2 and " " not in match and "\ue0f0" in match, match  # one token, no phrase
+    hits = search(term_db, "TPO-RA")
+    assert hits[0].id == 5  # the title's term ranks first: its joined token is in the title's column
+    assert {hit.id for hit in hits} == {1, 5}
+    first = next(hit for hit in hits if hit.id == 1)
+    assert [first.snippet[start:end] for start, end in first.snippet_matches][:3] == ["TPO-RA", "TPO-RAs", "TPO RA"]
+
+
+def test_an_archive_without_joined_tokens_searches_technical_terms_as_phrases(term_db):
+    with sqlite3.connect(term_db) as connection:
+        connection.execute("DELETE FROM search_features")  # as an archive whose index lacks them
+        connection.execute("UPDATE articles SET title_seg = replace(title_seg, char(57584), ' ')")
+        connection.execute("UPDATE articles SET search_extra = replace(search_extra, char(57584), ' ')")
+    assert {hit.id for hit in search(term_db, "TPO-RA")} == {1, 5}
+    assert search(term_db, "TPO-RA").query.match == '"tpo-ra"'
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(
+        st.sampled_from(["tpo", "ra", "RAs", "cd4", "10", "9", "l", "x", "治疗", "café", "cafe", "β2"]),
+        min_size=1,
+        max_size=8,
+    ),
+    joiners=st.lists(st.sampled_from(["-", "+", "^", "/", ".", " ", "，", "_", "'", "+ "]), min_size=8, max_size=8),
+    query=st.lists(st.sampled_from(["tpo", "ra", "cd4", "10", "9", "l", "x", "cafe", "β2"]), min_size=2, max_size=5),
+    query_joiner=st.sampled_from(["-", "+", "^", "/", "."]),
+)
+def test_joined_tokens_of_any_text_match_as_the_phrase_of_their_words(words, joiners, query, query_joiner):
+    """Whatever the text around them, an index holding the joined tokens finds a technical term where,
+    and only where, the phrase of its words is found (FTS5 itself judges both)."""
+    seg = default_segmenter()
+    text = "".join(word + joiner for word, joiner in zip(words, joiners, strict=False))
+    segments = with_joined_terms(Segments(seg.index_text(text), seg.index_text(text[::-1]), seg.index_text(text)))
+    connection = sqlite3.connect(":memory:")
+    connection.execute(
+        "CREATE VIRTUAL TABLE f USING fts5(title_seg, body_seg, search_extra, tokenize='porter unicode61')"
+    )
+    connection.execute("INSERT INTO f VALUES (?, ?, ?)", [segments.title_seg, segments.body_seg, segments.search_extra])
+    term = query_joiner.join(query)
+    found = [
+        bool(connection.execute("SELECT count(*) FROM f WHERE f MATCH ?", [parse(term, **kw).match]).fetchone()[0])
+        for kw in ({}, {"joined_terms": True})
+    ]
+    assert found[0] == found[1], (text, term, segments)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import sqlite_utils
 
 from ..records import Article, Comment, Segments
+from ..text import with_joined_terms
 from ..times import iso
 from .content import VERSIONED_COLUMNS, content_hash_of_row, content_record
 from .lexicon import SEGMENTED_COLUMNS, WordCounts
@@ -86,6 +87,7 @@ class Articles:
         if article.id is None:
             raise ValueError(f"article without a post id: {article.url}")
         now = iso(fetched_at)
+        segments = with_joined_terms(segments)  # technical terms as single index tokens too (migration 0013)
         content = content_record(article)
         digest = content_hash_of_row(content)
         record: dict[str, Any] = {
