@@ -47,7 +47,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from .text import Segmenter, default_segmenter, normalise, query_joined_term
+from .text import LATIN_WORD, Segmenter, default_segmenter, normalise, porter_stem, query_joined_term
 from .vocabulary import Concept, Vocabulary, load_vocabulary
 
 TITLE_COLUMN = "title_seg"
@@ -276,8 +276,15 @@ class _Parser:
         # The typed words are searched as without expansion (血小板低: 血小板 and 低, anywhere), the other
         # names as phrases: expansion only ever adds articles.
         typed_words = [column + self.quote(token) for token in tokens]
-        names = [column + (self.quote(phrase) if " " not in phrase else _quote(phrase)) for phrase in list(phrases)[1:]]
-        units = [typed_words[0] if len(typed_words) == 1 else "(" + " AND ".join(typed_words) + ")", *names]
+        stems = {_stemmed(" ".join(tokens))}  # platelets is searched as platelet: once, or bm25 counts it twice
+        searched = []
+        for phrase in list(phrases)[1:]:
+            if _stemmed(phrase) not in stems:
+                stems.add(_stemmed(phrase))
+                searched.append(phrase)
+        names = [column + (self.quote(phrase) if " " not in phrase else _quote(phrase)) for phrase in searched]
+        typed_unit = typed_words[0] if len(typed_words) == 1 else "(" + " AND ".join(typed_words) + ")"
+        units = list(dict.fromkeys([typed_unit, *names]))  # TPO-RA and TPO-RAs are one joined token
         if collect_terms and not self.excluded_groups:
             self.units.extend(units)
         elif names:
@@ -306,6 +313,11 @@ def _plain_word(lexeme: re.Match[str]) -> bool:
     """A word without quotes or a star that is not an operator: one that may be part of a concept's name."""
     word = lexeme["word"]
     return bool(word) and not word.endswith("*") and word not in ("AND", "OR", "NOT")
+
+
+def _stemmed(phrase: str) -> str:
+    """A phrase as the index's terms: its English words by their Porter stems (FTS5's porter tokenizer)."""
+    return LATIN_WORD.sub(lambda word: porter_stem(word[0]), phrase)
 
 
 def _joined(tokens: list[str]) -> str:

@@ -473,10 +473,11 @@ def test_an_expanded_query_ranks_and_counts_as_ranking_every_match(replica_archi
     """The typed words' fast paths plus the articles holding an added name, merged: the page and total
     of ranking every match of the whole expanded expression."""
     from itp6crawl.query import parse
+    from itp6crawl.store.features import JOINED_TERMS, has_feature
     from itp6crawl.store.toplists import BM25
 
-    match = parse(query).match
     with sqlite3.connect(replica_archive) as connection:
+        match = parse(query, joined_terms=has_feature(connection, JOINED_TERMS)).match  # as the search parses it
         every = connection.execute(
             f"SELECT rowid, -{BM25} FROM articles_fts WHERE articles_fts MATCH ? ORDER BY {BM25}, rowid", (match,)
         ).fetchall()
@@ -522,17 +523,17 @@ def _matches_of(path, match: str) -> set[int]:
 
 @pytest.mark.parametrize("query", TERM_QUERIES)
 def test_a_technical_term_as_one_token_finds_what_its_phrase_finds(term_db, query):
-    phrase, joined = parse(query), parse(query, joined_terms=True)
+    phrase, joined = parse(query, expand=False), parse(query, expand=False, joined_terms=True)
     assert _matches_of(term_db, joined.match) == _matches_of(term_db, phrase.match)
-    assert {hit.id for hit in search(term_db, query, limit=50)} == _matches_of(term_db, phrase.match)
+    assert {hit.id for hit in search(term_db, query, limit=50, exact=True)} == _matches_of(term_db, phrase.match)
     assert joined.terms == phrase.terms  # highlighting is the term's, as written
 
 
 def test_technical_terms_are_one_index_token_and_still_highlighted(term_db):
     for query in ("TPO-RA", "CD4+CD25+", "10^9/L"):
-        match = parse(query, joined_terms=True).match
+        match = parse(query, expand=False, joined_terms=True).match
         assert match.count('"') == 2 and " " not in match and "\ue0f0" in match, match  # one token, no phrase
-    hits = search(term_db, "TPO-RA")
+    hits = search(term_db, "TPO-RA", exact=True)
     assert hits[0].id == 5  # the title's term ranks first: its joined token is in the title's column
     assert {hit.id for hit in hits} == {1, 5}
     first = next(hit for hit in hits if hit.id == 1)
@@ -544,8 +545,8 @@ def test_an_archive_without_joined_tokens_searches_technical_terms_as_phrases(te
         connection.execute("DELETE FROM search_features")  # as an archive whose index lacks them
         connection.execute("UPDATE articles SET title_seg = replace(title_seg, char(57584), ' ')")
         connection.execute("UPDATE articles SET search_extra = replace(search_extra, char(57584), ' ')")
-    assert {hit.id for hit in search(term_db, "TPO-RA")} == {1, 5}
-    assert search(term_db, "TPO-RA").query.match == '"tpo-ra"'
+    assert {hit.id for hit in search(term_db, "TPO-RA", exact=True)} == {1, 5}
+    assert search(term_db, "TPO-RA", exact=True).query.match == '"tpo-ra"'
 
 
 @settings(max_examples=200, deadline=None)
@@ -573,6 +574,6 @@ def test_joined_tokens_of_any_text_match_as_the_phrase_of_their_words(words, joi
     term = query_joiner.join(query)
     found = [
         bool(connection.execute("SELECT count(*) FROM f WHERE f MATCH ?", [parse(term, **kw).match]).fetchone()[0])
-        for kw in ({}, {"joined_terms": True})
+        for kw in ({"expand": False}, {"expand": False, "joined_terms": True})
     ]
     assert found[0] == found[1], (text, term, segments)

@@ -301,7 +301,7 @@ def test_an_archive_before_the_labels_and_joined_terms_gets_both(tmp_path):
     indexed as single tokens, and the index marked, so searches and the plugins ask for those tokens."""
     import sqlite_utils
 
-    from itp6crawl.query import parse, zh_fts_for
+    from itp6crawl.query import parse, zh_fts
     from itp6crawl.search import search
     from itp6crawl.store.features import JOINED_TERMS, has_feature
 
@@ -316,17 +316,19 @@ def test_an_archive_before_the_labels_and_joined_terms_gets_both(tmp_path):
             | {"title_seg": title.lower(), "body_seg": body, "search_extra": "", "categories": '["指南解读"]'}
             | {"tags": '["ITP"]', "author": "小林"}
         )
-    before = {query: _ids(path, parse(query).match.strip('"')) for query in ("TPO-RA", "10^9/L", "CD4+CD25+")}
+    before = {
+        query: _ids(path, parse(query, expand=False).match.strip('"')) for query in ("TPO-RA", "10^9/L", "CD4+CD25+")
+    }
     assert not has_feature(db.conn, JOINED_TERMS)
     db.close()
     with Archive.open(path) as archive:
         assert has_feature(archive.db.conn, JOINED_TERMS)
         assert archive.db.execute("SELECT count(*) FROM article_labels").fetchone()[0] == 9
-        assert zh_fts_for(True)("TPO-RA") == parse("TPO-RA", joined_terms=True).match
+        assert zh_fts("TPO-RA", joined_terms=True) == parse("TPO-RA", joined_terms=True).match
     for query, found in before.items():
-        assert found and _ids(path, parse(query, joined_terms=True).match.strip('"')) == found, query
-        assert {hit.id for hit in search(path, query)} == found
-        assert search(path, query).query.match == parse(query, joined_terms=True).match
+        assert found and _ids(path, parse(query, expand=False, joined_terms=True).match.strip('"')) == found, query
+        assert {hit.id for hit in search(path, query, exact=True)} == found
+        assert search(path, query, exact=True).query.match == parse(query, expand=False, joined_terms=True).match
     assert {hit.id for hit in search(path, "TPO-RA", category="指南解读", tag="itp", author="小林")} == {1, 2}
     plugged = sqlite_utils.Database(path)  # the sqlite-utils plugin registers zh_fts for this archive
     assert plugged.execute("SELECT zh_fts('TPO-RA')").fetchone()[0] == parse("TPO-RA", joined_terms=True).match

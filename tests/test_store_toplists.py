@@ -131,14 +131,14 @@ def test_an_and_of_listed_words_is_answered_from_the_lists_alone(
         archive.refresh_search(force=True, min_articles=8, size=20)
     calls = lists_alone_answers
     for query in ["血小板", "血小板 治疗", "治疗"]:
-        hits = search(deeper, query, limit=2)
+        hits = search(deeper, query, limit=2, exact=True)
         exact = _exact(monkeypatch, deeper, query, limit=2)
         assert [hit.id for hit in hits] == [hit.id for hit in exact] and hits.total == exact.total
     assert calls == [True, True, True]
-    parsed = parse("血小板")
+    parsed = parse("血小板", expand=False)
     with sqlite3.connect(listed_archive) as connection:
         total, page = search_module._rank_from_top_lists(connection, parsed, _matches(parsed), 2)
-    assert page is not None and total == search(listed_archive, "血小板").total
+    assert page is not None and total == search(listed_archive, "血小板", exact=True).total
 
 
 def test_gone_articles_never_come_back_from_the_lists(listed_archive, tmp_path, monkeypatch):
@@ -161,7 +161,7 @@ def test_the_lists_answer_frequent_word_searches_without_ranking_every_match(lis
     answered = []
     with sqlite3.connect(listed_archive) as connection:
         for query in ["血小板", "治疗", "itp", "血小板 -儿童"]:
-            parsed = parse(query)
+            parsed = parse(query, expand=False)
             _, page = search_module._rank_from_top_lists(connection, parsed, _matches(parsed), 2)
             answered.append(page is not None)
     assert sum(answered) >= 3, answered
@@ -169,7 +169,7 @@ def test_the_lists_answer_frequent_word_searches_without_ranking_every_match(lis
 
 @pytest.mark.parametrize("query", ['"itp patients"', "title:血小板", "eltrombo*", "CD4+CD25+"])
 def test_phrases_titles_prefixes_and_unlisted_words_rank_every_match(listed_archive, query):
-    parsed = parse(query)
+    parsed = parse(query, expand=False)
     with sqlite3.connect(listed_archive) as connection:
         _, page = search_module._rank_from_top_lists(connection, parsed, _matches(parsed), 3)
     assert page is None
@@ -215,7 +215,7 @@ def test_an_answer_from_the_lists_skips_gone_articles_and_keeps_to_the_filters(
     back, a filter keeps only its own, and the page is still the exact ranking."""
     path = tmp_path / "itp6.db"
     shutil.copy(listed_archive, path)
-    every = search(path, "血小板", limit=40)
+    every = search(path, "血小板", limit=40, exact=True)
     best = every[0].id
     top_two = every[0].categories + every[1].categories  # a category the two best lack: the filter must act
     category = next(c for hit in every[2:] for c in hit.categories if c not in top_two)
@@ -229,7 +229,7 @@ def test_an_answer_from_the_lists_skips_gone_articles_and_keeps_to_the_filters(
     with Archive.open(deeper) as archive:
         archive.refresh_search(force=True, min_articles=8, size=20)
     for archive_path, options in [(path, {}), (path, {"category": category}), (deeper, {"category": category})]:
-        fast = search(archive_path, "血小板", limit=2, **options)
+        fast = search(archive_path, "血小板", limit=2, **options, exact=True)
         exact = _exact(monkeypatch, archive_path, "血小板", limit=2, **options)
         assert [(hit.id, round(hit.score, 9)) for hit in fast] == [(hit.id, round(hit.score, 9)) for hit in exact]
         assert best not in [hit.id for hit in fast] or archive_path == deeper
@@ -320,8 +320,8 @@ def test_a_plural_finds_the_list_of_its_stem(english_archive, lists_alone_answer
     with sqlite3.connect(english_archive) as connection:
         assert top_lists(connection, ["platelet", "research"]) is not None
         assert top_lists(connection, ["platelets"]) is None  # the index holds stems only
-    search(english_archive, "platelets", limit=1)
-    search(english_archive, "researches platelets", limit=1)
+    search(english_archive, "platelets", limit=1, exact=True)
+    search(english_archive, "researches platelets", limit=1, exact=True)
     assert lists_alone_answers[0] and len(lists_alone_answers) == 2  # both found their lists; one answered
 
 
