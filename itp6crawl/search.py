@@ -16,10 +16,9 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .query import MATCH_NOTHING, Query, QueryError, parse, reparse, with_alternatives, zh_fts
-from .spelling import Correction
 from .store.datasets import (
     ARTICLE_FILTERS,
     ARTICLE_FILTERS_BY_ROW,
@@ -29,10 +28,12 @@ from .store.datasets import (
     label_ids,
 )
 from .store.features import JOINED_TERMS, has_feature
-from .store.lexicon import did_you_mean
 from .store.readonly import ArchiveError, ArchiveMissing, connect_readonly
 from .store.toplists import BM25, TopList, index_tokenizer, top_lists
 from .text import LATIN_WORD, Segmenter, normalise_with_origin, porter_stem, query_joined_term
+
+if TYPE_CHECKING:
+    from .spelling import Correction
 
 SNIPPET_CHARS = 80
 
@@ -421,6 +422,8 @@ def corrected(
 
     if _count_up_to(connection, query.match, FEW_HITS) >= FEW_HITS:
         return query, []
+    from .store.lexicon import did_you_mean  # here: pinyin and edit distances are for the few that find little
+
     corrections = did_you_mean(connection, query.text, segmenter, few=FEW_HITS, matching=matching)
     if not corrections:
         return query, []

@@ -26,6 +26,7 @@ from typing import Any
 
 from opencc import OpenCC
 
+from .cache import cache_folder
 from .records import Article, Segments
 
 
@@ -346,7 +347,7 @@ class PrebuiltDictionary:
             return None
         stat = source.stat()
         key = hashlib.sha256(repr((cls.FORMAT, str(source), stat.st_size, stat.st_mtime_ns, entries)).encode())
-        folder = cache or _cache_folder()
+        folder = cache or cache_folder()
         path = folder / f"jieba-dictionary-{key.hexdigest()[:16]}.sqlite"
         try:
             if not path.exists():
@@ -411,13 +412,6 @@ def _jieba_dictionary_file() -> Path | None:
         if (Path(folder) / "dict.txt").is_file():
             return Path(folder) / "dict.txt"
     return None
-
-
-def _cache_folder() -> Path:
-    """``ITP6_CACHE_DIR``, else ``$XDG_CACHE_HOME/itp6crawl`` (``~/.cache/itp6crawl``)."""
-    if folder := os.environ.get("ITP6_CACHE_DIR"):
-        return Path(folder)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "itp6crawl"
 
 
 def _build_dictionary(source: Path, entries: list[tuple[str, int]], path: Path) -> None:

@@ -154,3 +154,36 @@ def test_the_file_ships_in_the_package():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = pyproject["tool"]["setuptools"]["package-data"]["itp6crawl"]
     assert any(fnmatch.fnmatch("data/vocabulary.toml", pattern) for pattern in patterns), patterns
+
+
+def test_the_packaged_vocabulary_is_read_from_its_prebuilt_form_once_built(tmp_path, monkeypatch):
+    from itp6crawl.vocabulary import VOCABULARY_FILE, load_vocabulary, parse_vocabulary
+
+    monkeypatch.setenv("ITP6_CACHE_DIR", str(tmp_path))
+    load_vocabulary.cache_clear()
+    try:
+        built = load_vocabulary()
+        (prebuilt,) = tmp_path.glob("vocabulary-*.json")
+        load_vocabulary.cache_clear()
+        read_back = load_vocabulary()
+        parsed = parse_vocabulary(VOCABULARY_FILE.read_text(encoding="utf-8"))
+        assert read_back.concepts == built.concepts == parsed.concepts  # tuples, as parsed
+        assert read_back.concept_of("REVOLADE").id == "eltrombopag"
+        prebuilt.write_text("[{broken")  # a damaged cache is parsed again, never trusted
+        load_vocabulary.cache_clear()
+        assert load_vocabulary().concepts == parsed.concepts
+    finally:
+        load_vocabulary.cache_clear()
+
+
+def test_without_a_writable_cache_the_vocabulary_is_parsed(tmp_path, monkeypatch):
+    from itp6crawl.vocabulary import load_vocabulary
+
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("ITP6_CACHE_DIR", str(blocked))
+    load_vocabulary.cache_clear()
+    try:
+        assert load_vocabulary().concept_of("eltrombopag") is not None
+    finally:
+        load_vocabulary.cache_clear()
