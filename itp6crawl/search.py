@@ -318,10 +318,12 @@ def _page_with_names(
     holding = [
         row[0]
         for row in connection.execute(
-            f"SELECT articles_fts.rowid FROM articles_fts WHERE {matches.condition}",
+            f"SELECT articles_fts.rowid FROM articles_fts WHERE {matches.condition} LIMIT {RANK_NAMES_BELOW + 1}",
             {**params, "match": f"({query.match}) AND ({' OR '.join(sorted(rare))})"},
         )
     ]
+    if len(holding) > RANK_NAMES_BELOW:  # many rare names, together not rare: scored one by one, slower
+        return _page(connection, query, matches, sort)
     core = reparse(query, segmenter=segmenter, drop=rare)
     listed = ", ".join(map(str, holding))  # rowids from the index: integers
     # Without the unary +, FTS5 looks each listed rowid up: cheap for a few, and only those are scored.
