@@ -383,20 +383,25 @@ def _rank_from_top_lists(
 def _rank_from_lists_alone(
     connection: sqlite3.Connection, tokens: list[str], lists: dict[str, TopList], matches: _Matches, wanted: int
 ) -> list[tuple[int, float]] | None:
-    """The best ``wanted`` (rowid, rank) pairs of an AND of ``tokens`` from their lists alone, or None."""
+    """The best ``wanted`` (rowid, rank) pairs of an AND of ``tokens`` from their lists alone, or None.
+
+    The lists' scores are FTS5's own (the same operations on the same figures), summed in the query's
+    phrase order as FTS5 sums them, so the answer is FTS5's to the last bit."""
     occurrences = Counter(tokens)
     distinct = [lists[token] for token in occurrences]
     everywhere = set.intersection(*(set(top.scores) for top in distinct))
     thresholds = sum(lists[token].threshold for token in tokens)  # the bound of an article in no list
-    # An article in some lists scores at most the thresholds plus what its listed scores add above them:
-    # one pass over the lists' entries (summing every token for every listed article was quadratic).
+    # An article in some lists scores at most the thresholds plus what its listed scores add to them:
+    # one pass over the lists' entries (summing every token for every listed article was quadratic). A
+    # known score may lie below its list's threshold (an article changed since the lists were built, or
+    # a threshold widened for the index's drift), so an article in no list bounds the rest from below.
     gain: dict[int, float] = {}
     for token, times in occurrences.items():
         top = lists[token]
         for article_id, score in top.scores.items():
             if article_id not in everywhere:
                 gain[article_id] = gain.get(article_id, 0.0) + times * (score - top.threshold)
-    bound = thresholds + max(gain.values(), default=0.0)  # a listed score is never below its threshold
+    bound = thresholds + max([0.0, *gain.values()])
     bound += abs(bound) * 1e-12  # summed in another order than the scores: never a rounding below them
     exact = [(sum(lists[token].scores[article_id] for token in tokens), article_id) for article_id in everywhere]
     above = sorted((pair for pair in exact if pair[0] > bound), key=lambda pair: (-pair[0], pair[1]))

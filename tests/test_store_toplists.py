@@ -8,7 +8,7 @@ import pytest
 from itp6crawl import search as search_module
 from itp6crawl.query import parse
 from itp6crawl.search import search
-from itp6crawl.store import Archive, Segments
+from itp6crawl.store import Archive, Segments, toplists
 from itp6crawl.store.toplists import BM25, refresh_top_lists, top_lists
 
 
@@ -72,20 +72,28 @@ def test_a_token_without_a_list_gives_none(listed_archive):
         assert top_lists(connection, []) is None
 
 
-def test_lists_are_ignored_once_the_index_changes_and_rebuilt_by_refresh(
-    listed_archive, tmp_path, article_factory, fetch_time
+def test_lists_stay_exact_after_a_change_and_a_refresh_folds_it_in(
+    listed_archive, tmp_path, article_factory, fetch_time, monkeypatch
 ):
+    monkeypatch.setattr(toplists, "REBUILD_AVGDL_DRIFT", 0.5)  # one article of 41 moves the average by 3%
     path = tmp_path / "itp6.db"
     shutil.copy(listed_archive, path)
     with Archive.open(path) as archive:
         assert archive.refresh_search(min_articles=8, size=4) is None  # current: nothing to do
         article = article_factory(99_999, title="血小板", body_text="血小板 " * 50)
         archive.articles.save(article, Segments("血小板", "血小板 " * 50, ""), fetch_time)
-        assert top_lists(archive.db.conn, ["血小板"]) is None  # stale: a search ranks every match
-        assert search(path, "血小板", limit=1)[0].id == 99_999
-        assert archive.refresh_search(min_articles=8, size=4) is not None
+        lists = top_lists(archive.db.conn, ["血小板"])  # still read: the change is tracked
+        assert lists is not None and 99_999 in lists["血小板"].scores
+        hits = search(path, "血小板", limit=3)
+        exact = _exact(monkeypatch, path, "血小板", limit=3)
+        assert hits[0].id == 99_999
+        assert [(hit.id, hit.score) for hit in hits] == [(hit.id, hit.score) for hit in exact]
+        assert hits.total == exact.total
+        built = archive.refresh_search(min_articles=8, size=4)
+        assert built is not None and built.incremental and built.changed_articles == 1
         lists = top_lists(archive.db.conn, ["血小板"])
     assert lists is not None and 99_999 in lists["血小板"].scores
+    assert [(hit.id, hit.score) for hit in search(path, "血小板", limit=3)] == [(hit.id, hit.score) for hit in exact]
 
 
 def _matches(parsed):
@@ -147,8 +155,8 @@ def test_gone_articles_never_come_back_from_the_lists(listed_archive, tmp_path, 
     best = search(path, "血小板", limit=1)[0].id
     with Archive.open(path) as archive:
         archive.db.execute("UPDATE articles SET status = 'gone' WHERE id = ?", [best])
-        assert top_lists(archive.db.conn, ["血小板"]) is None  # a status change makes the lists stale
-        archive.refresh_search(min_articles=8, size=4)
+        assert best in top_lists(archive.db.conn, ["血小板"])["血小板"].scores  # known, but gone
+        assert archive.refresh_search(min_articles=8, size=4).incremental
         assert best in top_lists(archive.db.conn, ["血小板"])["血小板"].scores  # listed, but gone
     fast = search(path, "血小板", limit=5)
     assert best not in [hit.id for hit in fast]
@@ -273,7 +281,7 @@ def test_a_refresh_cut_short_leaves_the_lists_it_had_and_no_transaction_open(lis
         if done == 3:
             raise Interrupted
 
-    query = "SELECT term, article_id, score FROM search_top ORDER BY 1, 2"
+    query = "SELECT term, article_id, frequency, size FROM search_top ORDER BY 1, 2"
     with Archive.open(path) as archive:
         before = archive.db.execute(query).fetchall()
         state = archive.db.execute("SELECT top_generation, top_built_at FROM search_state").fetchone()
