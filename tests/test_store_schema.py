@@ -241,8 +241,6 @@ def schema_7_archive(tmp_path) -> Path:
     """An archive as release 0.7 left it: schema 7, unstemmed index, current top lists."""
     import sqlite_utils
 
-    from itp6crawl.store.toplists import refresh_top_lists
-
     path = tmp_path / "v7.db"
     db = sqlite_utils.Database(path)
     migrations.apply(db, stop_before="0008_porter_stemming")
@@ -253,7 +251,11 @@ def schema_7_archive(tmp_path) -> Path:
             {"id": post_id, "url": f"https://www.itp6.com/{post_id}.html", "title": f"第{post_id}篇", "status": "live"}
             | {"title_seg": f"第 {post_id} 篇", "body_seg": body, "search_extra": ""}
         )
-    refresh_top_lists(db.conn, force=True, min_articles=1, size=2)
+    # Lists as that release built them (scores of the unstemmed index), current.
+    db.execute("INSERT INTO search_top (term, article_id, score) VALUES ('platelets', 1, 1.5), ('research', 3, 1.0)")
+    db.execute("INSERT INTO search_top_terms VALUES ('platelets', 1, 1, 0.0), ('research', 2, 2, 0.0)")
+    db.execute("UPDATE search_state SET top_generation = generation")
+    db.conn.commit()
     db.close()
     return path
 
@@ -263,7 +265,7 @@ def test_an_archive_of_schema_7_gets_a_stemmed_index_and_stale_top_lists(schema_
     assert "porter" not in _fts_sql(path) and _ids(path, "researches") == {2}
     assert snapshot(path, "SELECT count(*) FROM search_top")[0][0] > 0
     with Archive.open(path) as archive:
-        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
         assert archive.db["articles"].detect_fts() == "articles_fts"  # what sqlite-utils and Datasette look for
         archive.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
     assert "tokenize='porter unicode61'" in _fts_sql(path)
