@@ -420,9 +420,12 @@ def _rank_from_lists_alone(
 
 
 def _live_and_filtered(connection: sqlite3.Connection, ids: list[int], matches: _Matches) -> set[int]:
-    """Which of ``ids`` are live articles that pass the search's filters."""
+    """Which of ``ids`` are live articles that pass the search's filters (live as a search counts them: a
+    row without a status is searched). The status test is an expression no index serves, so the plan
+    looks the few ids up by primary key instead of walking the status index over every live article
+    (0.03 ms instead of 3 ms at 20,000 articles, 14-21 ms at 100,000)."""
     listed = ", ".join(str(int(article_id)) for article_id in ids)  # article ids: integers from the archive
-    conditions = " AND ".join([f"id IN ({listed})", "status = 'live'", *matches.filters])
+    conditions = " AND ".join([f"id IN ({listed})", "coalesce(status, 'live') = 'live'", *matches.filters])
     return {row[0] for row in connection.execute(f"SELECT id FROM articles WHERE {conditions}", matches.params)}
 
 

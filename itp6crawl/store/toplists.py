@@ -209,7 +209,7 @@ def _read_lists(connection: sqlite3.Connection, wanted: list[str]) -> dict[str, 
         articles, live, threshold = terms[token]
         before, after = changes.before.get(token, set()), changes.after.get(token, {})
         articles += len(after) - len(before)
-        live += sum(changes.status.get(a) == "live" for a in after) - sum(changes.was_live(a) for a in before)
+        live += sum(changes.is_live(a) for a in after) - sum(changes.was_live(a) for a in before)
         if not 0 < articles <= stats.rows:
             return None  # the lists disagree with the index (written by hand?): rank every match
         entries = {a: entry for a, entry in known[token].items() if a not in changes.old_status}
@@ -254,7 +254,7 @@ def _state(connection: sqlite3.Connection) -> _State | None:
 class _Changes:
     """The articles changed since the lists were refreshed, as the triggers recorded them."""
 
-    old_status: dict[int, str | None]  # every changed article: its status then (None: not archived then)
+    old_status: dict[int, tuple[bool, str | None]]  # every changed article: archived then, and its status
     before: dict[str, set[int]]  # token -> the changed articles that held it then
     after: dict[str, dict[int, float]]  # token -> the changed articles holding it now -> weighted count
     status: dict[int, str | None]  # the changed articles in the archive now: their status
@@ -265,13 +265,23 @@ class _Changes:
         return cls({}, {}, {}, {}, {})
 
     def was_live(self, article_id: int) -> bool:
-        return self.old_status.get(article_id) == "live"
+        existed, status = self.old_status.get(article_id, (False, None))
+        return existed and _counts_as_live(status)
+
+    def is_live(self, article_id: int) -> bool:
+        return article_id in self.status and _counts_as_live(self.status[article_id])
+
+
+def _counts_as_live(status: str | None) -> bool:
+    """As a search counts articles: every status but one other than 'live' (a row that sqlite-utils
+    inserted without a status is searched)."""
+    return status is None or status == "live"
 
 
 def _pending_changes(connection: sqlite3.Connection, tokens: list[str] | None) -> _Changes:
     """The recorded changes, for ``tokens`` only (a search) or for every token (a refresh)."""
     old_status = {
-        article_id: status if existed else None
+        article_id: (bool(existed), status)
         for article_id, existed, status in connection.execute(
             "SELECT article_id, existed, old_status FROM search_changes"
         )
@@ -378,7 +388,7 @@ def _fold_in_changes(
         before, after = changes.before.get(term, set()), changes.after.get(term, {})
         counts = lists[term]
         counts[0] += len(after) - len(before)
-        counts[1] += sum(changes.status.get(a) == "live" for a in after) - sum(changes.was_live(a) for a in before)
+        counts[1] += sum(changes.is_live(a) for a in after) - sum(changes.was_live(a) for a in before)
         entering = [
             (term, article_id, frequency, changes.sizes[article_id])
             for article_id, frequency in after.items()
