@@ -644,3 +644,17 @@ def test_random_archives_search_as_fts5_ranks_every_match_through_any_changes(
             _same_as_fts5(path, "folded in")
             _apply(connection, second, next_id)
             _same_as_fts5(path, "changed again")
+
+
+def test_no_scan_of_the_matches_when_the_lists_cannot_prove_the_page(listed_archive):
+    """Lists of 4 cannot hold the 10 best of a two-word search: no listed article could beat the bound
+    often enough, so the candidates are not scored through a scan of every match (the search ranks every
+    match at once); the count, found on the way, is returned."""
+    parsed = parse("血小板 OR 治疗")
+    statements: list[str] = []
+    with sqlite3.connect(listed_archive) as connection:
+        connection.set_trace_callback(statements.append)
+        total, page = search_module._rank_from_top_lists(connection, parsed, _matches(parsed), 10)
+    assert page is None and total == search(listed_archive, "血小板 OR 治疗").total
+    assert any("articles_fts MATCH" in statement for statement in statements)  # the count
+    assert not any("+articles_fts.rowid IN" in statement for statement in statements), statements
