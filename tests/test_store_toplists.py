@@ -552,6 +552,7 @@ _edits = st.lists(
         st.tuples(st.just("update"), st.integers(0, 40), _articles),
         st.tuples(st.just("delete"), st.integers(0, 40)),
         st.tuples(st.just("touch"), st.integers(0, 40)),  # the same values written again
+        st.tuples(st.just("renumber"), st.integers(0, 40)),  # another id: one article gone, one new
     ),
     max_size=6,
 )
@@ -591,6 +592,10 @@ def _apply(connection, edits, next_id):
                         " views = coalesce(views, 0) + 1 WHERE id = ?",
                         (article_id,),
                     )
+                elif edit[0] == "renumber":
+                    connection.execute("UPDATE articles SET id = ? WHERE id = ?", (next_id, article_id))
+                    ids[ids.index(article_id)] = next_id
+                    next_id += 1
                 else:
                     connection.execute("DELETE FROM articles WHERE id = ?", (article_id,))
                     ids.remove(article_id)
