@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MUTATION_STAMP := $(VENV)/.installed-mutation
+BENCH_STAMP := $(VENV)/.installed-bench
 MUTATION_CHILDREN ?= 2
 MUTANTS ?=
 
@@ -28,28 +29,33 @@ lint: $(STAMP)
 	$(BIN)/ruff check itp6crawl tests benchmarks
 	$(BIN)/ruff format --check itp6crawl tests benchmarks
 
-bench-extract: $(STAMP)  ## extraction quality side by side (needs ../shared/benchmarks)
+# The bench targets install the `bench` extra too (tantivy), which `make test` never needs.
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]' || echo 'tantivy could not be installed: the benchmarks run without it'
+	touch $(BENCH_STAMP)
+
+bench-extract: $(BENCH_STAMP)  ## extraction quality side by side (needs ../shared/benchmarks)
 	$(BIN)/python benchmarks/extract_quality.py
 
-bench-crawl: $(STAMP)  ## crawl 2,000 replica articles on 127.0.0.1: throughput, memory, search latency
+bench-crawl: $(BENCH_STAMP)  ## crawl 2,000 replica articles on 127.0.0.1: throughput, memory, search latency
 	$(BIN)/python benchmarks/crawl_throughput.py
 
-bench-recrawl: $(STAMP)  ## first crawl vs re-crawl of an unchanged 2,000-article replica: requests, bytes, projection
+bench-recrawl: $(BENCH_STAMP)  ## first crawl vs re-crawl of an unchanged 2,000-article replica: requests, bytes, projection
 	$(BIN)/python benchmarks/recrawl.py
 
-bench-revisit: $(STAMP)  ## 60 simulated days of daily runs on an 18,700-post replica: profiles x policies, requests, bytes, freshness
+bench-revisit: $(BENCH_STAMP)  ## 60 simulated days of daily runs on an 18,700-post replica: profiles x policies, requests, bytes, freshness
 	$(BIN)/python benchmarks/revisit_sim.py
 
-bench-search: $(STAMP)  ## search relevance (ours vs FTS5 trigram vs sqlite-utils) and latency at 20k and 100k articles
+bench-search: $(BENCH_STAMP)  ## search relevance and latency by query shape at 20k and 100k articles (ours, tantivy, FTS5 trigram, sqlite-utils), refresh after a crawl, cold start
 	$(BIN)/python benchmarks/search_bench.py
 
-bench-export: $(STAMP)  ## itp6crawl export of 20k and 100k-article archives: seconds, rows/s, peak RSS per format
+bench-export: $(BENCH_STAMP)  ## itp6crawl export of 20k and 100k-article archives: seconds, rows/s, peak RSS per format
 	$(BIN)/python benchmarks/export_bench.py
 
-bench-store: $(STAMP)  ## per-article store cost at 1k, 20k and 100k articles: flat, or exit 1 (targets.toml)
+bench-store: $(BENCH_STAMP)  ## per-article store cost at 1k, 20k and 100k articles: flat, or exit 1 (targets.toml)
 	$(BIN)/python benchmarks/store_scaling.py
 
-bench-gate: $(STAMP)  ## one table of end-to-end figures (crawl 20k, processing vs trafilatura, reindex, search, export) against benchmarks/targets.toml; exits 1 on a miss
+bench-gate: $(BENCH_STAMP)  ## one table of end-to-end figures (crawl 20k, processing vs trafilatura, reindex, search, export) against benchmarks/targets.toml; exits 1 on a miss
 	$(BIN)/python benchmarks/gate.py
 
 bench: bench-extract bench-crawl bench-recrawl bench-revisit bench-search bench-export bench-store bench-gate

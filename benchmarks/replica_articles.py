@@ -33,7 +33,11 @@ def _init_worker(n: int, seed: int) -> None:
 
 def _prepare(index: int) -> Prepared:
     """Render, extract, rebase and segment one article page (in a worker process)."""
-    site = _worker["site"]
+    return prepare_article(_worker["site"], index)
+
+
+def prepare_article(site: Any, index: int) -> Prepared:
+    """Render, extract, rebase and segment the page of ``site.articles[index]``, as a crawl of it would."""
     spec = site.articles[index]
     status, _headers, body = site.render(spec.path, SERVED_FROM)
     assert status == 200, (spec.path, status)

@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""Search relevance and latency: ours vs FTS5 trigram vs sqlite-utils, and latency at 20k/100k articles.
+"""Search relevance and latency: ours beside tantivy, FTS5 trigram and sqlite-utils, at 20k/100k articles.
 
 Relevance: the judged queries of ``benchmarks/search_queries.json`` (rules, not ids: the relevant articles
 are derived from ``Site.gold()`` at run time) on one replica archive, recall@10 and nDCG@10 for
 (a) ``itp6crawl.search.search``, (b) an FTS5 ``trigram`` table over the raw title and body text (in a copy
-of the archive), (c) ``sqlite_utils`` ``Table.search(q, quote=True)`` on our index (escaped as Datasette does).
+of the archive), (c) ``sqlite_utils`` ``Table.search(q, quote=True)`` on our index (escaped as Datasette does),
+(d) tantivy on our parsed query (``search_tantivy.py``, when the ``bench`` extra is installed); whole set
+(every query, ``expect_fail`` ones too) and by kind.
 
-Latency: archives of ``--sizes`` replica articles built through our own extract -> segment -> store code
-(no crawl, cached under ``.bench/search/``), then p50/p95 of the Python API by query shape, and the CLI's
-cold start. Ends with one JSON line of every figure.
+Scale: archives of ``--sizes`` replica articles built through our own extract -> segment -> store code
+(no crawl, cached under ``.bench/search/``), then by query shape p50/p95 of the Python API beside tantivy's
+with the exact totals compared, the refresh after a one-article crawl (on a copy), and the CLI's cold start.
+Ends with one JSON line of every figure, also written to ``.bench/search-figures.json``.
 
     python benchmarks/search_bench.py                  # sizes 20000,100000 (or: make bench-search)
-    python benchmarks/search_bench.py --sizes 2000     # quick
+    python benchmarks/search_bench.py --sizes 2000 --per-class 10    # quick
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import json
 import math
 import os
 import random
+import re
 import shlex
 import shutil
 import sqlite3
@@ -34,9 +38,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import search_tantivy
 import sqlite_utils
 from opencc import OpenCC
-from replica_articles import prepared_articles
+from replica_articles import prepare_article, prepared_articles
 
 from itp6crawl import search as search_module
 from itp6crawl.replica import DEFAULT_NOW, build_site, corpus
@@ -48,8 +53,8 @@ from itp6crawl.urls import CANONICAL_SITE
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES_FILE = Path(__file__).with_name("search_queries.json")
 CACHE = ROOT / ".bench" / "search"
+FIGURES_FILE = ROOT / ".bench" / "search-figures.json"
 K = 10
-SYSTEMS = ("ours", "trigram", "sqlite-utils")
 TRIGRAM_TITLE_WEIGHT = 10.0  # as ours weights titles
 
 
@@ -243,6 +248,16 @@ def run_sqlite_utils(db: Path, query: str) -> tuple[list[int], str | None]:
         return [], f"{type(error).__name__}: {error}"
 
 
+def run_tantivy(side: Any, query: str) -> tuple[list[int], str | None]:
+    """tantivy on the tokens our parser makes of ``query`` (see ``search_tantivy.py``)."""
+    from itp6crawl.query import parse
+
+    try:
+        return side.search(parse(query).match, limit=K)[0], None
+    except Exception as error:
+        return [], f"{type(error).__name__}: {error}"
+
+
 # --------------------------------------------------------------------------- relevance report
 
 
@@ -267,9 +282,14 @@ def relevance(rel_articles: int, seed: int, workers: int, rebuild: bool) -> dict
         "trigram": lambda q: run_trigram(trigram_db, q),
         "sqlite-utils": lambda q: run_sqlite_utils(db, q),
     }
+    side, tantivy_meta = open_tantivy(db, rebuild)
+    print(describe_tantivy(tantivy_meta) + ("; fed our parsed query" if side is not None else ""))
+    if side is not None:
+        runners["tantivy"] = lambda q: run_tantivy(side, q)
+    systems = tuple(runners)
     run_ours(db, "血小板")  # load the segmenter outside the loop
     rows = []
-    header = f"{'kind':<12}{'query':<26}{'#rel':>5}  " + "  ".join(f"{s + ' R@10/nDCG/hits':>27}" for s in SYSTEMS)
+    header = f"{'kind':<12}{'query':<26}{'#rel':>5}  " + "  ".join(f"{s + ' R@10/nDCG/hits':>27}" for s in systems)
     print("\n" + header)
     for query in queries:
         grades = judge(query, texts)
@@ -289,7 +309,7 @@ def relevance(rel_articles: int, seed: int, workers: int, rebuild: bool) -> dict
         rows.append(row)
         mark = " (expected to fail)" if row["expect_fail"] else ""
         print(f"{query['kind']:<12}{_pad(query['query'], 26)}{len(grades):>5}  " + "  ".join(cells) + mark)
-    errors = [(r["query"], s, r[s]["error"]) for r in rows for s in SYSTEMS if r[s]["error"]]
+    errors = [(r["query"], s, r[s]["error"]) for r in rows for s in systems if r[s]["error"]]
     for query, system, error in errors:
         print(f"  ! {system} on {query!r}: {error}")
     empty = [r["query"] for r in rows if r["relevant"] == 0]
@@ -303,27 +323,31 @@ def relevance(rel_articles: int, seed: int, workers: int, rebuild: bool) -> dict
                 "recall": round(statistics.fmean(r[s]["recall"] for r in subset), 4),
                 "ndcg": round(statistics.fmean(r[s]["ndcg"] for r in subset), 4),
             }
-            for s in SYSTEMS
+            for s in systems
         }
 
-    kinds = list(dict.fromkeys(r["kind"] for r in scored))
-    table: dict[str, Any] = {kind: means([r for r in scored if r["kind"] == kind]) for kind in kinds}
-    table["ALL"] = means(scored)
     expected_ok = [r for r in scored if not r["expect_fail"]]
-    table["ALL but expected failures"] = means(expected_ok)
-    print(f"\n{'kind':<28}{'n':>3}  " + "  ".join(f"{s + ' R@10  nDCG@10':>26}" for s in SYSTEMS))
-    for kind, figures in table.items():
-        n = {"ALL": len(scored), "ALL but expected failures": len(expected_ok)}.get(kind) or sum(
-            1 for r in scored if r["kind"] == kind
-        )
-        cells = "  ".join(f"{figures[s]['recall']:>17.3f} {figures[s]['ndcg']:>8.3f}" for s in SYSTEMS)
-        print(f"{kind:<28}{n:>3}  {cells}")
-    target = table["ALL but expected failures"]
+    marked = len(scored) - len(expected_ok)
+    headline = f"ALL ({marked} marked expect_fail, included)" if marked else "ALL"
+    groups: dict[str, list[dict[str, Any]]] = {headline: scored}
+    for kind in dict.fromkeys(r["kind"] for r in scored):
+        groups[f"  kind {kind}"] = [r for r in scored if r["kind"] == kind]
+    if marked:
+        groups["ALL but expect_fail (old headline)"] = expected_ok
+    table: dict[str, Any] = {name: {"n": len(subset), **means(subset)} for name, subset in groups.items()}
+    print(f"\n{'queries':<36}{'n':>4}  " + "  ".join(f"{s + ' R@10  nDCG@10':>26}" for s in systems))
+    for name, figures in table.items():
+        cells = "  ".join(f"{figures[s]['recall']:>17.3f} {figures[s]['ndcg']:>8.3f}" for s in systems)
+        print(f"{name:<36}{figures['n']:>4}  {cells}")
+    if marked:
+        print(f"the headline (ALL) includes the {marked} queries the judged set still marks expect_fail")
+    target = table[headline]
     ok_recall = target["ours"]["recall"] >= 0.95
-    ok_ndcg = all(target["ours"]["ndcg"] > target[s]["ndcg"] for s in SYSTEMS[1:])
+    ok_ndcg = target["ours"]["ndcg"] >= 0.90
     print(
-        f"target recall@10 >= 0.95 for ours (queries not expected to fail): {target['ours']['recall']:.3f} "
-        f"{'PASS' if ok_recall else 'MISS'}; nDCG@10 above both baselines: {'PASS' if ok_ndcg else 'MISS'}"
+        f"issue 11 target over the whole set: recall@10 >= 0.95: {target['ours']['recall']:.3f} "
+        f"{'PASS' if ok_recall else 'MISS'}; nDCG@10 >= 0.90: {target['ours']['ndcg']:.3f} "
+        f"{'PASS' if ok_ndcg else 'MISS'}"
     )
     short = [r["query"] for r in scored if any(len(w) < 3 for w in r["query"].split())]
     short_zero = [q for q in short if not next(r for r in rows if r["query"] == q)["trigram"]["hits"]]
@@ -343,7 +367,10 @@ def relevance(rel_articles: int, seed: int, workers: int, rebuild: bool) -> dict
         "seed": seed,
         "queries": len(queries),
         "trigram_build_s": round(trigram_seconds, 1),
-        "means": table,
+        "means": {name.strip(): figures for name, figures in table.items()},
+        "headline": headline,
+        "expect_fail_in_headline": marked,
+        "tantivy": tantivy_meta,
         "target_recall_pass": ok_recall,
         "target_ndcg_pass": ok_ndcg,
         "ours_failing": failing,
@@ -354,7 +381,7 @@ def relevance(rel_articles: int, seed: int, workers: int, rebuild: bool) -> dict
                 "query": r["query"],
                 "kind": r["kind"],
                 "relevant": r["relevant"],
-                **{s: [round(r[s]["recall"], 3), round(r[s]["ndcg"], 3), r[s]["hits"]] for s in SYSTEMS},
+                **{s: [round(r[s]["recall"], 3), round(r[s]["ndcg"], 3), r[s]["hits"]] for s in systems},
             }
             for r in rows
         ],
@@ -369,6 +396,7 @@ def _pad(text: str, width: int) -> str:
 
 # --------------------------------------------------------------------------- latency
 
+# Words the replica writes (its corpus), for the 1-3 word shapes and the filters.
 WORDS = [
     *corpus.TPO_RA,
     "利妥昔单抗",
@@ -400,18 +428,33 @@ WORDS = [
     "血栓",
     "饮食",
     "心态",
-    "TPO-RA",
-    "IgG1",
-    "CD4+CD25+",
-    "PAIgG",
-    "10^9/L",
     "ITP",
     "幹細胞",
     "血小板減少",
 ]
+# Technical terms the replica writes (checked: each is in its corpus), which unicode61 cuts into words.
+TECHNICAL_TERMS = ["TPO-RA", "CD4+CD25+", "10^9/L", "IgG1", "PAIgG", "CD127low", "2.5mg", "1μg/kg"]
+EXPANDED_KINDS = ("drug", "procedure")  # the vocabulary concepts whose English and brand names are queried
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{6,}")
 
 
-def latency_queries(per_class: int, seed: int) -> dict[str, list[str]]:
+def expansion_terms() -> list[str]:
+    """English, brand and abbreviated names (vocabulary.toml) of drugs and procedures the replica writes in
+    Chinese, that the replica itself never writes: found today only if the search expands them."""
+    from itp6crawl.vocabulary import load_vocabulary
+
+    source = inspect.getsource(corpus)
+    folded = source.casefold()
+    terms = []
+    for concept in load_vocabulary():
+        if concept.kind in EXPANDED_KINDS and any(name in source for name in concept.zh):
+            names = (*concept.en, *concept.brands, *concept.abbr)
+            terms += [name for name in names if name.isascii() and name.casefold() not in folded]
+    return terms
+
+
+def latency_queries(per_class: int, seed: int) -> dict[str, list[tuple[str, dict[str, str]]]]:
+    """Per query shape, ``per_class`` (query, filters) pairs drawn from the replica's vocabulary."""
     from itp6crawl.text import default_segmenter
 
     rng = random.Random(seed)
@@ -423,12 +466,34 @@ def latency_queries(per_class: int, seed: int) -> dict[str, list[str]]:
         if len(tokens) >= 2:
             at = rng.randrange(len(tokens) - 1)
             phrases.append('"' + " ".join(tokens[at : at + rng.choice((2, 2, 3))]) + '"')
+    runs = [run for sentence in sentences for run in _HAN_RUN.findall(sentence)]
+    unsegmented: list[str] = []
+    while len(unsegmented) < per_class:  # a stretch of a sentence as typed, no spaces: 6 to 12 characters
+        run = rng.choice(runs)
+        length = rng.randint(6, min(12, len(run)))
+        at = rng.randrange(len(run) - length + 1)
+        unsegmented.append(run[at : at + length])
+    expansions = expansion_terms()
+    categories = list(corpus.CATEGORY_NAMES.values())
+    authors = [*corpus.NICKNAMES, *corpus.EDITORS]
+
+    def plain(queries: list[str]) -> list[tuple[str, dict[str, str]]]:
+        return [(query, {}) for query in queries]
+
+    def filtered(name: str, values: list[str]) -> list[tuple[str, dict[str, str]]]:
+        return [(rng.choice(WORDS), {name: rng.choice(values)}) for _ in range(per_class)]
+
     return {
-        "1 word": [WORDS[i % len(WORDS)] for i in range(per_class)],
-        "2 words": [" ".join(rng.sample(WORDS, 2)) for _ in range(per_class)],
-        "3 words": [" ".join(rng.sample(WORDS, 3)) for _ in range(per_class)],
-        "phrase": phrases,
-        "filtered": [WORDS[rng.randrange(len(WORDS))] for _ in range(per_class)],
+        "1 word": plain([WORDS[i % len(WORDS)] for i in range(per_class)]),
+        "2 words": plain([" ".join(rng.sample(WORDS, 2)) for _ in range(per_class)]),
+        "3 words": plain([" ".join(rng.sample(WORDS, 3)) for _ in range(per_class)]),
+        "phrase": plain(phrases),
+        "technical term": plain([TECHNICAL_TERMS[i % len(TECHNICAL_TERMS)] for i in range(per_class)]),
+        "unsegmented": plain(unsegmented),
+        "category filter": filtered("category", categories),
+        "tag filter": filtered("tag", list(corpus.TAGS)),
+        "author filter": filtered("author", authors),
+        "English/brand": plain([expansions[i % len(expansions)] for i in range(per_class)]),
     }
 
 
@@ -437,49 +502,104 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def latency(db: Path, per_class: int, seed: int) -> dict[str, Any]:
-    accepts_category = "category" in inspect.signature(search).parameters
-    categories = list(corpus.CATEGORY_NAMES.values())
-    rng = random.Random(seed + 1)
+def _summary(timings: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(percentile(timings, 0.5), 2),
+        "p95_ms": round(percentile(timings, 0.95), 2),
+        "max_ms": round(max(timings), 1),
+    }
+
+
+def latency(db: Path, side: Any, per_class: int, seed: int) -> dict[str, Any]:
+    """p50/p95 by query shape, ours (Python API, warm) and tantivy's (``side``, when there is one), and whether
+    the exact totals agree."""
+    accepted = set(inspect.signature(search).parameters)
     results: dict[str, Any] = {}
-    for name, queries in latency_queries(per_class, seed).items():
-        if name == "filtered" and not accepts_category:
-            results[name] = {"skipped": "search() has no category= keyword"}
+    for name, pairs in latency_queries(per_class, seed).items():
+        missing = {key for _, kwargs in pairs for key in kwargs} - accepted
+        if missing:
+            results[name] = {"skipped": f"search() has no {', '.join(sorted(missing))} keyword"}
             continue
-        kwargs_list = [{"category": rng.choice(categories)} if name == "filtered" else {} for _ in queries]
         errors = 0
-        for query, kwargs in zip(queries, kwargs_list, strict=True):  # the untimed warm pass
+        for query, kwargs in pairs:  # the untimed warm pass
             try:
                 search(db, query, limit=K, **kwargs)
             except Exception:
                 errors += 1
-        timings, hits, snippets, highlighted = [], 0, 0, 0
+        timings, hits, snippets, highlighted, totals = [], 0, 0, 0, []
         answered = _count_top_list_answers()
-        for query, kwargs in zip(queries, kwargs_list, strict=True):
+        for query, kwargs in pairs:
             start = time.perf_counter()
+            found: Any
             try:
                 found = search(db, query, limit=K, **kwargs)
             except Exception:
                 found = []
             timings.append((time.perf_counter() - start) * 1000)
             hits += len(found)
+            totals.append(getattr(found, "total", None))
             snippets += sum(1 for hit in found if getattr(hit, "snippet", ""))
             highlighted += sum(1 for hit in found if getattr(hit, "snippet_matches", None))
         search_module._rank_from_top_lists = answered.original
         print(f"  ... {name}: {len(timings)} timed", file=sys.stderr, flush=True)
-        results[name] = {
+        row: dict[str, Any] = {
             "n": len(timings),
-            "p50_ms": round(percentile(timings, 0.5), 2),
-            "p95_ms": round(percentile(timings, 0.95), 2),
+            **_summary(timings),
             "mean_ms": round(statistics.fmean(timings), 2),
-            "max_ms": round(max(timings), 1),
             "mean_hits": round(hits / len(timings), 1),
+            "mean_total": round(statistics.fmean(t or 0 for t in totals), 1),
             "with_snippet": snippets,
             "with_matches_in_snippet": highlighted,
             "errors": errors,
             "from_top_lists": answered.count,
         }
+        if side is not None:
+            row["tantivy"] = tantivy_latency(side, pairs, totals)
+        results[name] = row
     return results
+
+
+def tantivy_latency(side: Any, pairs: list[tuple[str, dict[str, str]]], ours: list[int | None]) -> dict[str, Any]:
+    """tantivy on the tokens our parser makes of each query (parsed outside the clock: our segmentation is
+    not tantivy's work), timed from the translation to the ten ids and the exact count."""
+    from itp6crawl.query import parse
+
+    matches = []
+    for query, _ in pairs:
+        try:
+            matches.append(parse(query).match)
+        except Exception:
+            matches.append(None)
+    errors: list[str] = []
+
+    def run(match: str | None, kwargs: dict[str, str]) -> int | None:
+        if match is None:
+            return None
+        try:
+            return side.search(match, limit=K, **kwargs)[1]
+        except Exception as error:
+            errors.append(f"{type(error).__name__}: {error}")
+            return None
+
+    for match, (_, kwargs) in zip(matches, pairs, strict=True):  # warm
+        run(match, kwargs)
+    errors.clear()
+    timings, totals = [], []
+    for match, (_, kwargs) in zip(matches, pairs, strict=True):
+        start = time.perf_counter()
+        totals.append(run(match, kwargs))
+        timings.append((time.perf_counter() - start) * 1000)
+    mismatches = [
+        {"query": query, **kwargs, "ours": mine, "tantivy": theirs}
+        for (query, kwargs), mine, theirs in zip(pairs, ours, totals, strict=True)
+        if mine != theirs
+    ]
+    return {
+        **_summary(timings),
+        "totals_equal": len(pairs) - len(mismatches),
+        "mismatches": mismatches[:10],
+        "errors": errors[:3],
+    }
 
 
 class _TopListAnswers:
@@ -512,28 +632,194 @@ def refresh_top_lists(db: Path) -> dict[str, Any]:
     return {"tokens": built.tokens, "seconds": round(built.seconds, 1), "cached": False}
 
 
+def _refresh(archive: Archive) -> tuple[float, Any]:
+    """Seconds and result of the store's own refresh of what search precomputes (whatever it offers)."""
+    refresh = getattr(archive, "refresh_search", None)
+    start = time.perf_counter()
+    if refresh is not None:
+        result = refresh()
+    else:
+        from itp6crawl.store.toplists import refresh_top_lists as refresh_lists
+
+        result = refresh_lists(archive.db.conn)
+    return time.perf_counter() - start, result
+
+
+def _lists_current(archive: Archive) -> bool | None:
+    try:
+        from itp6crawl.store.toplists import top_lists_are_current
+
+        return top_lists_are_current(archive.db.conn)
+    except Exception:  # the store changed how it keeps them
+        return None
+
+
+def _timed_searches(db: Path, queries: list[str]) -> dict[str, float]:
+    timings = []
+    for query in queries:
+        start = time.perf_counter()
+        search(db, query, limit=K)
+        timings.append((time.perf_counter() - start) * 1000)
+    return _summary(timings)
+
+
+def refresh_after_change(db: Path, n: int, seed: int, per_class: int) -> dict[str, Any]:
+    """A one-article crawl on a copy of the archive: the replica changes one article (one more 【更新】
+    paragraph, as ``Site.update_article`` does), its page is rendered, extracted, segmented and saved
+    through ``Archive.articles.save`` as a crawl saves it; then the store's refresh is timed, and 2-word
+    searches before the change, between the change and the refresh, and after it. Then the same article
+    saved again unchanged, and the refresh after that. Works whether the refresh is whole or incremental
+    (or done inside the save: the save is timed too)."""
+    copy = db.with_name(db.stem + "-refresh.db")
+    for stale in copy.parent.glob(copy.name + "*"):
+        stale.unlink()
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    site = build_site(n, seed=seed)
+    index = len(site.articles) // 2
+    post_id = site.articles[index].id
+    two_words = [query for query, _ in latency_queries(per_class, seed)["2 words"]]
+    figures: dict[str, Any] = {"article": post_id}
+    try:
+        with Archive.open(copy) as archive:
+            figures["initial_refresh_s"] = round(_refresh(archive)[0], 2)  # lists current before the crawl
+            _timed_searches(copy, two_words)  # warm
+            figures["search_before"] = _timed_searches(copy, two_words)
+            site.update_article(post_id)
+            changed = prepare_article(site, index)
+            start = time.perf_counter()
+            outcome = archive.articles.save(changed.article, changed.segments, site.now)
+            figures["save_ms"] = round((time.perf_counter() - start) * 1000, 1)
+            figures["outcome"] = str(outcome)
+            figures["current_after_save"] = _lists_current(archive)
+            figures["search_between"] = _timed_searches(copy, two_words)
+            seconds, result = _refresh(archive)
+            figures["refresh_s"] = round(seconds, 3)
+            figures["refresh_result"] = (
+                f"{result.tokens} lists rebuilt" if hasattr(result, "tokens") else repr(result)[:120]
+            )
+            figures["search_after"] = _timed_searches(copy, two_words)
+            start = time.perf_counter()
+            archive.articles.save(changed.article, changed.segments, site.now)
+            figures["unchanged_save_ms"] = round((time.perf_counter() - start) * 1000, 1)
+            figures["current_after_unchanged_save"] = _lists_current(archive)
+            figures["refresh_after_unchanged_s"] = round(_refresh(archive)[0], 3)
+    finally:
+        for leftover in copy.parent.glob(copy.name + "*"):
+            leftover.unlink()
+    return figures
+
+
 def cold_start(db: Path, runs: int = 5) -> dict[str, float]:
+    """Median wall time of each command from the shell (this checkout first on the path)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+
     def median_wall(command: list[str]) -> float:
         times = []
         for _ in range(runs):
             start = time.perf_counter()
-            result = subprocess.run(command, capture_output=True, cwd=ROOT)
+            result = subprocess.run(command, capture_output=True, cwd=ROOT, env=env)
             times.append(time.perf_counter() - start)
             if result.returncode != 0:
                 print(f"  ! {shlex.join(command)} exited {result.returncode}: {result.stderr.decode()[-300:]}")
         return round(statistics.median(times) * 1000, 1)
 
-    cli = [sys.executable, "-m", "itp6crawl", "search", "血小板", "--db", str(db), "--limit", "10"]
-    english = [sys.executable, "-m", "itp6crawl", "search", "eltrombopag", "--db", str(db), "--limit", "10"]
-    return {
-        "cli_search_ms": median_wall(cli),
-        "cli_search_english_ms": median_wall(english),
-        "import_cli_ms": median_wall([sys.executable, "-c", "import itp6crawl.cli"]),
-        "python_ms": median_wall([sys.executable, "-c", "pass"]),
+    python = sys.executable
+    commands = {
+        "cli_search_ms": [python, "-m", "itp6crawl", "search", "血小板", "--db", str(db), "--limit", "10"],
+        "cli_search_english_ms": [python, "-m", "itp6crawl", "search", "eltrombopag", "--db", str(db), "--limit", "10"],
+        "sqlite_utils_zh_search_ms": [python, "-m", "sqlite_utils", "zh-search", str(db), "血小板", "--limit", "10"],
+        "import_cli_ms": [python, "-c", "import itp6crawl.cli"],
+        "python_ms": [python, "-c", "pass"],
     }
+    return {name: median_wall(command) for name, command in commands.items()}
+
+
+COLD_START_LABELS = {
+    "cli_search_ms": "itp6crawl search 血小板 --db DB --limit 10",
+    "cli_search_english_ms": "itp6crawl search eltrombopag --db DB --limit 10",
+    "sqlite_utils_zh_search_ms": "sqlite-utils zh-search DB 血小板 --limit 10",
+    "import_cli_ms": "python -c 'import itp6crawl.cli'",
+    "python_ms": "python -c pass",
+}
 
 
 # --------------------------------------------------------------------------- main
+
+
+def open_tantivy(db: Path, rebuild: bool) -> tuple[Any, dict[str, Any]]:
+    """tantivy's index of ``db`` (built or cached) and a searcher, or (None, why not)."""
+    if not search_tantivy.AVAILABLE:
+        return None, {"unavailable": search_tantivy.MISSING}
+    built = search_tantivy.build_index(db, rebuild=rebuild)
+    meta = {
+        "path": str(built.path.relative_to(ROOT)),
+        "build_s": round(built.seconds, 1),
+        "documents": built.documents,
+        "segments": built.segments,
+        "mib": built.mib,
+    }
+    return search_tantivy.TantivySide(built), meta
+
+
+def describe_tantivy(meta: dict[str, Any]) -> str:
+    if "unavailable" in meta:
+        return f"tantivy: not installed ({meta['unavailable']}; `pip install -e '.[bench]'`): its columns are left out"
+    built = f"built in {meta['build_s']} s" if meta["build_s"] else "cached"
+    return (
+        f"tantivy {meta['path']} ({meta['documents']} documents, {meta['segments']} segments, {meta['mib']} MiB, "
+        f"{built}): the archive's own title_seg/body_seg/search_extra terms (unicode61 + porter, as FTS5 cuts "
+        f"them), BM25, field boosts {'/'.join(f'{w:g}' for w in search_tantivy.FIELD_BOOSTS.values())}"
+    )
+
+
+def print_latency(lat: dict[str, Any], with_tantivy: bool) -> None:
+    total = sum(v.get("n", 0) for v in lat.values())
+    print(
+        f"query latency by shape, limit 10, warm ({total} timed queries per engine): ours = "
+        "itp6crawl.search.search(path, q, limit=10, category=/tag=/author=) with snippets; tantivy = our parsed "
+        "query's tokens (phrases as phrase queries, AND of terms, filters as const-score terms), ten ids and the "
+        "exact count"
+    )
+    header = f"  {'shape':<16}{'n':>4}  {'ours p50/p95 ms':>17}  {'tantivy p50/p95 ms':>19}  {'totals equal':>12}"
+    print(header + f"  {'mean total':>10}  {'top lists':>9}  {'errors':>6}")
+    for name, v in lat.items():
+        if "skipped" in v:
+            print(f"  {name:<16} skipped: {v['skipped']}")
+            continue
+        theirs = v.get("tantivy")
+        tantivy_cell = f"{theirs['p50_ms']:.2f} / {theirs['p95_ms']:.2f}" if theirs else "-"
+        equal = f"{theirs['totals_equal']}/{v['n']}" if theirs else "-"
+        print(
+            f"  {name:<16}{v['n']:>4}  {v['p50_ms']:>7.2f} / {v['p95_ms']:<7.2f}  {tantivy_cell:>19}  {equal:>12}"
+            f"  {v['mean_total']:>10.1f}  {v['from_top_lists']:>4}/{v['n']:<4}  {v['errors']:>6}"
+        )
+    if with_tantivy:
+        for name, v in lat.items():
+            theirs = v.get("tantivy") or {}
+            for mismatch in theirs.get("mismatches", []):
+                print(f"  ! totals differ ({name}): {mismatch}")
+            for error in theirs.get("errors", []):
+                print(f"  ! tantivy error ({name}): {error}")
+
+
+def print_refresh(figures: dict[str, Any]) -> None:
+    def cell(key: str) -> str:
+        return f"p50 {figures[key]['p50_ms']:.2f} / p95 {figures[key]['p95_ms']:.2f} ms"
+
+    print(
+        f"one-article crawl (post {figures['article']}, saved as {figures['outcome']} in {figures['save_ms']} ms, "
+        f"on a copy): lists current after the save: {figures['current_after_save']}; refresh_search "
+        f"{figures['refresh_s']} s ({figures['refresh_result']})"
+    )
+    print(
+        f"  2-word searches: before the change {cell('search_before')}; between change and refresh "
+        f"{cell('search_between')}; after the refresh {cell('search_after')}"
+    )
+    print(
+        f"  the same article saved again unchanged ({figures['unchanged_save_ms']} ms): lists current after it: "
+        f"{figures['current_after_unchanged_save']}; refresh then {figures['refresh_after_unchanged_s']} s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -546,14 +832,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="ignore the archives cached in .bench/search/")
     parser.add_argument("--no-relevance", action="store_true")
     parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--no-refresh", action="store_true", help="skip the one-article crawl on a copy")
+    parser.add_argument("--no-tantivy", action="store_true", help="leave tantivy out even when installed")
+    parser.add_argument("--cold-size", type=int, default=20000, help="archive size of the cold start")
     args = parser.parse_args(argv)
+    if args.no_tantivy:
+        search_tantivy.AVAILABLE, search_tantivy.MISSING = False, "--no-tantivy"
     print("command: " + shlex.join(["python", "benchmarks/search_bench.py", *(sys.argv[1:] if argv is None else argv)]))
     print(f"search() signature: {inspect.signature(search)}")
+    if not search_tantivy.AVAILABLE:
+        print(f"tantivy is not installed ({search_tantivy.MISSING}): going on without its columns")
     figures: dict[str, Any] = {"seed": args.seed}
     if not args.no_relevance:
         figures["relevance"] = relevance(args.rel_articles, args.seed, args.workers, args.rebuild)
     if not args.no_latency:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+        cold_size = args.cold_size if args.cold_size in sizes else sizes[0]
         figures["scale"] = {}
         for n in sizes:
             print(f"\n== Scale: {n} replica articles (seed {args.seed}) ==")
@@ -575,27 +869,29 @@ def main(argv: list[str] | None = None) -> int:
                 + (f"built in {lists['seconds']} s" if lists["seconds"] is not None else "current (built earlier)")
                 + " (a crawl's last step, if the index changed)"
             )
-            lat = latency(db, args.per_class, args.seed)
-            total = sum(v.get("n", 0) for v in lat.values())
-            print(f"query latency, Python API, limit 10 with snippets, warm ({total} timed queries):")
-            for name, v in lat.items():
-                if "skipped" in v:
-                    print(f"  {name:<9} skipped: {v['skipped']}")
-                else:
-                    print(
-                        f"  {name:<9} n={v['n']:<4} p50 {v['p50_ms']:7.2f} ms  p95 {v['p95_ms']:7.2f} ms  "
-                        f"max {v['max_ms']:7.1f} ms  mean hits {v['mean_hits']:5.1f}  errors {v['errors']}  "
-                        f"from top lists {v['from_top_lists']}/{v['n']}"
-                    )
-            cold = cold_start(db)
-            print(
-                f"CLI cold start (median of 5): `python -m itp6crawl search 血小板 --db DB --limit 10` "
-                f"{cold['cli_search_ms']} ms (English, no dictionary to load: `eltrombopag` "
-                f"{cold['cli_search_english_ms']} ms); `python -c 'import itp6crawl.cli'` {cold['import_cli_ms']} ms; "
-                f"bare python {cold['python_ms']} ms"
-            )
-            figures["scale"][str(n)] = {**meta, "top_lists": lists, "latency": lat, "cold_start": cold}
-    print("\n" + json.dumps(figures, ensure_ascii=False, separators=(",", ":")))
+            side, tantivy_meta = open_tantivy(db, args.rebuild)
+            print(describe_tantivy(tantivy_meta))
+            lat = latency(db, side, args.per_class, args.seed)
+            print_latency(lat, side is not None)
+            scale: dict[str, Any] = {**meta, "top_lists": lists, "tantivy": tantivy_meta, "latency": lat}
+            if not args.no_refresh:
+                scale["refresh"] = refresh_after_change(db, n, args.seed, args.per_class)
+                print_refresh(scale["refresh"])
+            if n == cold_size:
+                cold = cold_start(db)
+                bare = cold["python_ms"]
+                print(
+                    f"cold start from the shell on this archive (median of 5; over a bare `python -c pass` {bare} ms):"
+                )
+                for key, label in COLD_START_LABELS.items():
+                    if key != "python_ms":
+                        print(f"  {label:<52} {cold[key]:7.1f} ms  (+{cold[key] - bare:.1f} ms)")
+                scale["cold_start"] = cold
+            figures["scale"][str(n)] = scale
+    line = json.dumps(figures, ensure_ascii=False, separators=(",", ":"))
+    FIGURES_FILE.parent.mkdir(parents=True, exist_ok=True)
+    FIGURES_FILE.write_text(line + "\n", encoding="utf-8")
+    print("\n" + line)
     return 0
 
 

@@ -567,6 +567,7 @@ def extract(file, url: str, charset: str | None, fetched_at: str | None, generic
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@click.option("--exact", is_flag=True, help="Search the words as typed: no other names of a drug or condition.")
 @output_options
 def search(words: tuple[str, ...], db: Path | None, output: str, **filters: Any) -> None:
     """Full-text search of the archive, Chinese or English: itp6crawl search 艾曲泊帕 -儿童
@@ -579,10 +580,15 @@ def search(words: tuple[str, ...], db: Path | None, output: str, **filters: Any)
       激素 -儿童             exclude a word (or NOT 儿童)
       title:艾曲泊帕         in titles only
       eltrombo*  艾曲*        the beginning of a word (艾曲* finds 艾曲泊帕)
+
+    \b
+    A drug, test or condition is found by any of its names: eltrombopag, Revolade
+    and 艾曲泊帕 find each other ("also searched: ..." says which); a quoted word
+    or --exact searches only what is typed.
     """
     from dataclasses import asdict
 
-    from .search import ArchiveError, QueryError
+    from .search import ArchiveError, QueryError, search_notes
     from .search import search as run_search
 
     query = " ".join(words)
@@ -600,10 +606,14 @@ def search(words: tuple[str, ...], db: Path | None, output: str, **filters: Any)
     except ArchiveError as error:
         fail(str(error))
     if output != "table":
+        for note in search_notes(hits):  # beside the data, never in it
+            click.echo(note, err=True)
         emit([asdict(hit) for hit in hits], output)
         return
     shown = f"{filters['offset'] + 1}-{filters['offset'] + len(hits)} of " if hits else ""
     click.echo(f"{shown}{hits.total} articles match {query!r} in {db}", err=not hits)
+    for note in search_notes(hits):
+        click.echo(note, err=not hits)
     if hits:
         emit([_hit_line(hit) for hit in hits], "table", lines=True, least={"title and snippet": 24})
 

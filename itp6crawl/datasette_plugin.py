@@ -3,7 +3,9 @@
 Registered through the ``datasette`` entry point, so ``datasette archive/itp6.db`` uses it as well as
 ``itp6crawl serve`` (:func:`serve`). What it does on a database that holds ``articles_fts``:
 
-- SQL functions ``zh_fts(query)`` (the FTS5 expression of :func:`itp6crawl.query.zh_fts`) and
+- SQL functions ``zh_fts(query)`` (the FTS5 expression of :func:`itp6crawl.query.zh_fts`, a concept's
+  names expanded and misspellings corrected as the CLI does; ``zh_fts(query, 'exact')`` neither),
+  ``zh_search_notes(query)`` ("also searched: …", "did you mean …") and
   ``zh_snippet(body_text, query)`` (the CLI's 【】 snippet; with two more arguments, markers of the
   caller's choice) on every connection.
 - **The search box** (``?_search=`` on ``articles``): Datasette's table search runs
@@ -66,8 +68,7 @@ from lxml import etree
 from markupsafe import Markup
 
 from .extract.clean import KEEP_ATTRIBUTES
-from .query import zh_fts
-from .search import zh_snippet
+from .search import register_sql_functions, zh_fts_corrected
 from .store.toplists import BM25
 from .urls import CANONICAL_SITE
 
@@ -88,7 +89,8 @@ READER_TABLES = ("articles", "dataset_articles")
 # public tables links, comments and article_versions are read through their dataset_* views.
 HIDDEN_TABLES = (
     *("_sqlite_migrations", "archive_info", "crawl_state", "crawl_marks", "crawl_runs", "failures"),
-    *("search_top", "search_top_terms", "search_state", "links", "comments", "article_versions"),
+    *("search_top", "search_top_terms", "search_state", "search_words", "search_sounds"),
+    *("article_labels", "search_features", "links", "comments", "article_versions"),
     *("search_changes", "search_changes_before", "search_changes_after"),
     *("search_changes_before_terms", "search_changes_after_terms"),
 )
@@ -96,7 +98,8 @@ READER_FACETS: list[Any] = [{"array": "categories"}, {"array": "tags"}, "author"
 CSS_PATH = "/-/itp6crawl.css"
 
 SEARCH_SQL = f"""select articles.id, articles.title, articles.published_at,
-  zh_snippet(articles.body_text, :q, char(57344), char(57345)) as snippet, articles.url, round(-{BM25}, 2) as score
+  zh_snippet(articles.body_text, :q, char(57344), char(57345)) as snippet, articles.url, round(-{BM25}, 2) as score,
+  zh_search_notes(:q) as notes
 from {FTS_TABLE} join articles on articles.rowid = {FTS_TABLE}.rowid
 where {FTS_TABLE} match zh_fts(:q) and articles.status = 'live'
 order by {BM25}
@@ -165,11 +168,9 @@ def is_archive(conn: sqlite3.Connection) -> bool:
 
 @hookimpl(trylast=True)  # after datasette.sql_functions, so our escape_fts replaces its own
 def prepare_connection(conn: sqlite3.Connection, database: str) -> None:
-    conn.create_function("zh_fts", 1, zh_fts, deterministic=True)
-    conn.create_function("zh_snippet", 2, zh_snippet, deterministic=True)
-    conn.create_function("zh_snippet", 4, zh_snippet, deterministic=True)  # markers of the caller's choice
+    register_sql_functions(conn)
     if database not in ("_memory", "_internal") and is_archive(conn):
-        conn.create_function("escape_fts", 1, zh_fts, deterministic=True)
+        conn.create_function("escape_fts", 1, lambda text: zh_fts_corrected(conn, text))
 
 
 def reader_links_html(database_url: str) -> str:
@@ -232,7 +233,10 @@ def database_metadata(database_url: str) -> dict[str, Any]:
                 "title": "Search the archive",
                 "description": (
                     "Live articles matching the query, best first (BM25, title weighted). Chinese is "
-                    'segmented; all words are required; "…" phrase, OR, -word, title:word, word*.'
+                    'segmented; all words are required; "…" phrase, OR, -word, title:word, word*. '
+                    "A drug, test or condition is found by any of its names (eltrombopag, Revolade, 艾曲泊帕): "
+                    "notes say which, and what a misspelt word may have meant (searched too); a quoted word is "
+                    "searched as typed."
                 ),
                 "sql": SEARCH_SQL,
                 "hide_sql": True,

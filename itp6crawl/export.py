@@ -406,7 +406,7 @@ WRITERS: dict[str, Writer] = {
 
 def archive_facts(connection: Any, articles: ArticleFilter) -> dict[str, Any]:
     """The figures a datasheet states: dates, extractors, crawl runs, versions of the tools."""
-    condition = articles.condition()
+    condition = articles.condition(connection)
     first, last = connection.execute(
         f"SELECT min(published_at), max(published_at) FROM articles WHERE {condition}", articles.params
     ).fetchone()

@@ -41,7 +41,7 @@ def near_duplicates(
     index.execute("CREATE INDEX bands_by_key ON bands (band, key)")
     index.execute("CREATE TABLE signatures (article_id INTEGER PRIMARY KEY, hashvalues BLOB)")
     dup_of: dict[int, int] = {}
-    condition = articles.condition()
+    condition = articles.condition(connection)
     total = connection.execute(f"SELECT count(*) FROM articles WHERE {condition}", articles.params).fetchone()[0]
     rows = connection.execute(
         f"SELECT id, body_seg FROM articles WHERE {condition} ORDER BY published_at, id", articles.params

@@ -8,6 +8,13 @@
 - ``word*`` is a prefix: ``eltrombo*``; ``艾曲*`` finds the words that start with 艾曲 (艾曲泊帕), or the
   words it segments to in a row, the last one a prefix (``血小板低*``: 血小板 then a word starting with 低).
 
+Names of one thing are one word. A word (or words typed in a row) that names a concept of the bilingual
+vocabulary (:mod:`itp6crawl.vocabulary`: eltrombopag, Revolade, 艾曲泊帕, ITP, 特发性血小板减少性紫癜 …) searches
+every name of the concept, each as a phrase: ``eltrombopag`` is ``("eltrombopag" OR "艾曲泊帕" OR "revolade"
+OR …)``. The query says which (:attr:`Query.expansions`, shown as "also searched: …"). A quoted phrase stays
+exact (``"eltrombopag"``), as does a prefix (``eltrombo*``); ``parse(text, expand=False)`` (the CLI's
+``--exact``, SQL's ``zh_fts(:q, 'exact')``) turns expansion off for the whole query.
+
 A field or operator with nothing to apply to (``title:``, ``-``, ``NOT``, ``OR``, ``()``, ``""``) adds
 nothing; a query of nothing else is refused like an empty one.
 
@@ -38,13 +45,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
-from .text import Segmenter, default_segmenter, normalise
+from .text import LATIN_WORD, Segmenter, default_segmenter, normalise, porter_stem, query_joined_term
+from .vocabulary import Concept, Vocabulary, load_vocabulary
 
 TITLE_COLUMN = "title_seg"
 MAX_QUERY_CHARS = 4000  # characters of query text (see the module's docstring for the three limits)
 MAX_QUERY_TERMS = 500  # words after segmentation, excluded and phrase words included
 MAX_QUERY_DEPTH = 16  # levels of brackets
+MAX_EXPANSIONS = 16  # concepts expanded per query: each adds a handful of phrases that are not counted as words
+MAX_NAME_WORDS = 5  # words typed in a row that may name a concept ("immune thrombocytopenic purpura")
 _HAN_SPACES = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 _HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")  # Han characters only (text.py's runs)
 # No leading \s*: finditer skips spaces by itself, once; a pattern starting with \s* rescans a run of
@@ -63,13 +74,33 @@ class QueryError(ValueError):
     limits (too long, too many words, brackets nested too deep)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    """Words of the query that name a vocabulary concept, and the concept's other names searched with them."""
+
+    typed: str  # the words as the query wrote them
+    concept: str  # the concept's id
+    names: tuple[str, ...]  # the concept's other names, as the vocabulary writes them
+
+    def __str__(self) -> str:
+        return f"{self.typed}: {', '.join(self.names)}"
+
+
 @dataclass(slots=True)
 class Query:
-    """A parsed query: the FTS5 ``match`` expression and the positive ``terms`` (for highlighting)."""
+    """A parsed query: the FTS5 ``match`` expression, the positive ``terms`` (for highlighting; a concept's
+    names among them) and the ``expansions`` made."""
 
     text: str
     match: str
     terms: list[str] = field(default_factory=list)
+    expansions: list[Expansion] = field(default_factory=list)
+    expanded: bool = True  # parsed with expansion (``parse(expand=...)``)
+    joined_terms: bool = False  # technical terms as joined tokens (``parse(joined_terms=...)``)
+    # The names of each concept a wanted word named (the typed words among them), each an FTS5 expression;
+    # empty when nothing was expanded or an exclusion holds an expansion. An article holding none of
+    # ``drop`` matches ``parse(text, drop=...)`` as it matches the whole query, with the same bm25.
+    units: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -77,6 +108,13 @@ class _Parser:
     lexemes: list[re.Match[str]]
     segmenter: Segmenter
     terms: list[str]
+    vocabulary: Vocabulary | None  # None: no expansion
+    joined_terms: bool = False  # technical terms as the index's joined tokens (text.joined_terms)
+    expansions: list[Expansion] = field(default_factory=list)
+    drop: frozenset[str] = frozenset()  # names (units of ``any_name``) to leave out of the expression
+    units: list[str] = field(default_factory=list)  # the names of each wanted expansion, as expressions
+    excluded_names: bool = False  # an expansion inside an exclusion
+    excluded_groups: int = 0  # excluded brackets open around the current position
     position: int = 0
     depth: int = 0  # brackets open around the current position
     words: int = 0  # tokens seen so far, wanted or excluded
@@ -119,14 +157,18 @@ class _Parser:
                 self.depth += 1
                 if self.depth > MAX_QUERY_DEPTH:
                     raise QueryError(f"the query's brackets are nested more than {MAX_QUERY_DEPTH} deep")
+                self.excluded_groups += negate_next
                 part = self.any_of()
+                self.excluded_groups -= negate_next
                 self.depth -= 1
                 if (closing := self.peek()) is not None and closing["close"]:
                     self.position += 1
                 negative = negate_next
             else:
                 negative = bool(lexeme["neg"]) or negate_next
-                part = self.atom(lexeme, collect_terms=not negative)
+                part = self.named_run(lexeme, collect_terms=not negative)
+                if part is None:
+                    part = self.atom(lexeme, collect_terms=not negative)
             negate_next = False
             if part:
                 (excluded if negative else required).append(part)
@@ -148,6 +190,8 @@ class _Parser:
                 return None
             if collect_terms:
                 self.terms.extend(tokens)
+            if len(tokens) == 1:
+                return column + self.quote(tokens[0])
             return column + _quote(" ".join(tokens))
         word = lexeme["word"] or ""
         prefix = word.endswith("*")
@@ -160,14 +204,99 @@ class _Parser:
             if collect_terms:
                 self.terms.append(start)
             return "(" + " OR ".join(f"{column}{_quote(text)}*" for text in (start, " ".join(tokens))) + ")"
-        if collect_terms:
-            self.terms.extend(tokens)
-        quoted = [_quote(token) for token in tokens]
         if prefix:
-            quoted[-1] += "*"
-        if column:
-            quoted = [column + part for part in quoted]
+            if collect_terms:
+                self.terms.extend(tokens)
+            quoted = [column + self.quote(token) for token in tokens[:-1]] + [column + _quote(tokens[-1]) + "*"]
+        else:
+            quoted = self.expanded(word, tokens, column, collect_terms)
         return quoted[0] if len(quoted) == 1 else "(" + " AND ".join(quoted) + ")"
+
+    def expanded(self, word: str, tokens: list[str], column: str, collect_terms: bool) -> list[str]:
+        """The quoted tokens of one typed ``word``, each longest run of them that names a concept (艾曲泊帕 of
+        艾曲泊帕儿童) as the OR of the concept's names."""
+        parts: list[str] = []
+        start = 0
+        while start < len(tokens):
+            for end in range(len(tokens), start, -1):  # the longest run first
+                concept = self.concept_named(_joined(tokens[start:end]))
+                if concept is not None:
+                    typed = word if (start, end) == (0, len(tokens)) else _joined(tokens[start:end])
+                    parts.append(self.any_name(concept, tokens[start:end], typed, column, collect_terms))
+                    start = end
+                    break
+            else:
+                if collect_terms:
+                    self.terms.append(tokens[start])
+                parts.append(column + self.quote(tokens[start]))
+                start += 1
+        return parts
+
+    def named_run(self, lexeme: re.Match[str], collect_terms: bool) -> str | None:
+        """The OR of a concept's names when ``lexeme`` and the plain words after it name one together
+        (``immune thrombocytopenia``), the longest such run; None otherwise (the words are parsed alone)."""
+        if self.vocabulary is None or not _plain_word(lexeme):
+            return None
+        run = [lexeme]
+        for following in self.lexemes[self.position : self.position + MAX_NAME_WORDS - 1]:
+            if not _plain_word(following) or following["neg"] or following["field"] != lexeme["field"]:
+                break
+            run.append(following)
+        for length in range(len(run), 1, -1):
+            typed = " ".join(word["word"] for word in run[:length])
+            concept = self.concept_named(typed)
+            if concept is None:
+                continue
+            tokens = self.count(self.segmenter.tokens(typed))
+            self.position += length - 1
+            return self.any_name(concept, tokens, typed, f"{TITLE_COLUMN} : " if lexeme["field"] else "", collect_terms)
+        return None
+
+    def concept_named(self, typed: str) -> Concept | None:
+        if self.vocabulary is None or len(self.expansions) >= MAX_EXPANSIONS:
+            return None
+        return self.vocabulary.concept_of(typed)
+
+    def any_name(self, concept: Concept, tokens: list[str], typed: str, column: str, collect_terms: bool) -> str:
+        """``(typed OR name OR …)``: every name of ``concept`` as a phrase of the index's tokens, the typed
+        words first, each phrase once (a Traditional name folds onto its Simplified one). Each name is a
+        term to highlight, as one piece (艾曲泊帕乙醇胺, not 艾曲泊帕 and 乙醇胺 apart)."""
+        phrases = {" ".join(tokens): typed}
+        highlighted = list(tokens)
+        for name in concept.terms:
+            name_tokens = self.segmenter.tokens(name)
+            if name_tokens and " ".join(name_tokens) not in phrases:
+                phrases[" ".join(name_tokens)] = name
+                highlighted.append(_joined(name_tokens))
+        if collect_terms:
+            self.terms.extend(highlighted)
+        others = tuple(name for phrase, name in phrases.items() if phrase != " ".join(tokens))
+        if others:
+            self.expansions.append(Expansion(typed, concept.id, others))
+        # The typed words are searched as without expansion (血小板低: 血小板 and 低, anywhere), the other
+        # names as phrases: expansion only ever adds articles.
+        typed_words = [column + self.quote(token) for token in tokens]
+        stems = {_stemmed(" ".join(tokens))}  # platelets is searched as platelet: once, or bm25 counts it twice
+        searched = []
+        for phrase in list(phrases)[1:]:
+            if _stemmed(phrase) not in stems:
+                stems.add(_stemmed(phrase))
+                searched.append(phrase)
+        names = [column + (self.quote(phrase) if " " not in phrase else _quote(phrase)) for phrase in searched]
+        typed_unit = typed_words[0] if len(typed_words) == 1 else "(" + " AND ".join(typed_words) + ")"
+        units = list(dict.fromkeys([typed_unit, *names]))  # TPO-RA and TPO-RAs are one joined token
+        if collect_terms and not self.excluded_groups:
+            self.units.extend(units)
+        elif names:
+            self.excluded_names = True
+        kept = [unit for unit in units if unit not in self.drop] or [MATCH_NOTHING]
+        return kept[0] if len(kept) == 1 else "(" + " OR ".join(kept) + ")"
+
+    def quote(self, token: str) -> str:
+        """One token as an FTS5 string: a technical term as its joined token when the index holds them
+        (the same articles as the phrase of its words, read from one posting list)."""
+        joined = query_joined_term(token) if self.joined_terms else None
+        return _quote(joined or token)
 
     def count(self, tokens: list[str]) -> list[str]:
         self.words += len(tokens)
@@ -180,15 +309,54 @@ def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def parse(text: str, segmenter: Segmenter | None = None) -> Query:
+def _plain_word(lexeme: re.Match[str]) -> bool:
+    """A word without quotes or a star that is not an operator: one that may be part of a concept's name."""
+    word = lexeme["word"]
+    return bool(word) and not word.endswith("*") and word not in ("AND", "OR", "NOT")
+
+
+def _stemmed(phrase: str) -> str:
+    """A phrase as the index's terms: its English words by their Porter stems (FTS5's porter tokenizer)."""
+    return LATIN_WORD.sub(lambda word: porter_stem(word[0]), phrase)
+
+
+def _joined(tokens: list[str]) -> str:
+    """The tokens of one typed word as one name: Han tokens side by side, other tokens apart (``慢性itp``)."""
+    text = tokens[0]
+    for before, token in pairwise(tokens):
+        text += token if _HAN_WORD.fullmatch(before[-1]) or _HAN_WORD.fullmatch(token[0]) else " " + token
+    return text
+
+
+def parse(
+    text: str,
+    segmenter: Segmenter | None = None,
+    *,
+    expand: bool = True,
+    vocabulary: Vocabulary | None = None,
+    drop: frozenset[str] = frozenset(),
+    joined_terms: bool = False,
+) -> Query:
     """Parse the query language into an FTS5 expression; :class:`QueryError` when nothing is searchable
-    or the query is beyond the limits (``MAX_QUERY_CHARS``, ``MAX_QUERY_TERMS``, ``MAX_QUERY_DEPTH``)."""
+    or the query is beyond the limits (``MAX_QUERY_CHARS``, ``MAX_QUERY_TERMS``, ``MAX_QUERY_DEPTH``).
+
+    ``expand`` searches every name of a concept a word names (``vocabulary``, by default the packaged one);
+    ``drop`` leaves some of those names out (:attr:`Query.units`: how the search ranks rare names apart);
+    ``joined_terms`` searches technical terms (``TPO-RA``, ``10^9/L``) as the joined tokens of an index that
+    holds them (:mod:`itp6crawl.store.features`); without, as phrases of their words."""
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(
             f"the query is longer than {MAX_QUERY_CHARS:,} characters ({len(text):,}): search for fewer words"
         )
     lexemes = list(_LEXEME.finditer(text))
-    parser = _Parser(lexemes, segmenter or default_segmenter(), [])
+    parser = _Parser(
+        lexemes,
+        segmenter or default_segmenter(),
+        [],
+        (vocabulary or load_vocabulary()) if expand else None,
+        joined_terms=joined_terms,
+        drop=drop,
+    )
     parts: list[str] = []
     while parser.peek() is not None:
         part = parser.any_of()
@@ -201,16 +369,54 @@ def parse(text: str, segmenter: Segmenter | None = None) -> Query:
             raise QueryError(f"nothing to search for in {text!r}: add a word to find beside the excluded ones")
         raise QueryError(f"nothing to search for in {text!r}: type a word, e.g. 艾曲泊帕 or IgG1")
     match = parts[0] if len(parts) == 1 else " AND ".join(parts)
-    return Query(text=text, match=match, terms=list(dict.fromkeys(parser.terms)))
+    units = [] if parser.excluded_names else list(dict.fromkeys(parser.units))
+    terms = list(dict.fromkeys(parser.terms))
+    return Query(text, match, terms, parser.expansions, expand, joined_terms, units)
+
+
+def reparse(
+    query: Query, text: str | None = None, segmenter: Segmenter | None = None, *, drop: frozenset[str] = frozenset()
+) -> Query:
+    """``text`` (by default the query's own) parsed as ``query`` was: expanded or not, technical terms
+    joined or not; ``drop`` as :func:`parse`'s."""
+    return parse(
+        query.text if text is None else text,
+        segmenter,
+        expand=query.expanded,
+        joined_terms=query.joined_terms,
+        drop=drop,
+    )
+
+
+def with_alternatives(text: str, alternatives: dict[str, list[str]]) -> str:
+    """``text`` with each wanted word whose folded form is a key of ``alternatives`` replaced by the word OR
+    its alternatives (``eltrombopg`` -> ``(eltrombopg OR eltrombopag)``): how a search adds what a misspelt
+    word may have meant without dropping the word as typed."""
+    pieces: list[str] = []
+    position = 0
+    for lexeme in _LEXEME.finditer(text):
+        word = lexeme["word"]
+        others = alternatives.get(normalise(word)) if word and not lexeme["neg"] else None
+        if not others:
+            continue
+        field = lexeme["field"] or ""
+        pieces.append(text[position : lexeme.start()])
+        pieces.append("(" + " OR ".join(f"{field}{choice}" for choice in (word, *others)) + ")")
+        position = lexeme.end()
+    return "".join(pieces) + text[position:]
 
 
 MATCH_NOTHING = '""'  # an empty phrase: a valid FTS5 expression that matches no row
 
 
-def zh_fts(text: str | None) -> str:
+def zh_fts(text: str | None, mode: str | None = None, *, joined_terms: bool = False) -> str:
     """The FTS5 MATCH expression of a query, for SQL: ``WHERE articles_fts MATCH zh_fts(:q)`` (the function
-    the Datasette and sqlite-utils plugins register). Input with nothing searchable matches nothing."""
+    the Datasette and sqlite-utils plugins register), a concept's names expanded as everywhere;
+    ``zh_fts(:q, 'exact')`` searches the words as typed; ``joined_terms`` when the archive's index holds
+    technical terms as tokens. Input with nothing searchable matches nothing."""
+    if mode not in (None, "exact", "expand"):
+        raise ValueError(f"zh_fts's second argument is 'exact' or 'expand', not {mode!r}")
     try:
-        return parse(text or "").match
+        return parse(text or "", expand=mode != "exact", joined_terms=joined_terms).match
     except QueryError:
         return MATCH_NOTHING

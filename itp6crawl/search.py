@@ -7,6 +7,7 @@ the title weighted above the body; filters by category, tag, author and date; so
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import sqlite3
@@ -15,12 +16,23 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
-from .query import Query, QueryError, parse
-from .store.datasets import ARTICLE_FILTERS
+from .query import MATCH_NOTHING, Query, QueryError, parse, reparse, with_alternatives, zh_fts
+from .spelling import Correction
+from .store.datasets import (
+    ARTICLE_FILTERS,
+    ARTICLE_FILTERS_BY_ROW,
+    ARTICLE_FILTERS_WITHOUT_LABELS,
+    LABEL_VALUE,
+    has_article_labels,
+    label_ids,
+)
+from .store.features import JOINED_TERMS, has_feature
+from .store.lexicon import did_you_mean
 from .store.readonly import ArchiveError, ArchiveMissing, connect_readonly
 from .store.toplists import BM25, TopList, index_tokenizer, top_lists
-from .text import LATIN_WORD, Segmenter, normalise_with_origin, porter_stem
+from .text import LATIN_WORD, Segmenter, normalise_with_origin, porter_stem, query_joined_term
 
 SNIPPET_CHARS = 80
 
@@ -196,12 +208,14 @@ SORTS = {
 
 
 class Hits(list[Hit]):
-    """The hits of one page of results (a list), with the ``total`` number of matches and the parsed query."""
+    """The hits of one page of results (a list), with the ``total`` number of matches, the parsed query
+    (its ``expansions``: the other names searched) and the ``corrections`` searched too ("did you mean")."""
 
-    def __init__(self, hits: list[Hit], total: int, query: Query) -> None:
+    def __init__(self, hits: list[Hit], total: int, query: Query, corrections: list[Correction] | None = None) -> None:
         super().__init__(hits)
         self.total = total
         self.query = query
+        self.corrections = corrections or []
 
 
 def search(
@@ -217,16 +231,18 @@ def search(
     limit: int = 20,
     offset: int = 0,
     segmenter: Segmenter | None = None,
+    exact: bool = False,
 ) -> Hits:
     """Live articles matching ``query`` (the language of :mod:`itp6crawl.query`), best first or by date.
 
     ``category``, ``tag`` (exact names) and ``author`` (nickname or credit) filter; ``since`` and
-    ``until`` are dates (``YYYY-MM-DD``, inclusive) on the publication time. Raises
+    ``until`` are dates (``YYYY-MM-DD``, inclusive) on the publication time. A word that names a concept of
+    the vocabulary searches all its names (``hits.query.expansions`` says which) unless ``exact``. Raises
     :class:`~itp6crawl.query.QueryError` for a query with nothing to search, ``ValueError`` for a bad
     ``sort``, :class:`ArchiveError` when the archive cannot be read."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-    parsed = parse(query, segmenter)
+    parsed = parse(query, segmenter, expand=not exact)
     # The FTS index does the matching, counting and ranking on its own; articles are read only for the
     # filters (their early, narrow columns) and for the page's rows. Joining every match to its article
     # row for the count would read each wide row (the body, the HTML) and costs seconds at 20,000 articles.
@@ -234,30 +250,21 @@ def search(
     chosen = {"category": category, "tag": tag, "author": author, "since": since, "until": until}
     params: dict[str, object] = {"match": parsed.match, "limit": limit, "offset": offset}
     params.update({name: value for name, value in chosen.items() if value})
-    filters = [ARTICLE_FILTERS[name] for name, value in chosen.items() if value]  # conditions on articles
-    where = ["articles_fts MATCH :match"]
-    if filters:
-        where.append("+articles_fts.rowid IN (SELECT id FROM articles WHERE " + " AND ".join(filters) + ")")
     with connect_readonly(path) as connection:
+        if has_feature(connection, JOINED_TERMS):  # technical terms as the index's tokens
+            parsed = parse(query, segmenter, expand=not exact, joined_terms=True)
+            params["match"] = parsed.match
+        where, row_filters = _filtered(connection, [name for name, value in chosen.items() if value])
         # Checking every match against the few gone articles costs as much as finding the matches.
         all_live = not connection.execute(f"SELECT EXISTS (SELECT 1 FROM articles WHERE {NOT_LIVE})").fetchone()[0]
         if not all_live:
             where.append(f"+articles_fts.rowid NOT IN (SELECT id FROM articles WHERE {NOT_LIVE})")
-        matches = _Matches(" AND ".join(where), filters, params, all_live)
-        total, page = None, None
-        if sort == "relevance":
-            total, page = _rank_from_top_lists(connection, parsed, matches, limit + offset)
-        if total is None:
-            total = matches.count(connection)
-        if page is not None:
-            page = page[offset:]
-        else:
-            join = "" if sort == "relevance" else " JOIN articles ON articles.id = articles_fts.rowid"
-            page = connection.execute(
-                f"SELECT articles_fts.rowid, {BM25} AS rank FROM articles_fts{join} WHERE {matches.condition}"
-                f" ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset",
-                params,
-            ).fetchall()
+        matches = _Matches(" AND ".join(where), row_filters, params, all_live)
+        corrections: list[Correction] = []
+        if not exact:
+            parsed, corrections = corrected(connection, parsed, segmenter)
+            params["match"] = parsed.match
+        total, page = _page_with_names(connection, parsed, matches, sort, segmenter)
         ids = [row[0] for row in page]
         prefixes = _prefixes(parsed)
         rows = {
@@ -282,7 +289,194 @@ def search(
         for article_id, score in page
         for found in [snippet(rows[article_id]["body_text"] or "", parsed.terms, prefixes=prefixes)]
     ]
-    return Hits(hits, total, parsed)
+    return Hits(hits, total, parsed, corrections)
+
+
+RANK_NAMES_BELOW = 2000  # a concept's name in at most this many articles is ranked apart (see below)
+
+
+def _page_with_names(
+    connection: sqlite3.Connection, query: Query, matches: _Matches, sort: str, segmenter: Segmenter | None
+) -> tuple[int, list[Any]]:
+    """:func:`_page` for a query that names concepts, as fast as a query of their common names.
+
+    A concept's names are mostly rare in the archive (another language, a brand, an old name) and one or
+    two are common. An article holding none of the rare names matches the query without them as it matches
+    the whole query, with the same bm25 (a phrase absent from an article adds 0; each phrase's idf is its
+    own). So the query without its rare names answers with its fast paths (top lists), the few articles
+    holding a rare name are scored with the whole expression, and the two merge: the same page and total
+    as ranking every match (tests compare both)."""
+    if sort != "relevance" or not query.units:
+        return _page(connection, query, matches, sort)
+    rare = frozenset(
+        unit for unit in query.units if _count_up_to(connection, unit, RANK_NAMES_BELOW + 1) <= RANK_NAMES_BELOW
+    )
+    if not rare:
+        return _page(connection, query, matches, sort)
+    params = matches.params
+    holding = [
+        row[0]
+        for row in connection.execute(
+            f"SELECT articles_fts.rowid FROM articles_fts WHERE {matches.condition}",
+            {**params, "match": f"({query.match}) AND ({' OR '.join(sorted(rare))})"},
+        )
+    ]
+    core = reparse(query, segmenter=segmenter, drop=rare)
+    listed = ", ".join(map(str, holding))  # rowids from the index: integers
+    # Without the unary +, FTS5 looks each listed rowid up: cheap for a few, and only those are scored.
+    scored = connection.execute(
+        f"SELECT rowid, {BM25} FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({listed})", (query.match,)
+    ).fetchall()
+    core_too = {
+        row[0]
+        for row in connection.execute(
+            f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({listed})", (core.match,)
+        )
+    }
+    wanted = params["limit"] + params["offset"]
+    core_params = {**params, "match": core.match, "limit": wanted + len(core_too), "offset": 0}
+    core_total, core_page = _page(
+        connection, core, _Matches(matches.condition, matches.filters, core_params, matches.all_live), sort
+    )
+    held = set(holding)
+    merged = sorted(
+        [*(pair for pair in core_page if pair[0] not in held), *scored], key=lambda pair: (pair[1], pair[0])
+    )
+    return core_total + len(held - core_too), [tuple(pair) for pair in merged[params["offset"] : wanted]]
+
+
+def _page(connection: sqlite3.Connection, query: Query, matches: _Matches, sort: str) -> tuple[int, list[Any]]:
+    """The match count and the page of (rowid, rank) pairs asked for in ``matches.params``."""
+    params = matches.params
+    total, page = None, None
+    if sort == "relevance":
+        total, page = _rank_from_top_lists(connection, query, matches, params["limit"] + params["offset"])
+    if total is None and page is None and sort == "relevance" and matches.filters:
+        total, page = _rank_filtered(connection, matches, params["limit"] + params["offset"])
+    if total is None:
+        total = matches.count(connection)
+    if page is not None:
+        return total, page[params["offset"] :]
+    join = "" if sort == "relevance" else " JOIN articles ON articles.id = articles_fts.rowid"
+    page = connection.execute(
+        f"SELECT articles_fts.rowid, {BM25} AS rank FROM articles_fts{join} WHERE {matches.condition}"
+        f" ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset",
+        params,
+    ).fetchall()
+    return total, page
+
+
+def search_notes(hits: Hits) -> list[str]:
+    """What a reader is told besides the hits: the other names searched, the corrections searched too."""
+    return _notes(hits.query, hits.corrections)
+
+
+def _notes(query: Query, corrections: list[Correction]) -> list[str]:
+    notes = [f"also searched: {expansion}" for expansion in query.expansions]
+    notes += [f"did you mean: {' / '.join(correction.texts)}? (searched too)" for correction in corrections]
+    return notes
+
+
+def zh_search_notes(connection: sqlite3.Connection, text: str | None) -> str | None:
+    """The plugins' ``zh_search_notes(:q)``: :func:`search_notes` of the query on this archive, one line
+    (``; `` between notes), or None when there is nothing to say."""
+    try:
+        query = parse(text or "", joined_terms=has_feature(connection, JOINED_TERMS))
+    except QueryError:
+        return None
+    return "; ".join(_notes(*corrected(connection, query))) or None
+
+
+def register_sql_functions(connection: sqlite3.Connection) -> None:
+    """The search's SQL functions on ``connection`` (the Datasette and sqlite-utils plugins): ``zh_fts(:q)``
+    (``zh_fts(:q, 'exact')``), ``zh_search_notes(:q)`` and ``zh_snippet``. On an archive, ``zh_fts`` makes the
+    corrections a search makes, so SQL finds what the CLI finds."""
+    if connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'").fetchone():
+        connection.create_function("zh_fts", 1, lambda text: zh_fts_corrected(connection, text))
+        connection.create_function("zh_fts", 2, lambda text, mode: zh_fts_corrected(connection, text, mode))
+        connection.create_function("zh_search_notes", 1, lambda text: zh_search_notes(connection, text))
+    else:  # no archive: the query language alone
+        connection.create_function("zh_fts", 1, zh_fts, deterministic=True)
+        connection.create_function("zh_fts", 2, zh_fts, deterministic=True)
+    connection.create_function("zh_snippet", 2, zh_snippet, deterministic=True)
+    connection.create_function("zh_snippet", 4, zh_snippet, deterministic=True)  # markers of the caller's choice
+
+
+FEW_HITS = 3  # a query finding fewer articles looks for misspellings (:func:`itp6crawl.store.lexicon.did_you_mean`)
+
+
+def corrected(
+    connection: sqlite3.Connection, query: Query, segmenter: Segmenter | None = None
+) -> tuple[Query, list[Correction]]:
+    """``query`` with what its misspelt words may have meant searched too, and those corrections; the query
+    itself when it finds ``FEW_HITS`` articles or more in the archive (filters aside), or nothing looks
+    misspelt. Every tool asks this of the whole archive, so the CLI, Datasette and SQL find the same."""
+
+    def matching(text: str, at_most: int) -> int:
+        try:
+            match = reparse(query, text, segmenter).match
+        except QueryError:
+            return 0
+        return _count_up_to(connection, match, at_most)
+
+    if _count_up_to(connection, query.match, FEW_HITS) >= FEW_HITS:
+        return query, []
+    corrections = did_you_mean(connection, query.text, segmenter, few=FEW_HITS, matching=matching)
+    if not corrections:
+        return query, []
+    alternatives = {correction.typed: correction.texts for correction in corrections}
+    return reparse(query, with_alternatives(query.text, alternatives), segmenter), corrections
+
+
+def _count_up_to(connection: sqlite3.Connection, match: str, at_most: int) -> int:
+    return connection.execute(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)", (match, at_most)
+    ).fetchone()[0]
+
+
+def zh_fts_corrected(connection: sqlite3.Connection, text: str | None, mode: str | None = None) -> str:
+    """The plugins' ``zh_fts(:q)`` on an archive: :func:`itp6crawl.query.zh_fts` with the corrections a
+    search makes (:func:`corrected`), so SQL finds what the CLI finds; ``zh_fts(:q, 'exact')`` makes none."""
+    joined = has_feature(connection, JOINED_TERMS)  # technical terms as the archive's index holds them
+    match = zh_fts(text, mode, joined_terms=joined)
+    if mode == "exact" or match == MATCH_NOTHING:
+        return match
+    return corrected(connection, parse(text or "", joined_terms=joined))[0].match
+
+
+def _rank_filtered(
+    connection: sqlite3.Connection, matches: _Matches, wanted: int
+) -> tuple[int, list[tuple[int, float]]]:
+    """The count and the best ``wanted`` (rowid, rank) of a filtered search, from one pass over its matches:
+    a count and then a ranking would each read the word's whole posting list (25 ms apiece for a word in
+    nearly every one of 100,000 articles), while the filtered matches are few enough to rank in Python."""
+    scored = connection.execute(
+        f"SELECT articles_fts.rowid, {BM25} AS rank FROM articles_fts WHERE {matches.condition}", matches.params
+    ).fetchall()
+    return len(scored), heapq.nsmallest(wanted, scored, key=lambda row: (row[1], row[0]))  # SORTS["relevance"]
+
+
+def _filtered(connection: sqlite3.Connection, chosen: list[str]) -> tuple[list[str], list[str]]:
+    """The WHERE of ``articles_fts`` for the ``chosen`` filters (names of :data:`ARTICLE_FILTERS`), and
+    the filters as conditions on a few known ``articles`` rows (for checking a page's candidates).
+
+    A label (category, tag, author) is one range of ``article_labels``: the matches are checked against
+    its ids, read once into a temporary index (FTS5 finds the matches of even a word in nearly every
+    article in a few milliseconds, while asking FTS5 about each id of the label reruns the MATCH per id).
+    Dates are conditions on ``articles``. The unary + keeps SQLite from handing the rowid lists to FTS5,
+    which would rerun the MATCH per rowid. An archive older than the labels filters with json_each()."""
+    where = ["articles_fts MATCH :match"]
+    if not chosen:
+        return where, []
+    if not has_article_labels(connection):
+        filters = [ARTICLE_FILTERS_WITHOUT_LABELS[name] for name in chosen]
+        where.append("+articles_fts.rowid IN (SELECT id FROM articles WHERE " + " AND ".join(filters) + ")")
+        return where, filters
+    where += [f"+articles_fts.rowid IN ({label_ids(name)})" for name in chosen if name in LABEL_VALUE]
+    on_rows = [ARTICLE_FILTERS[name] for name in chosen if name not in LABEL_VALUE]
+    if on_rows:
+        where.append("+articles_fts.rowid IN (SELECT id FROM articles WHERE " + " AND ".join(on_rows) + ")")
+    return where, [ARTICLE_FILTERS_BY_ROW[name] for name in chosen]
 
 
 # status <> 'live' as two ranges of the status index: ``<>`` reads the whole index (5 ms at 100,000 articles).
@@ -327,6 +521,7 @@ def _listed_query(query: Query) -> _ListedQuery | None:
         return None
     tokens = [token.replace('""', '"') for token, _ in phrases]
     terms = set(query.terms)  # sets and counters: a scan of a list per token made long queries quadratic
+    terms |= {joined for term in query.terms if (joined := query_joined_term(term))}  # TPO-RA as one token
     wanted = [token for token in tokens if token in terms]
     if not wanted or Counter(tokens) != Counter(wanted):
         return None  # nothing wanted, or a token both wanted and excluded
@@ -363,6 +558,8 @@ def _rank_from_top_lists(
     if listed_query.conjunction and (page := _rank_from_lists_alone(connection, tokens, lists, matches, wanted)):
         one_word = len(tokens) == 1 and not matches.filters
         return (lists[tokens[0]].live_articles if one_word else None), page
+    if listed_query.conjunction and len(set(tokens)) == 1:
+        return None, None  # one word's list proved too little (a rare filter): scoring it with FTS5 proves no more
     total = matches.count(connection)  # finding the matches is cheap; scoring them is not
     if total <= RANK_ALL_BELOW:
         return total, None
@@ -447,6 +644,7 @@ __all__ = [
     "Snippet",
     "connect_readonly",
     "search",
+    "search_notes",
     "snippet",
     "zh_snippet",
     "zh_snippet_matches",

@@ -9,7 +9,12 @@ Traditional characters are folded to Simplified so either spelling finds the oth
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import math
+import os
 import re
+import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cached_property, lru_cache
@@ -225,9 +230,223 @@ def _step4(word: str) -> str:
     return word
 
 
+# --------------------------------------------------------------------------- technical terms as tokens
+#
+# unicode61 cuts a technical term into its words (TPO-RA: tpo, ra; 10^9/L: 10, 9, l), so the query asks
+# for a phrase of two or three of the archive's commonest words, read and compared position by position
+# (50 ms at 100,000 articles). The index therefore also holds, for every run of 2 to MAX_JOINED_WORDS
+# adjacent Latin words of a column (wherever a phrase of them would match), the run as one token: the
+# words' stems joined and ended by JOINED_TERM_MARK, a private-use character. unicode61 keeps it inside a
+# token (its categories L* N* Co), porter leaves a token ending in it alone (no suffix rule ends in a
+# non-ASCII byte), the segmenter drops it from every text, so no word of an article or a query can be
+# one. A query's technical term becomes that token (query.parse with ``joined_terms``) on archives whose
+# index holds them: the same articles as the phrase, from one posting list.
+
+JOINED_TERM_MARK = "\ue0f0"
+MAX_JOINED_WORDS = 4
+# A run of letters and digits (unicode61's token characters, near enough), a joined token whole.
+_INDEX_WORD = re.compile(rf"(?:[^\W_]|{JOINED_TERM_MARK})+")
+
+
+@lru_cache(maxsize=65536)
+def _joinable_stem(word: str) -> str | None:
+    """The stem unicode61 and porter make of ``word`` when it is ASCII letters and digits once its
+    diacritics are removed (unicode61 removes them), else None: such a word is never joined."""
+    if not word.isascii():
+        word = "".join(char for char in unicodedata.normalize("NFD", word) if not unicodedata.combining(char))
+        if not word.isascii():
+            return None
+    return porter_stem(word.lower())
+
+
+def _index_words(column: str) -> list[str | None]:
+    """The stems of a segmented column's words, as the index reads them, None for one never joined (a
+    Han word, a Greek letter): a run of joinable words is the words a phrase can match in a row."""
+    words: list[str | None] = []
+    for word in _INDEX_WORD.findall(column):
+        words.append(_joinable_stem(word))
+    return words
+
+
+def joined_term(words: Sequence[str]) -> str:
+    return "".join(word + JOINED_TERM_MARK for word in words)
+
+
+def joined_terms(column: str) -> list[str]:
+    """The joined tokens of a segmented column (tokens separated by spaces): one for each run of 2 to
+    ``MAX_JOINED_WORDS`` adjacent joinable words, as often as it occurs (bm25 counts them)."""
+    words = _index_words(column)
+    found: list[str] = []
+    for start in range(len(words) - 1):
+        if words[start] is None:
+            continue
+        for end in range(start + 2, min(start + MAX_JOINED_WORDS, len(words)) + 1):
+            if words[end - 1] is None:
+                break
+            found.append(joined_term(words[start:end]))  # type: ignore[arg-type]
+    return found
+
+
+def query_joined_term(token: str) -> str | None:
+    """The joined token a query's technical term (one token of :meth:`Segmenter.tokens`) is searched
+    as, or None for a single word, a term of more than ``MAX_JOINED_WORDS`` words or one not joinable."""
+    words = _index_words(token)
+    if not 2 <= len(words) <= MAX_JOINED_WORDS or None in words:
+        return None
+    return joined_term(words)  # type: ignore[arg-type]
+
+
+def with_joined_terms(segments: Segments) -> Segments:
+    """``segments`` with the joined tokens of technical terms: the title's in ``title_seg`` (so they rank
+    as title words), the body's and the metadata's in ``search_extra`` (``body_seg`` stays the text's
+    words: the dataset views count them). The archive adds them to every article it saves; a column
+    that holds joined tokens already is left as it is."""
+    title_joins = [] if JOINED_TERM_MARK in segments.title_seg else joined_terms(segments.title_seg)
+    other_joins = (
+        []
+        if JOINED_TERM_MARK in segments.search_extra
+        else joined_terms(segments.body_seg) + joined_terms(segments.search_extra)
+    )
+    return Segments(
+        title_seg=" ".join([segments.title_seg, *title_joins]) if title_joins else segments.title_seg,
+        body_seg=segments.body_seg,
+        search_extra=" ".join([segments.search_extra, *other_joins]).strip() if other_joins else segments.search_extra,
+    )
+
+
 @lru_cache(maxsize=1)
 def _t2s() -> OpenCC:
     return OpenCC("t2s")
+
+
+class PrebuiltDictionary:
+    """jieba's dictionary with ours, prebuilt once into an SQLite table of (word, frequency) in the user's
+    cache, so that a query's few Han characters are segmented without building rjieba's dictionary (0.15-0.3
+    s at every start of the CLI): only the query's own substrings are looked up, and jieba's own algorithm
+    (a DAG of dictionary words, the most probable route, HMM off) is run on them (:meth:`cut`). Its words
+    are rjieba's exactly (``tests/test_text.py`` compares both on the replica's texts and random ones).
+
+    Built from the dictionary file of the ``jieba`` package (the one rjieba embeds) and our user dictionary,
+    under a name that changes with either, so an upgrade builds a new one; about a second, once."""
+
+    FORMAT = 1
+
+    def __init__(self, path: Path, total: float, longest: int) -> None:
+        self.path = path
+        self._log_total = math.log(total)
+        self._longest = longest
+        self._connection: sqlite3.Connection | None = None
+
+    @classmethod
+    def open(cls, entries: list[tuple[str, int]], cache: Path | None = None) -> PrebuiltDictionary | None:
+        """The prebuilt dictionary for our ``entries`` (built now when missing), or None when the jieba
+        dictionary file or a writable cache folder is missing (the caller uses rjieba)."""
+        source = _jieba_dictionary_file()
+        if source is None:
+            return None
+        stat = source.stat()
+        key = hashlib.sha256(repr((cls.FORMAT, str(source), stat.st_size, stat.st_mtime_ns, entries)).encode())
+        folder = cache or _cache_folder()
+        path = folder / f"jieba-dictionary-{key.hexdigest()[:16]}.sqlite"
+        try:
+            if not path.exists():
+                folder.mkdir(parents=True, exist_ok=True)
+                _build_dictionary(source, entries, path)
+            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            total, longest = connection.execute("SELECT total, longest FROM about").fetchone()
+        except (OSError, sqlite3.Error):
+            return None
+        found = cls(path, total, longest)
+        found._connection = connection
+        return found
+
+    def cut(self, text: str) -> list[str]:
+        """jieba's precise-mode words of a text of Han characters and newlines, HMM off."""
+        assert self._connection is not None
+        runs = text.split("\n")
+        wanted = {
+            run[start:end]
+            for run in runs
+            for start in range(len(run))
+            for end in range(start + 1, min(len(run), start + self._longest) + 1)
+        }
+        frequencies: dict[str, int] = {}
+        listed = list(wanted)
+        for first in range(0, len(listed), 500):
+            chunk = listed[first : first + 500]
+            marks = ", ".join("?" * len(chunk))
+            frequencies.update(self._connection.execute(f"SELECT word, freq FROM words WHERE word IN ({marks})", chunk))
+        tokens: list[str] = []
+        for number, run in enumerate(runs):
+            if number:
+                tokens.append("\n")
+            tokens.extend(self._route(run, frequencies))
+        return tokens
+
+    def _route(self, run: str, frequencies: dict[str, int]) -> list[str]:
+        """jieba's ``calc``: from the end, each position's best (log probability, last index of its word)."""
+        length = len(run)
+        route: list[tuple[float, int]] = [(0.0, 0)] * (length + 1)
+        for start in range(length - 1, -1, -1):
+            ends = [
+                end for end in range(start, min(length, start + self._longest)) if frequencies.get(run[start : end + 1])
+            ]
+            route[start] = max(
+                (math.log(frequencies.get(run[start : end + 1]) or 1) - self._log_total + route[end + 1][0], end)
+                for end in ends or [start]
+            )
+        words = []
+        start = 0
+        while start < length:
+            end = route[start][1] + 1
+            words.append(run[start:end])
+            start = end
+        return words
+
+
+def _jieba_dictionary_file() -> Path | None:
+    """The dictionary file of the installed ``jieba`` package, found without importing it."""
+    spec = importlib.util.find_spec("jieba")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(folder) / "dict.txt").is_file():
+            return Path(folder) / "dict.txt"
+    return None
+
+
+def _cache_folder() -> Path:
+    """``ITP6_CACHE_DIR``, else ``$XDG_CACHE_HOME/itp6crawl`` (``~/.cache/itp6crawl``)."""
+    if folder := os.environ.get("ITP6_CACHE_DIR"):
+        return Path(folder)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "itp6crawl"
+
+
+def _build_dictionary(source: Path, entries: list[tuple[str, int]], path: Path) -> None:
+    """jieba's words and frequencies, then ours as ``add_word`` sets them, into a new file renamed into
+    place whole (two processes building at once each write their own and one wins)."""
+    frequencies: dict[str, int] = {}
+    total = 0
+    for line in source.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            frequencies[parts[0]] = int(parts[1])
+            total += int(parts[1])
+    for word, frequency in entries:
+        total += frequency - frequencies.get(word, 0)
+        frequencies[word] = frequency
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    connection = sqlite3.connect(partial)
+    try:
+        connection.execute("CREATE TABLE words (word TEXT PRIMARY KEY, freq INTEGER NOT NULL) WITHOUT ROWID")
+        connection.execute("CREATE TABLE about (total INTEGER NOT NULL, longest INTEGER NOT NULL)")
+        connection.executemany("INSERT INTO words VALUES (?, ?)", frequencies.items())
+        connection.execute("INSERT INTO about VALUES (?, ?)", (total, max(map(len, frequencies))))
+        connection.commit()
+    finally:
+        connection.close()
+    os.replace(partial, path)
+
+
+QUICK_HAN_CHARACTERS = 200  # up to this many Han characters, a query is segmented with the prebuilt dictionary
 
 
 class Segmenter:
@@ -240,6 +459,18 @@ class Segmenter:
         else:  # as_file: the package may be imported from a zip (a scrapyd egg), where the file has no path
             with resources.as_file(USER_DICTIONARY) as path:
                 self._entries = read_user_dictionary(path)
+
+    @cached_property
+    def _prebuilt(self) -> PrebuiltDictionary | None:
+        """The prebuilt dictionary for short texts (queries), or None (a custom dictionary: rjieba)."""
+        return None if self._user_dictionary else PrebuiltDictionary.open(self._entries)
+
+    def _cut_precise(self, han: str) -> list[str]:
+        """Precise-mode words of Han runs joined by newlines: rjieba once it is built or for long texts,
+        else the prebuilt dictionary (a query in a process that never builds rjieba's)."""
+        if "_jieba" not in self.__dict__ and len(han) <= QUICK_HAN_CHARACTERS and self._prebuilt is not None:
+            return self._prebuilt.cut(han)
+        return self._jieba.cut(han, False)
 
     @cached_property
     def _jieba(self) -> Any:
@@ -265,7 +496,7 @@ class Segmenter:
         if not han:  # English only: the dictionary is never loaded
             return [piece for _, piece in pieces]
         if mode == "precise":
-            runs = _runs(self._jieba.cut(han, False))
+            runs = _runs(self._cut_precise(han))
         else:  # recall: search mode's 2- and 3-character words, and every dictionary word inside
             searched, every = _runs(self._jieba.cut_for_search(han, False)), _runs(self._jieba.cut_all(han))
             runs = [

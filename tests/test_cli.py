@@ -620,3 +620,13 @@ def test_export_shows_a_progress_display_in_a_terminal_and_keeps_it_out_of_stdou
     )
     assert "export: articles" in shown and "8/8" in shown and "progress:" not in shown
     assert "articles.jsonl" in piped and "export:" not in piped
+
+
+def test_search_says_what_else_it_searched_and_exact_turns_it_off(crawled_archive, itp6crawl_cli):
+    table = itp6crawl_cli("search", "eltrombopag", "--db", str(crawled_archive), "--limit", "2")
+    assert table.returncode == 0 and "also searched: eltrombopag: 艾曲泊帕, " in table.stdout
+    assert "1-2 of " in table.stdout  # the replica writes only 艾曲泊帕: found through the expansion
+    exact = itp6crawl_cli("search", "eltrombopag", "--db", str(crawled_archive), "--exact")
+    assert exact.returncode == 0 and "0 articles match" in exact.stderr and "also searched" not in exact.stderr
+    lines = itp6crawl_cli("search", "eltrombopag", "--db", str(crawled_archive), "--nl", "--limit", "2")
+    assert "also searched: eltrombopag" in lines.stderr and len(lines.stdout.splitlines()) == 2  # data stays data

@@ -75,15 +75,16 @@ def test_the_deepest_query_allowed_is_a_valid_fts5_expression():
 
 
 def test_unbalanced_closing_brackets_do_not_count_as_depth():
-    assert parse(")" * (MAX_QUERY_DEPTH * 3) + " 血小板").match == '"血小板"'
+    assert parse(")" * (MAX_QUERY_DEPTH * 3) + " 血小板", expand=False).match == '"血小板"'
 
 
 def test_a_long_query_below_the_limits_parses_and_searches(replica_archive):
     words = [f"{WORDS[i % len(WORDS)]}{i}" for i in range(MAX_QUERY_TERMS // 2)]  # two tokens each
     text = " OR ".join(words)
     assert len(text) < MAX_QUERY_CHARS
-    query = parse(text)
+    query = parse(text, expand=False)
     assert query.terms[:4] == ["血小板", "0", "激素", "1"]
+    assert fts5_accepts(parse(text).match)  # expanded too: at most MAX_EXPANSIONS concepts
     assert fts5_accepts(query.match)
     assert search(replica_archive, text, limit=5).total >= 0
 
@@ -135,7 +136,7 @@ def test_the_lexer_never_rescans_spaces():
     assert _LEXEME.match(" ") is None and _LEXEME.match("\u3000") is None
     text = '  血小板 \t( 激素  OR\n-儿童 )  title:"a b"   '
     assert all(not lexeme[0][0].isspace() for lexeme in _LEXEME.finditer(text))
-    assert parse(" " * (MAX_QUERY_CHARS - 3) + "血小板").match == '"血小板"'
+    assert parse(" " * (MAX_QUERY_CHARS - 3) + "血小板", expand=False).match == '"血小板"'
 
 
 class CountedToken(str):

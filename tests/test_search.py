@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from itp6crawl.query import parse
 from itp6crawl.search import (
     ArchiveError,
     ArchiveMissing,
@@ -11,13 +12,14 @@ from itp6crawl.search import (
     _Matches,
     _rank_from_lists_alone,
     search,
+    search_notes,
     snippet,
     zh_snippet,
     zh_snippet_matches,
 )
 from itp6crawl.store import Archive, Segments
 from itp6crawl.store.toplists import TopList
-from itp6crawl.text import default_segmenter, normalise
+from itp6crawl.text import default_segmenter, normalise, segment_article, with_joined_terms
 
 
 @pytest.fixture
@@ -205,7 +207,7 @@ def test_snippet_highlights_ignore_case_and_prefer_the_longest_term():
 def test_a_page_holds_twenty_hits_by_default_and_keeps_its_query(replica_archive):
     hits = search(replica_archive, "血小板")
     assert hits.total > 20 and len(hits) == 20
-    assert hits.query.terms == ["血小板"]
+    assert hits.query.terms[0] == "血小板" and [e.concept for e in hits.query.expansions] == ["platelet"]
 
 
 @pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
@@ -376,3 +378,202 @@ def test_snippet_matches_are_in_order_apart_and_each_a_query_word(text, terms):
         end = stop
         assert any(normalise(found.text[start:stop]) in term for term in terms)  # (a match cut by the window: part)
     assert "".join(part for part, _ in found.parts()) == found.text
+
+
+# --------------------------------------------------------------------------- issue [11]: a concept's names
+
+
+@pytest.mark.parametrize("typed", ["eltrombopag", "Revolade", "PROMACTA", "艾曲泊帕"])
+def test_any_name_of_a_drug_finds_the_articles_that_write_another(db, typed):
+    hits = search(db, typed)
+    assert [hit.id for hit in hits] == [1, 2]  # the title match first, as for 艾曲泊帕 itself
+    assert hits[0].snippet[slice(*hits[0].snippet_matches[0])] == "艾曲泊帕"  # the name found is highlighted
+
+
+def test_exact_searches_only_the_words_typed(db):
+    hits = search(db, "eltrombopag", exact=True)
+    assert hits.total == 0 and hits.query.expansions == []
+    assert [hit.id for hit in search(db, '"eltrombopag"')] == []  # quoted: the same
+
+
+def test_expansion_never_loses_an_exact_hit(replica_archive):
+    for query in ["血小板低", "激素", "ITP", "丙球", "TPO-RA", "脾切除"]:
+        exact = {hit.id for hit in search(replica_archive, query, exact=True, limit=1000)}
+        expanded = search(replica_archive, query, limit=1000)
+        assert exact <= {hit.id for hit in expanded} and expanded.total >= len(exact), query
+
+
+# --------------------------------------------------------------------------- issue [11]: did you mean
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("艾曲波帕", "艾曲泊帕"), ("罗米斯亭", "罗米司亭"), ("eltrombopg", "eltrombopag"), ("romiplostin", "romiplostim")],
+)
+def test_a_misspelt_drug_is_searched_as_meant_and_said(replica_archive, typed, meant):
+    hits = search(replica_archive, typed, limit=5)
+    meant_hits = search(replica_archive, meant, limit=5)
+    assert hits.total == meant_hits.total > 0 and [hit.id for hit in hits] == [hit.id for hit in meant_hits]
+    assert [correction.texts[0] for correction in hits.corrections] == [meant]
+    assert f"did you mean: {meant}? (searched too)" in search_notes(hits)
+
+
+def test_a_word_that_finds_articles_is_never_corrected(replica_archive):
+    hits = search(replica_archive, "艾曲泊帕")
+    assert hits.total >= 3 and hits.corrections == []
+
+
+def test_exact_makes_no_correction(replica_archive):
+    hits = search(replica_archive, "艾曲波帕", exact=True)
+    assert hits.total == 0 and hits.corrections == []
+
+
+def test_a_correction_keeps_the_word_as_typed_and_the_other_words(replica_archive):
+    hits = search(replica_archive, "罗米斯亭 儿童", limit=1000)
+    assert {hit.id for hit in hits} == {hit.id for hit in search(replica_archive, "罗米司亭 儿童", limit=1000)}
+    assert hits.query.text == "(罗米斯亭 OR 罗米司亭) 儿童"  # the word as typed is still searched
+
+
+# --------------------------------------------------------------------------- issue [11]: common words
+
+
+def test_a_word_in_nearly_every_article_ranks_by_where_and_how_much_it_is_used(tmp_path, article_factory, fetch_time):
+    """FTS5's bm25 clamps the idf of a word in more than half the articles to 1e-6, which scales all of that
+    word's scores alike: the order is still by where (title first) and how often the word is used, never
+    by row id. Articles are saved best last, so the row id order is the worst one."""
+    filler = "患者复查了一次，医生建议继续观察，按时服药，注意休息。"
+    bodies = {  # 20 articles; 血小板 in 19 of them (95%)
+        "title": ("血小板回升了", filler * 3 + "血小板"),
+        "body x4": ("复查记录", filler * 3 + "血小板" * 4),
+        "body x2": ("复查记录", filler * 3 + "血小板" * 2),
+        "body x1": ("复查记录", filler * 3 + "血小板"),
+    }
+    order = ["body x1"] * 15 + ["body x2", "body x4", "title"]
+    path = tmp_path / "common.db"
+    seg = default_segmenter()
+    with Archive.open(path) as archive:
+        for number, kind in enumerate(["none", *order, "title"], 1):
+            title, body = bodies.get(kind, ("饮食记录", filler * 3))
+            article = article_factory(number, title=title, body_text=body)
+            segments = Segments(seg.index_text(title), seg.index_text(body), seg.extra_text(title + body))
+            archive.articles.save(article, segments, fetch_time)
+    hits = search(path, "血小板", limit=20, exact=True)
+    assert hits.total == 19
+    ranked = [hit.id for hit in hits]
+    assert set(ranked[:2]) == {19, 20} and ranked[2:4] == [18, 17]  # titles, then 4 times, then twice
+    assert ranked[4:] == sorted(ranked[4:]) and all(hit.score > 0 for hit in hits)  # once each: ties by id
+    assert hits[0].score > hits[2].score > hits[3].score > hits[4].score
+
+
+@pytest.mark.parametrize(
+    "query", ["eltrombopag", "血小板低", "ITP 儿童", "title:ITP", "丙球", "激素", "TPO-RA 艾曲泊帕"]
+)
+@pytest.mark.parametrize(("limit", "offset"), [(5, 0), (3, 4), (100, 0)])
+def test_an_expanded_query_ranks_and_counts_as_ranking_every_match(replica_archive, query, limit, offset):
+    """The typed words' fast paths plus the articles holding an added name, merged: the page and total
+    of ranking every match of the whole expanded expression."""
+    from itp6crawl.query import parse
+    from itp6crawl.store.features import JOINED_TERMS, has_feature
+    from itp6crawl.store.toplists import BM25
+
+    with sqlite3.connect(replica_archive) as connection:
+        match = parse(query, joined_terms=has_feature(connection, JOINED_TERMS)).match  # as the search parses it
+        every = connection.execute(
+            f"SELECT rowid, -{BM25} FROM articles_fts WHERE articles_fts MATCH ? ORDER BY {BM25}, rowid", (match,)
+        ).fetchall()
+    hits = search(replica_archive, query, limit=limit, offset=offset)
+    assert hits.total == len(every) and [hit.id for hit in hits] == [rowid for rowid, _ in every[offset:][:limit]]
+    assert [hit.score for hit in hits] == pytest.approx([score for _, score in every[offset:][:limit]])
+
+
+# --------------------------------------------------------------------------- technical terms as tokens
+
+TERM_TEXTS = [
+    "TPO-RA 类药物，如 TPO-RAs；另有 TPO RA 与 tpo/ra 的写法。",
+    "血小板 30×10^9/L，随后 50 x 10^9/L；10^9 L 也常见。",
+    "CD4+CD25+ 调节性T细胞；CD4+ CD25+CD127low；cd4-cd25。",
+    "IL-6、IL 6 和 il-6 水平；IFN-γ 升高；Anti-CD20 单抗；anti CD20。",
+    "剂量 0.5mg/kg/d，或 1-2mg/kg；p<0.05 有统计学意义。",
+    "TPO 与 RA 无关的一句话。RA-TPO 倒过来写。",
+]
+TERM_QUERIES = [
+    "TPO-RA", "TPO-RAs", "tpo/ra", '"TPO-RA"', "10^9/L", "10^9", "CD4+CD25+", "CD25+CD127low", "IL-6",
+    "anti-CD20", "0.5mg/kg", "mg/kg/d", "1-2mg/kg", "p<0.05", "RA-TPO", "TPO-RA 血小板", "title:TPO-RA",
+    "TPO-RA -CD4+CD25+", "IFN-γ", "a-b-c-d-e",
+]  # fmt: skip
+
+
+@pytest.fixture
+def term_db(tmp_path, article_factory, fetch_time):
+    path = tmp_path / "terms.db"
+    seg = default_segmenter()
+    with Archive.open(path) as archive:
+        for post_id, body in enumerate(TERM_TEXTS, 1):
+            title = "TPO-RA 指南" if post_id == 5 else f"第{post_id}篇"
+            article = article_factory(post_id, title=title, body_text=body, related=[], prev=None)
+            archive.articles.save(article, segment_article(article, seg), fetch_time)
+    return path
+
+
+def _matches_of(path, match: str) -> set[int]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", [match])
+        return {row[0] for row in rows}
+
+
+@pytest.mark.parametrize("query", TERM_QUERIES)
+def test_a_technical_term_as_one_token_finds_what_its_phrase_finds(term_db, query):
+    phrase, joined = parse(query, expand=False), parse(query, expand=False, joined_terms=True)
+    assert _matches_of(term_db, joined.match) == _matches_of(term_db, phrase.match)
+    assert {hit.id for hit in search(term_db, query, limit=50, exact=True)} == _matches_of(term_db, phrase.match)
+    assert joined.terms == phrase.terms  # highlighting is the term's, as written
+
+
+def test_technical_terms_are_one_index_token_and_still_highlighted(term_db):
+    for query in ("TPO-RA", "CD4+CD25+", "10^9/L"):
+        match = parse(query, expand=False, joined_terms=True).match
+        assert match.count('"') == 2 and " " not in match and "\ue0f0" in match, match  # one token, no phrase
+    hits = search(term_db, "TPO-RA", exact=True)
+    assert hits[0].id == 5  # the title's term ranks first: its joined token is in the title's column
+    assert {hit.id for hit in hits} == {1, 5}
+    first = next(hit for hit in hits if hit.id == 1)
+    assert [first.snippet[start:end] for start, end in first.snippet_matches][:3] == ["TPO-RA", "TPO-RAs", "TPO RA"]
+
+
+def test_an_archive_without_joined_tokens_searches_technical_terms_as_phrases(term_db):
+    with sqlite3.connect(term_db) as connection:
+        connection.execute("DELETE FROM search_features")  # as an archive whose index lacks them
+        connection.execute("UPDATE articles SET title_seg = replace(title_seg, char(57584), ' ')")
+        connection.execute("UPDATE articles SET search_extra = replace(search_extra, char(57584), ' ')")
+    assert {hit.id for hit in search(term_db, "TPO-RA", exact=True)} == {1, 5}
+    assert search(term_db, "TPO-RA", exact=True).query.match == '"tpo-ra"'
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(
+        st.sampled_from(["tpo", "ra", "RAs", "cd4", "10", "9", "l", "x", "治疗", "café", "cafe", "β2"]),
+        min_size=1,
+        max_size=8,
+    ),
+    joiners=st.lists(st.sampled_from(["-", "+", "^", "/", ".", " ", "，", "_", "'", "+ "]), min_size=8, max_size=8),
+    query=st.lists(st.sampled_from(["tpo", "ra", "cd4", "10", "9", "l", "x", "cafe", "β2"]), min_size=2, max_size=5),
+    query_joiner=st.sampled_from(["-", "+", "^", "/", "."]),
+)
+def test_joined_tokens_of_any_text_match_as_the_phrase_of_their_words(words, joiners, query, query_joiner):
+    """Whatever the text around them, an index holding the joined tokens finds a technical term where,
+    and only where, the phrase of its words is found (FTS5 itself judges both)."""
+    seg = default_segmenter()
+    text = "".join(word + joiner for word, joiner in zip(words, joiners, strict=False))
+    segments = with_joined_terms(Segments(seg.index_text(text), seg.index_text(text[::-1]), seg.index_text(text)))
+    connection = sqlite3.connect(":memory:")
+    connection.execute(
+        "CREATE VIRTUAL TABLE f USING fts5(title_seg, body_seg, search_extra, tokenize='porter unicode61')"
+    )
+    connection.execute("INSERT INTO f VALUES (?, ?, ?)", [segments.title_seg, segments.body_seg, segments.search_extra])
+    term = query_joiner.join(query)
+    found = [
+        bool(connection.execute("SELECT count(*) FROM f WHERE f MATCH ?", [parse(term, **kw).match]).fetchone()[0])
+        for kw in ({"expand": False}, {"expand": False, "joined_terms": True})
+    ]
+    assert found[0] == found[1], (text, term, segments)

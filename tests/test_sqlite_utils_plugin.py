@@ -66,7 +66,7 @@ def judged_queries() -> list[str]:
 
 
 def test_every_judged_query_finds_the_same_articles_in_sql_as_in_the_cli(replica_archive):
-    """The 59 queries of the relevance benchmark: zh_fts() in SQL and `itp6crawl search` agree on each."""
+    """The queries of the relevance benchmark: zh_fts() in SQL and `itp6crawl search` agree on each."""
     db = sqlite_utils.Database(replica_archive)
     sql = SQL.replace("LIMIT 20", "")
     found_something = 0
@@ -153,3 +153,37 @@ def test_zh_snippet_in_sql_marks_only_matches(bracketed_archive):
         "…南原文〗Two researches on the 【platelet】 count.",  # a window from a third of its width before
     ]
     assert rows[0]["private"] == "【解读】A research letter: \ue000platelets\ue001 rose on eltrombopag."
+
+
+def test_zh_search_expands_a_concept_unless_exact(replica_archive):
+    command = [str(SQLITE_UTILS), "zh-search", str(replica_archive), "Revolade", "--limit", "20"]
+    expanded = subprocess.run(command, capture_output=True, text=True)
+    assert expanded.returncode == 0 and "also searched: Revolade: 艾曲泊帕" in expanded.stderr
+    assert [hit["id"] for hit in json.loads(expanded.stdout)] == our_ids(replica_archive, "Revolade")
+    assert json.loads(expanded.stdout)  # the replica writes 艾曲泊帕 only
+    exact = subprocess.run([*command, "--exact"], capture_output=True, text=True)
+    assert exact.returncode == 0 and json.loads(exact.stdout) == []
+
+
+def test_zh_fts_in_sql_expands_like_the_cli_and_exact_does_not(replica_archive):
+    sql = "SELECT COUNT(*) AS n FROM articles_fts WHERE articles_fts MATCH zh_fts(:q{mode})"
+    counts = {}
+    for mode in ("", ", 'exact'"):
+        result = subprocess.run(
+            [str(SQLITE_UTILS), "query", str(replica_archive), sql.format(mode=mode), "-p", "q", "eltrombopag"],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        counts[mode] = json.loads(result.stdout)[0]["n"]
+    assert counts[", 'exact'"] == 0 < counts[""] == search(replica_archive, "eltrombopag").total
+
+
+def test_zh_fts_in_sql_corrects_a_misspelling_as_the_cli_does(replica_archive):
+    sql = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH zh_fts(:q) ORDER BY rowid"
+    result = subprocess.run(
+        [str(SQLITE_UTILS), "query", str(replica_archive), sql, "-p", "q", "艾曲波帕"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    found = [row["rowid"] for row in json.loads(result.stdout)]
+    assert found and found == sorted(hit.id for hit in search(replica_archive, "艾曲泊帕", limit=1000))

@@ -265,7 +265,7 @@ def test_an_archive_of_schema_7_gets_a_stemmed_index_and_stale_top_lists(schema_
     assert "porter" not in _fts_sql(path) and _ids(path, "researches") == {2}
     assert snapshot(path, "SELECT count(*) FROM search_top")[0][0] > 0
     with Archive.open(path) as archive:
-        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 13
         assert archive.db["articles"].detect_fts() == "articles_fts"  # what sqlite-utils and Datasette look for
         archive.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
     assert "tokenize='porter unicode61'" in _fts_sql(path)
@@ -298,6 +298,44 @@ def test_a_new_archive_is_created_with_the_stemmed_index(tmp_path):
     assert "tokenize='porter unicode61'" in _fts_sql(path)
 
 
+def test_an_archive_before_the_labels_and_joined_terms_gets_both(tmp_path):
+    """Migrations 0011 and 0013 on an archive of schema 9: its articles labelled, its technical terms
+    indexed as single tokens, and the index marked, so searches and the plugins ask for those tokens."""
+    import sqlite_utils
+
+    from itp6crawl.query import parse, zh_fts
+    from itp6crawl.search import search
+    from itp6crawl.store.features import JOINED_TERMS, has_feature
+
+    path = tmp_path / "v9.db"
+    db = sqlite_utils.Database(path)
+    migrations.apply(db, stop_before="0011_article_labels")
+    db.execute("PRAGMA user_version = 9")
+    rows = {1: ("TPO-RA 指南", "血小板 30×10^9/l"), 2: ("第2篇", "tpo ra 与 cd4+cd25+"), 3: ("第3篇", "ra tpo")}
+    for post_id, (title, body) in rows.items():
+        db["articles"].insert(
+            {"id": post_id, "url": f"https://www.itp6.com/{post_id}.html", "title": title, "status": "live"}
+            | {"title_seg": title.lower(), "body_seg": body, "search_extra": "", "categories": '["指南解读"]'}
+            | {"tags": '["ITP"]', "author": "小林"}
+        )
+    before = {
+        query: _ids(path, parse(query, expand=False).match.strip('"')) for query in ("TPO-RA", "10^9/L", "CD4+CD25+")
+    }
+    assert not has_feature(db.conn, JOINED_TERMS)
+    db.close()
+    with Archive.open(path) as archive:
+        assert has_feature(archive.db.conn, JOINED_TERMS)
+        assert archive.db.execute("SELECT count(*) FROM article_labels").fetchone()[0] == 9
+        assert zh_fts("TPO-RA", joined_terms=True) == parse("TPO-RA", joined_terms=True).match
+    for query, found in before.items():
+        assert found and _ids(path, parse(query, expand=False, joined_terms=True).match.strip('"')) == found, query
+        assert {hit.id for hit in search(path, query, exact=True)} == found
+        assert search(path, query, exact=True).query.match == parse(query, expand=False, joined_terms=True).match
+    assert {hit.id for hit in search(path, "TPO-RA", category="指南解读", tag="itp", author="小林")} == {1, 2}
+    plugged = sqlite_utils.Database(path)  # the sqlite-utils plugin registers zh_fts for this archive
+    assert plugged.execute("SELECT zh_fts('TPO-RA')").fetchone()[0] == parse("TPO-RA", joined_terms=True).match
+
+
 # --------------------------------------------------------------------------- 0010: changes tracked for the top lists
 
 
@@ -325,7 +363,7 @@ def test_an_archive_of_schema_9_gets_lists_that_follow_changes_and_triggers_that
     db.close()
     with Archive.open(path) as archive:
         connection = archive.db.conn
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 13
         assert connection.execute("SELECT count(*) FROM search_top").fetchone()[0] == 0
         assert {row[1] for row in connection.execute("PRAGMA table_info(search_top)")} >= {"frequency", "size"}
         generation, top_generation, tracking = connection.execute(
@@ -345,5 +383,5 @@ def test_an_archive_of_schema_9_gets_lists_that_follow_changes_and_triggers_that
         (4, 0, None),
     ]
     db.close()
-    hits = search(path, "血小板", limit=2)
+    hits = search(path, "血小板", limit=2, exact=True)
     assert [hit.id for hit in hits] == [4, 3] and hits.total == 3

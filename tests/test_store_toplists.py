@@ -89,8 +89,8 @@ def test_lists_stay_exact_after_a_change_and_a_refresh_folds_it_in(
         archive.articles.save(article, Segments("血小板", "血小板 " * 50, ""), fetch_time)
         lists = top_lists(archive.db.conn, ["血小板"])  # still read: the change is tracked
         assert lists is not None and 99_999 in lists["血小板"].scores
-        hits = search(path, "血小板", limit=3)
-        exact = _exact(monkeypatch, path, "血小板", limit=3)
+        hits = search(path, "血小板", limit=3, exact=True)
+        exact = _exact(monkeypatch, path, "血小板", limit=3, exact=True)
         assert hits[0].id == 99_999
         assert [(hit.id, hit.score) for hit in hits] == [(hit.id, hit.score) for hit in exact]
         assert hits.total == exact.total
@@ -98,7 +98,8 @@ def test_lists_stay_exact_after_a_change_and_a_refresh_folds_it_in(
         assert built is not None and built.incremental and built.changed_articles == 1
         lists = top_lists(archive.db.conn, ["血小板"])
     assert lists is not None and 99_999 in lists["血小板"].scores
-    assert [(hit.id, hit.score) for hit in search(path, "血小板", limit=3)] == [(hit.id, hit.score) for hit in exact]
+    refreshed = search(path, "血小板", limit=3, exact=True)
+    assert [(hit.id, hit.score) for hit in refreshed] == [(hit.id, hit.score) for hit in exact]
 
 
 def _matches(parsed):
@@ -144,14 +145,14 @@ def test_an_and_of_listed_words_is_answered_from_the_lists_alone(
         archive.refresh_search(force=True, min_articles=8, size=20)
     calls = lists_alone_answers
     for query in ["血小板", "血小板 治疗", "治疗"]:
-        hits = search(deeper, query, limit=2)
+        hits = search(deeper, query, limit=2, exact=True)
         exact = _exact(monkeypatch, deeper, query, limit=2)
         assert [hit.id for hit in hits] == [hit.id for hit in exact] and hits.total == exact.total
     assert calls == [True, True, True]
-    parsed = parse("血小板")
+    parsed = parse("血小板", expand=False)
     with sqlite3.connect(listed_archive) as connection:
         total, page = search_module._rank_from_top_lists(connection, parsed, _matches(parsed), 2)
-    assert page is not None and total == search(listed_archive, "血小板").total
+    assert page is not None and total == search(listed_archive, "血小板", exact=True).total
 
 
 def test_gone_articles_never_come_back_from_the_lists(listed_archive, tmp_path, monkeypatch):
@@ -174,7 +175,7 @@ def test_the_lists_answer_frequent_word_searches_without_ranking_every_match(lis
     answered = []
     with sqlite3.connect(listed_archive) as connection:
         for query in ["血小板", "治疗", "itp", "血小板 -儿童"]:
-            parsed = parse(query)
+            parsed = parse(query, expand=False)
             _, page = search_module._rank_from_top_lists(connection, parsed, _matches(parsed), 2)
             answered.append(page is not None)
     assert sum(answered) >= 3, answered
@@ -182,7 +183,7 @@ def test_the_lists_answer_frequent_word_searches_without_ranking_every_match(lis
 
 @pytest.mark.parametrize("query", ['"itp patients"', "title:血小板", "eltrombo*", "CD4+CD25+"])
 def test_phrases_titles_prefixes_and_unlisted_words_rank_every_match(listed_archive, query):
-    parsed = parse(query)
+    parsed = parse(query, expand=False)
     with sqlite3.connect(listed_archive) as connection:
         _, page = search_module._rank_from_top_lists(connection, parsed, _matches(parsed), 3)
     assert page is None
@@ -228,7 +229,7 @@ def test_an_answer_from_the_lists_skips_gone_articles_and_keeps_to_the_filters(
     back, a filter keeps only its own, and the page is still the exact ranking."""
     path = tmp_path / "itp6.db"
     shutil.copy(listed_archive, path)
-    every = search(path, "血小板", limit=40)
+    every = search(path, "血小板", limit=40, exact=True)
     best = every[0].id
     top_two = every[0].categories + every[1].categories  # a category the two best lack: the filter must act
     category = next(c for hit in every[2:] for c in hit.categories if c not in top_two)
@@ -242,7 +243,7 @@ def test_an_answer_from_the_lists_skips_gone_articles_and_keeps_to_the_filters(
     with Archive.open(deeper) as archive:
         archive.refresh_search(force=True, min_articles=8, size=20)
     for archive_path, options in [(path, {}), (path, {"category": category}), (deeper, {"category": category})]:
-        fast = search(archive_path, "血小板", limit=2, **options)
+        fast = search(archive_path, "血小板", limit=2, **options, exact=True)
         exact = _exact(monkeypatch, archive_path, "血小板", limit=2, **options)
         assert [(hit.id, round(hit.score, 9)) for hit in fast] == [(hit.id, round(hit.score, 9)) for hit in exact]
         assert best not in [hit.id for hit in fast] or archive_path == deeper
@@ -333,8 +334,8 @@ def test_a_plural_finds_the_list_of_its_stem(english_archive, lists_alone_answer
     with sqlite3.connect(english_archive) as connection:
         assert top_lists(connection, ["platelet", "research"]) is not None
         assert top_lists(connection, ["platelets"]) is None  # the index holds stems only
-    search(english_archive, "platelets", limit=1)
-    search(english_archive, "researches platelets", limit=1)
+    search(english_archive, "platelets", limit=1, exact=True)
+    search(english_archive, "researches platelets", limit=1, exact=True)
     assert lists_alone_answers[0] and len(lists_alone_answers) == 2  # both found their lists; one answered
 
 
@@ -468,8 +469,9 @@ def test_past_the_tracking_limit_the_lists_rest_until_a_full_rebuild(listed_arch
         assert built is not None and not built.incremental
         assert connection.execute("SELECT tracking, tracked FROM search_state").fetchone() == (1, 0)
         assert _changes(connection) == [] and top_lists(connection, ["血小板"]) is not None
-    exact = _exact(monkeypatch, path, "血小板 治疗", limit=3)
-    assert [(hit.id, hit.score) for hit in search(path, "血小板 治疗", limit=3)] == [(h.id, h.score) for h in exact]
+    exact = _exact(monkeypatch, path, "血小板 治疗", limit=3, exact=True)
+    fast = search(path, "血小板 治疗", limit=3, exact=True)
+    assert [(hit.id, hit.score) for hit in fast] == [(hit.id, hit.score) for hit in exact]
 
 
 def test_a_refresh_folds_in_only_what_the_changes_touch_and_rebuilds_when_they_are_many(listed_archive, tmp_path):
@@ -511,7 +513,7 @@ def test_searches_between_a_change_and_the_refresh_still_come_from_the_lists(
     shutil.copy(listed_archive, deeper)
     with Archive.open(deeper) as archive:
         archive.refresh_search(force=True, min_articles=8, size=20)
-        best = search(deeper, "血小板", limit=1)[0].id
+        best = search(deeper, "血小板", limit=1, exact=True)[0].id
         other = archive.db.execute("SELECT max(id) FROM articles WHERE id <> ?", [best]).fetchone()[0]
         with archive.db.conn:
             archive.db.execute(  # loses its 血小板
@@ -520,12 +522,12 @@ def test_searches_between_a_change_and_the_refresh_still_come_from_the_lists(
             archive.db.execute("UPDATE articles SET title_seg = '血小板 血小板 治疗' WHERE id = ?", [other])
     lists_alone_answers.clear()
     for query in ["血小板", "治疗", "血小板 治疗"]:
-        fast = search(deeper, query, limit=3)
-        exact = _exact(monkeypatch, deeper, query, limit=3)
+        fast = search(deeper, query, limit=3, exact=True)
+        exact = _exact(monkeypatch, deeper, query, limit=3, exact=True)
         assert [(hit.id, hit.score) for hit in fast] == [(hit.id, hit.score) for hit in exact]
         assert fast.total == exact.total
     assert lists_alone_answers == [True, True, True]
-    assert best not in [hit.id for hit in search(deeper, "血小板", limit=40)]
+    assert best not in [hit.id for hit in search(deeper, "血小板", limit=40, exact=True)]
 
 
 # --------------------------------------------------------------------------- random archives, random changes
@@ -614,9 +616,9 @@ def _same_as_fts5(path, phase):
     for query in RANDOM_QUERIES:
         for options in ({"limit": 1}, {"limit": 2, "offset": 1}):
             with mock.patch.object(search_module, "_rank_from_top_lists", counted):
-                fast = search(path, query, **options)
+                fast = search(path, query, **options, exact=True)
             with mock.patch.object(search_module, "top_lists", lambda *args: None):
-                exact = search(path, query, **options)
+                exact = search(path, query, **options, exact=True)
             assert [(hit.id, hit.score) for hit in fast] == [(hit.id, hit.score) for hit in exact], (query, options)
             assert fast.total == exact.total, query
     event(f"{phase}: some searches answered from the lists: {any(pages)}")
@@ -655,11 +657,11 @@ def test_no_scan_of_the_matches_when_the_lists_cannot_prove_the_page(listed_arch
     """Lists of 4 cannot hold the 10 best of a two-word search: no listed article could beat the bound
     often enough, so the candidates are not scored through a scan of every match (the search ranks every
     match at once); the count, found on the way, is returned."""
-    parsed = parse("血小板 OR 治疗")
+    parsed = parse("血小板 OR 治疗", expand=False)
     statements: list[str] = []
     with sqlite3.connect(listed_archive) as connection:
         connection.set_trace_callback(statements.append)
         total, page = search_module._rank_from_top_lists(connection, parsed, _matches(parsed), 10)
-    assert page is None and total == search(listed_archive, "血小板 OR 治疗").total
+    assert page is None and total == search(listed_archive, "血小板 OR 治疗", exact=True).total
     assert any("articles_fts MATCH" in statement for statement in statements)  # the count
     assert not any("+articles_fts.rowid IN" in statement for statement in statements), statements

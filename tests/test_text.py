@@ -231,3 +231,87 @@ def test_folding_keeps_the_place_of_every_character_in_the_original_text():
     assert folded == "itp患者" and list(places) == [0, 1, 2, 3, 4]
     folded, places = normalise_with_origin("5㎎ 每日，……幹細胞")
     assert folded == "5mg 每日,......干细胞" and list(places) == [0, 1, 1, 2, 3, 4, 5, 6, 6, 6, 7, 7, 7, 8, 9, 10]
+
+
+# --------------------------------------------------------------------------- issue [11]: queries without rjieba
+
+
+@pytest.fixture(scope="module")
+def prebuilt(tmp_path_factory):
+    from itp6crawl.text import PrebuiltDictionary
+
+    entries = default_segmenter()._entries
+    dictionary = PrebuiltDictionary.open(entries, cache=tmp_path_factory.mktemp("cache"))
+    assert dictionary is not None and dictionary.path.exists()
+    return dictionary
+
+
+def test_the_prebuilt_dictionary_cuts_the_replicas_texts_as_rjieba_does(prebuilt):
+    from itp6crawl.replica import build_site
+    from itp6crawl.text import _PIECES
+
+    jieba = default_segmenter()._jieba
+    runs = [
+        piece["han"]
+        for gold in build_site(60, seed=3).gold("https://www.itp6.com")
+        for piece in _PIECES.finditer(normalise("\n".join([gold["title"], *gold["body"], *gold["tags"]])))
+        if piece["han"]
+    ]
+    assert len(runs) > 1000
+    assert [prebuilt.cut(run) for run in runs] == [jieba.cut(run, False) for run in runs]
+    joined = "\n".join(runs[:50])  # several runs at once, as a query's are handed over
+    assert prebuilt.cut(joined) == jieba.cut(joined, False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "艾曲泊帕",
+                "血小板",
+                "减少",
+                "激素",
+                "冲击",
+                "儿童",
+                "的",
+                "了",
+                "免疫性血小板减少症",
+                "小板",
+                "性",
+                "治疗",
+                "副作用",
+                "干细胞",
+                "骨髓",
+                "穿刺",
+                "术后",
+                "板",
+            ]
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.randoms(),
+)
+def test_the_prebuilt_dictionary_cuts_any_words_as_rjieba_does(prebuilt, words, random):
+    text = "".join(words)
+    shuffled = "".join(random.sample(text, len(text)))
+    jieba = default_segmenter()._jieba
+    assert prebuilt.cut(text) == jieba.cut(text, False) and prebuilt.cut(shuffled) == jieba.cut(shuffled, False)
+
+
+def test_a_query_is_segmented_without_building_rjiebas_dictionary(tmp_path, monkeypatch):
+    monkeypatch.setenv("ITP6_CACHE_DIR", str(tmp_path))
+    segmenter = Segmenter()
+    assert segmenter.tokens("艾曲泊帕的副作用 TPO-RA") == default_segmenter().tokens("艾曲泊帕的副作用 TPO-RA")
+    assert "_jieba" not in segmenter.__dict__  # rjieba's dictionary was never built
+    assert list(tmp_path.glob("jieba-dictionary-*.sqlite"))  # built once, then opened
+
+
+def test_without_a_cache_folder_rjieba_segments(tmp_path, monkeypatch):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("ITP6_CACHE_DIR", str(blocked))
+    segmenter = Segmenter()
+    assert segmenter.tokens("艾曲泊帕的副作用") == default_segmenter().tokens("艾曲泊帕的副作用")
+    assert "_jieba" in segmenter.__dict__

@@ -48,6 +48,7 @@ class Archive:
         with self.db.conn:
             for table in DERIVED_TABLES:
                 self.db.execute(f"DELETE FROM {table}")
+            self.articles.words.forget_counts()  # the words stay, counted again as the articles come back
 
     def refresh_search(self, **options: Any) -> TopListsBuilt | None:
         """Bring the search top lists up to date if the index changed since their last refresh (a crawl's

@@ -16,8 +16,10 @@ from typing import Any, Literal
 import sqlite_utils
 
 from ..records import Article, Comment, Segments
+from ..text import with_joined_terms
 from ..times import iso
 from .content import VERSIONED_COLUMNS, content_hash_of_row, content_record
+from .lexicon import SEGMENTED_COLUMNS, WordCounts
 from .rows import insert_row, update_row, write_transaction
 
 Outcome = Literal["new", "changed", "unchanged"]
@@ -61,6 +63,7 @@ class Articles:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        self.words = WordCounts(db.conn)  # the words "did you mean" suggests (store.lexicon)
 
     def get(self, post_id: int) -> dict[str, Any] | None:
         cursor = self.db.execute("SELECT * FROM articles WHERE id = ?", [post_id])
@@ -84,6 +87,7 @@ class Articles:
         if article.id is None:
             raise ValueError(f"article without a post id: {article.url}")
         now = iso(fetched_at)
+        segments = with_joined_terms(segments)  # technical terms as single index tokens too (migration 0013)
         content = content_record(article)
         digest = content_hash_of_row(content)
         record: dict[str, Any] = {
@@ -116,6 +120,9 @@ class Articles:
                     self._archive_version(previous, now)
                     record["changed_at"] = now
                 update_row(self.db, "articles", "id", record)
+            was_live = previous is not None and previous["status"] == "live"
+            before = [previous[column] for column in SEGMENTED_COLUMNS] if was_live else []
+            self.words.replace(before, [record[column] for column in SEGMENTED_COLUMNS])
             self._replace_links(article)
             self._replace_comments(article)
             # Links are stored in canonical form, so the links waiting for this article match exactly.
@@ -153,10 +160,16 @@ class Articles:
 
     def mark_gone(self, post_id: int, at: datetime) -> bool:
         """Mark a live article gone from the site (row and versions kept); False if none was live."""
+        columns = ", ".join(SEGMENTED_COLUMNS)
         with write_transaction(self.db):
+            segmented = self.db.execute(
+                f"SELECT {columns} FROM articles WHERE id = ? AND status = 'live'", [post_id]
+            ).fetchone()
             cursor = self.db.execute(
                 "UPDATE articles SET status = 'gone', gone_at = ? WHERE id = ? AND status = 'live'", [iso(at), post_id]
             )
+            if segmented is not None:
+                self.words.replace(list(segmented), [])
         return cursor.rowcount > 0
 
     def _archive_version(self, previous: dict[str, Any], archived_at: str) -> None:

@@ -82,16 +82,56 @@ DATASET_VIEWS = (
 LIVE = "articles.status = 'live'"
 
 
+# The labels an article is filtered by (migration 0011): one row per (kind, label, article), kept by
+# plain SQL triggers on ``articles`` so that every writer (ours, sqlite-utils, Datasette) keeps them right.
+# ``category`` rows hold each text value of ``articles.categories`` as written, ``tag`` rows each text
+# value of ``articles.tags`` folded by lower() (ASCII only, as COLLATE NOCASE compares), ``author`` rows
+# the author and the credit: the semantics of the json_each() filters they replace, read from one index.
+LABEL_VALUE = {"category": ":category", "tag": "lower(:tag)", "author": ":author"}  # the filter's side
+
+
+def label_ids(kind: str) -> str:
+    """The ids of the articles with the filter's label of ``kind``: one range of the labels' key."""
+    return f"SELECT article_id FROM article_labels WHERE kind = '{kind}' AND label = {LABEL_VALUE[kind]}"
+
+
 # Conditions on an article row, each with the named parameter of its name: search and export share them.
 ARTICLE_FILTERS = {
+    **{kind: f"articles.id IN ({label_ids(kind)})" for kind in LABEL_VALUE},
+    "since": "substr(articles.published_at, 1, 10) >= :since",
+    "until": "substr(articles.published_at, 1, 10) <= :until",
+}
+# The same conditions for checking a few known articles (``WHERE id IN (…) AND …``): each a lookup of
+# one key of the labels, where ``articles.id IN (…)`` would first read every id of the label.
+ARTICLE_FILTERS_BY_ROW = {
+    **ARTICLE_FILTERS,
+    **{
+        kind: f"EXISTS ({label_ids(kind).replace('SELECT article_id', 'SELECT 1')} AND article_id = articles.id)"
+        for kind in LABEL_VALUE
+    },
+}
+# The same conditions on an archive older than the labels (opened read-only, never upgraded).
+ARTICLE_FILTERS_WITHOUT_LABELS = {
+    **ARTICLE_FILTERS,
     # instr() first: a cheap string test that lets json_each() read only the rows that may match.
     "category": "instr(articles.categories, json_quote(:category))"
     " AND EXISTS (SELECT 1 FROM json_each(articles.categories) WHERE value = :category)",
     "tag": "EXISTS (SELECT 1 FROM json_each(articles.tags) WHERE value = :tag COLLATE NOCASE)",
     "author": "(articles.author = :author OR articles.credit = :author)",
-    "since": "substr(articles.published_at, 1, 10) >= :since",
-    "until": "substr(articles.published_at, 1, 10) <= :until",
 }
+
+
+def has_article_labels(connection: sqlite3.Connection) -> bool:
+    """Whether the archive has the labels' table (migration 0011)."""
+    found = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'article_labels'")
+    return found.fetchone() is not None
+
+
+def article_filters(connection: sqlite3.Connection | None) -> dict[str, str]:
+    """The filters' conditions for this archive (the labels' when it has them)."""
+    if connection is None or has_article_labels(connection):
+        return ARTICLE_FILTERS
+    return ARTICLE_FILTERS_WITHOUT_LABELS
 
 
 @dataclass(slots=True)
@@ -106,10 +146,12 @@ class ArticleFilter:
     match: str | None = None  # an FTS5 expression (itp6crawl.query): articles that match it
     params: dict[str, Any] = field(default_factory=dict)
 
-    def condition(self) -> str:
-        """The WHERE on ``articles``; its parameters go into :attr:`params`."""
+    def condition(self, connection: sqlite3.Connection | None = None) -> str:
+        """The WHERE on ``articles`` (in ``connection``'s archive: older ones have no labels' table); its
+        parameters go into :attr:`params`."""
         chosen = {name: getattr(self, name) for name in ("since", "until", "category", "tag")}
-        parts = [ARTICLE_FILTERS[name] for name, value in chosen.items() if value]
+        filters = article_filters(connection)
+        parts = [filters[name] for name, value in chosen.items() if value]
         self.params.update({name: value for name, value in chosen.items() if value})
         if self.status != "all":
             parts.append("articles.status = :status")
@@ -128,7 +170,7 @@ def create_dataset_views(connection: sqlite3.Connection) -> None:
 
 
 def count_dataset_rows(connection: sqlite3.Connection, view: DatasetView, articles: ArticleFilter) -> int:
-    sql = f"SELECT count(*) FROM ({view.sql(articles.condition())})"
+    sql = f"SELECT count(*) FROM ({view.sql(articles.condition(connection))})"
     return connection.execute(sql, articles.params).fetchone()[0]
 
 
@@ -136,7 +178,7 @@ def dataset_rows(
     connection: sqlite3.Connection, view: DatasetView, articles: ArticleFilter
 ) -> Iterator[dict[str, Any]]:
     """The rows of ``view`` for the chosen articles, streamed in a stable order."""
-    cursor = connection.execute(f"{view.sql(articles.condition())} ORDER BY {view.order_by}", articles.params)
+    cursor = connection.execute(f"{view.sql(articles.condition(connection))} ORDER BY {view.order_by}", articles.params)
     columns = [column[0] for column in cursor.description]
     for row in cursor:
         yield dict(zip(columns, row, strict=True))

@@ -21,15 +21,22 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from ..counters import RUN_COUNT_COLUMNS
+from ..records import Segments
+from ..text import with_joined_terms
 from ..times import CST, iso
 from ..urls import CANONICAL_SITE, canonical_url, origin_pattern, post_id_from_url
 from .content import VERSIONED_COLUMNS, content_hash_of_row
 from .datasets import create_dataset_views
+from .features import JOINED_TERMS, mark_feature
+from .features import SCHEMA as FEATURES_SCHEMA
+from .labels import FILL as FILL_LABELS
+from .labels import SCHEMA as LABELS_SCHEMA
+from .lexicon import create_and_fill as create_and_fill_search_words
 from .readonly import ArchiveError, ArchiveReadOnly, ArchiveTooNew, NotAnArchive, readonly_uri_query
 from .toplists import SCHEMA as TOP_LISTS_SCHEMA
 from .toplists import changes_schema, index_tokenizer
 
-SCHEMA_VERSION = 10  # PRAGMA user_version: the number of migrations in the newest schema
+SCHEMA_VERSION = 13  # PRAGMA user_version: the number of migrations in the newest schema
 # PRAGMA application_id of every itp6crawl archive ("ITP6" in ASCII), set by migration 0007: the mark
 # that tells our file from another program's SQLite database before a byte is written to either.
 APPLICATION_ID = 0x49545036
@@ -296,6 +303,54 @@ def search_changes(db: sqlite_utils.Database) -> None:
     changes. The lists are emptied, and built by the next crawl, ``reindex`` or ``Archive.refresh_search``."""
     for statement in changes_schema(index_tokenizer(db.conn) or "unicode61"):
         db.execute(statement)
+
+
+@migrations(name="0011_article_labels")
+def article_labels(db: sqlite_utils.Database) -> None:
+    """An index of each article's categories, tags and authors (``article_labels``, kept by triggers; see
+    :mod:`itp6crawl.store.labels`), so filtered searches and exports read one range of it instead of
+    ``json_each()`` over every article."""
+    for statement in (*LABELS_SCHEMA, *FILL_LABELS):
+        db.execute(statement)
+
+
+@migrations(name="0012_search_words")
+def search_words(db: sqlite_utils.Database) -> None:
+    """The archive's words for "did you mean": ``search_words`` (each distinct word of the segmented
+    columns, the live articles holding it) and ``search_sounds`` (the sound keys of the Chinese ones),
+    filled from the articles; see :mod:`itp6crawl.store.lexicon`."""
+    create_and_fill_search_words(db.conn)
+
+
+JOINED_TERMS_BATCH = 500  # articles read at a time (their bodies are large)
+
+
+@migrations(name="0013_joined_technical_terms")
+def joined_technical_terms(db: sqlite_utils.Database) -> None:
+    """Technical terms as single index tokens (:func:`itp6crawl.text.with_joined_terms`): each article's
+    ``title_seg`` and ``search_extra`` gain the joined tokens of its segmented columns (the FTS triggers
+    index them), and ``search_features`` marks the index, so queries ask for ``TPO-RA`` as one token
+    instead of a phrase of two common words. The top lists go stale (the columns changed) until rebuilt."""
+    for statement in FEATURES_SCHEMA:
+        db.execute(statement)
+    last = -1
+    while True:
+        rows = db.execute(
+            "SELECT id, title_seg, body_seg, search_extra FROM articles WHERE id > ? ORDER BY id LIMIT ?",
+            [last, JOINED_TERMS_BATCH],
+        ).fetchall()
+        if not rows:
+            break
+        for article_id, title_seg, body_seg, search_extra in rows:
+            segments = Segments(title_seg or "", body_seg or "", search_extra or "")
+            joined = with_joined_terms(segments)
+            if joined != segments:
+                db.execute(
+                    "UPDATE articles SET title_seg = ?, search_extra = ? WHERE id = ?",
+                    [joined.title_seg, joined.search_extra, article_id],
+                )
+        last = rows[-1][0]
+    mark_feature(db.conn, JOINED_TERMS, iso(datetime.now(CST)))
 
 
 def release() -> str:
