@@ -91,6 +91,8 @@ HIDDEN_TABLES = (
     *("_sqlite_migrations", "archive_info", "crawl_state", "crawl_marks", "crawl_runs", "failures"),
     *("search_top", "search_top_terms", "search_state", "search_words", "search_sounds"),
     *("article_labels", "search_features", "links", "comments", "article_versions"),
+    *("search_changes", "search_changes_before", "search_changes_after"),
+    *("search_changes_before_terms", "search_changes_after_terms"),
 )
 READER_FACETS: list[Any] = [{"array": "categories"}, {"array": "tags"}, "author", {"year": "published_at"}]
 CSS_PATH = "/-/itp6crawl.css"

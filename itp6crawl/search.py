@@ -570,6 +570,15 @@ def _rank_from_top_lists(
         return total, None
     bound = sum(lists[token].threshold for token in tokens)
     candidates = sorted(set().union(*(top.scores for top in lists.values())))
+    # A candidate scores at most its known scores plus the thresholds of the lists it is missing from:
+    # when fewer than ``wanted`` of them could score above the bound, scoring them with FTS5 (a scan of
+    # every match, 11-12 ms at 100,000 articles) could prove nothing.
+    ceilings = sorted(
+        (sum(lists[token].scores.get(rowid, lists[token].threshold) for token in tokens) for rowid in candidates),
+        reverse=True,
+    )
+    if len(ceilings) < wanted or ceilings[wanted - 1] * (1 + 1e-9) <= bound:
+        return total, None
     listed = ", ".join(str(int(rowid)) for rowid in candidates)  # article ids: integers from the archive
     scored = connection.execute(
         f"SELECT articles_fts.rowid, {BM25} FROM articles_fts"
@@ -585,20 +594,25 @@ def _rank_from_top_lists(
 def _rank_from_lists_alone(
     connection: sqlite3.Connection, tokens: list[str], lists: dict[str, TopList], matches: _Matches, wanted: int
 ) -> list[tuple[int, float]] | None:
-    """The best ``wanted`` (rowid, rank) pairs of an AND of ``tokens`` from their lists alone, or None."""
+    """The best ``wanted`` (rowid, rank) pairs of an AND of ``tokens`` from their lists alone, or None.
+
+    The lists' scores are FTS5's own (the same operations on the same figures), summed in the query's
+    phrase order as FTS5 sums them, so the answer is FTS5's to the last bit."""
     occurrences = Counter(tokens)
     distinct = [lists[token] for token in occurrences]
     everywhere = set.intersection(*(set(top.scores) for top in distinct))
     thresholds = sum(lists[token].threshold for token in tokens)  # the bound of an article in no list
-    # An article in some lists scores at most the thresholds plus what its listed scores add above them:
-    # one pass over the lists' entries (summing every token for every listed article was quadratic).
+    # An article in some lists scores at most the thresholds plus what its listed scores add to them:
+    # one pass over the lists' entries (summing every token for every listed article was quadratic). A
+    # known score may lie below its list's threshold (an article changed since the lists were built, or
+    # a threshold widened for the index's drift), so an article in no list bounds the rest from below.
     gain: dict[int, float] = {}
     for token, times in occurrences.items():
         top = lists[token]
         for article_id, score in top.scores.items():
             if article_id not in everywhere:
                 gain[article_id] = gain.get(article_id, 0.0) + times * (score - top.threshold)
-    bound = thresholds + max(gain.values(), default=0.0)  # a listed score is never below its threshold
+    bound = thresholds + max([0.0, *gain.values()])
     bound += abs(bound) * 1e-12  # summed in another order than the scores: never a rounding below them
     exact = [(sum(lists[token].scores[article_id] for token in tokens), article_id) for article_id in everywhere]
     above = sorted((pair for pair in exact if pair[0] > bound), key=lambda pair: (-pair[0], pair[1]))
@@ -617,10 +631,12 @@ def _rank_from_lists_alone(
 
 
 def _live_and_filtered(connection: sqlite3.Connection, ids: list[int], matches: _Matches) -> set[int]:
-    """Which of ``ids`` are live articles that pass the search's filters."""
+    """Which of ``ids`` are live articles that pass the search's filters (live as a search counts them: a
+    row without a status is searched). The status test is an expression no index serves, so the plan
+    looks the few ids up by primary key instead of walking the status index over every live article
+    (0.03 ms instead of 3 ms at 20,000 articles, 14-21 ms at 100,000)."""
     listed = ", ".join(str(int(article_id)) for article_id in ids)  # article ids: integers from the archive
-    # +status: the ids' primary key, not the status index (which walks every live article: 14-21 ms a chunk).
-    conditions = " AND ".join([f"id IN ({listed})", "+status = 'live'", *matches.filters])
+    conditions = " AND ".join([f"id IN ({listed})", "coalesce(status, 'live') = 'live'", *matches.filters])
     return {row[0] for row in connection.execute(f"SELECT id FROM articles WHERE {conditions}", matches.params)}
 
 

@@ -9,7 +9,10 @@ from itp6crawl.store import Archive
 
 README = Path(__file__).resolve().parent.parent / "archive" / "README.md"
 # FTS5's own shadow tables and sqlite-utils' migration log: named in the README, their columns are theirs.
-NOT_OURS = re.compile(r"^(articles_fts_(data|idx|docsize|config|content)|_sqlite_migrations|sqlite_.*)$")
+NOT_OURS = re.compile(
+    r"^((articles_fts|search_changes_before|search_changes_after)_(data|idx|docsize|config|content)"
+    r"|_sqlite_migrations|sqlite_.*)$"
+)
 
 
 def blocks(text: str) -> list[str]:

@@ -250,6 +250,8 @@ def test_the_table_facets_are_what_a_reader_browses_by(archive: Path) -> None:
 def test_the_search_top_lists_are_hidden_tables(archive: Path) -> None:
     tables = {table["name"]: table for table in get([archive], "/itp6.json").json()["tables"]}
     assert all(tables[name]["hidden"] for name in ("search_top", "search_top_terms", "search_state"))
+    changes = [name for name in tables if name.startswith("search_changes")]  # and their FTS5 shadow tables
+    assert len(changes) > 5 and all(tables[name]["hidden"] for name in changes), changes
     assert not tables["articles"]["hidden"]
 
 

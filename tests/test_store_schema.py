@@ -241,8 +241,6 @@ def schema_7_archive(tmp_path) -> Path:
     """An archive as release 0.7 left it: schema 7, unstemmed index, current top lists."""
     import sqlite_utils
 
-    from itp6crawl.store.toplists import refresh_top_lists
-
     path = tmp_path / "v7.db"
     db = sqlite_utils.Database(path)
     migrations.apply(db, stop_before="0008_porter_stemming")
@@ -253,7 +251,11 @@ def schema_7_archive(tmp_path) -> Path:
             {"id": post_id, "url": f"https://www.itp6.com/{post_id}.html", "title": f"第{post_id}篇", "status": "live"}
             | {"title_seg": f"第 {post_id} 篇", "body_seg": body, "search_extra": ""}
         )
-    refresh_top_lists(db.conn, force=True, min_articles=1, size=2)
+    # Lists as that release built them (scores of the unstemmed index), current.
+    db.execute("INSERT INTO search_top (term, article_id, score) VALUES ('platelets', 1, 1.5), ('research', 3, 1.0)")
+    db.execute("INSERT INTO search_top_terms VALUES ('platelets', 1, 1, 0.0), ('research', 2, 2, 0.0)")
+    db.execute("UPDATE search_state SET top_generation = generation")
+    db.conn.commit()
     db.close()
     return path
 
@@ -263,7 +265,7 @@ def test_an_archive_of_schema_7_gets_a_stemmed_index_and_stale_top_lists(schema_
     assert "porter" not in _fts_sql(path) and _ids(path, "researches") == {2}
     assert snapshot(path, "SELECT count(*) FROM search_top")[0][0] > 0
     with Archive.open(path) as archive:
-        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 12
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 13
         assert archive.db["articles"].detect_fts() == "articles_fts"  # what sqlite-utils and Datasette look for
         archive.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
     assert "tokenize='porter unicode61'" in _fts_sql(path)
@@ -332,3 +334,54 @@ def test_an_archive_before_the_labels_and_joined_terms_gets_both(tmp_path):
     assert {hit.id for hit in search(path, "TPO-RA", category="指南解读", tag="itp", author="小林")} == {1, 2}
     plugged = sqlite_utils.Database(path)  # the sqlite-utils plugin registers zh_fts for this archive
     assert plugged.execute("SELECT zh_fts('TPO-RA')").fetchone()[0] == parse("TPO-RA", joined_terms=True).match
+
+
+# --------------------------------------------------------------------------- 0010: changes tracked for the top lists
+
+
+def test_an_archive_of_schema_9_gets_lists_that_follow_changes_and_triggers_that_fire_on_real_ones(tmp_path):
+    """Lists of release 0.9 (scores only) are emptied and stale until the next refresh builds the new
+    ones; the old trigger that fired on every save is replaced; sqlite-utils alone can still write the
+    archive (plain SQL triggers), and its writes are tracked once the lists exist."""
+    import sqlite_utils
+
+    from itp6crawl.search import search
+
+    path = tmp_path / "v9.db"
+    db = sqlite_utils.Database(path)
+    migrations.apply(db, stop_before="0010_search_changes")
+    db.execute("PRAGMA user_version = 9")
+    for post_id in (1, 2, 3):
+        db["articles"].insert(
+            {"id": post_id, "url": f"https://www.itp6.com/{post_id}.html", "status": "live"}
+            | {"title_seg": f"第 {post_id} 篇", "body_seg": "血小板 " * post_id, "search_extra": ""}
+        )
+    db.execute("INSERT INTO search_top (term, article_id, score) VALUES ('血小板', 3, 1.0)")
+    db.execute("INSERT INTO search_top_terms VALUES ('血小板', 3, 3, 0.0)")
+    db.execute("UPDATE search_state SET top_generation = generation")
+    db.conn.commit()
+    db.close()
+    with Archive.open(path) as archive:
+        connection = archive.db.conn
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 13
+        assert connection.execute("SELECT count(*) FROM search_top").fetchone()[0] == 0
+        assert {row[1] for row in connection.execute("PRAGMA table_info(search_top)")} >= {"frequency", "size"}
+        generation, top_generation, tracking = connection.execute(
+            "SELECT generation, top_generation, tracking FROM search_state"
+        ).fetchone()
+        assert generation != top_generation and not tracking
+        built = archive.refresh_search(min_articles=1, size=2)
+        assert built is not None and built.tokens > 0 and not built.incremental
+    db = sqlite_utils.Database(path)  # no itp6crawl function registered: the triggers are plain SQL
+    generation = db.execute("SELECT generation FROM search_state").fetchone()[0]
+    db["articles"].update(2, {"body_seg": "血小板 " * 2, "title_seg": "第 2 篇"})  # the same values
+    assert db.execute("SELECT generation FROM search_state").fetchone()[0] == generation
+    db["articles"].upsert({"id": 4, "url": "https://www.itp6.com/4.html", "body_seg": "血小板 " * 9}, pk="id")
+    db["articles"].update(1, {"status": "gone"})
+    assert db.execute("SELECT article_id, existed, old_status FROM search_changes ORDER BY 1").fetchall() == [
+        (1, 1, "live"),
+        (4, 0, None),
+    ]
+    db.close()
+    hits = search(path, "血小板", limit=2, exact=True)
+    assert [hit.id for hit in hits] == [4, 3] and hits.total == 3

@@ -51,8 +51,9 @@ class Archive:
             self.articles.words.forget_counts()  # the words stay, counted again as the articles come back
 
     def refresh_search(self, **options: Any) -> TopListsBuilt | None:
-        """Rebuild the search top lists if the index changed since they were built (a crawl's last step);
-        ``options`` as :func:`~itp6crawl.store.toplists.refresh_top_lists` takes them."""
+        """Bring the search top lists up to date if the index changed since their last refresh (a crawl's
+        last step): the changed articles folded in, or every list rebuilt after many changes; ``options``
+        as :func:`~itp6crawl.store.toplists.refresh_top_lists` takes them."""
         return refresh_top_lists(self.db.conn, **options)
 
     def close(self) -> None:

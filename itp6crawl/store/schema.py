@@ -34,8 +34,9 @@ from .labels import SCHEMA as LABELS_SCHEMA
 from .lexicon import create_and_fill as create_and_fill_search_words
 from .readonly import ArchiveError, ArchiveReadOnly, ArchiveTooNew, NotAnArchive, readonly_uri_query
 from .toplists import SCHEMA as TOP_LISTS_SCHEMA
+from .toplists import changes_schema, index_tokenizer
 
-SCHEMA_VERSION = 12  # PRAGMA user_version: the number of migrations in the newest schema
+SCHEMA_VERSION = 13  # PRAGMA user_version: the number of migrations in the newest schema
 # PRAGMA application_id of every itp6crawl archive ("ITP6" in ASCII), set by migration 0007: the mark
 # that tells our file from another program's SQLite database before a byte is written to either.
 APPLICATION_ID = 0x49545036
@@ -291,6 +292,17 @@ def revisit_history(db: sqlite_utils.Database) -> None:
     runs = db.table("crawl_runs")
     if "comments_added" not in runs.columns_dict:
         runs.add_column("comments_added", int)
+
+
+@migrations(name="0010_search_changes")
+def search_changes(db: sqlite_utils.Database) -> None:
+    """Top lists kept fresh incrementally (see :mod:`itp6crawl.store.toplists`): lists that store each
+    article's weighted count and size, so their scores follow the index's statistics; ``search_changes``
+    and two small FTS5 tables that the triggers fill with the articles changed since the last refresh
+    (their text then and now); triggers that fire only when a search column or the status really
+    changes. The lists are emptied, and built by the next crawl, ``reindex`` or ``Archive.refresh_search``."""
+    for statement in changes_schema(index_tokenizer(db.conn) or "unicode61"):
+        db.execute(statement)
 
 
 @migrations(name="0011_article_labels")
