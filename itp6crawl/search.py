@@ -315,27 +315,34 @@ def _page_with_names(
     if not rare:
         return _page(connection, query, matches, sort)
     params = matches.params
-    holding = [
+    rare_match = " OR ".join(sorted(rare))
+    holding = [  # an AND led by the rare names' few articles
         row[0]
         for row in connection.execute(
             f"SELECT articles_fts.rowid FROM articles_fts WHERE {matches.condition} LIMIT {RANK_NAMES_BELOW + 1}",
-            {**params, "match": f"({query.match}) AND ({' OR '.join(sorted(rare))})"},
+            {**params, "match": f"({query.match}) AND ({rare_match})"},
         )
     ]
-    if len(holding) > RANK_NAMES_BELOW:  # many rare names, together not rare: scored one by one, slower
+    if len(holding) > RANK_NAMES_BELOW:  # the rare names together are not rare
         return _page(connection, query, matches, sort)
     core = reparse(query, segmenter=segmenter, drop=rare)
-    listed = ", ".join(map(str, holding))  # rowids from the index: integers
-    # Without the unary +, FTS5 looks each listed rowid up: cheap for a few, and only those are scored.
-    scored = connection.execute(
-        f"SELECT rowid, {BM25} FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({listed})", (query.match,)
-    ).fetchall()
-    core_too = {
-        row[0]
-        for row in connection.execute(
-            f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({listed})", (core.match,)
-        )
-    }
+    scored: list[Any] = []
+    core_too: set[int] = set()  # those that match without their rare names too
+    if holding:
+        listed = ", ".join(map(str, holding))  # rowids from the index: integers
+        # The unary + keeps the ids away from FTS5: handed to it, each id is a query of its own whose bm25
+        # counts every phrase's articles again (1 ms apiece); kept here, one pass over the matches scores them.
+        scored = connection.execute(
+            f"SELECT rowid, {BM25} FROM articles_fts WHERE articles_fts MATCH ? AND +rowid IN ({listed})",
+            (query.match,),
+        ).fetchall()
+        core_too = {
+            row[0]
+            for row in connection.execute(
+                f"SELECT articles_fts.rowid FROM articles_fts WHERE {matches.condition}",
+                {**params, "match": f"({core.match}) AND ({rare_match})"},
+            )
+        }
     wanted = params["limit"] + params["offset"]
     core_params = {**params, "match": core.match, "limit": wanted + len(core_too), "offset": 0}
     core_total, core_page = _page(
