@@ -43,11 +43,13 @@ FIELD_BOOSTS = dict(zip(TEXT_FIELDS, BM25_WEIGHTS, strict=True))
 FTS_COLUMN_FIELD = {"title_seg": "title", "body_seg": "body", "search_extra": "extra"}
 SPACES = "spaces"  # the analyzer of the text fields: split on whitespace, nothing else
 LOWER_RAW = "lower_raw"  # the tag field's: one token, lower-cased
-INDEX_FORMAT = 1  # bump when the fields or the tokenisation change: cached indexes are rebuilt
+INDEX_FORMAT = 2  # bump when the fields or the tokenisation change: cached indexes are rebuilt
 WRITER_HEAP = 256_000_000
 
-# A token of unicode61: a run of letters and digits (Python's isalnum: the L* and N* categories).
-_UNICODE61_TOKEN = re.compile(r"[^\W_]+")
+# A token of unicode61: a run of letters, digits and private-use characters (the L*, N* and Co categories;
+# the joined technical terms of migration 0013 end their words with U+E0F0).
+_UNICODE61_TOKEN = re.compile(r"(?:[^\W_]|[\ue000-\uf8ff])+")
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
 _ASCII_LETTER = re.compile(r"[a-z]")
 
 
@@ -57,7 +59,8 @@ def fts_terms(text: str) -> list[str]:
     for run in _UNICODE61_TOKEN.findall(text.lower()):
         if not run.isascii():
             run = _without_diacritics(run)
-        terms.append(porter_stem(run) if _ASCII_LETTER.search(run) else run)
+        stemmed = _ASCII_LETTER.search(run) and not _PRIVATE_USE.search(run)  # porter leaves joined terms alone
+        terms.append(porter_stem(run) if stemmed else run)
     return terms
 
 
