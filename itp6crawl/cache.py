@@ -12,8 +12,8 @@ from pathlib import Path
 
 
 def cache_folder() -> Path:
-    """``ITP6_CACHE_DIR``, else ``$XDG_CACHE_HOME/itp6crawl`` (``~/.cache/itp6crawl``)."""
-    if folder := os.environ.get("ITP6_CACHE_DIR"):
+    """``ITP6CRAWL_CACHE_DIR``, else ``$XDG_CACHE_HOME/itp6crawl`` (``~/.cache/itp6crawl``)."""
+    if folder := os.environ.get("ITP6CRAWL_CACHE_DIR"):
         return Path(folder)
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "itp6crawl"
 

@@ -301,7 +301,7 @@ def test_the_prebuilt_dictionary_cuts_any_words_as_rjieba_does(prebuilt, words, 
 
 
 def test_a_query_is_segmented_without_building_rjiebas_dictionary(tmp_path, monkeypatch):
-    monkeypatch.setenv("ITP6_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("ITP6CRAWL_CACHE_DIR", str(tmp_path))
     segmenter = Segmenter()
     assert segmenter.tokens("艾曲泊帕的副作用 TPO-RA") == default_segmenter().tokens("艾曲泊帕的副作用 TPO-RA")
     assert "_jieba" not in segmenter.__dict__  # rjieba's dictionary was never built
@@ -311,7 +311,7 @@ def test_a_query_is_segmented_without_building_rjiebas_dictionary(tmp_path, monk
 def test_without_a_cache_folder_rjieba_segments(tmp_path, monkeypatch):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    monkeypatch.setenv("ITP6_CACHE_DIR", str(blocked))
+    monkeypatch.setenv("ITP6CRAWL_CACHE_DIR", str(blocked))
     segmenter = Segmenter()
     assert segmenter.tokens("艾曲泊帕的副作用") == default_segmenter().tokens("艾曲泊帕的副作用")
     assert "_jieba" in segmenter.__dict__

@@ -159,7 +159,7 @@ def test_the_file_ships_in_the_package():
 def test_the_packaged_vocabulary_is_read_from_its_prebuilt_form_once_built(tmp_path, monkeypatch):
     from itp6crawl.vocabulary import VOCABULARY_FILE, load_vocabulary, parse_vocabulary
 
-    monkeypatch.setenv("ITP6_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("ITP6CRAWL_CACHE_DIR", str(tmp_path))
     load_vocabulary.cache_clear()
     try:
         built = load_vocabulary()
@@ -181,7 +181,7 @@ def test_without_a_writable_cache_the_vocabulary_is_parsed(tmp_path, monkeypatch
 
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    monkeypatch.setenv("ITP6_CACHE_DIR", str(blocked))
+    monkeypatch.setenv("ITP6CRAWL_CACHE_DIR", str(blocked))
     load_vocabulary.cache_clear()
     try:
         assert load_vocabulary().concept_of("eltrombopag") is not None
