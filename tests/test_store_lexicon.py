@@ -10,7 +10,7 @@ from itp6crawl.store import lexicon as lexicon_module
 from itp6crawl.store.lexicon import ArchiveLexicon, did_you_mean, has_words, lexicon_of
 from itp6crawl.store.readonly import connect_readonly
 from itp6crawl.text import default_segmenter, segment_article
-from tests.conftest import make_article
+from conftest import make_article
 
 BODIES = {
     1: "服用艾曲泊帕后血小板升高。eltrombopag works.",
