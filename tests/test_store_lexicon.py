@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 import sqlite_utils
+from conftest import make_article
 
 from itp6crawl.query import parse
 from itp6crawl.store import Archive, migrations
@@ -10,7 +11,6 @@ from itp6crawl.store import lexicon as lexicon_module
 from itp6crawl.store.lexicon import ArchiveLexicon, did_you_mean, has_words, lexicon_of
 from itp6crawl.store.readonly import connect_readonly
 from itp6crawl.text import default_segmenter, segment_article
-from conftest import make_article
 
 BODIES = {
     1: "服用艾曲泊帕后血小板升高。eltrombopag works.",
