@@ -695,9 +695,7 @@ def refresh_after_change(db: Path, n: int, seed: int, per_class: int) -> dict[st
             figures["search_between"] = _timed_searches(copy, two_words)
             seconds, result = _refresh(archive)
             figures["refresh_s"] = round(seconds, 3)
-            figures["refresh_result"] = (
-                f"{result.tokens} lists rebuilt" if hasattr(result, "tokens") else repr(result)[:120]
-            )
+            figures["refresh_result"] = str(result) if hasattr(result, "tokens") else repr(result)[:120]
             figures["search_after"] = _timed_searches(copy, two_words)
             start = time.perf_counter()
             archive.articles.save(changed.article, changed.segments, site.now)

@@ -198,7 +198,7 @@ class CrawlSession:
             logger.warning("Search top lists not refreshed: %s", error)
             return
         if built is not None:
-            logger.info("Search top lists: %d frequent words in %.1f s", built.tokens, built.seconds)
+            logger.info("Search top lists %s", built)
 
     def _outcome(self, reason: str, stats: dict[str, Any]) -> tuple[str, int]:
         """The run's finish_reason and exit status from Scrapy's close reason and stats. A run ended by one

@@ -96,6 +96,7 @@ def test_lists_stay_exact_after_a_change_and_a_refresh_folds_it_in(
         assert hits.total == exact.total
         built = archive.refresh_search(min_articles=8, size=4)
         assert built is not None and built.incremental and built.changed_articles == 1
+        assert str(built).startswith("1 changed article folded into ")  # what the crawl's log says
         lists = top_lists(archive.db.conn, ["血小板"])
     assert lists is not None and 99_999 in lists["血小板"].scores
     refreshed = search(path, "血小板", limit=3, exact=True)
@@ -466,7 +467,7 @@ def test_past_the_tracking_limit_the_lists_rest_until_a_full_rebuild(listed_arch
             assert tracking == (number <= 2)
             assert (top_lists(connection, ["血小板"]) is None) == (number > 2)
         built = archive.refresh_search(min_articles=8, size=4)
-        assert built is not None and not built.incremental
+        assert built is not None and not built.incremental and str(built).startswith("rebuilt: ")
         assert connection.execute("SELECT tracking, tracked FROM search_state").fetchone() == (1, 0)
         assert _changes(connection) == [] and top_lists(connection, ["血小板"]) is not None
     exact = _exact(monkeypatch, path, "血小板 治疗", limit=3, exact=True)

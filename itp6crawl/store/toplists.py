@@ -89,6 +89,14 @@ class TopListsBuilt:
     changed_articles: int = 0  # the changed articles folded in (an incremental refresh)
     incremental: bool = False  # True: only the lists the changes touch were updated
 
+    def __str__(self) -> str:
+        """What a crawl's log says of the refresh: folded in, or rebuilt whole."""
+        if self.incremental:
+            done = f"{self.changed_articles:,} changed article{'s' * (self.changed_articles != 1)} folded into"
+        else:
+            done = "rebuilt:"
+        return f"{done} {self.tokens:,} lists of frequent words in {self.seconds:.3f} s"
+
 
 @dataclass(frozen=True, slots=True)
 class IndexStats:
