@@ -47,6 +47,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from .concept_terms import concept_token, names_a_concept
 from .text import LATIN_WORD, Segmenter, default_segmenter, normalise, porter_stem, query_joined_term
 from .vocabulary import Concept, Vocabulary, load_vocabulary
 
@@ -97,6 +98,7 @@ class Query:
     expansions: list[Expansion] = field(default_factory=list)
     expanded: bool = True  # parsed with expansion (``parse(expand=...)``)
     joined_terms: bool = False  # technical terms as joined tokens (``parse(joined_terms=...)``)
+    concept_terms: bool = False  # concepts as their index tokens (``parse(concept_terms=...)``)
     # The names of each concept a wanted word named (the typed words among them), each an FTS5 expression;
     # empty when nothing was expanded or an exclusion holds an expansion. An article holding none of
     # ``drop`` matches ``parse(text, drop=...)`` as it matches the whole query, with the same bm25.
@@ -110,6 +112,7 @@ class _Parser:
     terms: list[str]
     vocabulary: Vocabulary | None  # None: no expansion
     joined_terms: bool = False  # technical terms as the index's joined tokens (text.joined_terms)
+    concept_terms: bool = False  # a concept as the index's concept token (:mod:`itp6crawl.concept_terms`)
     expansions: list[Expansion] = field(default_factory=list)
     drop: frozenset[str] = frozenset()  # names (units of ``any_name``) to leave out of the expression
     units: list[str] = field(default_factory=list)  # the names of each wanted expansion, as expressions
@@ -275,6 +278,8 @@ class _Parser:
             self.expansions.append(Expansion(typed, concept.id, others))
         # The typed words are searched as without expansion (血小板低: 血小板 and 低, anywhere), the other
         # names as phrases: expansion only ever adds articles.
+        if self.concept_terms:  # the index holds the concept as one token: one posting list, one score
+            return self.concept_unit(concept, tokens, column)
         typed_words = [column + self.quote(token) for token in tokens]
         stems = {_stemmed(" ".join(tokens))}  # platelets is searched as platelet: once, or bm25 counts it twice
         searched = []
@@ -291,6 +296,16 @@ class _Parser:
             self.excluded_names = True
         kept = [unit for unit in units if unit not in self.drop] or [MATCH_NOTHING]
         return kept[0] if len(kept) == 1 else "(" + " OR ".join(kept) + ")"
+
+    def concept_unit(self, concept: Concept, tokens: list[str], column: str) -> str:
+        """The concept's token alone when the typed word is one name as the index holds it (every article
+        holding it holds the token); else the typed words too, as without expansion (血小板低: 血小板 and
+        低 anywhere, not only in a row)."""
+        token = column + _quote(concept_token(concept))
+        if len(tokens) == 1 and names_a_concept(tokens[0], concept):
+            return token
+        typed = [column + self.quote(word) for word in tokens]
+        return "(" + (typed[0] if len(typed) == 1 else "(" + " AND ".join(typed) + ")") + " OR " + token + ")"
 
     def quote(self, token: str) -> str:
         """One token as an FTS5 string: a technical term as its joined token when the index holds them
@@ -336,6 +351,7 @@ def parse(
     vocabulary: Vocabulary | None = None,
     drop: frozenset[str] = frozenset(),
     joined_terms: bool = False,
+    concept_terms: bool = False,
 ) -> Query:
     """Parse the query language into an FTS5 expression; :class:`QueryError` when nothing is searchable
     or the query is beyond the limits (``MAX_QUERY_CHARS``, ``MAX_QUERY_TERMS``, ``MAX_QUERY_DEPTH``).
@@ -355,6 +371,7 @@ def parse(
         [],
         (vocabulary or load_vocabulary()) if expand else None,
         joined_terms=joined_terms,
+        concept_terms=concept_terms,
         drop=drop,
     )
     parts: list[str] = []
@@ -371,7 +388,7 @@ def parse(
     match = parts[0] if len(parts) == 1 else " AND ".join(parts)
     units = [] if parser.excluded_names else list(dict.fromkeys(parser.units))
     terms = list(dict.fromkeys(parser.terms))
-    return Query(text, match, terms, parser.expansions, expand, joined_terms, units)
+    return Query(text, match, terms, parser.expansions, expand, joined_terms, concept_terms, units)
 
 
 def reparse(
@@ -384,6 +401,7 @@ def reparse(
         segmenter,
         expand=query.expanded,
         joined_terms=query.joined_terms,
+        concept_terms=query.concept_terms,
         drop=drop,
     )
 
@@ -409,7 +427,9 @@ def with_alternatives(text: str, alternatives: dict[str, list[str]]) -> str:
 MATCH_NOTHING = '""'  # an empty phrase: a valid FTS5 expression that matches no row
 
 
-def zh_fts(text: str | None, mode: str | None = None, *, joined_terms: bool = False) -> str:
+def zh_fts(
+    text: str | None, mode: str | None = None, *, joined_terms: bool = False, concept_terms: bool = False
+) -> str:
     """The FTS5 MATCH expression of a query, for SQL: ``WHERE articles_fts MATCH zh_fts(:q)`` (the function
     the Datasette and sqlite-utils plugins register), a concept's names expanded as everywhere;
     ``zh_fts(:q, 'exact')`` searches the words as typed; ``joined_terms`` when the archive's index holds
@@ -417,6 +437,6 @@ def zh_fts(text: str | None, mode: str | None = None, *, joined_terms: bool = Fa
     if mode not in (None, "exact", "expand"):
         raise ValueError(f"zh_fts's second argument is 'exact' or 'expand', not {mode!r}")
     try:
-        return parse(text or "", expand=mode != "exact", joined_terms=joined_terms).match
+        return parse(text or "", expand=mode != "exact", joined_terms=joined_terms, concept_terms=concept_terms).match
     except QueryError:
         return MATCH_NOTHING

@@ -18,6 +18,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .concept_terms import concept_feature
 from .query import MATCH_NOTHING, Query, QueryError, parse, reparse, with_alternatives, zh_fts
 from .store.datasets import (
     ARTICLE_FILTERS,
@@ -252,8 +253,8 @@ def search(
     params: dict[str, object] = {"match": parsed.match, "limit": limit, "offset": offset}
     params.update({name: value for name, value in chosen.items() if value})
     with connect_readonly(path) as connection:
-        if has_feature(connection, JOINED_TERMS):  # technical terms as the index's tokens
-            parsed = parse(query, segmenter, expand=not exact, joined_terms=True)
+        if options := index_options(connection):  # technical terms and concepts as the index's tokens
+            parsed = parse(query, segmenter, expand=not exact, **options)
             params["match"] = parsed.match
         where, row_filters = _filtered(connection, [name for name, value in chosen.items() if value])
         # Checking every match against the few gone articles costs as much as finding the matches.
@@ -391,7 +392,7 @@ def zh_search_notes(connection: sqlite3.Connection, text: str | None) -> str | N
     """The plugins' ``zh_search_notes(:q)``: :func:`search_notes` of the query on this archive, one line
     (``; `` between notes), or None when there is nothing to say."""
     try:
-        query = parse(text or "", joined_terms=has_feature(connection, JOINED_TERMS))
+        query = parse(text or "", **index_options(connection))
     except QueryError:
         return None
     return "; ".join(_notes(*corrected(connection, query))) or None
@@ -449,11 +450,22 @@ def _count_up_to(connection: sqlite3.Connection, match: str, at_most: int) -> in
 def zh_fts_corrected(connection: sqlite3.Connection, text: str | None, mode: str | None = None) -> str:
     """The plugins' ``zh_fts(:q)`` on an archive: :func:`itp6crawl.query.zh_fts` with the corrections a
     search makes (:func:`corrected`), so SQL finds what the CLI finds; ``zh_fts(:q, 'exact')`` makes none."""
-    joined = has_feature(connection, JOINED_TERMS)  # technical terms as the archive's index holds them
-    match = zh_fts(text, mode, joined_terms=joined)
+    options = index_options(connection)  # technical terms and concepts as the archive's index holds them
+    match = zh_fts(text, mode, **options)
     if mode == "exact" or match == MATCH_NOTHING:
         return match
-    return corrected(connection, parse(text or "", joined_terms=joined))[0].match
+    return corrected(connection, parse(text or "", **options))[0].match
+
+
+def index_options(connection: sqlite3.Connection) -> dict[str, bool]:
+    """The :func:`itp6crawl.query.parse` options this archive's index serves (its ``search_features``):
+    technical terms as joined tokens, concepts as their tokens (made from this vocabulary); only the
+    true ones, so an archive without either parses as every archive does."""
+    options = {
+        "joined_terms": has_feature(connection, JOINED_TERMS),
+        "concept_terms": has_feature(connection, concept_feature()),
+    }
+    return {name: True for name, served in options.items() if served}
 
 
 def _rank_filtered(

@@ -465,25 +465,51 @@ def test_a_word_in_nearly_every_article_ranks_by_where_and_how_much_it_is_used(t
     assert hits[0].score > hits[2].score > hits[3].score > hits[4].score
 
 
-@pytest.mark.parametrize(
-    "query", ["eltrombopag", "血小板低", "ITP 儿童", "title:ITP", "丙球", "激素", "TPO-RA 艾曲泊帕"]
-)
+@pytest.fixture(scope="module")
+def names_as_phrases_archive(replica_archive, tmp_path_factory):
+    """The replica archive as a reader with another vocabulary sees it: its concept tokens unused, the names
+    searched as phrases and the rare ones ranked apart (``search._page_with_names``)."""
+    import shutil
+
+    path = tmp_path_factory.mktemp("phrases") / "itp6.db"
+    shutil.copy(replica_archive, path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("DELETE FROM search_features WHERE name LIKE 'concept_terms:%'")
+    return path
+
+
+EXPANDED = ["eltrombopag", "血小板低", "ITP 儿童", "title:ITP", "丙球", "激素", "TPO-RA 艾曲泊帕", "PAIgG"]
+
+
+@pytest.mark.parametrize("archive", ["replica_archive", "names_as_phrases_archive"])
+@pytest.mark.parametrize("query", EXPANDED)
 @pytest.mark.parametrize(("limit", "offset"), [(5, 0), (3, 4), (100, 0)])
-def test_an_expanded_query_ranks_and_counts_as_ranking_every_match(replica_archive, query, limit, offset):
-    """The typed words' fast paths plus the articles holding an added name, merged: the page and total
-    of ranking every match of the whole expanded expression."""
+def test_an_expanded_query_ranks_and_counts_as_ranking_every_match(request, archive, query, limit, offset):
+    """Concept tokens, or the typed words' fast paths with the articles holding a rare name merged: the
+    page and total of ranking every match of the whole expanded expression."""
     from itp6crawl.query import parse
-    from itp6crawl.store.features import JOINED_TERMS, has_feature
+    from itp6crawl.search import index_options
     from itp6crawl.store.toplists import BM25
 
-    with sqlite3.connect(replica_archive) as connection:
-        match = parse(query, joined_terms=has_feature(connection, JOINED_TERMS)).match  # as the search parses it
+    path = request.getfixturevalue(archive)
+    with sqlite3.connect(path) as connection:
+        options = index_options(connection)
+        match = parse(query, **options).match  # as the search parses it
         every = connection.execute(
             f"SELECT rowid, -{BM25} FROM articles_fts WHERE articles_fts MATCH ? ORDER BY {BM25}, rowid", (match,)
         ).fetchall()
-    hits = search(replica_archive, query, limit=limit, offset=offset)
+    assert ("concept_terms" in options) == (archive == "replica_archive")
+    hits = search(path, query, limit=limit, offset=offset)
     assert hits.total == len(every) and [hit.id for hit in hits] == [rowid for rowid, _ in every[offset:][:limit]]
     assert [hit.score for hit in hits] == pytest.approx([score for _, score in every[offset:][:limit]])
+
+
+@pytest.mark.parametrize("query", [*EXPANDED, "IVIG", "Revolade", "特发性血小板减少性紫癜"])
+def test_concept_tokens_find_the_articles_the_names_as_phrases_find(replica_archive, names_as_phrases_archive, query):
+    """An article holds a concept's token where, and only where, one of its names' phrases matches."""
+    tokens = {hit.id for hit in search(replica_archive, query, limit=1000)}
+    phrases = {hit.id for hit in search(names_as_phrases_archive, query, limit=1000)}
+    assert tokens == phrases and tokens, query
 
 
 # --------------------------------------------------------------------------- technical terms as tokens

@@ -265,7 +265,7 @@ def test_an_archive_of_schema_7_gets_a_stemmed_index_and_stale_top_lists(schema_
     assert "porter" not in _fts_sql(path) and _ids(path, "researches") == {2}
     assert snapshot(path, "SELECT count(*) FROM search_top")[0][0] > 0
     with Archive.open(path) as archive:
-        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 13
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 14
         assert archive.db["articles"].detect_fts() == "articles_fts"  # what sqlite-utils and Datasette look for
         archive.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
     assert "tokenize='porter unicode61'" in _fts_sql(path)
@@ -333,7 +333,12 @@ def test_an_archive_before_the_labels_and_joined_terms_gets_both(tmp_path):
         assert search(path, query, exact=True).query.match == parse(query, expand=False, joined_terms=True).match
     assert {hit.id for hit in search(path, "TPO-RA", category="指南解读", tag="itp", author="小林")} == {1, 2}
     plugged = sqlite_utils.Database(path)  # the sqlite-utils plugin registers zh_fts for this archive
-    assert plugged.execute("SELECT zh_fts('TPO-RA')").fetchone()[0] == parse("TPO-RA", joined_terms=True).match
+    plugged_match = plugged.execute("SELECT zh_fts('TPO-RA')").fetchone()[0]  # the concept's token (0014)
+    assert plugged_match == parse("TPO-RA", joined_terms=True, concept_terms=True).match
+    assert (
+        plugged.execute("SELECT zh_fts('TPO-RA', 'exact')").fetchone()[0]
+        == parse("TPO-RA", expand=False, joined_terms=True).match
+    )
 
 
 # --------------------------------------------------------------------------- 0010: changes tracked for the top lists
@@ -363,7 +368,7 @@ def test_an_archive_of_schema_9_gets_lists_that_follow_changes_and_triggers_that
     db.close()
     with Archive.open(path) as archive:
         connection = archive.db.conn
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 13
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 14
         assert connection.execute("SELECT count(*) FROM search_top").fetchone()[0] == 0
         assert {row[1] for row in connection.execute("PRAGMA table_info(search_top)")} >= {"frequency", "size"}
         generation, top_generation, tracking = connection.execute(

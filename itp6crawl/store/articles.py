@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import sqlite_utils
 
+from ..concept_terms import with_concept_terms
 from ..records import Article, Comment, Segments
 from ..text import with_joined_terms
 from ..times import iso
@@ -88,6 +89,7 @@ class Articles:
             raise ValueError(f"article without a post id: {article.url}")
         now = iso(fetched_at)
         segments = with_joined_terms(segments)  # technical terms as single index tokens too (migration 0013)
+        segments = with_concept_terms(segments)  # each concept named, as one token too (migration 0014)
         content = content_record(article)
         digest = content_hash_of_row(content)
         record: dict[str, Any] = {

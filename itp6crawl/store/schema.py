@@ -20,6 +20,7 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from ..concept_terms import concept_feature, with_concept_terms
 from ..counters import RUN_COUNT_COLUMNS
 from ..records import Segments
 from ..text import with_joined_terms
@@ -36,7 +37,7 @@ from .readonly import ArchiveError, ArchiveReadOnly, ArchiveTooNew, NotAnArchive
 from .toplists import SCHEMA as TOP_LISTS_SCHEMA
 from .toplists import changes_schema, index_tokenizer
 
-SCHEMA_VERSION = 13  # PRAGMA user_version: the number of migrations in the newest schema
+SCHEMA_VERSION = 14  # PRAGMA user_version: the number of migrations in the newest schema
 # PRAGMA application_id of every itp6crawl archive ("ITP6" in ASCII), set by migration 0007: the mark
 # that tells our file from another program's SQLite database before a byte is written to either.
 APPLICATION_ID = 0x49545036
@@ -333,6 +334,23 @@ def joined_technical_terms(db: sqlite_utils.Database) -> None:
     instead of a phrase of two common words. The top lists go stale (the columns changed) until rebuilt."""
     for statement in FEATURES_SCHEMA:
         db.execute(statement)
+    _add_index_tokens(db, with_joined_terms)
+    mark_feature(db.conn, JOINED_TERMS, iso(datetime.now(CST)))
+
+
+@migrations(name="0014_concept_terms")
+def concept_terms(db: sqlite_utils.Database) -> None:
+    """Each vocabulary concept an article names as one index token per occurrence
+    (:mod:`itp6crawl.concept_terms`), and the index marked with the vocabulary's hash, so a query names a
+    concept as one word: one posting list, and one score for all its names. The top lists go stale until
+    rebuilt."""
+    _add_index_tokens(db, with_concept_terms)
+    mark_feature(db.conn, concept_feature(), iso(datetime.now(CST)))
+
+
+def _add_index_tokens(db: sqlite_utils.Database, add: Callable[[Segments], Segments]) -> None:
+    """Every article's ``title_seg`` and ``search_extra`` as ``add`` extends them (the FTS triggers index
+    them), in batches of ``JOINED_TERMS_BATCH`` articles (their bodies are large)."""
     last = -1
     while True:
         rows = db.execute(
@@ -343,14 +361,13 @@ def joined_technical_terms(db: sqlite_utils.Database) -> None:
             break
         for article_id, title_seg, body_seg, search_extra in rows:
             segments = Segments(title_seg or "", body_seg or "", search_extra or "")
-            joined = with_joined_terms(segments)
-            if joined != segments:
+            extended = add(segments)
+            if extended != segments:
                 db.execute(
                     "UPDATE articles SET title_seg = ?, search_extra = ? WHERE id = ?",
-                    [joined.title_seg, joined.search_extra, article_id],
+                    [extended.title_seg, extended.search_extra, article_id],
                 )
         last = rows[-1][0]
-    mark_feature(db.conn, JOINED_TERMS, iso(datetime.now(CST)))
 
 
 def release() -> str:
