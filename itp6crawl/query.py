@@ -103,6 +103,7 @@ class Query:
     # empty when nothing was expanded or an exclusion holds an expansion. An article holding none of
     # ``drop`` matches ``parse(text, drop=...)`` as it matches the whole query, with the same bm25.
     units: list[str] = field(default_factory=list)
+    concepts: list[str] = field(default_factory=list)  # the wanted concepts' index tokens (``concept_terms``)
 
 
 @dataclass(slots=True)
@@ -116,6 +117,7 @@ class _Parser:
     expansions: list[Expansion] = field(default_factory=list)
     drop: frozenset[str] = frozenset()  # names (units of ``any_name``) to leave out of the expression
     units: list[str] = field(default_factory=list)  # the names of each wanted expansion, as expressions
+    concepts: list[str] = field(default_factory=list)  # the concept tokens wanted (``concept_terms``)
     excluded_names: bool = False  # an expansion inside an exclusion
     excluded_groups: int = 0  # excluded brackets open around the current position
     position: int = 0
@@ -279,6 +281,8 @@ class _Parser:
         # The typed words are searched as without expansion (血小板低: 血小板 and 低, anywhere), the other
         # names as phrases: expansion only ever adds articles.
         if self.concept_terms:  # the index holds the concept as one token: one posting list, one score
+            if collect_terms and not self.excluded_groups:
+                self.concepts.append(concept_token(concept))
             return self.concept_unit(concept, tokens, column)
         typed_words = [column + self.quote(token) for token in tokens]
         stems = {_stemmed(" ".join(tokens))}  # platelets is searched as platelet: once, or bm25 counts it twice
@@ -388,7 +392,8 @@ def parse(
     match = parts[0] if len(parts) == 1 else " AND ".join(parts)
     units = [] if parser.excluded_names else list(dict.fromkeys(parser.units))
     terms = list(dict.fromkeys(parser.terms))
-    return Query(text, match, terms, parser.expansions, expand, joined_terms, concept_terms, units)
+    concepts = list(dict.fromkeys(parser.concepts))
+    return Query(text, match, terms, parser.expansions, expand, joined_terms, concept_terms, units, concepts)
 
 
 def reparse(

@@ -544,7 +544,7 @@ def _listed_query(query: Query) -> _ListedQuery | None:
     if not phrases or "title_seg :" in query.match or any(star or " " in token for token, star in phrases):
         return None
     tokens = [token.replace('""', '"') for token, _ in phrases]
-    terms = set(query.terms)  # sets and counters: a scan of a list per token made long queries quadratic
+    terms = {*query.terms, *query.concepts}  # sets and counters: a scan of a list per token made long queries quadratic
     terms |= {joined for term in query.terms if (joined := query_joined_term(term))}  # TPO-RA as one token
     wanted = [token for token in tokens if token in terms]
     if not wanted or Counter(tokens) != Counter(wanted):
