@@ -72,8 +72,14 @@ def names_a_concept(column: str, concept: Concept) -> bool:
     """Whether the words of ``column`` (a segmented text) are, as the index's terms, exactly a name of
     ``concept``: where they occur, the index holds the concept's token."""
     terms = tuple(index_terms(column))
-    token = concept_token(concept)
-    return bool(terms) and (terms, token) in _names_by_first_term().get(terms[0], [])
+    return bool(terms) and terms in _name_terms(concept)
+
+
+@lru_cache(maxsize=512)
+def _name_terms(concept: Concept) -> frozenset[tuple[str, ...]]:
+    """The index terms of each name of one concept (a query segments only its own concept's names)."""
+    segmenter = default_segmenter()
+    return frozenset(tuple(index_terms(" ".join(segmenter.tokens(name)))) for name in concept.terms)
 
 
 def concept_tokens(column: str) -> list[str]:
