@@ -57,13 +57,11 @@ def index_terms(column: str) -> list[str]:
 @lru_cache(maxsize=1)
 def _names_by_first_term() -> dict[str, list[tuple[tuple[str, ...], str]]]:
     """Every name of every concept as its index terms, by its first term, with the concept's token."""
-    segmenter = default_segmenter()
     found: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     for concept in load_vocabulary():
         token = concept_token(concept)
-        for name in concept.terms:
-            terms = tuple(index_terms(" ".join(segmenter.tokens(name))))
-            if terms and (terms, token) not in found.get(terms[0], []):
+        for terms in sorted(_name_terms(concept)):
+            if terms:
                 found.setdefault(terms[0], []).append((terms, token))
     return found
 

@@ -29,7 +29,7 @@ from .store.datasets import (
     label_ids,
 )
 from .store.features import JOINED_TERMS, has_feature
-from .store.readonly import ArchiveError, ArchiveMissing, connect_readonly
+from .store.readonly import ArchiveError, ArchiveMissing, connect_readonly, matches_up_to
 from .store.toplists import BM25, TopList, index_tokenizer, top_lists
 from .text import LATIN_WORD, Segmenter, normalise_with_origin, porter_stem, query_joined_term
 
@@ -311,7 +311,7 @@ def _page_with_names(
     if sort != "relevance" or not query.units:
         return _page(connection, query, matches, sort)
     rare = frozenset(
-        unit for unit in query.units if _count_up_to(connection, unit, RANK_NAMES_BELOW + 1) <= RANK_NAMES_BELOW
+        unit for unit in query.units if matches_up_to(connection, unit, RANK_NAMES_BELOW + 1) <= RANK_NAMES_BELOW
     )
     if not rare:
         return _page(connection, query, matches, sort)
@@ -428,9 +428,9 @@ def corrected(
             match = reparse(query, text, segmenter).match
         except QueryError:
             return 0
-        return _count_up_to(connection, match, at_most)
+        return matches_up_to(connection, match, at_most)
 
-    if _count_up_to(connection, query.match, FEW_HITS) >= FEW_HITS:
+    if matches_up_to(connection, query.match, FEW_HITS) >= FEW_HITS:
         return query, []
     from .store.lexicon import did_you_mean  # here: pinyin and edit distances are for the few that find little
 
@@ -439,12 +439,6 @@ def corrected(
         return query, []
     alternatives = {correction.typed: correction.texts for correction in corrections}
     return reparse(query, with_alternatives(query.text, alternatives), segmenter), corrections
-
-
-def _count_up_to(connection: sqlite3.Connection, match: str, at_most: int) -> int:
-    return connection.execute(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)", (match, at_most)
-    ).fetchone()[0]
 
 
 def zh_fts_corrected(connection: sqlite3.Connection, text: str | None, mode: str | None = None) -> str:

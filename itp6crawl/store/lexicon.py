@@ -43,6 +43,7 @@ from ..spelling import (
     within_edits,
 )
 from ..text import Segmenter, default_segmenter, normalise
+from .readonly import matches_up_to
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS search_words ("
@@ -208,12 +209,7 @@ def _quoted(tokens: Iterable[str]) -> str:
 
 def articles_matching(connection: sqlite3.Connection, tokens: list[str], at_most: int) -> int:
     """How many articles hold all ``tokens`` (as the search matches them), counting up to ``at_most``."""
-    if not tokens:
-        return 0
-    return connection.execute(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)",
-        [_quoted(tokens), at_most],
-    ).fetchone()[0]
+    return matches_up_to(connection, _quoted(tokens), at_most) if tokens else 0
 
 
 def did_you_mean(

@@ -73,3 +73,11 @@ def _writable(path: Path, mode: int) -> bool:
         return os.access(path, mode) and bool(path.stat().st_mode & 0o222)
     except OSError:
         return False
+
+
+def matches_up_to(connection: sqlite3.Connection, match: str, at_most: int) -> int:
+    """How many rows of the index an FTS5 expression matches, counting up to ``at_most`` (a few pages of
+    its rarest posting list, never a whole common one)."""
+    return connection.execute(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)", [match, at_most]
+    ).fetchone()[0]
