@@ -445,10 +445,13 @@ def zh_fts_corrected(connection: sqlite3.Connection, text: str | None, mode: str
     """The plugins' ``zh_fts(:q)`` on an archive: :func:`itp6crawl.query.zh_fts` with the corrections a
     search makes (:func:`corrected`), so SQL finds what the CLI finds; ``zh_fts(:q, 'exact')`` makes none."""
     options = index_options(connection)  # technical terms and concepts as the archive's index holds them
-    match = zh_fts(text, mode, **options)
-    if mode == "exact" or match == MATCH_NOTHING:
-        return match
-    return corrected(connection, parse(text or "", **options))[0].match
+    if mode not in (None, "expand"):
+        return zh_fts(text, mode, **options)  # exact: no corrections (any other mode: zh_fts's own error)
+    try:
+        query = parse(text or "", **options)
+    except QueryError:
+        return MATCH_NOTHING
+    return corrected(connection, query)[0].match
 
 
 def index_options(connection: sqlite3.Connection) -> dict[str, bool]:
