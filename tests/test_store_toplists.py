@@ -48,8 +48,10 @@ def listed_archive(replica_archive, tmp_path_factory):
 
 @pytest.fixture
 def lists_alone_answers(monkeypatch) -> list[bool]:
-    """Whether each search's call of ``_rank_from_lists_alone`` answered (True) or gave up (False)."""
+    """Whether each search's call of ``_rank_from_lists_alone`` answered (True) or gave up (False); the
+    postings, which answer the same searches first, switched off."""
     calls: list[bool] = []
+    monkeypatch.setattr(search_module, "token_postings", lambda *args: None)
     original = search_module._rank_from_lists_alone
 
     def counted(*args):
@@ -109,9 +111,10 @@ def _matches(parsed):
 
 
 def _exact(monkeypatch, path, query, **options):
-    """The search with the top lists switched off: every match ranked by FTS5."""
+    """The search with the top lists and the postings switched off: every match ranked by FTS5."""
     with monkeypatch.context() as patch:
         patch.setattr(search_module, "top_lists", lambda *args: None)
+        patch.setattr(search_module, "token_postings", lambda *args: None)
         return search(path, query, **options)
 
 
@@ -620,7 +623,10 @@ def _same_as_fts5(path, phase):
         for options in ({"limit": 1}, {"limit": 2, "offset": 1}):
             with mock.patch.object(search_module, "_rank_from_top_lists", counted):
                 fast = search(path, query, **options, exact=True)
-            with mock.patch.object(search_module, "top_lists", lambda *args: None):
+            with (
+                mock.patch.object(search_module, "top_lists", lambda *args: None),
+                mock.patch.object(search_module, "token_postings", lambda *args: None),
+            ):
                 exact = search(path, query, **options, exact=True)
             assert [(hit.id, hit.score) for hit in fast] == [(hit.id, hit.score) for hit in exact], (query, options)
             assert fast.total == exact.total, query

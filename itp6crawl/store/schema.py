@@ -33,11 +33,12 @@ from .features import SCHEMA as FEATURES_SCHEMA
 from .labels import FILL as FILL_LABELS
 from .labels import SCHEMA as LABELS_SCHEMA
 from .lexicon import create_and_fill as create_and_fill_search_words
+from .postings import SCHEMA as POSTINGS_SCHEMA
 from .readonly import ArchiveError, ArchiveReadOnly, ArchiveTooNew, NotAnArchive, readonly_uri_query
 from .toplists import SCHEMA as TOP_LISTS_SCHEMA
 from .toplists import changes_schema, index_tokenizer
 
-SCHEMA_VERSION = 14  # PRAGMA user_version: the number of migrations in the newest schema
+SCHEMA_VERSION = 15  # PRAGMA user_version: the number of migrations in the newest schema
 # PRAGMA application_id of every itp6crawl archive ("ITP6" in ASCII), set by migration 0007: the mark
 # that tells our file from another program's SQLite database before a byte is written to either.
 APPLICATION_ID = 0x49545036
@@ -346,6 +347,19 @@ def concept_terms(db: sqlite_utils.Database) -> None:
     rebuilt."""
     _add_index_tokens(db, with_concept_terms)
     mark_feature(db.conn, concept_feature(), iso(datetime.now(CST)))
+
+
+@migrations(name="0015_search_postings")
+def search_postings(db: sqlite_utils.Database) -> None:
+    """Every frequent token's articles with their counts and sizes, as packed arrays (``search_postings``,
+    see :mod:`itp6crawl.store.postings`), so that ANDs and ORs of frequent words are counted and ranked
+    without FTS5 reading and scoring every match. Built by the next refresh of the top lists (a crawl,
+    ``reindex`` or ``Archive.refresh_search``), then kept with them."""
+    for statement in POSTINGS_SCHEMA:
+        db.execute(statement)
+    if "postings_shift" not in db.table("search_state").columns_dict:
+        db.execute("ALTER TABLE search_state ADD COLUMN postings_shift INTEGER")
+    db.execute("UPDATE search_state SET generation = generation + 1")  # the next refresh builds them
 
 
 def _add_index_tokens(db: sqlite_utils.Database, add: Callable[[Segments], Segments]) -> None:

@@ -51,6 +51,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import repeat
+
+import numpy as np
+
+from .postings import Postings, block_shift, fold_token, read_tokens
+from .postings import write_token as write_postings
 
 # bm25 weights of articles_fts's columns (title_seg, body_seg, search_extra): a title counts 10 times.
 FTS_COLUMNS = ("title_seg", "body_seg", "search_extra")
@@ -167,14 +173,14 @@ def top_lists(connection: sqlite3.Connection, tokens: Iterable[str]) -> dict[str
     if not wanted:
         return None
     try:
-        with _read_snapshot(connection):
+        with read_snapshot(connection):
             return _read_lists(connection, wanted)
     except sqlite3.OperationalError:  # an archive older than migration 0010, opened read-only
         return None
 
 
 @contextmanager
-def _read_snapshot(connection: sqlite3.Connection) -> Iterator[None]:
+def read_snapshot(connection: sqlite3.Connection) -> Iterator[None]:
     """One read transaction (the lists, the changes and the index statistics of one moment), unless the
     caller holds one already."""
     if connection.in_transaction:
@@ -228,6 +234,35 @@ def _read_lists(connection: sqlite3.Connection, wanted: list[str]) -> dict[str, 
     return lists
 
 
+def token_postings(connection: sqlite3.Connection, tokens: Iterable[str]) -> dict[str, Postings] | None:
+    """Every article holding each of ``tokens`` (index terms) that has postings, with its weighted count and
+    size, as the index holds them now (:mod:`itp6crawl.store.postings`, the changes since the last refresh
+    merged in); None when the archive has no usable postings (none built, or the changes are no longer
+    tracked). Read in one snapshot of the archive (the caller's, when it holds one)."""
+    wanted = sorted(set(tokens))
+    if not wanted:
+        return {}
+    try:
+        with read_snapshot(connection):
+            state = _state(connection)
+            if state is None or state.base is None or state.postings_shift is None:
+                return None
+            if state.pending and not state.tracking:
+                return None
+            stored = read_tokens(connection, wanted)
+            if not state.pending:
+                return stored
+            changes = _pending_changes(connection, wanted)
+    except sqlite3.OperationalError:  # an archive older than migration 0015, opened read-only
+        return None
+    changed = np.array(sorted(changes.old_status), dtype=np.int64)
+    merged: dict[str, Postings] = {}
+    for token in stored:
+        now = {article: (count, changes.sizes[article]) for article, count in changes.after.get(token, {}).items()}
+        merged[token] = stored[token].merged(changed, now)
+    return merged
+
+
 def top_lists_are_current(connection: sqlite3.Connection) -> bool:
     """Whether no article changed since the lists were last refreshed."""
     row = connection.execute("SELECT generation, top_generation FROM search_state").fetchone()
@@ -244,18 +279,24 @@ class _State:
     size: int | None
     min_articles: int | None
     changed_since_build: int
+    postings_shift: int | None  # the postings' blocks (None: no postings, built by the next full build)
 
 
 def _state(connection: sqlite3.Connection) -> _State | None:
-    row = connection.execute(
-        "SELECT generation, top_generation, tracking, tracked, top_rows, top_tokens, top_size, top_min_articles,"
-        " changed_since_build FROM search_state"
-    ).fetchone()
+    columns = (
+        "generation, top_generation, tracking, tracked, top_rows, top_tokens, top_size, top_min_articles,"
+        " changed_since_build"
+    )
+    try:
+        row = connection.execute(f"SELECT {columns}, postings_shift FROM search_state").fetchone()
+    except sqlite3.OperationalError:  # an archive before migration 0015, opened read-only: lists, no postings
+        row = connection.execute(f"SELECT {columns}, NULL FROM search_state").fetchone()
     if row is None:
         return None
-    generation, top_generation, tracking, tracked, rows, tokens, size, min_articles, changed = row
+    generation, top_generation, tracking, tracked, rows, tokens, size, min_articles, changed, shift = row
     base = IndexStats(rows, tokens) if rows and tokens else None
-    return _State(generation, generation != top_generation, bool(tracking), tracked, base, size, min_articles, changed)
+    pending = generation != top_generation
+    return _State(generation, pending, bool(tracking), tracked, base, size, min_articles, changed, shift)
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,6 +408,8 @@ def _can_fold_in(state: _State, stats: IndexStats, min_articles: int, size: int)
     """Whether the recorded changes can be folded into the lists, or the lists must be built anew."""
     if not state.tracking or state.base is None or (state.min_articles, state.size) != (min_articles, size):
         return False
+    if state.postings_shift is None:  # an archive from before the postings (migration 0015)
+        return False
     if state.changed_since_build + state.tracked > REBUILD_SHARE * stats.rows:
         return False
     return abs(stats.avgdl / state.base.avgdl - 1) <= REBUILD_AVGDL_DRIFT
@@ -379,7 +422,7 @@ def _fold_in_changes(
     changed articles' entries (kept when they saturate above the list's threshold at the lists' average
     size), and, when a list grew past its size, its weakest entries dropped with the threshold raised to
     them. Every unlisted article still saturates at most at the threshold. The number of changed articles."""
-    assert state.base is not None and state.size is not None
+    assert state.base is not None and state.size is not None and state.postings_shift is not None
     changes = _pending_changes(connection, None)
     base_avgdl = state.base.avgdl
     lists = {
@@ -411,6 +454,8 @@ def _fold_in_changes(
             "UPDATE search_top_terms SET articles = ?, live_articles = ?, threshold = ? WHERE term = ?",
             (*counts, term),
         )
+        now = {article_id: (frequency, changes.sizes[article_id]) for article_id, frequency in after.items()}
+        fold_token(connection, term, state.postings_shift, before | set(after), now)
         if progress is not None:
             progress(done, len(touched))
     connection.execute(
@@ -441,11 +486,12 @@ def _build_lists(
     progress: Callable[[int, int], None] | None,
 ) -> None:
     """Build every list anew from FTS5's own ranking, and start tracking changes."""
-    connection.execute("DELETE FROM search_top")
-    connection.execute("DELETE FROM search_top_terms")
+    for table in ("search_top", "search_top_terms", "search_postings"):
+        connection.execute(f"DELETE FROM {table}")
     if stats is None:  # an empty index: no lists, nothing to track
         connection.execute(
-            "UPDATE search_state SET top_rows = NULL, top_tokens = NULL, tracking = 0, changed_since_build = 0"
+            "UPDATE search_state SET top_rows = NULL, top_tokens = NULL, tracking = 0, changed_since_build = 0,"
+            " postings_shift = NULL"
         )
         return
     frequent = connection.execute(
@@ -454,24 +500,27 @@ def _build_lists(
     searchable = _searched_as_themselves(connection, [term for term, _ in frequent])
     frequent = [(term, articles) for term, articles in frequent if term in searchable]
     sizes = document_sizes(connection) if frequent else {}
+    sized_ids = np.array(sorted(sizes), dtype=np.int64)
+    sized = np.array([sizes[article_id] for article_id in sized_ids.tolist()], dtype=np.float64)
+    shift = block_shift(stats.rows, int(sized_ids[-1]) if len(sized_ids) else 0)
     avgdl = stats.avgdl
     # With no gone article (the usual case), a token's live articles are all its articles: no count.
     all_live = not connection.execute(f"SELECT EXISTS (SELECT 1 FROM articles WHERE {_NOT_LIVE})").fetchone()[0]
     for done, (term, articles) in enumerate(frequent, 1):
         phrase = '"' + term.replace('"', '""') + '"'
-        best = connection.execute(
-            f"SELECT rowid, -{BM25} AS score FROM articles_fts WHERE articles_fts MATCH ?"
-            " ORDER BY score DESC, rowid LIMIT ?",
-            (phrase, size),
-        ).fetchall()
-        entries = _entries(best, idf(stats.rows, articles), sizes, avgdl)
-        if entries is not None:
+        scored = connection.execute(f"SELECT rowid, -{BM25} FROM articles_fts WHERE articles_fts MATCH ?", (phrase,))
+        matches = np.array(scored.fetchall(), dtype=np.float64).reshape(-1, 2)
+        found = _all_entries(matches, idf(stats.rows, articles), sized_ids, sized, avgdl)
+        if found is not None:
+            ids, frequencies, lengths, scores = found
+            best = np.lexsort((ids, -scores))[:size]  # ORDER BY score DESC, rowid: FTS5's own order
             connection.executemany(
                 "INSERT INTO search_top (term, article_id, frequency, size) VALUES (?, ?, ?, ?)",
-                [(term, *entry) for entry in entries],
+                zip(repeat(term), ids[best].tolist(), frequencies[best].tolist(), lengths[best].astype(int).tolist()),
             )
-            last = entries[-1]
-            threshold = saturation(last[1], last[2], avgdl) if len(entries) >= size else 0.0
+            write_postings(connection, term, ids, frequencies, lengths, shift)
+            last = best[-1]
+            threshold = saturation(frequencies[last], int(lengths[last]), avgdl) if len(best) >= size else 0.0
             live = articles
             if not all_live:
                 live = connection.execute(
@@ -481,39 +530,41 @@ def _build_lists(
                 ).fetchone()[0]
             connection.execute(
                 "INSERT INTO search_top_terms (term, articles, live_articles, threshold) VALUES (?, ?, ?, ?)",
-                (term, articles, live, threshold),
+                (term, articles, live, float(threshold)),
             )
         if progress is not None:
             progress(done, len(frequent))
     connection.execute(
         "UPDATE search_state SET top_rows = ?, top_tokens = ?, top_size = ?, top_min_articles = ?, tracking = 1,"
-        " track_limit = ?, changed_since_build = 0",
-        (stats.rows, stats.tokens, size, min_articles, max(TRACK_MIN, int(stats.rows * TRACK_SHARE))),
+        " track_limit = ?, changed_since_build = 0, postings_shift = ?",
+        (stats.rows, stats.tokens, size, min_articles, max(TRACK_MIN, int(stats.rows * TRACK_SHARE)), shift),
     )
 
 
 _NOT_LIVE = "(status < 'live' OR status > 'live')"  # two ranges of the status index, as search.NOT_LIVE
 
 
-def _entries(
-    best: list[tuple[int, float]], weight: float, sizes: dict[int, int], avgdl: float
-) -> list[tuple[int, float, int]] | None:
-    """(article, weighted count, size) of FTS5's best articles for a token, the count read back from the
-    score; None unless FTS5's formula gives back every score to the last bit (the token then gets no list)."""
-    entries: list[tuple[int, float, int]] = []
-    for article_id, score in best:
-        size = sizes.get(article_id)
-        if size is None:
-            return None
-        scale = K1 * (1 - B + B * size / avgdl)
-        part = score / weight
-        if not 0.0 < part < K1 + 1.0:
-            return None
-        frequency = round(part * scale / (K1 + 1.0 - part) / FREQUENCY_STEP) * FREQUENCY_STEP
-        if frequency <= 0 or weight * saturation(frequency, size, avgdl) != score:
-            return None
-        entries.append((article_id, frequency, size))
-    return entries
+def _all_entries(
+    matches: np.ndarray, weight: float, sized_ids: np.ndarray, sized: np.ndarray, avgdl: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """(ids, weighted counts, sizes, scores) of a token's matches (``matches``: rows of rowid and FTS5's
+    score, in rowid order), each count read back from the score; None unless FTS5's formula gives back every
+    score to the last bit (the token then gets no list)."""
+    ids, scores = matches[:, 0].astype(np.int64), matches[:, 1]
+    at = np.searchsorted(sized_ids, ids)
+    if not len(ids) or (at >= len(sized_ids)).any() or (sized_ids[np.minimum(at, len(sized_ids) - 1)] != ids).any():
+        return None
+    sizes = sized[at]
+    scale = K1 * (1 - B + B * sizes / avgdl)
+    part = scores / weight
+    if not ((part > 0.0) & (part < K1 + 1.0)).all():
+        return None
+    frequencies = np.round(part * scale / (K1 + 1.0 - part) / FREQUENCY_STEP) * FREQUENCY_STEP
+    # saturation() on arrays: the same operations in the same order, each correctly rounded as in C
+    back = weight * ((frequencies * (K1 + 1.0)) / (frequencies + K1 * (1 - B + B * sizes / avgdl)))
+    if not ((frequencies > 0) & (back == scores)).all():
+        return None
+    return ids, frequencies, sizes, scores
 
 
 _TOKENIZE = re.compile(r"\btokenize\s*=\s*('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\w+)", re.IGNORECASE)

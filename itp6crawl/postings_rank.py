@@ -1,0 +1,253 @@
+"""Count and rank the matches of an FTS5 expression of single tokens from their postings, as FTS5 does.
+
+The search's expressions (:mod:`itp6crawl.query`) are quoted tokens joined by ``AND``, ``OR`` and ``NOT``.
+When every token is frequent, FTS5 reads and scores every match one at a time; the tokens' postings
+(:mod:`itp6crawl.store.postings`: every article holding the token, with its weighted count and size) give
+the same answer with a few array operations: the matches are set operations on sorted ids, and the scores
+are FTS5's bm25 (``fts5Bm25Function`` in SQLite's ``fts5_aux.c``) computed with the same floating-point
+operations in the same order, so scores, order and count are FTS5's to the last bit.
+
+Which phrases score in a match, as FTS5 scores them: a phrase counts its instances in an article when its
+iterator stands on that article, which is when every node above it matches the article (an OR's branch that
+does not match has moved past it, a NOT's right side never matches). So a phrase scores in the matches of
+all its ancestors, and nowhere else.
+
+Pure functions: arrays in, arrays out; no SQL here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from .store.postings import Postings
+from .store.toplists import K1, B, idf
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A phrase's matches (``ids`` ascending) with its own bm25 score in each, as FTS5 computed them: for
+    a rare token or a phrase of several, asking FTS5 is cheap, and a phrase's score is one term of the sum."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+
+
+Held = Postings | Scored  # what a search knows of one phrase
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One quoted single-token phrase of the expression, ``index`` its place among the phrases (bm25's
+    order of summing)."""
+
+    text: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    operator: str  # AND, OR or NOT (left NOT right)
+    left: Node
+    right: Node
+
+
+Node = Token | Operation
+
+_LEXEME = re.compile(r'\s*(?:"((?:[^"]|"")*)"(\*?)|(\()|(\))|\b(AND|OR|NOT)\b|(\S))')
+
+
+def parse_match(match: str) -> Node | None:
+    """The tree of an FTS5 expression of quoted phrases joined by AND, OR and NOT with parentheses, or None
+    for anything else (a prefix, a column filter, an empty phrase)."""
+    lexemes: list[tuple[str, str]] = []
+    position = 0
+    text = match.rstrip()
+    while position < len(text):
+        found = _LEXEME.match(text, position)
+        if found is None:
+            return None
+        position = found.end()
+        quoted, star, opening, closing, operator, other = found.groups()
+        if quoted is not None:
+            token = quoted.replace('""', '"')
+            if star or not token.strip():
+                return None
+            lexemes.append(("token", token))
+        elif opening or closing:
+            lexemes.append((opening or closing, ""))
+        elif operator:
+            lexemes.append(("op", operator))
+        else:
+            assert other is not None
+            return None  # a column filter (title_seg :), a bare word, an operator FTS5 has and we never write
+    parser = _Parser(lexemes)
+    tree = parser.any_of()
+    return tree if tree is not None and parser.position == len(lexemes) else None
+
+
+class _Parser:
+    """FTS5's precedence: NOT binds tighter than AND, AND tighter than OR; all left-associative."""
+
+    def __init__(self, lexemes: list[tuple[str, str]]) -> None:
+        self.lexemes = lexemes
+        self.position = 0
+        self.tokens = 0
+
+    def operator(self, name: str) -> bool:
+        if self.position < len(self.lexemes) and self.lexemes[self.position] == ("op", name):
+            self.position += 1
+            return True
+        return False
+
+    def any_of(self) -> Node | None:
+        return self.chain("OR", self.all_of)
+
+    def all_of(self) -> Node | None:
+        return self.chain("AND", self.none_of)
+
+    def none_of(self) -> Node | None:
+        return self.chain("NOT", self.atom)
+
+    def chain(self, name: str, operand: object) -> Node | None:
+        assert callable(operand)
+        left = operand()
+        while left is not None and self.operator(name):
+            right = operand()
+            if right is None:
+                return None
+            left = Operation(name, left, right)
+        return left
+
+    def atom(self) -> Node | None:
+        if self.position >= len(self.lexemes):
+            return None
+        kind, value = self.lexemes[self.position]
+        self.position += 1
+        if kind == "token":
+            self.tokens += 1
+            return Token(value, self.tokens - 1)
+        if kind == "(":
+            inner = self.any_of()
+            if inner is None or self.position >= len(self.lexemes) or self.lexemes[self.position][0] != ")":
+                return None
+            self.position += 1
+            return inner
+        return None
+
+
+def tokens_of(tree: Node) -> list[Token]:
+    """The tree's tokens in the expression's order."""
+    if isinstance(tree, Token):
+        return [tree]
+    return [*tokens_of(tree.left), *tokens_of(tree.right)]
+
+
+def excluded_tokens(tree: Node) -> set[str]:
+    """The texts of the tokens on the right of a NOT (they never score)."""
+    if isinstance(tree, Token):
+        return set()
+    if tree.operator == "NOT":
+        return excluded_tokens(tree.left) | {token.text for token in tokens_of(tree.right)}
+    return excluded_tokens(tree.left) | excluded_tokens(tree.right)
+
+
+def matches(tree: Node, postings: Mapping[str, Held]) -> np.ndarray:
+    """The ids (ascending) of the articles the expression matches."""
+    if isinstance(tree, Token):
+        return postings[tree.text].ids
+    left, right = matches(tree.left, postings), matches(tree.right, postings)
+    if tree.operator == "AND":
+        return _intersection(left, right)
+    if tree.operator == "OR":
+        return np.union1d(left, right)
+    return left[~_holds(right, left)]
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A search's matches (ids ascending) and each one's rank (FTS5's: minus the bm25 score, lower first)."""
+
+    ids: np.ndarray
+    ranks: np.ndarray
+
+    def best(self, count: int) -> list[tuple[int, float]]:
+        """The ``count`` best (id, rank) pairs, as ``ORDER BY rank, rowid`` gives them."""
+        if count <= 0 or not len(self.ids):
+            return []
+        if count < len(self.ids):  # every article ranking at or above the count-th rank, ties and all
+            cut = np.partition(self.ranks, count - 1)[count - 1]
+            chosen = np.flatnonzero(self.ranks <= cut)
+        else:
+            chosen = np.arange(len(self.ids))
+        order = chosen[np.lexsort((self.ids[chosen], self.ranks[chosen]))][:count]
+        return list(zip(self.ids[order].tolist(), self.ranks[order].tolist(), strict=True))
+
+
+def rank(
+    tree: Node,
+    postings: Mapping[str, Held],
+    rows: int,
+    avgdl: float,
+    *,
+    kept: np.ndarray | None = None,
+    dropped: np.ndarray | None = None,
+) -> Ranked:
+    """The expression's matches among ``kept`` and not in ``dropped`` (ids ascending; None: all, none),
+    each with FTS5's bm25 rank.
+
+    ``rows`` and ``avgdl`` are the index's (FTS5's averages record); each token's idf counts every article
+    holding it, as FTS5 counts them."""
+    found = matches(tree, postings)
+    if kept is not None:
+        found = _intersection(found, kept)
+    if dropped is not None and len(dropped):
+        found = found[~_holds(dropped, found)]
+    scores = np.zeros(len(found), dtype=np.float64)
+    for token, scoring in sorted(_scoring(tree, found, postings), key=lambda pair: pair[0].index):
+        held = postings[token.text]
+        at = np.searchsorted(held.ids, found[scoring])
+        if isinstance(held, Scored):
+            scores[scoring] += held.scores[at]
+            continue
+        weight = idf(rows, len(held.ids))
+        frequencies, sizes = held.frequencies[at], held.sizes[at]
+        # fts5Bm25Function's sum, phrase by phrase: idf * (f (k1 + 1)) / (f + k1 (1 - b + b D / avgdl))
+        scores[scoring] += weight * ((frequencies * (K1 + 1.0)) / (frequencies + K1 * (1 - B + B * sizes / avgdl)))
+    return Ranked(found, -1.0 * scores)
+
+
+def _scoring(tree: Node, found: np.ndarray, postings: Mapping[str, Held]) -> list[tuple[Token, np.ndarray]]:
+    """Each token with where in ``found`` it scores (a boolean mask): the matches of every node above it."""
+    pairs: list[tuple[Token, np.ndarray]] = []
+
+    def walk(node: Node, reached: np.ndarray) -> None:
+        if isinstance(node, Token):
+            pairs.append((node, reached & _holds(postings[node.text].ids, found)))
+            return
+        if node.operator == "NOT":
+            walk(node.left, reached)
+            for token in tokens_of(node.right):
+                pairs.append((token, np.zeros(len(found), dtype=bool)))
+            return
+        for child in (node.left, node.right):
+            walk(child, reached if node.operator == "AND" else reached & _holds(matches(child, postings), found))
+
+    walk(tree, np.ones(len(found), dtype=bool))
+    return pairs
+
+
+def _holds(ids: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """For each of ``among``, whether ``ids`` (ascending) holds it."""
+    if not len(ids):
+        return np.zeros(len(among), dtype=bool)
+    at = np.minimum(np.searchsorted(ids, among), len(ids) - 1)
+    return ids[at] == among
+
+
+def _intersection(one: np.ndarray, other: np.ndarray) -> np.ndarray:
+    small, large = (one, other) if len(one) <= len(other) else (other, one)
+    return small[_holds(large, small)]

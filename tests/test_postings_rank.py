@@ -1,0 +1,207 @@
+"""Ranking from postings: any expression of phrases counted and ranked as FTS5 ranks it, to the last bit."""
+
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from itp6crawl import search as search_module
+from itp6crawl.postings_rank import Operation, Token, excluded_tokens, parse_match, tokens_of
+from itp6crawl.search import search
+from itp6crawl.store import Archive
+from itp6crawl.store.toplists import BM25
+
+WORDS = ["alpha", "beta", "gamma", "delta", "血小板", "治疗"]
+
+
+def test_the_expressions_the_search_writes_parse_with_fts5s_precedence():
+    tree = parse_match('"a" OR "b" AND "c" NOT "d"')
+    assert tree == Operation(
+        "OR", Token("a", 0), Operation("AND", Token("b", 1), Operation("NOT", Token("c", 2), Token("d", 3)))
+    )
+    nested = parse_match('(("a" AND "b") OR "c d") AND "e"')
+    assert [token.text for token in tokens_of(nested)] == ["a", "b", "c d", "e"]
+    assert excluded_tokens(parse_match('("a" NOT ("b" OR "c"))')) == {"b", "c"}
+    assert parse_match('"say ""hi"""') == Token('say "hi"', 0)
+
+
+@pytest.mark.parametrize(
+    "match",
+    ['"eltrombo"*', 'title_seg : "a"', '""', '"a" AND', '("a"', '"a" "b"', "a", '"a" NEAR "b"'],
+)
+def test_anything_but_phrases_and_operators_is_left_to_fts5(match):
+    assert parse_match(match) is None
+
+
+def _fts5(path, match):
+    with sqlite3.connect(path) as connection:
+        total = connection.execute("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?", (match,)).fetchone()
+        ranked = connection.execute(
+            f"SELECT rowid, {BM25} AS rank FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank, rowid",
+            (match,),
+        ).fetchall()
+    return total[0], [tuple(row) for row in ranked]
+
+
+def _from_postings(path, match, wanted=1000, params=None, all_live=True):
+    query = SimpleNamespace(match=match)
+    params = {"match": match, **(params or {})}
+    matches = search_module._Matches("articles_fts MATCH :match", [], params, all_live)
+    with sqlite3.connect(path) as connection:
+        return search_module._rank_from_postings(connection, query, matches, wanted)
+
+
+_phrase = st.one_of(
+    st.sampled_from(WORDS).map(lambda word: f'"{word}"'),
+    st.lists(st.sampled_from(WORDS), min_size=2, max_size=2).map(lambda words: '"' + " ".join(words) + '"'),
+)
+_expression = st.recursive(
+    _phrase,
+    lambda inner: st.tuples(inner, st.sampled_from(["AND", "OR", "NOT"]), inner).map(
+        lambda parts: f"({parts[0]} {parts[1]} {parts[2]})"
+    ),
+    max_leaves=6,
+)
+_texts = st.lists(st.sampled_from(WORDS), max_size=12).map(" ".join)
+_articles = st.lists(st.tuples(st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".join), _texts), min_size=1)
+
+
+@pytest.fixture(scope="module")
+def empty_archive(tmp_path_factory):
+    path = tmp_path_factory.mktemp("empty") / "itp6.db"
+    Archive.open(path).close()
+    return path
+
+
+def _insert(connection, articles, first_id, spacing):
+    with connection:
+        for number, (title, body) in enumerate(articles):
+            article_id = first_id + number * spacing
+            connection.execute(
+                "INSERT INTO articles (id, url, title, title_seg, body_seg, search_extra, status)"
+                " VALUES (?, ?, ?, ?, ?, '', 'live')",
+                (article_id, f"https://www.itp6.com/{article_id}.html", title, title, body),
+            )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(articles=_articles, expressions=st.lists(_expression, min_size=1, max_size=8), spacing=st.sampled_from([1, 3001]))
+def test_random_expressions_count_and_rank_as_fts5_does(empty_archive, articles, expressions, spacing):
+    """Every match, in FTS5's order, with FTS5's rank to the last bit, and the same count: nested ANDs, ORs
+    and NOTs of tokens from postings and phrases asked of FTS5, including a phrase in an OR's branch that
+    does not match (FTS5 scores it only where every node above it matches). Ids spread over many blocks."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "itp6.db"
+        shutil.copy(empty_archive, path)
+        with Archive.open(path) as archive:
+            _insert(archive.db.conn, articles, 1, spacing)
+            archive.refresh_search(force=True, min_articles=1, size=2)
+        for match in expressions:
+            answer = _from_postings(path, match)
+            assert answer is not None, match
+            total, page = answer
+            assert (total, page) == _fts5(path, match), match
+
+
+def test_a_search_of_frequent_words_is_answered_from_the_postings(replica_archive, tmp_path, monkeypatch):
+    """Two and three words, an OR, an exclusion, a category: the postings answer, exactly as FTS5 would."""
+    path = tmp_path / "itp6.db"
+    shutil.copy(replica_archive, path)
+    with Archive.open(path) as archive:
+        archive.refresh_search(force=True, min_articles=8, size=4)
+    answered: list[bool] = []
+    original = search_module._rank_from_postings
+
+    def counted(*args):
+        answer = original(*args)
+        answered.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(search_module, "_rank_from_postings", counted)
+    with sqlite3.connect(path) as connection:
+        category = connection.execute("SELECT label FROM article_labels WHERE kind = 'category' LIMIT 1").fetchone()[0]
+    for query, options in [
+        ("的 治疗", {}),
+        ("患者 激素 治疗", {}),
+        ("激素 OR 泼尼松", {}),
+        ("血小板 -儿童", {}),
+        ("血小板", {"category": category}),
+    ]:
+        answered.clear()
+        fast = search(path, query, limit=5, exact=True, **options)
+        assert answered == [True], query
+        with monkeypatch.context() as patch:
+            patch.setattr(search_module, "token_postings", lambda *args: None)
+            patch.setattr(search_module, "top_lists", lambda *args: None)
+            exact = search(path, query, limit=5, exact=True, **options)
+        assert [(hit.id, hit.score) for hit in fast] == [(hit.id, hit.score) for hit in exact], query
+        assert fast.total == exact.total, query
+
+
+def test_gone_articles_and_a_date_filter(replica_archive, tmp_path):
+    """A gone article is never counted nor ranked; a date filter (a condition on every row) is left to FTS5."""
+    path = tmp_path / "itp6.db"
+    shutil.copy(replica_archive, path)
+    with Archive.open(path) as archive:
+        archive.refresh_search(force=True, min_articles=8, size=4)
+        best = search(path, "的 治疗", limit=1, exact=True)[0].id
+        archive.db.execute("UPDATE articles SET status = 'gone' WHERE id = ?", [best])
+        archive.db.conn.commit()
+    total, page = _from_postings(path, '("血小板" AND "治疗")', all_live=False)
+    fts5_total, fts5_page = _fts5(path, '("血小板" AND "治疗")')
+    assert best not in [article_id for article_id, _ in page]
+    assert total == fts5_total - 1 and page == [pair for pair in fts5_page if pair[0] != best]
+    assert _from_postings(path, '"血小板"', params={"since": "2020-01-01"}) is None
+
+
+def test_a_frequent_phrase_without_postings_is_left_to_fts5(replica_archive, tmp_path, monkeypatch):
+    path = tmp_path / "itp6.db"
+    shutil.copy(replica_archive, path)
+    with Archive.open(path) as archive:
+        archive.refresh_search(force=True, min_articles=8, size=4)
+    monkeypatch.setattr(search_module, "ASK_FTS5_UP_TO", 2)
+    assert _from_postings(path, '"的 治疗"') is None
+    monkeypatch.setattr(search_module, "ASK_FTS5_UP_TO", 10_000)
+    total, page = _from_postings(path, '"的 治疗"')
+    assert total > 2 and (total, page) == _fts5(path, '"的 治疗"')
+
+
+def test_postings_follow_every_change_through_the_refresh(empty_archive, tmp_path, monkeypatch):
+    """Inserted, rewritten and deleted articles in several blocks: the postings read before the refresh
+    (the changes merged in) and after it (folded into the blocks) equal postings built anew."""
+    from itp6crawl.store import postings, toplists
+    from itp6crawl.store.toplists import token_postings
+
+    monkeypatch.setattr(postings, "BLOCK_ARTICLES", 2)  # blocks of a few articles: 30 articles, many blocks
+    monkeypatch.setattr(toplists, "REBUILD_SHARE", 10.0)  # fold the changes in, however many for 30 articles
+    monkeypatch.setattr(toplists, "REBUILD_AVGDL_DRIFT", 10.0)
+
+    path = tmp_path / "itp6.db"
+    shutil.copy(empty_archive, path)
+    with Archive.open(path) as archive:
+        connection = archive.db.conn
+        _insert(connection, [("alpha", "beta gamma " * (n % 4) + "delta" * (n % 5 == 0)) for n in range(30)], 1, 5003)
+        archive.refresh_search(force=True, min_articles=1, size=2)
+        blocks = connection.execute("SELECT COUNT(DISTINCT block) FROM search_postings").fetchone()[0]
+        assert blocks >= 8
+        with connection:
+            connection.execute("UPDATE articles SET body_seg = 'gamma gamma delta' WHERE id = ?", (1 + 5003 * 4,))
+            connection.execute("DELETE FROM articles WHERE id = ?", (1 + 5003 * 7,))
+        _insert(connection, [("beta", "alpha delta")], 400_000, 1)
+        merged = token_postings(connection, WORDS[:4])
+        assert archive.refresh_search(min_articles=1, size=2).incremental
+        folded = token_postings(connection, WORDS[:4])
+        archive.refresh_search(force=True, min_articles=1, size=2)
+        rebuilt = token_postings(connection, WORDS[:4])
+    assert merged.keys() == folded.keys() == rebuilt.keys() == set(WORDS[:4])
+    for word in WORDS[:4]:
+        for name in ("ids", "frequencies", "sizes"):
+            assert np.array_equal(getattr(merged[word], name), getattr(rebuilt[word], name)), (word, name)
+            assert np.array_equal(getattr(folded[word], name), getattr(rebuilt[word], name)), (word, name)
+    assert 400_000 in rebuilt["delta"].ids and 1 + 5003 * 7 not in rebuilt["alpha"].ids
