@@ -69,7 +69,8 @@ _expression = st.recursive(
     max_leaves=6,
 )
 _texts = st.lists(st.sampled_from(WORDS), max_size=12).map(" ".join)
-_articles = st.lists(st.tuples(st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".join), _texts), min_size=1)
+_titles = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".join)
+_articles = st.lists(st.tuples(_titles, _texts), min_size=1)
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,9 @@ def _insert(connection, articles, first_id, spacing):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(articles=_articles, expressions=st.lists(_expression, min_size=1, max_size=8), spacing=st.sampled_from([1, 3001]))
+@given(
+    articles=_articles, expressions=st.lists(_expression, min_size=1, max_size=8), spacing=st.sampled_from([1, 3001])
+)
 def test_random_expressions_count_and_rank_as_fts5_does(empty_archive, articles, expressions, spacing):
     """Every match, in FTS5's order, with FTS5's rank to the last bit, and the same count: nested ANDs, ORs
     and NOTs of tokens from postings and phrases asked of FTS5, including a phrase in an OR's branch that
