@@ -13,16 +13,13 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from .concept_terms import concept_feature
-from .postings_rank import Held, Scored, parse_match, tokens_of
-from .postings_rank import rank as rank_postings
+from .postings_search import PostingsSearch
 from .query import MATCH_NOTHING, Query, QueryError, parse, reparse, with_alternatives, zh_fts
 from .store.datasets import (
     ARTICLE_FILTERS,
@@ -34,7 +31,7 @@ from .store.datasets import (
 )
 from .store.features import JOINED_TERMS, has_feature
 from .store.readonly import ArchiveError, ArchiveMissing, connect_readonly, matches_up_to
-from .store.toplists import BM25, TopList, index_stats, index_tokenizer, read_snapshot, token_postings, top_lists
+from .store.toplists import BM25, TopList, index_tokenizer, read_snapshot, top_lists
 from .text import LATIN_WORD, Segmenter, normalise_with_origin, porter_stem, query_joined_term
 
 if TYPE_CHECKING:
@@ -256,7 +253,7 @@ def search(
     chosen = {"category": category, "tag": tag, "author": author, "since": since, "until": until}
     params: dict[str, object] = {"match": parsed.match, "limit": limit, "offset": offset}
     params.update({name: value for name, value in chosen.items() if value})
-    with connect_readonly(path) as connection:
+    with connect_readonly(path) as connection, read_snapshot(connection):  # one moment of the archive
         if options := index_options(connection):  # technical terms and concepts as the index's tokens
             parsed = parse(query, segmenter, expand=not exact, **options)
             params["match"] = parsed.match
@@ -265,10 +262,11 @@ def search(
         all_live = not connection.execute(f"SELECT EXISTS (SELECT 1 FROM articles WHERE {NOT_LIVE})").fetchone()[0]
         if not all_live:
             where.append(f"+articles_fts.rowid NOT IN (SELECT id FROM articles WHERE {NOT_LIVE})")
-        matches = _Matches(" AND ".join(where), row_filters, params, all_live)
+        postings = PostingsSearch(connection)
+        matches = _Matches(" AND ".join(where), row_filters, params, all_live, postings)
         corrections: list[Correction] = []
         if not exact:
-            parsed, corrections = corrected(connection, parsed, segmenter)
+            parsed, corrections = corrected(connection, parsed, segmenter, postings)
             params["match"] = parsed.match
         total, page = _page_with_names(connection, parsed, matches, sort, segmenter)
         ids = [row[0] for row in page]
@@ -350,9 +348,7 @@ def _page_with_names(
         }
     wanted = params["limit"] + params["offset"]
     core_params = {**params, "match": core.match, "limit": wanted + len(core_too), "offset": 0}
-    core_total, core_page = _page(
-        connection, core, _Matches(matches.condition, matches.filters, core_params, matches.all_live), sort
-    )
+    core_total, core_page = _page(connection, core, replace(matches, params=core_params), sort)
     held = set(holding)
     merged = sorted(
         [*(pair for pair in core_page if pair[0] not in held), *scored], key=lambda pair: (pair[1], pair[0])
@@ -429,20 +425,31 @@ FEW_HITS = 3  # a query finding fewer articles looks for misspellings (:func:`it
 
 
 def corrected(
-    connection: sqlite3.Connection, query: Query, segmenter: Segmenter | None = None
+    connection: sqlite3.Connection,
+    query: Query,
+    segmenter: Segmenter | None = None,
+    postings: PostingsSearch | None = None,
 ) -> tuple[Query, list[Correction]]:
     """``query`` with what its misspelt words may have meant searched too, and those corrections; the query
     itself when it finds ``FEW_HITS`` articles or more in the archive (filters aside), or nothing looks
     misspelt. Every tool asks this of the whole archive, so the CLI, Datasette and SQL find the same."""
+
+    counter = postings or PostingsSearch(connection)
+
+    def up_to(match: str, at_most: int) -> int:
+        # An expression finding few articles is the one FTS5 counts slowly (it reads every posting list to
+        # the end to find none); the postings count it in a few array operations.
+        counted = counter.count(match)
+        return min(counted, at_most) if counted is not None else matches_up_to(connection, match, at_most)
 
     def matching(text: str, at_most: int) -> int:
         try:
             match = reparse(query, text, segmenter).match
         except QueryError:
             return 0
-        return matches_up_to(connection, match, at_most)
+        return up_to(match, at_most)
 
-    if matches_up_to(connection, query.match, FEW_HITS) >= FEW_HITS:
+    if up_to(query.match, FEW_HITS) >= FEW_HITS:
         return query, []
     from .store.lexicon import did_you_mean  # here: pinyin and edit distances are for the few that find little
 
@@ -531,6 +538,7 @@ class _Matches:
     filters: list[str]
     params: dict[str, object]
     all_live: bool  # the archive has no gone article
+    postings: PostingsSearch | None = None  # the search's view of the postings (None: FTS5 alone)
 
     def count(self, connection: sqlite3.Connection) -> int:
         return connection.execute(f"SELECT COUNT(*) FROM articles_fts WHERE {self.condition}", self.params).fetchone()[
@@ -619,58 +627,17 @@ def _rank_from_top_lists(
     return total, [(rowid, rank) for rank, rowid in ranked[:wanted]]
 
 
-# A phrase without postings (a rare word, a phrase of several) is asked of FTS5 when it is in at most this
-# many articles: scoring them costs about a millisecond a thousand.
-ASK_FTS5_UP_TO = 5000
-
-
 def _rank_from_postings(
     connection: sqlite3.Connection, query: Query, matches: _Matches, wanted: int
 ) -> tuple[int, list[tuple[int, float]]] | None:
-    """The match count and the best ``wanted`` (rowid, rank) pairs from the postings of the query's tokens
-    (:mod:`itp6crawl.postings_rank`), or None when the query is not an expression of phrases, a date filter
-    applies (a condition on every article row) or a phrase is neither in the postings nor rare.
-
-    Frequent tokens come from their postings; rare tokens and phrases of several tokens from FTS5 itself
-    (their own scores, each one term of bm25's sum); live articles and the category, tag and author
-    filters are sets of ids. The answer is FTS5's, scores and order to the last bit (tests compare them)."""
-    if any(name in matches.params for name in ("since", "until")):
+    """The match count and the best ``wanted`` (rowid, rank) pairs from the postings of the query's phrases
+    (:mod:`itp6crawl.postings_search`), or None when they cannot answer: not an expression of phrases, a
+    phrase too common to ask FTS5 of, or a date filter (a condition on every article row). The answer is
+    FTS5's, scores and order to the last bit (tests compare them)."""
+    if matches.postings is None or any(name in matches.params for name in ("since", "until")):
         return None
-    tree = parse_match(query.match)
-    if tree is None:
-        return None
-    phrases = {token.text for token in tokens_of(tree)}
-    porter = "porter" in (index_tokenizer(connection) or "")
-    terms = {text: porter_stem(text) if porter else text for text in phrases if " " not in text}
-    with read_snapshot(connection):
-        stats = index_stats(connection)
-        stored = token_postings(connection, terms.values()) if stats is not None else None
-        if stats is None or stored is None:
-            return None
-        held: dict[str, Held] = {text: stored[term] for text, term in terms.items() if term in stored}
-        for text in sorted(phrases - set(held)):
-            phrase = '"' + text.replace('"', '""') + '"'
-            rows = connection.execute(
-                f"SELECT rowid, -{BM25} FROM articles_fts WHERE articles_fts MATCH ? LIMIT {ASK_FTS5_UP_TO + 1}",
-                (phrase,),
-            ).fetchall()
-            if len(rows) > ASK_FTS5_UP_TO:
-                return None
-            found = np.array(rows, dtype=np.float64).reshape(-1, 2)
-            order = np.argsort(found[:, 0], kind="stable")
-            held[text] = Scored(found[order, 0].astype(np.int64), found[order, 1])
-        kept = None
-        for name in LABEL_VALUE:
-            if name in matches.params:
-                labelled = connection.execute(label_ids(name) + " ORDER BY article_id", matches.params)
-                ids = np.fromiter((row[0] for row in labelled), dtype=np.int64)
-                kept = ids if kept is None else np.intersect1d(kept, ids, assume_unique=True)
-        dropped = None
-        if not matches.all_live:
-            gone = connection.execute(f"SELECT id FROM articles WHERE {NOT_LIVE} ORDER BY id")
-            dropped = np.fromiter((row[0] for row in gone), dtype=np.int64)
-    ranked = rank_postings(tree, held, stats.rows, stats.avgdl, kept=kept, dropped=dropped)
-    return len(ranked.ids), ranked.best(wanted)
+    ranked = matches.postings.rank(query.match, matches.params, matches.all_live)
+    return None if ranked is None else (len(ranked.ids), ranked.best(wanted))
 
 
 def _rank_from_lists_alone(

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from itp6crawl import postings_search
 from itp6crawl import search as search_module
 from itp6crawl.postings_rank import Operation, Token, excluded_tokens, parse_match, tokens_of
 from itp6crawl.search import search
@@ -52,8 +53,9 @@ def _fts5(path, match):
 def _from_postings(path, match, wanted=1000, params=None, all_live=True):
     query = SimpleNamespace(match=match)
     params = {"match": match, **(params or {})}
-    matches = search_module._Matches("articles_fts MATCH :match", [], params, all_live)
     with sqlite3.connect(path) as connection:
+        view = postings_search.PostingsSearch(connection)
+        matches = search_module._Matches("articles_fts MATCH :match", [], params, all_live, view)
         return search_module._rank_from_postings(connection, query, matches, wanted)
 
 
@@ -140,7 +142,7 @@ def test_a_search_of_frequent_words_is_answered_from_the_postings(replica_archiv
         fast = search(path, query, limit=5, exact=True, **options)
         assert answered == [True], query
         with monkeypatch.context() as patch:
-            patch.setattr(search_module, "token_postings", lambda *args: None)
+            patch.setattr(postings_search, "token_postings", lambda *args: None)
             patch.setattr(search_module, "top_lists", lambda *args: None)
             exact = search(path, query, limit=5, exact=True, **options)
         assert [(hit.id, hit.score) for hit in fast] == [(hit.id, hit.score) for hit in exact], query
@@ -168,9 +170,9 @@ def test_a_frequent_phrase_without_postings_is_left_to_fts5(replica_archive, tmp
     shutil.copy(replica_archive, path)
     with Archive.open(path) as archive:
         archive.refresh_search(force=True, min_articles=8, size=4)
-    monkeypatch.setattr(search_module, "ASK_FTS5_UP_TO", 2)
+    monkeypatch.setattr(postings_search, "ASK_FTS5_UP_TO", 2)
     assert _from_postings(path, '"的 治疗"') is None
-    monkeypatch.setattr(search_module, "ASK_FTS5_UP_TO", 10_000)
+    monkeypatch.setattr(postings_search, "ASK_FTS5_UP_TO", 10_000)
     total, page = _from_postings(path, '"的 治疗"')
     assert total > 2 and (total, page) == _fts5(path, '"的 治疗"')
 

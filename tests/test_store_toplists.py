@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from itp6crawl import postings_search
 from itp6crawl import search as search_module
 from itp6crawl.query import parse
 from itp6crawl.search import search
@@ -51,7 +52,7 @@ def lists_alone_answers(monkeypatch) -> list[bool]:
     """Whether each search's call of ``_rank_from_lists_alone`` answered (True) or gave up (False); the
     postings, which answer the same searches first, switched off."""
     calls: list[bool] = []
-    monkeypatch.setattr(search_module, "token_postings", lambda *args: None)
+    monkeypatch.setattr(postings_search, "token_postings", lambda *args: None)
     original = search_module._rank_from_lists_alone
 
     def counted(*args):
@@ -114,7 +115,7 @@ def _exact(monkeypatch, path, query, **options):
     """The search with the top lists and the postings switched off: every match ranked by FTS5."""
     with monkeypatch.context() as patch:
         patch.setattr(search_module, "top_lists", lambda *args: None)
-        patch.setattr(search_module, "token_postings", lambda *args: None)
+        patch.setattr(postings_search, "token_postings", lambda *args: None)
         return search(path, query, **options)
 
 
@@ -625,7 +626,7 @@ def _same_as_fts5(path, phase):
                 fast = search(path, query, **options, exact=True)
             with (
                 mock.patch.object(search_module, "top_lists", lambda *args: None),
-                mock.patch.object(search_module, "token_postings", lambda *args: None),
+                mock.patch.object(postings_search, "token_postings", lambda *args: None),
             ):
                 exact = search(path, query, **options, exact=True)
             assert [(hit.id, hit.score) for hit in fast] == [(hit.id, hit.score) for hit in exact], (query, options)

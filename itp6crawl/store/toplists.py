@@ -240,8 +240,6 @@ def token_postings(connection: sqlite3.Connection, tokens: Iterable[str]) -> dic
     merged in); None when the archive has no usable postings (none built, or the changes are no longer
     tracked). Read in one snapshot of the archive (the caller's, when it holds one)."""
     wanted = sorted(set(tokens))
-    if not wanted:
-        return {}
     try:
         with read_snapshot(connection):
             state = _state(connection)
@@ -249,7 +247,7 @@ def token_postings(connection: sqlite3.Connection, tokens: Iterable[str]) -> dic
                 return None
             if state.pending and not state.tracking:
                 return None
-            stored = read_tokens(connection, wanted)
+            stored = read_tokens(connection, wanted) if wanted else {}
             if not state.pending:
                 return stored
             changes = _pending_changes(connection, wanted)

@@ -1,0 +1,103 @@
+"""One search's view of the postings: counts and rankings of FTS5 expressions without FTS5 reading and
+scoring every match (see :mod:`itp6crawl.store.postings` and :mod:`itp6crawl.postings_rank`).
+
+A search asks several questions of the same tokens (does the query find a few articles? does a correction?
+which are the best ten?); the view reads each token's postings once and answers them all, in the search's
+snapshot of the archive. Frequent tokens come from their postings; rare tokens and phrases of several
+tokens from FTS5 itself (their matches with their own scores, each one term of bm25's sum) when they are
+in at most ``ASK_FTS5_UP_TO`` articles. Anything else is left to FTS5 (None).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+
+import numpy as np
+
+from .postings_rank import Held, Node, Ranked, Scored, matches, parse_match, rank, tokens_of
+from .store.datasets import LABEL_VALUE, label_ids
+from .store.toplists import BM25, IndexStats, index_stats, index_tokenizer, token_postings
+from .text import porter_stem
+
+# A phrase without postings (a rare word, a phrase of several) is asked of FTS5 when it is in at most this
+# many articles: scoring them costs about a millisecond a thousand.
+ASK_FTS5_UP_TO = 5000
+
+# Articles that are not live (two ranges of the status index), as the search counts them.
+NOT_LIVE = "(status < 'live' OR status > 'live')"
+
+
+class PostingsSearch:
+    """Counts and rankings from the postings, for one connection in one snapshot."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self._held: dict[str, Held | None] = {}  # phrase -> what is known of it (None: too common to ask)
+        self._stats: IndexStats | None = None
+        self._usable: bool | None = None
+        self._porter = "porter" in (index_tokenizer(connection) or "")
+
+    def count(self, match: str) -> int | None:
+        """How many rows of the index the expression matches, or None when the postings cannot tell."""
+        tree = parse_match(match)
+        held = self._phrases(tree) if tree is not None else None
+        if tree is None or held is None:
+            return None
+        return len(matches(tree, held))
+
+    def rank(self, match: str, labels: Mapping[str, object], all_live: bool) -> Ranked | None:
+        """Every match that is live and carries the ``labels`` (filter name -> value: category, tag, author;
+        the parameters of :func:`~itp6crawl.store.datasets.label_ids`), with FTS5's rank; or None."""
+        tree = parse_match(match)
+        held = self._phrases(tree) if tree is not None else None
+        if tree is None or held is None or self._stats is None:
+            return None
+        kept = None
+        for name in LABEL_VALUE:
+            if name in labels:
+                ids = self._ids(f"SELECT group_concat(article_id) FROM ({label_ids(name)})", labels)
+                kept = ids if kept is None else np.intersect1d(kept, ids, assume_unique=True)
+        dropped = None if all_live else self._ids(f"SELECT group_concat(id) FROM articles WHERE {NOT_LIVE}", {})
+        return rank(tree, held, self._stats.rows, self._stats.avgdl, kept=kept, dropped=dropped)
+
+    def _phrases(self, tree: Node) -> dict[str, Held] | None:
+        """What is known of each phrase of the expression, or None when one is too common to ask FTS5."""
+        if self._usable is None:
+            self._stats = index_stats(self.connection)
+            self._usable = self._stats is not None and token_postings(self.connection, []) is not None
+        if not self._usable:
+            return None
+        phrases = sorted({token.text for token in tokens_of(tree)} - set(self._held))
+        terms = {text: porter_stem(text) if self._porter else text for text in phrases if " " not in text}
+        stored = token_postings(self.connection, terms.values()) if terms else {}
+        if stored is None:
+            self._usable = False
+            return None
+        for text in phrases:
+            term = terms.get(text)
+            self._held[text] = stored[term] if term in stored else self._asked(text)
+        known = {token.text: self._held[token.text] for token in tokens_of(tree)}
+        if any(held is None for held in known.values()):
+            return None
+        return known  # type: ignore[return-value]
+
+    def _asked(self, text: str) -> Scored | None:
+        """A phrase's matches with their scores, from FTS5, when it is in at most ``ASK_FTS5_UP_TO`` articles."""
+        phrase = '"' + text.replace('"', '""') + '"'
+        rows = self.connection.execute(
+            f"SELECT rowid, -{BM25} FROM articles_fts WHERE articles_fts MATCH ? LIMIT {ASK_FTS5_UP_TO + 1}",
+            (phrase,),
+        ).fetchall()
+        if len(rows) > ASK_FTS5_UP_TO:
+            return None
+        found = np.array(rows, dtype=np.float64).reshape(-1, 2)
+        order = np.argsort(found[:, 0], kind="stable")
+        return Scored(found[order, 0].astype(np.int64), found[order, 1])
+
+    def _ids(self, query: str, params: Mapping[str, object]) -> np.ndarray:
+        """The ids a ``group_concat`` query lists, ascending (one string: a row per id costs 20 times more)."""
+        listed = self.connection.execute(query, params).fetchone()[0]
+        if not listed:
+            return np.array([], dtype=np.int64)
+        return np.unique(np.fromstring(listed, dtype=np.int64, sep=","))
