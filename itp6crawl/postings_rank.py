@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .store.postings import Postings
+from .store.postings import FREQUENCY_SCALE, Postings
 from .store.toplists import K1, B, idf
 
 
@@ -155,16 +155,49 @@ def excluded_tokens(tree: Node) -> set[str]:
     return excluded_tokens(tree.left) | excluded_tokens(tree.right)
 
 
-def matches(tree: Node, postings: Mapping[str, Held]) -> np.ndarray:
-    """The ids (ascending) of the articles the expression matches."""
+def matches(tree: Node, postings: Mapping[str, Held], within: np.ndarray | None = None) -> np.ndarray:
+    """The ids (ascending) of the articles the expression matches (among ``within``, ids ascending, when
+    given). An AND starts from its smallest operand and looks the others up among what is left, so a chain
+    of common words costs lookups of its rarest word's articles, never a union or a scan of the others."""
     if isinstance(tree, Token):
-        return postings[tree.text].ids
-    left, right = matches(tree.left, postings), matches(tree.right, postings)
-    if tree.operator == "AND":
-        return _intersection(left, right)
+        ids = postings[tree.text].ids
+        return ids if within is None else within[_holds(ids, within)]
+    if tree.operator == "NOT":
+        left = matches(tree.left, postings, within)
+        return left[~_holds(matches(tree.right, postings, left), left)]
+    operands = _chain(tree, tree.operator)
     if tree.operator == "OR":
-        return np.union1d(left, right)
-    return left[~_holds(right, left)]
+        return _union([matches(operand, postings, within) for operand in operands])
+    found = within
+    for operand in sorted(operands, key=lambda node: _size(node, postings)):
+        found = matches(operand, postings, found)
+        if not len(found):
+            break
+    assert found is not None
+    return found
+
+
+def _chain(tree: Node, operator: str) -> list[Node]:
+    """The operands of a chain of one operator (``a AND b AND c`` parses as ``(a AND b) AND c``)."""
+    if isinstance(tree, Token) or tree.operator != operator:
+        return [tree]
+    return [*_chain(tree.left, operator), *_chain(tree.right, operator)]
+
+
+def _size(tree: Node, postings: Mapping[str, Held]) -> int:
+    """At most how many articles the expression matches: an AND's fewest, an OR's sum, a NOT's left side."""
+    if isinstance(tree, Token):
+        return len(postings[tree.text].ids)
+    sizes = [_size(tree.left, postings), _size(tree.right, postings)]
+    return {"AND": min(sizes), "OR": sum(sizes), "NOT": sizes[0]}[tree.operator]
+
+
+def _union(parts: list[np.ndarray]) -> np.ndarray:
+    """The union of ascending id arrays, ascending: a stable sort of sorted runs is a merge (timsort)."""
+    joined = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    if len(parts) > 1:
+        joined = np.sort(joined, kind="stable")
+    return joined[np.r_[True, joined[1:] != joined[:-1]]] if len(joined) else joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +220,34 @@ class Ranked:
         return list(zip(self.ids[order].tolist(), self.ranks[order].tolist(), strict=True))
 
 
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """The articles an expression matches (ids ascending) and, for an AND of tokens, where each token holds
+    each of them (its place in the token's ids, for scoring without looking them up again)."""
+
+    ids: np.ndarray
+    places: dict[Token, np.ndarray]
+
+    def among(self, kept: np.ndarray | None, dropped: np.ndarray | None) -> Matched:
+        """The matches in ``kept`` and not in ``dropped`` (ids ascending; None: all, none)."""
+        inside = np.ones(len(self.ids), dtype=bool)
+        if kept is not None:
+            inside &= _holds(kept, self.ids)
+        if dropped is not None and len(dropped):
+            inside &= ~_holds(dropped, self.ids)
+        if inside.all():
+            return self
+        return Matched(self.ids[inside], {token: at[inside] for token, at in self.places.items()})
+
+
+def match(tree: Node, postings: Mapping[str, Held]) -> Matched:
+    """The expression's matches (:class:`Matched`)."""
+    chain = _chain(tree, "AND")
+    if all(isinstance(operand, Token) for operand in chain):  # the usual query: words that must all be there
+        return Matched(*_all_of(chain, postings))  # type: ignore[arg-type]
+    return Matched(matches(tree, postings), {})
+
+
 def rank(
     tree: Node,
     postings: Mapping[str, Held],
@@ -195,29 +256,52 @@ def rank(
     *,
     kept: np.ndarray | None = None,
     dropped: np.ndarray | None = None,
+    matched: Matched | None = None,
 ) -> Ranked:
     """The expression's matches among ``kept`` and not in ``dropped`` (ids ascending; None: all, none),
-    each with FTS5's bm25 rank.
+    each with FTS5's bm25 rank (``matched``: the expression's :func:`match`, when known).
 
     ``rows`` and ``avgdl`` are the index's (FTS5's averages record); each token's idf counts every article
     holding it, as FTS5 counts them."""
-    found = matches(tree, postings)
-    if kept is not None:
-        found = _intersection(found, kept)
-    if dropped is not None and len(dropped):
-        found = found[~_holds(dropped, found)]
+    chosen = (matched or match(tree, postings)).among(kept, dropped)
+    found = chosen.ids
+    if chosen.places:
+        scoring = [(token, slice(None), chosen.places[token]) for token in tokens_of(tree)]
+    else:
+        scoring = [
+            (token, where, np.searchsorted(postings[token.text].ids, found[where]))
+            for token, where in _scoring(tree, found, postings)
+        ]
     scores = np.zeros(len(found), dtype=np.float64)
-    for token, scoring in sorted(_scoring(tree, found, postings), key=lambda pair: pair[0].index):
+    for token, where, at in sorted(scoring, key=lambda entry: entry[0].index):
         held = postings[token.text]
-        at = np.searchsorted(held.ids, found[scoring])
         if isinstance(held, Scored):
-            scores[scoring] += held.scores[at]
+            scores[where] += held.scores[at]
             continue
         weight = idf(rows, len(held.ids))
-        frequencies, sizes = held.frequencies[at], held.sizes[at]
+        frequencies = held.doubled[at] / float(FREQUENCY_SCALE)  # exact: halves of whole numbers
+        sizes = held.sizes[at].astype(np.float64)
         # fts5Bm25Function's sum, phrase by phrase: idf * (f (k1 + 1)) / (f + k1 (1 - b + b D / avgdl))
-        scores[scoring] += weight * ((frequencies * (K1 + 1.0)) / (frequencies + K1 * (1 - B + B * sizes / avgdl)))
+        scores[where] += weight * ((frequencies * (K1 + 1.0)) / (frequencies + K1 * (1 - B + B * sizes / avgdl)))
     return Ranked(found, -1.0 * scores)
+
+
+def _all_of(tokens: list[Token], postings: Mapping[str, Held]) -> tuple[np.ndarray, dict[Token, np.ndarray]]:
+    """The articles holding every token, and where each token holds each of them (its place in the token's
+    ids): the rarest first, each other token looked up once among what is left."""
+    ordered = sorted(tokens, key=lambda token: len(postings[token.text].ids))
+    first = ordered[0]
+    found = postings[first.text].ids
+    places: dict[Token, np.ndarray] = {first: np.arange(len(found))}
+    for token in ordered[1:]:
+        ids = postings[token.text].ids
+        at = np.minimum(np.searchsorted(ids, found), max(len(ids) - 1, 0))
+        held = ids[at] == found if len(ids) else np.zeros(len(found), dtype=bool)
+        if not held.all():
+            found, at = found[held], at[held]
+            places = {known: where[held] for known, where in places.items()}
+        places[token] = at
+    return found, places
 
 
 def _scoring(tree: Node, found: np.ndarray, postings: Mapping[str, Held]) -> list[tuple[Token, np.ndarray]]:
@@ -234,7 +318,10 @@ def _scoring(tree: Node, found: np.ndarray, postings: Mapping[str, Held]) -> lis
                 pairs.append((token, np.zeros(len(found), dtype=bool)))
             return
         for child in (node.left, node.right):
-            walk(child, reached if node.operator == "AND" else reached & _holds(matches(child, postings), found))
+            if node.operator == "AND":
+                walk(child, reached)
+            else:
+                walk(child, reached & _holds(matches(child, postings, found), found))
 
     walk(tree, np.ones(len(found), dtype=bool))
     return pairs

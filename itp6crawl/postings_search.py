@@ -15,7 +15,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .postings_rank import Held, Node, Ranked, Scored, matches, parse_match, rank, tokens_of
+from .postings_rank import Held, Matched, Node, Ranked, Scored, parse_match, rank, tokens_of
+from .postings_rank import match as match_postings
 from .store.datasets import LABEL_VALUE, label_ids
 from .store.toplists import BM25, IndexStats, index_stats, index_tokenizer, token_postings
 from .text import porter_stem
@@ -37,29 +38,35 @@ class PostingsSearch:
         self._stats: IndexStats | None = None
         self._usable: bool | None = None
         self._porter = "porter" in (index_tokenizer(connection) or "")
+        self._matches: dict[str, tuple[Node, dict[str, Held], Matched] | None] = {}
 
     def count(self, match: str) -> int | None:
         """How many rows of the index the expression matches, or None when the postings cannot tell."""
-        tree = parse_match(match)
-        held = self._phrases(tree) if tree is not None else None
-        if tree is None or held is None:
-            return None
-        return len(matches(tree, held))
+        known = self._matched(match)
+        return None if known is None else len(known[2].ids)
 
     def rank(self, match: str, labels: Mapping[str, object], all_live: bool) -> Ranked | None:
         """Every match that is live and carries the ``labels`` (filter name -> value: category, tag, author;
         the parameters of :func:`~itp6crawl.store.datasets.label_ids`), with FTS5's rank; or None."""
-        tree = parse_match(match)
-        held = self._phrases(tree) if tree is not None else None
-        if tree is None or held is None or self._stats is None:
+        known = self._matched(match)
+        if known is None or self._stats is None:
             return None
+        tree, held, matched = known
         kept = None
         for name in LABEL_VALUE:
             if name in labels:
                 ids = self._ids(f"SELECT group_concat(article_id) FROM ({label_ids(name)})", labels)
                 kept = ids if kept is None else np.intersect1d(kept, ids, assume_unique=True)
         dropped = None if all_live else self._ids(f"SELECT group_concat(id) FROM articles WHERE {NOT_LIVE}", {})
-        return rank(tree, held, self._stats.rows, self._stats.avgdl, kept=kept, dropped=dropped)
+        return rank(tree, held, self._stats.rows, self._stats.avgdl, kept=kept, dropped=dropped, matched=matched)
+
+    def _matched(self, match: str) -> tuple[Node, dict[str, Held], Matched] | None:
+        """The expression's tree, what is known of its phrases and its matches (each found once a search)."""
+        if match not in self._matches:
+            tree = parse_match(match)
+            held = self._phrases(tree) if tree is not None else None
+            self._matches[match] = None if tree is None or held is None else (tree, held, match_postings(tree, held))
+        return self._matches[match]
 
     def _phrases(self, tree: Node) -> dict[str, Held] | None:
         """What is known of each phrase of the expression, or None when one is too common to ask FTS5."""
@@ -93,11 +100,11 @@ class PostingsSearch:
             return None
         found = np.array(rows, dtype=np.float64).reshape(-1, 2)
         order = np.argsort(found[:, 0], kind="stable")
-        return Scored(found[order, 0].astype(np.int64), found[order, 1])
+        return Scored(found[order, 0].astype(np.uint32), found[order, 1])
 
     def _ids(self, query: str, params: Mapping[str, object]) -> np.ndarray:
         """The ids a ``group_concat`` query lists, ascending (one string: a row per id costs 20 times more)."""
         listed = self.connection.execute(query, params).fetchone()[0]
         if not listed:
-            return np.array([], dtype=np.int64)
-        return np.unique(np.fromstring(listed, dtype=np.int64, sep=","))
+            return np.array([], dtype=np.uint32)
+        return np.unique(np.fromstring(listed, dtype=np.int64, sep=",")).astype(np.uint32)

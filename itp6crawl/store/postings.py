@@ -42,31 +42,39 @@ SCHEMA = (
 
 @dataclass(frozen=True, slots=True)
 class Postings:
-    """The articles holding a token: ``ids`` ascending (int64), with the weighted count of the token in each
-    (``frequencies``, float64) and each article's size in tokens over all columns (``sizes``, float64)."""
+    """The articles holding a token: ``ids`` ascending, the weighted count of the token in each times two
+    (``doubled``: whole numbers) and each article's size in tokens over all columns (``sizes``). Arrays of
+    unsigned integers as stored (read without a copy or a conversion: a search converts only the entries
+    it scores)."""
 
-    ids: np.ndarray
-    frequencies: np.ndarray
-    sizes: np.ndarray
+    ids: np.ndarray  # uint32
+    doubled: np.ndarray  # uint16 or uint32
+    sizes: np.ndarray  # uint16 or uint32
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def frequencies(self) -> np.ndarray:
+        """The weighted counts (float64, multiples of 0.5)."""
+        return self.doubled / float(FREQUENCY_SCALE)
+
     def merged(self, changed: np.ndarray, now: Mapping[int, tuple[float, int]]) -> Postings:
-        """These postings with the ``changed`` articles (sorted ids) dropped and ``now`` (the changed articles
-        that hold the token now: id -> (weighted count, size)) added."""
+        """These postings with the ``changed`` articles (ids ascending) dropped and ``now`` (the changed
+        articles that hold the token now: id -> (weighted count, size)) added."""
         if not len(changed) and not now:
             return self
-        kept = ~np.isin(self.ids, changed, assume_unique=True) if len(changed) else slice(None)
-        ids, frequencies, sizes = self.ids[kept], self.frequencies[kept], self.sizes[kept]
+        kept = ~np.isin(self.ids, changed.astype(np.uint32), assume_unique=True) if len(changed) else slice(None)
+        ids, doubled, sizes = self.ids[kept], self.doubled[kept].astype(np.uint32), self.sizes[kept].astype(np.uint32)
         if now:
             added = sorted(now.items())
-            ids = np.concatenate([ids, np.array([article for article, _ in added], dtype=np.int64)])
-            frequencies = np.concatenate([frequencies, np.array([entry[0] for _, entry in added], dtype=np.float64)])
-            sizes = np.concatenate([sizes, np.array([entry[1] for _, entry in added], dtype=np.float64)])
+            ids = np.concatenate([ids, np.array([article for article, _ in added], dtype=np.uint32)])
+            new_doubled = [round(entry[0] * FREQUENCY_SCALE) for _, entry in added]
+            doubled = np.concatenate([doubled, np.array(new_doubled, dtype=np.uint32)])
+            sizes = np.concatenate([sizes, np.array([entry[1] for _, entry in added], dtype=np.uint32)])
             order = np.argsort(ids, kind="stable")
-            ids, frequencies, sizes = ids[order], frequencies[order], sizes[order]
-        return Postings(ids, frequencies, sizes)
+            ids, doubled, sizes = ids[order], doubled[order], sizes[order]
+        return Postings(ids, doubled, sizes)
 
 
 def block_shift(rows: int, largest_id: int) -> int:
@@ -110,7 +118,7 @@ def fold_token(
         row = connection.execute(
             "SELECT ids, frequencies, sizes FROM search_postings WHERE term = ? AND block = ?", (term, block)
         ).fetchone()
-        old = _unpacked(*row) if row else Postings(*(np.array([], dtype=kind) for kind in (np.int64, float, float)))
+        old = _unpacked(*row) if row else Postings(*(np.array([], dtype=np.uint32) for _ in range(3)))
         in_block = changed_ids[(changed_ids >> shift) == block]
         new = old.merged(in_block, {article: now[article] for article in in_block.tolist() if article in now})
         connection.execute("DELETE FROM search_postings WHERE term = ? AND block = ?", (term, block))
@@ -123,19 +131,25 @@ def fold_token(
 
 def read_tokens(connection: sqlite3.Connection, terms: list[str]) -> dict[str, Postings]:
     """The stored postings of ``terms`` (those with none are absent)."""
-    parts: dict[str, list[Postings]] = {}
+    blocks: dict[str, list[tuple[bytes, bytes, bytes]]] = {}
     marks = ", ".join("?" * len(terms))
     for term, ids, frequencies, sizes in connection.execute(
         f"SELECT term, ids, frequencies, sizes FROM search_postings WHERE term IN ({marks}) ORDER BY term, block",
         terms,
     ):
-        parts.setdefault(term, []).append(_unpacked(ids, frequencies, sizes))
-    return {
-        term: blocks[0]
-        if len(blocks) == 1
-        else Postings(*(np.concatenate([getattr(block, name) for block in blocks]) for name in Postings.__slots__))
-        for term, blocks in parts.items()
-    }
+        blocks.setdefault(term, []).append((ids, frequencies, sizes))
+    return {term: _joined(parts) for term, parts in blocks.items()}
+
+
+def _joined(parts: list[tuple[bytes, bytes, bytes]]) -> Postings:
+    """One token's blocks as one array each: the blobs joined first when they share their widths (one
+    conversion, not one per block)."""
+    widths = {(_width(frequencies, len(ids) // 4), _width(sizes, len(ids) // 4)) for ids, frequencies, sizes in parts}
+    if len(widths) == 1:
+        return _unpacked(*(b"".join(column) for column in zip(*parts, strict=True)))
+    pieces = [_unpacked(*part) for part in parts]
+    columns = ([getattr(piece, name).astype(np.uint32) for piece in pieces] for name in Postings.__slots__)
+    return Postings(*(np.concatenate(column) for column in columns))
 
 
 def _packed(ids: np.ndarray, frequencies: np.ndarray, sizes: np.ndarray) -> tuple[bytes, bytes, bytes]:
@@ -154,9 +168,9 @@ def _narrowest(values: np.ndarray) -> str:
 def _unpacked(ids: bytes, frequencies: bytes, sizes: bytes) -> Postings:
     count = len(ids) // 4
     return Postings(
-        np.frombuffer(ids, dtype="<u4").astype(np.int64),
-        np.frombuffer(frequencies, dtype=_width(frequencies, count)).astype(np.float64) / FREQUENCY_SCALE,
-        np.frombuffer(sizes, dtype=_width(sizes, count)).astype(np.float64),
+        np.frombuffer(ids, dtype="<u4"),
+        np.frombuffer(frequencies, dtype=_width(frequencies, count)),
+        np.frombuffer(sizes, dtype=_width(sizes, count)),
     )
 
 

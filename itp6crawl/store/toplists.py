@@ -547,10 +547,12 @@ def _all_entries(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """(ids, weighted counts, sizes, scores) of a token's matches (``matches``: rows of rowid and FTS5's
     score, in rowid order), each count read back from the score; None unless FTS5's formula gives back every
-    score to the last bit (the token then gets no list)."""
+    score to the last bit, or for an id beyond 32 bits (the postings' width): the token then gets no list."""
     ids, scores = matches[:, 0].astype(np.int64), matches[:, 1]
     at = np.searchsorted(sized_ids, ids)
-    if not len(ids) or (at >= len(sized_ids)).any() or (sized_ids[np.minimum(at, len(sized_ids) - 1)] != ids).any():
+    if not len(ids) or ids[-1] >= 2**32 or (at >= len(sized_ids)).any():
+        return None
+    if (sized_ids[at] != ids).any():
         return None
     sizes = sized[at]
     scale = K1 * (1 - B + B * sizes / avgdl)
