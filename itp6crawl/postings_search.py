@@ -15,9 +15,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .postings_rank import Held, Matched, Node, Ranked, Scored, parse_match, rank, tokens_of
+from .postings_rank import Held, Matched, Node, Ranked, Scored, Token, parse_match, rank, tokens_of
 from .postings_rank import match as match_postings
 from .store.datasets import LABEL_VALUE, label_ids
+from .store.readonly import matches_up_to
 from .store.toplists import BM25, IndexStats, index_stats, index_tokenizer, token_postings
 from .text import porter_stem
 
@@ -44,6 +45,15 @@ class PostingsSearch:
         """How many rows of the index the expression matches, or None when the postings cannot tell."""
         known = self._matched(match)
         return None if known is None else len(known[2].ids)
+
+    def count_up_to(self, match: str, at_most: int) -> int:
+        """How many rows the expression matches, counting up to ``at_most``. FTS5 stops at ``at_most`` when
+        the matches are many, but reads every posting list to the end when an AND finds few or none: one
+        phrase is asked of FTS5, anything more of the postings (FTS5 when they cannot tell)."""
+        tree = parse_match(match)
+        if tree is not None and not isinstance(tree, Token) and (counted := self.count(match)) is not None:
+            return min(counted, at_most)
+        return matches_up_to(self.connection, match, at_most)
 
     def rank(self, match: str, labels: Mapping[str, object], all_live: bool) -> Ranked | None:
         """Every match that is live and carries the ``labels`` (filter name -> value: category, tag, author;

@@ -434,13 +434,7 @@ def corrected(
     itself when it finds ``FEW_HITS`` articles or more in the archive (filters aside), or nothing looks
     misspelt. Every tool asks this of the whole archive, so the CLI, Datasette and SQL find the same."""
 
-    counter = postings or PostingsSearch(connection)
-
-    def up_to(match: str, at_most: int) -> int:
-        # An expression finding few articles is the one FTS5 counts slowly (it reads every posting list to
-        # the end to find none); the postings count it in a few array operations.
-        counted = counter.count(match)
-        return min(counted, at_most) if counted is not None else matches_up_to(connection, match, at_most)
+    up_to = (postings or PostingsSearch(connection)).count_up_to  # an AND finding none: fast in the postings
 
     def matching(text: str, at_most: int) -> int:
         try:
