@@ -24,7 +24,7 @@ from .text import porter_stem
 
 # A phrase without postings (a rare word, a phrase of several) is asked of FTS5 when it is in at most this
 # many articles: scoring them costs about a millisecond a thousand.
-ASK_FTS5_UP_TO = 5000
+ASK_FTS5_UP_TO = 2000
 
 # Articles that are not live (two ranges of the status index), as the search counts them.
 NOT_LIVE = "(status < 'live' OR status > 'live')"
@@ -102,12 +102,12 @@ class PostingsSearch:
     def _asked(self, text: str) -> Scored | None:
         """A phrase's matches with their scores, from FTS5, when it is in at most ``ASK_FTS5_UP_TO`` articles."""
         phrase = '"' + text.replace('"', '""') + '"'
+        if matches_up_to(self.connection, phrase, ASK_FTS5_UP_TO + 1) > ASK_FTS5_UP_TO:
+            return None  # counted up to the limit and no further: scoring them all would cost more
         rows = self.connection.execute(
-            f"SELECT rowid, -{BM25} FROM articles_fts WHERE articles_fts MATCH ? LIMIT {ASK_FTS5_UP_TO + 1}",
+            f"SELECT rowid, -{BM25} FROM articles_fts WHERE articles_fts MATCH ?",
             (phrase,),
         ).fetchall()
-        if len(rows) > ASK_FTS5_UP_TO:
-            return None
         found = np.array(rows, dtype=np.float64).reshape(-1, 2)
         order = np.argsort(found[:, 0], kind="stable")
         return Scored(found[order, 0].astype(np.uint32), found[order, 1])
