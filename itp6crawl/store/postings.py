@@ -61,20 +61,31 @@ class Postings:
 
     def merged(self, changed: np.ndarray, now: Mapping[int, tuple[float, int]]) -> Postings:
         """These postings with the ``changed`` articles (ids ascending) dropped and ``now`` (the changed
-        articles that hold the token now: id -> (weighted count, size)) added."""
+        articles that hold the token now: id -> (weighted count, size)) added: a few lookups and one copy
+        of each array, however long the postings."""
         if not len(changed) and not now:
             return self
-        kept = ~np.isin(self.ids, changed.astype(np.uint32), assume_unique=True) if len(changed) else slice(None)
-        ids, doubled, sizes = self.ids[kept], self.doubled[kept].astype(np.uint32), self.sizes[kept].astype(np.uint32)
+        ids, doubled, sizes = self.ids, self.doubled, self.sizes
+        if len(changed) and len(ids):
+            changed = np.asarray(changed, dtype=np.uint32)
+            at = np.minimum(np.searchsorted(ids, changed), len(ids) - 1)
+            gone = at[ids[at] == changed]
+            ids, doubled, sizes = np.delete(ids, gone), np.delete(doubled, gone), np.delete(sizes, gone)
         if now:
             added = sorted(now.items())
-            ids = np.concatenate([ids, np.array([article for article, _ in added], dtype=np.uint32)])
-            new_doubled = [round(entry[0] * FREQUENCY_SCALE) for _, entry in added]
-            doubled = np.concatenate([doubled, np.array(new_doubled, dtype=np.uint32)])
-            sizes = np.concatenate([sizes, np.array([entry[1] for _, entry in added], dtype=np.uint32)])
-            order = np.argsort(ids, kind="stable")
-            ids, doubled, sizes = ids[order], doubled[order], sizes[order]
+            new_ids = np.array([article for article, _ in added], dtype=np.uint32)
+            new_doubled = np.array([round(entry[0] * FREQUENCY_SCALE) for _, entry in added], dtype=np.uint32)
+            new_sizes = np.array([entry[1] for _, entry in added], dtype=np.uint32)
+            at = np.searchsorted(ids, new_ids)
+            ids = np.insert(ids, at, new_ids)
+            doubled = np.insert(_wide_enough(doubled, new_doubled), at, new_doubled)
+            sizes = np.insert(_wide_enough(sizes, new_sizes), at, new_sizes)
         return Postings(ids, doubled, sizes)
+
+
+def _wide_enough(values: np.ndarray, more: np.ndarray) -> np.ndarray:
+    """``values`` in a type that holds ``more`` too (uint16 postings gaining a count or size of 2**16 or more)."""
+    return values.astype(np.uint32) if values.dtype.itemsize < 4 and len(more) and more.max() >= 2**16 else values
 
 
 def block_shift(rows: int, largest_id: int) -> int:
