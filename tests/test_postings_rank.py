@@ -210,3 +210,18 @@ def test_postings_follow_every_change_through_the_refresh(empty_archive, tmp_pat
             assert np.array_equal(getattr(merged[word], name), getattr(rebuilt[word], name)), (word, name)
             assert np.array_equal(getattr(folded[word], name), getattr(rebuilt[word], name)), (word, name)
     assert 400_000 in rebuilt["delta"].ids and 1 + 5003 * 7 not in rebuilt["alpha"].ids
+
+
+def test_postings_stay_exact_when_the_lists_are_deleted(replica_archive, tmp_path, monkeypatch):
+    """The archive's README says either table may be emptied: postings left alone still follow changes."""
+    path = tmp_path / "itp6.db"
+    shutil.copy(replica_archive, path)
+    with Archive.open(path) as archive:
+        archive.refresh_search(force=True, min_articles=8, size=4)
+        with archive.db.conn as connection:
+            connection.execute("DELETE FROM search_top_terms")
+            best = connection.execute("SELECT id FROM articles ORDER BY id LIMIT 1").fetchone()[0]
+            connection.execute("UPDATE articles SET body_seg = body_seg || ' 血小板 治疗 治疗' WHERE id = ?", (best,))
+        assert archive.refresh_search(min_articles=8, size=4).incremental
+    match = '("血小板" AND "治疗")'
+    assert _from_postings(path, match) == _fts5(path, match)

@@ -452,10 +452,14 @@ def _fold_in_changes(
             "UPDATE search_top_terms SET articles = ?, live_articles = ?, threshold = ? WHERE term = ?",
             (*counts, term),
         )
-        now = {article_id: (frequency, changes.sizes[article_id]) for article_id, frequency in after.items()}
-        fold_token(connection, term, state.postings_shift, before | set(after), now)
         if progress is not None:
             progress(done, len(touched))
+    # The postings of every term that has some (not only those with a list: either table may be emptied alone).
+    posted = {row[0] for row in connection.execute("SELECT DISTINCT term FROM search_postings")}
+    for term in sorted((set(changes.before) | set(changes.after)) & posted):
+        before, after = changes.before.get(term, set()), changes.after.get(term, {})
+        now = {article_id: (frequency, changes.sizes[article_id]) for article_id, frequency in after.items()}
+        fold_token(connection, term, state.postings_shift, before | set(after), now)
     connection.execute(
         "UPDATE search_state SET changed_since_build = changed_since_build + ?", (len(changes.old_status),)
     )
