@@ -89,7 +89,7 @@ READER_TABLES = ("articles", "dataset_articles")
 # public tables links, comments and article_versions are read through their dataset_* views.
 HIDDEN_TABLES = (
     *("_sqlite_migrations", "archive_info", "crawl_state", "crawl_marks", "crawl_runs", "failures"),
-    *("search_top", "search_top_terms", "search_state", "search_words", "search_sounds"),
+    *("search_top", "search_top_terms", "search_postings", "search_state", "search_words", "search_sounds"),
     *("article_labels", "search_features", "links", "comments", "article_versions"),
     *("search_changes", "search_changes_before", "search_changes_after"),
     *("search_changes_before_terms", "search_changes_after_terms"),
