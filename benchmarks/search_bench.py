@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -527,7 +528,8 @@ def latency(db: Path, side: Any, per_class: int, seed: int) -> dict[str, Any]:
             except Exception:
                 errors += 1
         timings, hits, snippets, highlighted, totals = [], 0, 0, 0, []
-        answered = _count_top_list_answers()
+        answered = _count_answers("_rank_from_top_lists", lambda result: result[1] is not None)
+        posted = _count_answers("_rank_from_postings", lambda result: result is not None)
         for query, kwargs in pairs:
             start = time.perf_counter()
             found: Any
@@ -540,7 +542,8 @@ def latency(db: Path, side: Any, per_class: int, seed: int) -> dict[str, Any]:
             totals.append(getattr(found, "total", None))
             snippets += sum(1 for hit in found if getattr(hit, "snippet", ""))
             highlighted += sum(1 for hit in found if getattr(hit, "snippet_matches", None))
-        search_module._rank_from_top_lists = answered.original
+        answered.restore()
+        posted.restore()
         print(f"  ... {name}: {len(timings)} timed", file=sys.stderr, flush=True)
         row: dict[str, Any] = {
             "n": len(timings),
@@ -552,6 +555,7 @@ def latency(db: Path, side: Any, per_class: int, seed: int) -> dict[str, Any]:
             "with_matches_in_snippet": highlighted,
             "errors": errors,
             "from_top_lists": answered.count,
+            "from_postings": posted.count,
         }
         if side is not None:
             row["tantivy"] = tantivy_latency(side, pairs, totals)
@@ -602,23 +606,29 @@ def tantivy_latency(side: Any, pairs: list[tuple[str, dict[str, str]]], ours: li
     }
 
 
-class _TopListAnswers:
-    """Counts the searches answered from the top lists (the rest ranked every match)."""
+class _Answers:
+    """Counts the searches one fast path of ``itp6crawl.search`` answered (the rest ranked every match)."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str, answered: Callable[[Any], bool]) -> None:
+        self.name = name
+        self.answered = answered
         self.count = 0
-        self.original = getattr(search_module, "_rank_from_top_lists", None)
+        self.original = getattr(search_module, name, None)
 
     def __call__(self, *args: Any) -> Any:
-        total, page = self.original(*args)
-        self.count += page is not None
-        return total, page
+        result = self.original(*args)  # type: ignore[misc]
+        self.count += self.answered(result)
+        return result
+
+    def restore(self) -> None:
+        if self.original is not None:
+            setattr(search_module, self.name, self.original)
 
 
-def _count_top_list_answers() -> _TopListAnswers:
-    answers = _TopListAnswers()
+def _count_answers(name: str, answered: Callable[[Any], bool]) -> _Answers:
+    answers = _Answers(name, answered)
     if answers.original is not None:
-        search_module._rank_from_top_lists = answers
+        setattr(search_module, name, answers)
     return answers
 
 
@@ -780,7 +790,7 @@ def print_latency(lat: dict[str, Any], with_tantivy: bool) -> None:
         "exact count"
     )
     header = f"  {'shape':<16}{'n':>4}  {'ours p50/p95 ms':>17}  {'tantivy p50/p95 ms':>19}  {'totals equal':>12}"
-    print(header + f"  {'mean total':>10}  {'top lists':>9}  {'errors':>6}")
+    print(header + f"  {'mean total':>10}  {'top lists':>9}  {'postings':>9}  {'errors':>6}")
     for name, v in lat.items():
         if "skipped" in v:
             print(f"  {name:<16} skipped: {v['skipped']}")
@@ -790,7 +800,8 @@ def print_latency(lat: dict[str, Any], with_tantivy: bool) -> None:
         equal = f"{theirs['totals_equal']}/{v['n']}" if theirs else "-"
         print(
             f"  {name:<16}{v['n']:>4}  {v['p50_ms']:>7.2f} / {v['p95_ms']:<7.2f}  {tantivy_cell:>19}  {equal:>12}"
-            f"  {v['mean_total']:>10.1f}  {v['from_top_lists']:>4}/{v['n']:<4}  {v['errors']:>6}"
+            f"  {v['mean_total']:>10.1f}  {v['from_top_lists']:>4}/{v['n']:<4}"
+            f"  {v.get('from_postings', 0):>4}/{v['n']:<4}  {v['errors']:>6}"
         )
     if with_tantivy:
         for name, v in lat.items():

@@ -50,9 +50,11 @@ class Token:
 
 @dataclass(frozen=True, slots=True)
 class Operation:
-    operator: str  # AND, OR or NOT (left NOT right)
-    left: Node
-    right: Node
+    """AND or OR of two operands or more (a chain of one operator is one node, however long the query),
+    or NOT of two (the left side's matches without the right side's)."""
+
+    operator: str
+    operands: tuple[Node, ...]
 
 
 Node = Token | Operation
@@ -113,14 +115,22 @@ class _Parser:
         return self.chain("NOT", self.atom)
 
     def chain(self, name: str, operand: object) -> Node | None:
+        """Operands joined by ``name``: AND and OR as one node of all of them, NOT left-associative
+        (``a NOT b NOT c`` is ``(a NOT b) NOT c``)."""
         assert callable(operand)
         left = operand()
-        while left is not None and self.operator(name):
+        if left is None:
+            return None
+        operands = [left]
+        while self.operator(name):
             right = operand()
             if right is None:
                 return None
-            left = Operation(name, left, right)
-        return left
+            if name == "NOT":
+                operands = [Operation("NOT", (operands[0], right))]
+            else:
+                operands.append(right)
+        return operands[0] if len(operands) == 1 else Operation(name, tuple(operands))
 
     def atom(self) -> Node | None:
         if self.position >= len(self.lexemes):
@@ -143,7 +153,7 @@ def tokens_of(tree: Node) -> list[Token]:
     """The tree's tokens in the expression's order."""
     if isinstance(tree, Token):
         return [tree]
-    return [*tokens_of(tree.left), *tokens_of(tree.right)]
+    return [token for operand in tree.operands for token in tokens_of(operand)]
 
 
 def excluded_tokens(tree: Node) -> set[str]:
@@ -151,8 +161,9 @@ def excluded_tokens(tree: Node) -> set[str]:
     if isinstance(tree, Token):
         return set()
     if tree.operator == "NOT":
-        return excluded_tokens(tree.left) | {token.text for token in tokens_of(tree.right)}
-    return excluded_tokens(tree.left) | excluded_tokens(tree.right)
+        left, right = tree.operands
+        return excluded_tokens(left) | {token.text for token in tokens_of(right)}
+    return set().union(*(excluded_tokens(operand) for operand in tree.operands))
 
 
 def matches(tree: Node, postings: Mapping[str, Held], within: np.ndarray | None = None) -> np.ndarray:
@@ -163,13 +174,12 @@ def matches(tree: Node, postings: Mapping[str, Held], within: np.ndarray | None 
         ids = postings[tree.text].ids
         return ids if within is None else within[_holds(ids, within)]
     if tree.operator == "NOT":
-        left = matches(tree.left, postings, within)
-        return left[~_holds(matches(tree.right, postings, left), left)]
-    operands = _chain(tree, tree.operator)
+        left = matches(tree.operands[0], postings, within)
+        return left[~_holds(matches(tree.operands[1], postings, left), left)]
     if tree.operator == "OR":
-        return _union([matches(operand, postings, within) for operand in operands])
+        return _union([matches(operand, postings, within) for operand in tree.operands])
     found = within
-    for operand in sorted(operands, key=lambda node: _size(node, postings)):
+    for operand in sorted(tree.operands, key=lambda node: _size(node, postings)):
         found = matches(operand, postings, found)
         if not len(found):
             break
@@ -177,18 +187,11 @@ def matches(tree: Node, postings: Mapping[str, Held], within: np.ndarray | None 
     return found
 
 
-def _chain(tree: Node, operator: str) -> list[Node]:
-    """The operands of a chain of one operator (``a AND b AND c`` parses as ``(a AND b) AND c``)."""
-    if isinstance(tree, Token) or tree.operator != operator:
-        return [tree]
-    return [*_chain(tree.left, operator), *_chain(tree.right, operator)]
-
-
 def _size(tree: Node, postings: Mapping[str, Held]) -> int:
     """At most how many articles the expression matches: an AND's fewest, an OR's sum, a NOT's left side."""
     if isinstance(tree, Token):
         return len(postings[tree.text].ids)
-    sizes = [_size(tree.left, postings), _size(tree.right, postings)]
+    sizes = [_size(operand, postings) for operand in tree.operands]
     return {"AND": min(sizes), "OR": sum(sizes), "NOT": sizes[0]}[tree.operator]
 
 
@@ -242,7 +245,7 @@ class Matched:
 
 def match(tree: Node, postings: Mapping[str, Held]) -> Matched:
     """The expression's matches (:class:`Matched`)."""
-    chain = _chain(tree, "AND")
+    chain = list(tree.operands) if isinstance(tree, Operation) and tree.operator == "AND" else [tree]
     if all(isinstance(operand, Token) for operand in chain):  # the usual query: words that must all be there
         return Matched(*_all_of(chain, postings))  # type: ignore[arg-type]
     return Matched(matches(tree, postings), {})
@@ -313,15 +316,15 @@ def _scoring(tree: Node, found: np.ndarray, postings: Mapping[str, Held]) -> lis
             pairs.append((node, reached & _holds(postings[node.text].ids, found)))
             return
         if node.operator == "NOT":
-            walk(node.left, reached)
-            for token in tokens_of(node.right):
+            walk(node.operands[0], reached)
+            for token in tokens_of(node.operands[1]):
                 pairs.append((token, np.zeros(len(found), dtype=bool)))
             return
-        for child in (node.left, node.right):
+        for operand in node.operands:
             if node.operator == "AND":
-                walk(child, reached)
+                walk(operand, reached)
             else:
-                walk(child, reached & _holds(matches(child, postings, found), found))
+                walk(operand, reached & _holds(matches(operand, postings, found), found))
 
     walk(tree, np.ones(len(found), dtype=bool))
     return pairs

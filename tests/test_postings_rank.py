@@ -24,7 +24,11 @@ WORDS = ["alpha", "beta", "gamma", "delta", "血小板", "治疗"]
 def test_the_expressions_the_search_writes_parse_with_fts5s_precedence():
     tree = parse_match('"a" OR "b" AND "c" NOT "d"')
     assert tree == Operation(
-        "OR", Token("a", 0), Operation("AND", Token("b", 1), Operation("NOT", Token("c", 2), Token("d", 3)))
+        "OR", (Token("a", 0), Operation("AND", (Token("b", 1), Operation("NOT", (Token("c", 2), Token("d", 3))))))
+    )
+    assert parse_match('"a" AND "b" AND "c"') == Operation("AND", (Token("a", 0), Token("b", 1), Token("c", 2)))
+    assert parse_match('"a" NOT "b" NOT "c"') == Operation(
+        "NOT", (Operation("NOT", (Token("a", 0), Token("b", 1))), Token("c", 2))
     )
     nested = parse_match('(("a" AND "b") OR "c d") AND "e"')
     assert [token.text for token in tokens_of(nested)] == ["a", "b", "c d", "e"]

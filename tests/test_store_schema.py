@@ -265,7 +265,7 @@ def test_an_archive_of_schema_7_gets_a_stemmed_index_and_stale_top_lists(schema_
     assert "porter" not in _fts_sql(path) and _ids(path, "researches") == {2}
     assert snapshot(path, "SELECT count(*) FROM search_top")[0][0] > 0
     with Archive.open(path) as archive:
-        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 14
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 15
         assert archive.db["articles"].detect_fts() == "articles_fts"  # what sqlite-utils and Datasette look for
         archive.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
     assert "tokenize='porter unicode61'" in _fts_sql(path)
@@ -368,7 +368,7 @@ def test_an_archive_of_schema_9_gets_lists_that_follow_changes_and_triggers_that
     db.close()
     with Archive.open(path) as archive:
         connection = archive.db.conn
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 14
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 15
         assert connection.execute("SELECT count(*) FROM search_top").fetchone()[0] == 0
         assert {row[1] for row in connection.execute("PRAGMA table_info(search_top)")} >= {"frequency", "size"}
         generation, top_generation, tracking = connection.execute(
