@@ -17,12 +17,12 @@ Pure functions: arrays in, arrays out; no SQL here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from .match_tree import Node, Operation, Token, tokens_of
 from .store.postings import FREQUENCY_SCALE, Postings
 from .store.toplists import K1, B, idf
 
@@ -37,133 +37,6 @@ class Scored:
 
 
 Held = Postings | Scored  # what a search knows of one phrase
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One quoted single-token phrase of the expression, ``index`` its place among the phrases (bm25's
-    order of summing)."""
-
-    text: str
-    index: int
-
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    """AND or OR of two operands or more (a chain of one operator is one node, however long the query),
-    or NOT of two (the left side's matches without the right side's)."""
-
-    operator: str
-    operands: tuple[Node, ...]
-
-
-Node = Token | Operation
-
-_LEXEME = re.compile(r'\s*(?:"((?:[^"]|"")*)"(\*?)|(\()|(\))|\b(AND|OR|NOT)\b|(\S))')
-
-
-def parse_match(match: str) -> Node | None:
-    """The tree of an FTS5 expression of quoted phrases joined by AND, OR and NOT with parentheses, or None
-    for anything else (a prefix, a column filter, an empty phrase)."""
-    lexemes: list[tuple[str, str]] = []
-    position = 0
-    text = match.rstrip()
-    while position < len(text):
-        found = _LEXEME.match(text, position)
-        if found is None:
-            return None
-        position = found.end()
-        quoted, star, opening, closing, operator, other = found.groups()
-        if quoted is not None:
-            token = quoted.replace('""', '"')
-            if star or not token.strip():
-                return None
-            lexemes.append(("token", token))
-        elif opening or closing:
-            lexemes.append((opening or closing, ""))
-        elif operator:
-            lexemes.append(("op", operator))
-        else:
-            assert other is not None
-            return None  # a column filter (title_seg :), a bare word, an operator FTS5 has and we never write
-    parser = _Parser(lexemes)
-    tree = parser.any_of()
-    return tree if tree is not None and parser.position == len(lexemes) else None
-
-
-class _Parser:
-    """FTS5's precedence: NOT binds tighter than AND, AND tighter than OR; all left-associative."""
-
-    def __init__(self, lexemes: list[tuple[str, str]]) -> None:
-        self.lexemes = lexemes
-        self.position = 0
-        self.tokens = 0
-
-    def operator(self, name: str) -> bool:
-        if self.position < len(self.lexemes) and self.lexemes[self.position] == ("op", name):
-            self.position += 1
-            return True
-        return False
-
-    def any_of(self) -> Node | None:
-        return self.chain("OR", self.all_of)
-
-    def all_of(self) -> Node | None:
-        return self.chain("AND", self.none_of)
-
-    def none_of(self) -> Node | None:
-        return self.chain("NOT", self.atom)
-
-    def chain(self, name: str, operand: object) -> Node | None:
-        """Operands joined by ``name``: AND and OR as one node of all of them, NOT left-associative
-        (``a NOT b NOT c`` is ``(a NOT b) NOT c``)."""
-        assert callable(operand)
-        left = operand()
-        if left is None:
-            return None
-        operands = [left]
-        while self.operator(name):
-            right = operand()
-            if right is None:
-                return None
-            if name == "NOT":
-                operands = [Operation("NOT", (operands[0], right))]
-            else:
-                operands.append(right)
-        return operands[0] if len(operands) == 1 else Operation(name, tuple(operands))
-
-    def atom(self) -> Node | None:
-        if self.position >= len(self.lexemes):
-            return None
-        kind, value = self.lexemes[self.position]
-        self.position += 1
-        if kind == "token":
-            self.tokens += 1
-            return Token(value, self.tokens - 1)
-        if kind == "(":
-            inner = self.any_of()
-            if inner is None or self.position >= len(self.lexemes) or self.lexemes[self.position][0] != ")":
-                return None
-            self.position += 1
-            return inner
-        return None
-
-
-def tokens_of(tree: Node) -> list[Token]:
-    """The tree's tokens in the expression's order."""
-    if isinstance(tree, Token):
-        return [tree]
-    return [token for operand in tree.operands for token in tokens_of(operand)]
-
-
-def excluded_tokens(tree: Node) -> set[str]:
-    """The texts of the tokens on the right of a NOT (they never score)."""
-    if isinstance(tree, Token):
-        return set()
-    if tree.operator == "NOT":
-        left, right = tree.operands
-        return excluded_tokens(left) | {token.text for token in tokens_of(right)}
-    return set().union(*(excluded_tokens(operand) for operand in tree.operands))
 
 
 def matches(tree: Node, postings: Mapping[str, Held], within: np.ndarray | None = None) -> np.ndarray:

@@ -11,20 +11,36 @@ in at most ``ASK_FTS5_UP_TO`` articles. Anything else is left to FTS5 (None).
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from .postings_rank import Held, Matched, Node, Ranked, Scored, Token, parse_match, rank, tokens_of
-from .postings_rank import match as match_postings
+from .match_tree import Node, Token, parse_match, tokens_of
 from .store.datasets import LABEL_VALUE, label_ids
 from .store.readonly import matches_up_to
-from .store.toplists import BM25, IndexStats, index_stats, index_tokenizer, token_postings
+from .store.toplists import (
+    BM25,
+    IndexStats,
+    index_stats,
+    index_tokenizer,
+    postings_are_usable,
+    term_articles,
+    token_postings,
+)
 from .text import porter_stem
+
+if TYPE_CHECKING:  # numpy is imported when a search first needs it (see WORTH_IMPORTING_NUMPY)
+    import numpy as np
+
+    from .postings_rank import Held, Matched, Ranked, Scored
 
 # A phrase without postings (a rare word, a phrase of several) is asked of FTS5 when it is in at most this
 # many articles: scoring them costs about a millisecond a thousand.
 ASK_FTS5_UP_TO = 2000
+
+# Importing numpy takes about 80 ms, what FTS5 takes to count and rank some 50,000 postings: a process that
+# has not imported it yet (a search from the shell) answers from FTS5 unless its words hold more postings.
+WORTH_IMPORTING_NUMPY = 50_000
 
 # Articles that are not live (two ranges of the status index), as the search counts them.
 NOT_LIVE = "(status < 'live' OR status > 'live')"
@@ -61,6 +77,10 @@ class PostingsSearch:
         known = self._matched(match)
         if known is None or self._stats is None:
             return None
+        import numpy as np
+
+        from .postings_rank import rank
+
         tree, held, matched = known
         kept = None
         for name in LABEL_VALUE:
@@ -74,19 +94,37 @@ class PostingsSearch:
         """The expression's tree, what is known of its phrases and its matches (each found once a search)."""
         if match not in self._matches:
             tree = parse_match(match)
-            held = self._phrases(tree) if tree is not None else None
-            self._matches[match] = None if tree is None or held is None else (tree, held, match_postings(tree, held))
+            held = self._phrases(tree) if tree is not None and self._worth_it(tree) else None
+            if tree is None or held is None:
+                self._matches[match] = None
+            else:
+                from .postings_rank import match as match_postings
+
+                self._matches[match] = (tree, held, match_postings(tree, held))
         return self._matches[match]
+
+    def _worth_it(self, tree: Node) -> bool:
+        """Whether the archive's postings can answer, and answering from them is worth importing numpy when
+        this process has not yet (``WORTH_IMPORTING_NUMPY``)."""
+        if self._usable is None:
+            self._usable = postings_are_usable(self.connection)
+            self._stats = index_stats(self.connection) if self._usable else None
+            self._usable = self._usable and self._stats is not None
+        if not self._usable:
+            return False
+        if "numpy" in sys.modules:
+            return True
+        terms = [self._term(token.text) for token in tokens_of(tree) if " " not in token.text]
+        return sum(term_articles(self.connection, terms).values()) >= WORTH_IMPORTING_NUMPY
+
+    def _term(self, text: str) -> str:
+        """The index term of a query token (English stemmed as the index stems it)."""
+        return porter_stem(text) if self._porter else text
 
     def _phrases(self, tree: Node) -> dict[str, Held] | None:
         """What is known of each phrase of the expression, or None when one is too common to ask FTS5."""
-        if self._usable is None:
-            self._stats = index_stats(self.connection)
-            self._usable = self._stats is not None and token_postings(self.connection, []) is not None
-        if not self._usable:
-            return None
         phrases = sorted({token.text for token in tokens_of(tree)} - set(self._held))
-        terms = {text: porter_stem(text) if self._porter else text for text in phrases if " " not in text}
+        terms = {text: self._term(text) for text in phrases if " " not in text}
         stored = token_postings(self.connection, terms.values()) if terms else {}
         if stored is None:
             self._usable = False
@@ -101,19 +139,22 @@ class PostingsSearch:
 
     def _asked(self, text: str) -> Scored | None:
         """A phrase's matches with their scores, from FTS5, when it is in at most ``ASK_FTS5_UP_TO`` articles."""
+        import numpy as np
+
+        from .postings_rank import Scored
+
         phrase = '"' + text.replace('"', '""') + '"'
         if matches_up_to(self.connection, phrase, ASK_FTS5_UP_TO + 1) > ASK_FTS5_UP_TO:
             return None  # counted up to the limit and no further: scoring them all would cost more
-        rows = self.connection.execute(
-            f"SELECT rowid, -{BM25} FROM articles_fts WHERE articles_fts MATCH ?",
-            (phrase,),
-        ).fetchall()
-        found = np.array(rows, dtype=np.float64).reshape(-1, 2)
+        rows = self.connection.execute(f"SELECT rowid, -{BM25} FROM articles_fts WHERE articles_fts MATCH ?", (phrase,))
+        found = np.array(rows.fetchall(), dtype=np.float64).reshape(-1, 2)
         order = np.argsort(found[:, 0], kind="stable")
         return Scored(found[order, 0].astype(np.uint32), found[order, 1])
 
     def _ids(self, query: str, params: Mapping[str, object]) -> np.ndarray:
         """The ids a ``group_concat`` query lists, ascending (one string: a row per id costs 20 times more)."""
+        import numpy as np
+
         listed = self.connection.execute(query, params).fetchone()[0]
         if not listed:
             return np.array([], dtype=np.uint32)

@@ -2,6 +2,8 @@
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 
 from itp6crawl import postings_search
 from itp6crawl import search as search_module
-from itp6crawl.postings_rank import Operation, Token, excluded_tokens, parse_match, tokens_of
+from itp6crawl.match_tree import Operation, Token, parse_match, tokens_of
 from itp6crawl.search import search
 from itp6crawl.store import Archive
 from itp6crawl.store.toplists import BM25
@@ -32,7 +34,6 @@ def test_the_expressions_the_search_writes_parse_with_fts5s_precedence():
     )
     nested = parse_match('(("a" AND "b") OR "c d") AND "e"')
     assert [token.text for token in tokens_of(nested)] == ["a", "b", "c d", "e"]
-    assert excluded_tokens(parse_match('("a" NOT ("b" OR "c"))')) == {"b", "c"}
     assert parse_match('"say ""hi"""') == Token('say "hi"', 0)
 
 
@@ -229,3 +230,27 @@ def test_postings_stay_exact_when_the_lists_are_deleted(replica_archive, tmp_pat
         assert archive.refresh_search(min_articles=8, size=4).incremental
     match = '("血小板" AND "治疗")'
     assert _from_postings(path, match) == _fts5(path, match)
+
+
+def test_a_search_from_the_shell_imports_numpy_only_when_the_postings_pay_for_it(replica_archive, tmp_path):
+    """numpy takes about 80 ms to import: a one-word search (the top lists) and a search of words with few
+    postings (FTS5 is faster than the import) leave it unloaded; the same words with the threshold at 0
+    load it and answer from the postings, with the same hits."""
+    path = tmp_path / "itp6.db"
+    shutil.copy(replica_archive, path)
+    with Archive.open(path) as archive:
+        archive.refresh_search(force=True, min_articles=8, size=4)
+    script = f"""
+import sys
+from itp6crawl import postings_search
+from itp6crawl.search import search
+first = [(hit.id, hit.score) for hit in search({str(path)!r}, "血小板", limit=5)]
+second = search({str(path)!r}, "血小板 治疗", limit=5)
+print("numpy" in sys.modules)
+postings_search.WORTH_IMPORTING_NUMPY = 0
+third = search({str(path)!r}, "血小板 治疗", limit=5)
+same = [(hit.id, hit.score) for hit in second] == [(hit.id, hit.score) for hit in third]
+print("numpy" in sys.modules, same, second.total == third.total)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "True", "True", "True"], result.stdout + result.stderr

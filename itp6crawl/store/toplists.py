@@ -52,11 +52,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import repeat
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy and the postings are imported where they are used: a one-word search needs neither
+    import numpy as np
 
-from .postings import Postings, block_shift, fold_token, read_tokens
-from .postings import write_token as write_postings
+    from .postings import Postings
 
 # bm25 weights of articles_fts's columns (title_seg, body_seg, search_extra): a title counts 10 times.
 FTS_COLUMNS = ("title_seg", "body_seg", "search_extra")
@@ -234,11 +235,41 @@ def _read_lists(connection: sqlite3.Connection, wanted: list[str]) -> dict[str, 
     return lists
 
 
+def postings_are_usable(connection: sqlite3.Connection) -> bool:
+    """Whether the archive has postings a search can read now: built, and every change since tracked."""
+    try:
+        state = _state(connection)
+    except sqlite3.OperationalError:  # an archive older than migration 0010, opened read-only
+        return False
+    return (
+        state is not None
+        and state.base is not None
+        and state.postings_shift is not None
+        and not (state.pending and not state.tracking)
+    )
+
+
+def term_articles(connection: sqlite3.Connection, terms: Iterable[str]) -> dict[str, int]:
+    """How many articles held each of ``terms`` (index terms with a list) when the lists were refreshed."""
+    wanted = sorted(set(terms))
+    if not wanted:
+        return {}
+    query = f"SELECT term, articles FROM search_top_terms WHERE term IN ({', '.join('?' * len(wanted))})"
+    try:
+        return dict(connection.execute(query, wanted).fetchall())
+    except sqlite3.OperationalError:
+        return {}
+
+
 def token_postings(connection: sqlite3.Connection, tokens: Iterable[str]) -> dict[str, Postings] | None:
     """Every article holding each of ``tokens`` (index terms) that has postings, with its weighted count and
     size, as the index holds them now (:mod:`itp6crawl.store.postings`, the changes since the last refresh
     merged in); None when the archive has no usable postings (none built, or the changes are no longer
     tracked). Read in one snapshot of the archive (the caller's, when it holds one)."""
+    import numpy as np
+
+    from .postings import read_tokens
+
     wanted = sorted(set(tokens))
     try:
         with read_snapshot(connection):
@@ -454,6 +485,8 @@ def _fold_in_changes(
         )
         if progress is not None:
             progress(done, len(touched))
+    from .postings import fold_token
+
     # The postings of every term that has some (not only those with a list: either table may be emptied alone).
     posted = {row[0] for row in connection.execute("SELECT DISTINCT term FROM search_postings")}
     for term in sorted((set(changes.before) | set(changes.after)) & posted):
@@ -501,6 +534,11 @@ def _build_lists(
     ).fetchall()
     searchable = _searched_as_themselves(connection, [term for term, _ in frequent])
     frequent = [(term, articles) for term, articles in frequent if term in searchable]
+    import numpy as np
+
+    from .postings import block_shift
+    from .postings import write_token as write_postings
+
     sizes = document_sizes(connection) if frequent else {}
     sized_ids = np.array(sorted(sizes), dtype=np.int64)
     sized = np.array([sizes[article_id] for article_id in sized_ids.tolist()], dtype=np.float64)
@@ -552,6 +590,8 @@ def _all_entries(
     """(ids, weighted counts, sizes, scores) of a token's matches (``matches``: rows of rowid and FTS5's
     score, in rowid order), each count read back from the score; None unless FTS5's formula gives back every
     score to the last bit, or for an id beyond 32 bits (the postings' width): the token then gets no list."""
+    import numpy as np
+
     ids, scores = matches[:, 0].astype(np.int64), matches[:, 1]
     at = np.searchsorted(sized_ids, ids)
     if not len(ids) or ids[-1] >= 2**32 or (at >= len(sized_ids)).any():
