@@ -85,7 +85,7 @@ class PostingsSearch:
         kept = None
         for name in LABEL_VALUE:
             if name in labels:
-                ids = self._ids(f"SELECT group_concat(article_id) FROM ({label_ids(name)})", labels)
+                ids = self._ids(f"SELECT group_concat(article_id) FROM ({label_ids(name)})", labels, ascending=True)
                 kept = ids if kept is None else np.intersect1d(kept, ids, assume_unique=True)
         dropped = None if all_live else self._ids(f"SELECT group_concat(id) FROM articles WHERE {NOT_LIVE}", {})
         return rank(tree, held, self._stats.rows, self._stats.avgdl, kept=kept, dropped=dropped, matched=matched)
@@ -151,11 +151,13 @@ class PostingsSearch:
         order = np.argsort(found[:, 0], kind="stable")
         return Scored(found[order, 0].astype(np.uint32), found[order, 1])
 
-    def _ids(self, query: str, params: Mapping[str, object]) -> np.ndarray:
-        """The ids a ``group_concat`` query lists, ascending (one string: a row per id costs 20 times more)."""
+    def _ids(self, query: str, params: Mapping[str, object], ascending: bool = False) -> np.ndarray:
+        """The ids a ``group_concat`` query lists (one string: a row per id costs 20 times more), ascending
+        (sorted here unless the query reads them in that order: one range of a key)."""
         import numpy as np
 
         listed = self.connection.execute(query, params).fetchone()[0]
         if not listed:
             return np.array([], dtype=np.uint32)
-        return np.unique(np.fromstring(listed, dtype=np.int64, sep=",")).astype(np.uint32)
+        ids = np.fromstring(listed, dtype=np.int64, sep=",").astype(np.uint32)
+        return ids if ascending else np.unique(ids)
