@@ -1,9 +1,10 @@
-"""Count and rank the matches of an FTS5 expression of single tokens from their postings, as FTS5 does.
+"""Count and rank the matches of an FTS5 expression from what is known of its phrases, as FTS5 does.
 
-The search's expressions (:mod:`itp6crawl.query`) are quoted tokens joined by ``AND``, ``OR`` and ``NOT``.
-When every token is frequent, FTS5 reads and scores every match one at a time; the tokens' postings
-(:mod:`itp6crawl.store.postings`: every article holding the token, with its weighted count and size) give
-the same answer with a few array operations: the matches are set operations on sorted ids, and the scores
+The search's expressions (:mod:`itp6crawl.match_tree`) are quoted phrases joined by ``AND``, ``OR`` and
+``NOT``. When their words are frequent, FTS5 reads and scores every match one at a time; the words'
+postings (:mod:`itp6crawl.store.postings`: every article holding the word, with its weighted count and
+size), and for a rare word or a phrase of several its matches with their scores from FTS5 (:class:`Scored`),
+give the same answer with a few array operations: the matches are set operations on sorted ids, and the scores
 are FTS5's bm25 (``fts5Bm25Function`` in SQLite's ``fts5_aux.c``) computed with the same floating-point
 operations in the same order, so scores, order and count are FTS5's to the last bit.
 

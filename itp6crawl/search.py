@@ -31,7 +31,7 @@ from .store.datasets import (
 )
 from .store.features import JOINED_TERMS, has_feature
 from .store.readonly import ArchiveError, ArchiveMissing, connect_readonly, matches_up_to
-from .store.toplists import BM25, TopList, index_tokenizer, read_snapshot, top_lists
+from .store.toplists import BM25, TopList, index_tokenizer, top_lists
 from .text import LATIN_WORD, Segmenter, normalise_with_origin, porter_stem, query_joined_term
 
 if TYPE_CHECKING:
@@ -253,7 +253,7 @@ def search(
     chosen = {"category": category, "tag": tag, "author": author, "since": since, "until": until}
     params: dict[str, object] = {"match": parsed.match, "limit": limit, "offset": offset}
     params.update({name: value for name, value in chosen.items() if value})
-    with connect_readonly(path) as connection, read_snapshot(connection):  # one moment of the archive
+    with connect_readonly(path) as connection:  # one snapshot of the archive (a read transaction)
         if options := index_options(connection):  # technical terms and concepts as the index's tokens
             parsed = parse(query, segmenter, expand=not exact, **options)
             params["match"] = parsed.match
@@ -366,7 +366,7 @@ def _page(connection: sqlite3.Connection, query: Query, matches: _Matches, sort:
         one_word = listed is not None and len(set(listed.tokens)) == 1 and not matches.filters
         if one_word:  # a top list answers most in a millisecond or two
             total, page = _rank_from_top_lists(connection, query, matches, wanted)
-        if page is None and (answer := _rank_from_postings(connection, query, matches, wanted)) is not None:
+        if page is None and (answer := _rank_from_postings(query, matches, wanted)) is not None:
             total, page = answer
         if page is None and not one_word:
             total, page = _rank_from_top_lists(connection, query, matches, wanted)
@@ -621,9 +621,7 @@ def _rank_from_top_lists(
     return total, [(rowid, rank) for rank, rowid in ranked[:wanted]]
 
 
-def _rank_from_postings(
-    connection: sqlite3.Connection, query: Query, matches: _Matches, wanted: int
-) -> tuple[int, list[tuple[int, float]]] | None:
+def _rank_from_postings(query: Query, matches: _Matches, wanted: int) -> tuple[int, list[tuple[int, float]]] | None:
     """The match count and the best ``wanted`` (rowid, rank) pairs from the postings of the query's phrases
     (:mod:`itp6crawl.postings_search`), or None when they cannot answer: not an expression of phrases, a
     phrase too common to ask FTS5 of, or a date filter (a condition on every article row). The answer is

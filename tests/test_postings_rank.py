@@ -61,7 +61,7 @@ def _from_postings(path, match, wanted=1000, params=None, all_live=True):
     with sqlite3.connect(path) as connection:
         view = postings_search.PostingsSearch(connection)
         matches = search_module._Matches("articles_fts MATCH :match", [], params, all_live, view)
-        return search_module._rank_from_postings(connection, query, matches, wanted)
+        return search_module._rank_from_postings(query, matches, wanted)
 
 
 _phrase = st.one_of(
