@@ -44,6 +44,7 @@ import sqlite_utils
 from opencc import OpenCC
 from replica_articles import prepare_article, prepared_articles
 
+from itp6crawl import postings_search
 from itp6crawl import search as search_module
 from itp6crawl.replica import DEFAULT_NOW, build_site, corpus
 from itp6crawl.search import search
@@ -844,7 +845,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-refresh", action="store_true", help="skip the one-article crawl on a copy")
     parser.add_argument("--no-tantivy", action="store_true", help="leave tantivy out even when installed")
     parser.add_argument("--cold-size", type=int, default=20000, help="archive size of the cold start")
+    parser.add_argument(
+        "--no-postings", action="store_true", help="searches without the postings (the top lists and FTS5 alone)"
+    )
     args = parser.parse_args(argv)
+    if args.no_postings:
+        postings_search.token_postings = lambda *_: None  # the postings read as absent: every search falls back
     if args.no_tantivy:
         search_tantivy.AVAILABLE, search_tantivy.MISSING = False, "--no-tantivy"
     print("command: " + shlex.join(["python", "benchmarks/search_bench.py", *(sys.argv[1:] if argv is None else argv)]))
