@@ -5,6 +5,7 @@ before deciding how to answer it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -123,3 +124,41 @@ def tokens_of(tree: Node) -> list[Token]:
     if isinstance(tree, Token):
         return [tree]
     return [token for operand in tree.operands for token in tokens_of(operand)]
+
+
+def scored_as_whole_matches(tree: Node) -> bool:
+    """Whether FTS5 scores each of the expression's phrases exactly where the phrase and every node above it
+    match, as :mod:`itp6crawl.postings_rank` scores them. Two shapes, the ones the search writes:
+
+    - an AND (or one operand alone) of words, ORs of words and ORs of ANDs of words (a concept's names, a
+      correction), less (NOT) words or an OR of words (the exclusions);
+    - an AND of words and phrases of several words, and nothing else.
+
+    FTS5 counts a phrase's instances wherever its iterator stands, and in other shapes an iterator can stand
+    on an article its branch does not match: an excluded word inside an OR is counted where its NOT does not
+    match, and a phrase whose words are all in an article but not side by side can stop FTS5 counting a word
+    of an OR beside it (under an OR, or beside one under a NOT). Those are left to FTS5; property tests
+    compare both on random archives."""
+    if any(" " in token.text for token in tokens_of(tree)):
+        operands = tree.operands if isinstance(tree, Operation) and tree.operator == "AND" else (tree,)
+        return all(isinstance(operand, Token) for operand in operands)
+    while isinstance(tree, Operation) and tree.operator == "NOT":
+        tree, excluded = tree.operands
+        if not (_word(excluded) or _or_of(excluded, _word)):
+            return False
+    operands = tree.operands if isinstance(tree, Operation) and tree.operator == "AND" else (tree,)
+    return all(_word(operand) or _or_of(operand, _word_or_words) for operand in operands)
+
+
+def _word(node: Node) -> bool:
+    return isinstance(node, Token) and " " not in node.text
+
+
+def _word_or_words(node: Node) -> bool:
+    return _word(node) or (
+        isinstance(node, Operation) and node.operator == "AND" and all(_word(operand) for operand in node.operands)
+    )
+
+
+def _or_of(node: Node, alternative: Callable[[Node], bool]) -> bool:
+    return isinstance(node, Operation) and node.operator == "OR" and all(map(alternative, node.operands))

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from .match_tree import Node, Token, parse_match, tokens_of
+from .match_tree import Node, Token, parse_match, scored_as_whole_matches, tokens_of
 from .store.datasets import LABEL_VALUE, label_ids
 from .store.readonly import matches_up_to
 from .store.toplists import (
@@ -94,6 +94,8 @@ class PostingsSearch:
         """The expression's tree, what is known of its phrases and its matches (each found once a search)."""
         if match not in self._matches:
             tree = parse_match(match)
+            if tree is not None and not scored_as_whole_matches(tree):
+                tree = None  # a shape FTS5 scores its own way (see scored_as_whole_matches)
             held = self._phrases(tree) if tree is not None and self._worth_it(tree) else None
             if tree is None or held is None:
                 self._matches[match] = None
