@@ -5,6 +5,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -98,6 +99,18 @@ def _insert(connection, articles, first_id, spacing):
             )
 
 
+@contextmanager
+def _archive_of(empty_archive, articles, spacing):
+    """A throwaway archive of ``articles`` (ids ``spacing`` apart) with postings for every word."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "itp6.db"
+        shutil.copy(empty_archive, path)
+        with Archive.open(path) as archive:
+            _insert(archive.db.conn, articles, 1, spacing)
+            archive.refresh_search(force=True, min_articles=1, size=2)
+        yield path
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     articles=_articles, expressions=st.lists(_expression, min_size=1, max_size=8), spacing=st.sampled_from([1, 3001])
@@ -106,12 +119,7 @@ def test_random_expressions_count_and_rank_as_fts5_does(empty_archive, articles,
     """Every match, in FTS5's order, with FTS5's rank to the last bit, and the same count: nested ANDs, ORs
     and NOTs of tokens from postings and phrases asked of FTS5, including a phrase in an OR's branch that
     does not match (FTS5 scores it only where every node above it matches). Ids spread over many blocks."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "itp6.db"
-        shutil.copy(empty_archive, path)
-        with Archive.open(path) as archive:
-            _insert(archive.db.conn, articles, 1, spacing)
-            archive.refresh_search(force=True, min_articles=1, size=2)
+    with _archive_of(empty_archive, articles, spacing) as path:
         for match in expressions:
             answer = _from_postings(path, match)
             if not scored_as_whole_matches(parse_match(match)):
@@ -148,12 +156,7 @@ _searched = st.one_of(
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(articles=_articles, expressions=st.lists(_searched, min_size=1, max_size=8), spacing=st.sampled_from([1, 3001]))
 def test_the_shapes_the_search_writes_count_and_rank_as_fts5_does(empty_archive, articles, expressions, spacing):
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "itp6.db"
-        shutil.copy(empty_archive, path)
-        with Archive.open(path) as archive:
-            _insert(archive.db.conn, articles, 1, spacing)
-            archive.refresh_search(force=True, min_articles=1, size=2)
+    with _archive_of(empty_archive, articles, spacing) as path:
         for match in expressions:
             assert scored_as_whole_matches(parse_match(match)), match
             assert _from_postings(path, match) == _fts5(path, match), match
