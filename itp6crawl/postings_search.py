@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .match_tree import Node, Token, parse_match, scored_as_whole_matches, tokens_of
-from .store.datasets import LABEL_VALUE, label_ids
+from .store.datasets import LABEL_VALUE, NOT_LIVE, label_ids
 from .store.readonly import matches_up_to
 from .store.toplists import (
     BM25,
@@ -41,9 +41,6 @@ ASK_FTS5_UP_TO = 2000
 # Importing numpy takes about 80 ms, what FTS5 takes to count and rank some 50,000 postings: a process that
 # has not imported it yet (a search from the shell) answers from FTS5 unless its words hold more postings.
 WORTH_IMPORTING_NUMPY = 50_000
-
-# Articles that are not live (two ranges of the status index), as the search counts them.
-NOT_LIVE = "(status < 'live' OR status > 'live')"
 
 
 class PostingsSearch:

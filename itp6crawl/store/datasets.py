@@ -95,6 +95,10 @@ def label_ids(kind: str) -> str:
     return f"SELECT article_id FROM article_labels WHERE kind = '{kind}' AND label = {LABEL_VALUE[kind]}"
 
 
+# Articles that are not live, as a search counts them (a row without a status is searched): status <> 'live'
+# as two ranges of the status index, where ``<>`` reads the whole index (5 ms at 100,000 articles).
+NOT_LIVE = "(status < 'live' OR status > 'live')"
+
 # Conditions on an article row, each with the named parameter of its name: search and export share them.
 ARTICLE_FILTERS = {
     **{kind: f"articles.id IN ({label_ids(kind)})" for kind in LABEL_VALUE},

@@ -54,6 +54,8 @@ from datetime import UTC, datetime
 from itertools import repeat
 from typing import TYPE_CHECKING
 
+from .datasets import NOT_LIVE
+
 if TYPE_CHECKING:  # numpy and the postings are imported where they are used: a one-word search needs neither
     import numpy as np
 
@@ -545,7 +547,7 @@ def _build_lists(
     shift = block_shift(stats.rows, int(sized_ids[-1]) if len(sized_ids) else 0)
     avgdl = stats.avgdl
     # With no gone article (the usual case), a token's live articles are all its articles: no count.
-    all_live = not connection.execute(f"SELECT EXISTS (SELECT 1 FROM articles WHERE {_NOT_LIVE})").fetchone()[0]
+    all_live = not connection.execute(f"SELECT EXISTS (SELECT 1 FROM articles WHERE {NOT_LIVE})").fetchone()[0]
     for done, (term, articles) in enumerate(frequent, 1):
         phrase = '"' + term.replace('"', '""') + '"'
         scored = connection.execute(f"SELECT rowid, -{BM25} FROM articles_fts WHERE articles_fts MATCH ?", (phrase,))
@@ -565,7 +567,7 @@ def _build_lists(
             if not all_live:
                 live = connection.execute(
                     "SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?"
-                    f" AND +rowid NOT IN (SELECT id FROM articles WHERE {_NOT_LIVE})",
+                    f" AND +rowid NOT IN (SELECT id FROM articles WHERE {NOT_LIVE})",
                     (phrase,),
                 ).fetchone()[0]
             connection.execute(
@@ -579,9 +581,6 @@ def _build_lists(
         " track_limit = ?, changed_since_build = 0, postings_shift = ?",
         (stats.rows, stats.tokens, size, min_articles, max(TRACK_MIN, int(stats.rows * TRACK_SHARE)), shift),
     )
-
-
-_NOT_LIVE = "(status < 'live' OR status > 'live')"  # two ranges of the status index, as search.NOT_LIVE
 
 
 def _all_entries(
