@@ -133,11 +133,7 @@ def fold_token(
         in_block = changed_ids[(changed_ids >> shift) == block]
         new = old.merged(in_block, {article: now[article] for article in in_block.tolist() if article in now})
         connection.execute("DELETE FROM search_postings WHERE term = ? AND block = ?", (term, block))
-        if len(new):
-            connection.execute(
-                "INSERT INTO search_postings (term, block, ids, frequencies, sizes) VALUES (?, ?, ?, ?, ?)",
-                (term, block, *_packed(new.ids, new.frequencies, new.sizes)),
-            )
+        write_token(connection, term, new.ids, new.frequencies, new.sizes, shift)  # one block, or none if empty
 
 
 def read_tokens(connection: sqlite3.Connection, terms: list[str]) -> dict[str, Postings]:

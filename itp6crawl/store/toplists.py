@@ -243,12 +243,7 @@ def postings_are_usable(connection: sqlite3.Connection) -> bool:
         state = _state(connection)
     except sqlite3.OperationalError:  # an archive older than migration 0010, opened read-only
         return False
-    return (
-        state is not None
-        and state.base is not None
-        and state.postings_shift is not None
-        and not (state.pending and not state.tracking)
-    )
+    return state is not None and state.postings_readable
 
 
 def term_articles(connection: sqlite3.Connection, terms: Iterable[str]) -> dict[str, int]:
@@ -276,9 +271,7 @@ def token_postings(connection: sqlite3.Connection, tokens: Iterable[str]) -> dic
     try:
         with read_snapshot(connection):
             state = _state(connection)
-            if state is None or state.base is None or state.postings_shift is None:
-                return None
-            if state.pending and not state.tracking:
+            if state is None or not state.postings_readable:
                 return None
             stored = read_tokens(connection, wanted) if wanted else {}
             if not state.pending:
@@ -311,6 +304,11 @@ class _State:
     min_articles: int | None
     changed_since_build: int
     postings_shift: int | None  # the postings' blocks (None: no postings, built by the next full build)
+
+    @property
+    def postings_readable(self) -> bool:
+        """Built, and every change since the last refresh tracked (so a search can merge them in)."""
+        return self.base is not None and self.postings_shift is not None and not (self.pending and not self.tracking)
 
 
 def _state(connection: sqlite3.Connection) -> _State | None:
