@@ -149,3 +149,18 @@ def pytest_sessionstart(session):
     this process (mutmut keeps its own copy of the setting); mutant runs still reach subprocesses."""
     if os.environ.get("MUTANT_UNDER_TEST") == "stats":
         del os.environ["MUTANT_UNDER_TEST"]
+
+
+def record_answers(monkeypatch, module, name: str, answered) -> list[bool]:
+    """Wrap ``module.name`` (a search path that may give up) so that each call records whether it
+    answered (``answered(result)``); the list of those records, filled as searches run."""
+    calls: list[bool] = []
+    original = getattr(module, name)
+
+    def counted(*args):
+        result = original(*args)
+        calls.append(answered(result))
+        return result
+
+    monkeypatch.setattr(module, name, counted)
+    return calls

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import record_answers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -191,15 +192,7 @@ def test_a_search_of_frequent_words_is_answered_from_the_postings(replica_archiv
     shutil.copy(replica_archive, path)
     with Archive.open(path) as archive:
         archive.refresh_search(force=True, min_articles=8, size=4)
-    answered: list[bool] = []
-    original = search_module._rank_from_postings
-
-    def counted(*args):
-        answer = original(*args)
-        answered.append(answer is not None)
-        return answer
-
-    monkeypatch.setattr(search_module, "_rank_from_postings", counted)
+    answered = record_answers(monkeypatch, search_module, "_rank_from_postings", lambda answer: answer is not None)
     with sqlite3.connect(path) as connection:
         category = connection.execute("SELECT label FROM article_labels WHERE kind = 'category' LIMIT 1").fetchone()[0]
     for query, options in [

@@ -8,6 +8,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from conftest import record_answers
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -51,17 +52,8 @@ def listed_archive(replica_archive, tmp_path_factory):
 def lists_alone_answers(monkeypatch) -> list[bool]:
     """Whether each search's call of ``_rank_from_lists_alone`` answered (True) or gave up (False); the
     postings, which answer the same searches first, switched off."""
-    calls: list[bool] = []
     monkeypatch.setattr(postings_search, "token_postings", lambda *args: None)
-    original = search_module._rank_from_lists_alone
-
-    def counted(*args):
-        page = original(*args)
-        calls.append(page is not None)
-        return page
-
-    monkeypatch.setattr(search_module, "_rank_from_lists_alone", counted)
-    return calls
+    return record_answers(monkeypatch, search_module, "_rank_from_lists_alone", lambda page: page is not None)
 
 
 def test_a_list_holds_the_best_articles_and_the_threshold_bounds_the_rest(listed_archive):
