@@ -25,7 +25,7 @@ import numpy as np
 
 from .match_tree import Node, Operation, Token, tokens_of
 from .store.postings import FREQUENCY_SCALE, Postings
-from .store.toplists import K1, B, idf
+from .store.toplists import BM25_WEIGHTS, COLUMN_BITS, K1, B, idf
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,40 @@ class Scored:
 
 
 Held = Postings | Scored  # what a search knows of one phrase
+
+_DOUBLED_WEIGHTS = np.array([round(weight * FREQUENCY_SCALE) for weight in BM25_WEIGHTS], dtype=np.int64)
+_COLUMN = (1 << COLUMN_BITS) - 1
+
+
+def phrase_postings(words: list[Postings]) -> Postings:
+    """The postings of a phrase (its tokens in order, each with positions): the articles where the words
+    stand side by side in one column, each with the phrase's weighted count (its instances, each weighted
+    by its column, as FTS5 counts a phrase for bm25) and the article's size. A phrase is one term of bm25's
+    sum, with its own article count for the idf, so its postings rank as a word's do.
+
+    The articles holding every word are found first, rarest word first; then each word's places in them,
+    shifted back by its place in the phrase, are keys (article, column, offset of the phrase's start); the
+    phrase stands where every word has the key. Each word's keys are ascending, so each step is one lookup."""
+    found, places = _common([word.ids for word in words])
+    keys: list[np.ndarray] = []
+    for index, (word, at) in enumerate(zip(words, places, strict=True)):
+        assert word.counts is not None and word.positions is not None
+        lengths = word.counts[at].astype(np.int64)
+        starts = np.r_[0, np.cumsum(word.counts, dtype=np.int64)][at]
+        firsts = np.cumsum(lengths) - lengths  # where each article's places begin among those gathered
+        gathered = np.repeat(starts - firsts, lengths) + np.arange(int(lengths.sum()))
+        shifted = word.positions[gathered].astype(np.int64) - (index << COLUMN_BITS)
+        article = np.repeat(np.arange(len(found), dtype=np.int64), lengths)
+        standing = shifted >= 0
+        keys.append((article[standing] << 32) | shifted[standing])
+    instances = keys[0]
+    for other in sorted(keys[1:], key=len):
+        instances = instances[_holds(other, instances)]
+    doubled = np.bincount(instances >> 32, weights=_DOUBLED_WEIGHTS[instances & _COLUMN], minlength=len(found)).astype(
+        np.int64
+    )
+    held = np.flatnonzero(doubled)
+    return Postings(found[held], doubled[held].astype(np.uint32), words[0].sizes[places[0][held]])
 
 
 def matches(tree: Node, postings: Mapping[str, Held], within: np.ndarray | None = None) -> np.ndarray:
@@ -165,20 +199,26 @@ def rank(
 
 def _all_of(tokens: list[Token], postings: Mapping[str, Held]) -> tuple[np.ndarray, dict[Token, np.ndarray]]:
     """The articles holding every token, and where each token holds each of them (its place in the token's
-    ids): the rarest first, each other token looked up once among what is left."""
-    ordered = sorted(tokens, key=lambda token: len(postings[token.text].ids))
-    first = ordered[0]
-    found = postings[first.text].ids
-    places: dict[Token, np.ndarray] = {first: np.arange(len(found))}
-    for token in ordered[1:]:
-        ids = postings[token.text].ids
+    ids)."""
+    found, places = _common([postings[token.text].ids for token in tokens])
+    return found, dict(zip(tokens, places, strict=True))
+
+
+def _common(lists: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The ids in every one of ``lists`` (each ascending), and each one's place in every list: the shortest
+    list first, each other looked up once among what is left."""
+    order = sorted(range(len(lists)), key=lambda index: len(lists[index]))
+    found = lists[order[0]]
+    places: dict[int, np.ndarray] = {order[0]: np.arange(len(found))}
+    for index in order[1:]:
+        ids = lists[index]
         at = np.minimum(np.searchsorted(ids, found), max(len(ids) - 1, 0))
         held = ids[at] == found if len(ids) else np.zeros(len(found), dtype=bool)
         if not held.all():
             found, at = found[held], at[held]
             places = {known: where[held] for known, where in places.items()}
-        places[token] = at
-    return found, places
+        places[index] = at
+    return found, [places[index] for index in range(len(lists))]
 
 
 def _scoring(tree: Node, found: np.ndarray, postings: Mapping[str, Held]) -> list[tuple[Token, np.ndarray]]:

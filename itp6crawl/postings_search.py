@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # numpy is imported when a search first needs it (see WORTH_I
     import numpy as np
 
     from .postings_rank import Held, Matched, Ranked, Scored
+    from .store.postings import Postings
 
 # A phrase without postings (a rare word, a phrase of several) is asked of FTS5 when it is in at most this
 # many articles: scoring them costs about a millisecond a thousand.
@@ -113,7 +114,7 @@ class PostingsSearch:
             return False
         if "numpy" in sys.modules:
             return True
-        terms = [self._term(token.text) for token in tokens_of(tree) if " " not in token.text]
+        terms = [self._term(word) for token in tokens_of(tree) for word in token.text.split(" ")]
         return sum(term_articles(self.connection, terms).values()) >= WORTH_IMPORTING_NUMPY
 
     def _term(self, text: str) -> str:
@@ -124,13 +125,22 @@ class PostingsSearch:
         """What is known of each phrase of the expression, or None when one is too common to ask FTS5."""
         phrases = sorted({token.text for token in tokens_of(tree)} - set(self._held))
         terms = {text: self._term(text) for text in phrases if " " not in text}
-        stored = token_postings(self.connection, terms.values()) if terms else {}
+        words = {text: [self._term(word) for word in text.split(" ")] for text in phrases if " " in text}
+        placed = {term for each in words.values() for term in each}
+        stored = token_postings(self.connection, terms.values(), placed) if terms or placed else {}
         if stored is None:
             self._usable = False
             return None
         for text in phrases:
             term = terms.get(text)
-            self._held[text] = stored[term] if term in stored else self._asked(text)
+            if term in stored:
+                self._held[text] = stored[term]
+            elif text in words and all(_with_positions(stored.get(word)) for word in words[text]):
+                from .postings_rank import phrase_postings
+
+                self._held[text] = phrase_postings([stored[word] for word in words[text]])
+            else:
+                self._held[text] = self._asked(text)
         known = {token.text: self._held[token.text] for token in tokens_of(tree)}
         if any(held is None for held in known.values()):
             return None
@@ -160,3 +170,9 @@ class PostingsSearch:
             return np.array([], dtype=np.uint32)
         ids = np.fromstring(listed, dtype=np.int64, sep=",").astype(np.uint32)
         return ids if ascending else np.unique(ids)
+
+
+def _with_positions(postings: Postings | None) -> bool:
+    """Whether a phrase's word has postings with its positions (a word's positions are unknown when the
+    postings were built before them, or a block was written without them)."""
+    return postings is not None and postings.positions is not None

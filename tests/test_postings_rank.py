@@ -68,7 +68,7 @@ def _from_postings(path, match, wanted=1000, params=None, all_live=True):
 
 _phrase = st.one_of(
     st.sampled_from(WORDS).map(lambda word: f'"{word}"'),
-    st.lists(st.sampled_from(WORDS), min_size=2, max_size=2).map(lambda words: '"' + " ".join(words) + '"'),
+    st.lists(st.sampled_from(WORDS), min_size=2, max_size=3).map(lambda words: '"' + " ".join(words) + '"'),
 )
 _expression = st.recursive(
     _phrase,
@@ -119,8 +119,10 @@ def _archive_of(empty_archive, articles, spacing):
 def test_random_expressions_count_and_rank_as_fts5_does(empty_archive, articles, expressions, spacing):
     """Every match, in FTS5's order, with FTS5's rank to the last bit, and the same count: nested ANDs, ORs
     and NOTs of tokens from postings and phrases asked of FTS5, including a phrase in an OR's branch that
-    does not match (FTS5 scores it only where every node above it matches). Ids spread over many blocks."""
-    with _archive_of(empty_archive, articles, spacing) as path:
+    does not match (FTS5 scores it only where every node above it matches). Ids spread over many blocks.
+    Phrases come from their words' positions: FTS5 is asked of none that it finds."""
+    with _archive_of(empty_archive, articles, spacing) as path, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(postings_search, "ASK_FTS5_UP_TO", 0)
         for match in expressions:
             answer = _from_postings(path, match)
             if not scored_as_whole_matches(parse_match(match)):
@@ -157,7 +159,8 @@ _searched = st.one_of(
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(articles=_articles, expressions=st.lists(_searched, min_size=1, max_size=8), spacing=st.sampled_from([1, 3001]))
 def test_the_shapes_the_search_writes_count_and_rank_as_fts5_does(empty_archive, articles, expressions, spacing):
-    with _archive_of(empty_archive, articles, spacing) as path:
+    with _archive_of(empty_archive, articles, spacing) as path, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(postings_search, "ASK_FTS5_UP_TO", 0)
         for match in expressions:
             assert scored_as_whole_matches(parse_match(match)), match
             assert _from_postings(path, match) == _fts5(path, match), match
@@ -187,7 +190,8 @@ def test_shapes_fts5_scores_its_own_way_are_left_to_it(empty_archive, tmp_path):
 
 
 def test_a_search_of_frequent_words_is_answered_from_the_postings(replica_archive, tmp_path, monkeypatch):
-    """Two and three words, an OR, an exclusion, a category: the postings answer, exactly as FTS5 would."""
+    """Two and three words, an OR, an exclusion, a category, phrases of frequent words: the postings answer,
+    exactly as FTS5 would."""
     path = tmp_path / "itp6.db"
     shutil.copy(replica_archive, path)
     with Archive.open(path) as archive:
@@ -201,6 +205,9 @@ def test_a_search_of_frequent_words_is_answered_from_the_postings(replica_archiv
         ("激素 OR 泼尼松", {}),
         ("血小板 -儿童", {}),
         ("血小板", {"category": category}),
+        ('"的 治疗"', {}),
+        ('患者 "激素 治疗"', {}),
+        ('"患者 的 治疗"', {"category": category}),
     ]:
         answered.clear()
         fast = search(path, query, limit=5, exact=True, **options)
@@ -229,16 +236,25 @@ def test_gone_articles_and_a_date_filter(replica_archive, tmp_path):
     assert _from_postings(path, '"血小板"', params={"since": "2020-01-01"}) is None
 
 
-def test_a_frequent_phrase_without_postings_is_left_to_fts5(replica_archive, tmp_path, monkeypatch):
+def test_a_frequent_phrase_is_answered_from_its_words_positions(replica_archive, tmp_path, monkeypatch):
+    """A phrase of frequent words, of two and three words, is found and ranked from the words' positions,
+    exactly as FTS5 would; a phrase whose words' positions are unknown (postings written before them) is left
+    to FTS5 when it is common, and asked of it when it is rare."""
     path = tmp_path / "itp6.db"
     shutil.copy(replica_archive, path)
     with Archive.open(path) as archive:
         archive.refresh_search(force=True, min_articles=8, size=4)
-    monkeypatch.setattr(postings_search, "ASK_FTS5_UP_TO", 2)
+    monkeypatch.setattr(postings_search, "ASK_FTS5_UP_TO", 2)  # FTS5 is never asked: positions or nothing
+    for match in ['"的 治疗"', '"血小板 计数"', '("患者" AND "的 治疗")', '"的 患者 的"']:
+        answer = _from_postings(path, match)
+        assert answer is not None, match
+        assert answer == _fts5(path, match), match
+    assert _from_postings(path, '"的 治疗"')[0] > 2
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE search_postings SET counts = NULL, positions = NULL")
     assert _from_postings(path, '"的 治疗"') is None
     monkeypatch.setattr(postings_search, "ASK_FTS5_UP_TO", 10_000)
-    total, page = _from_postings(path, '"的 治疗"')
-    assert total > 2 and (total, page) == _fts5(path, '"的 治疗"')
+    assert _from_postings(path, '"的 治疗"') == _fts5(path, '"的 治疗"')
 
 
 def test_postings_follow_every_change_through_the_refresh(empty_archive, tmp_path, monkeypatch):
@@ -263,14 +279,18 @@ def test_postings_follow_every_change_through_the_refresh(empty_archive, tmp_pat
             connection.execute("UPDATE articles SET body_seg = 'gamma gamma delta' WHERE id = ?", (1 + 5003 * 4,))
             connection.execute("DELETE FROM articles WHERE id = ?", (1 + 5003 * 7,))
         _insert(connection, [("beta", "alpha delta")], 400_000, 1)
-        merged = token_postings(connection, WORDS[:4])
+        merged = token_postings(connection, WORDS[:4], WORDS[:4])
+        monkeypatch.setattr(postings_search, "ASK_FTS5_UP_TO", 0)  # phrases from the merged positions alone
+        for match in ('"gamma delta"', '"beta gamma beta"', '"alpha delta"'):
+            assert _from_postings(path, match) == _fts5(path, match), match
         assert archive.refresh_search(min_articles=1, size=2).incremental
-        folded = token_postings(connection, WORDS[:4])
+        folded = token_postings(connection, WORDS[:4], WORDS[:4])
         archive.refresh_search(force=True, min_articles=1, size=2)
-        rebuilt = token_postings(connection, WORDS[:4])
+        rebuilt = token_postings(connection, WORDS[:4], WORDS[:4])
     assert merged.keys() == folded.keys() == rebuilt.keys() == set(WORDS[:4])
     for word in WORDS[:4]:
-        for name in ("ids", "frequencies", "sizes"):
+        assert rebuilt[word].positions is not None and len(rebuilt[word].positions) >= len(rebuilt[word].ids)
+        for name in ("ids", "frequencies", "sizes", "counts", "positions"):
             assert np.array_equal(getattr(merged[word], name), getattr(rebuilt[word], name)), (word, name)
             assert np.array_equal(getattr(folded[word], name), getattr(rebuilt[word], name)), (word, name)
     assert 400_000 in rebuilt["delta"].ids and 1 + 5003 * 7 not in rebuilt["alpha"].ids

@@ -265,7 +265,7 @@ def test_an_archive_of_schema_7_gets_a_stemmed_index_and_stale_top_lists(schema_
     assert "porter" not in _fts_sql(path) and _ids(path, "researches") == {2}
     assert snapshot(path, "SELECT count(*) FROM search_top")[0][0] > 0
     with Archive.open(path) as archive:
-        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 15
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 16
         assert archive.db["articles"].detect_fts() == "articles_fts"  # what sqlite-utils and Datasette look for
         archive.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
     assert "tokenize='porter unicode61'" in _fts_sql(path)
@@ -368,7 +368,7 @@ def test_an_archive_of_schema_9_gets_lists_that_follow_changes_and_triggers_that
     db.close()
     with Archive.open(path) as archive:
         connection = archive.db.conn
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 15
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 16
         assert connection.execute("SELECT count(*) FROM search_top").fetchone()[0] == 0
         assert {row[1] for row in connection.execute("PRAGMA table_info(search_top)")} >= {"frequency", "size"}
         generation, top_generation, tracking = connection.execute(
@@ -390,3 +390,42 @@ def test_an_archive_of_schema_9_gets_lists_that_follow_changes_and_triggers_that
     db.close()
     hits = search(path, "血小板", limit=2, exact=True)
     assert [hit.id for hit in hits] == [4, 3] and hits.total == 3
+
+
+# --------------------------------------------------------------------------- 0016: positions in the postings
+
+
+def test_an_archive_of_schema_15_gets_postings_with_positions_at_its_next_refresh(tmp_path):
+    """Postings of 0.15 (no positions) are dropped: until the next refresh a search asks FTS5 (and the top
+    lists), with the same hits; the refresh then builds them whole, with each word's positions."""
+    import sqlite_utils
+
+    from itp6crawl.search import search
+    from itp6crawl.store.toplists import token_postings
+
+    path = tmp_path / "v15.db"
+    db = sqlite_utils.Database(path)
+    migrations.apply(db, stop_before="0016_search_positions")
+    db.execute("PRAGMA user_version = 15")
+    for post_id in (1, 2, 3):
+        db["articles"].insert(
+            {"id": post_id, "url": f"https://www.itp6.com/{post_id}.html", "status": "live"}
+            | {"title_seg": f"第 {post_id} 篇", "body_seg": "医生 建议 " * post_id, "search_extra": ""}
+        )
+    db.execute("INSERT INTO search_postings VALUES ('医生', 0, x'01000000', x'0200', x'0400')")
+    db.execute("UPDATE search_state SET top_generation = generation, postings_shift = 12, tracking = 1")
+    db.conn.commit()
+    db.close()
+    with Archive.open(path) as archive:
+        connection = archive.db.conn
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 16
+        assert {"counts", "positions"} <= {row[1] for row in connection.execute("PRAGMA table_info(search_postings)")}
+        assert connection.execute("SELECT count(*) FROM search_postings").fetchone()[0] == 0
+        assert token_postings(connection, ["医生"]) is None  # not built: FTS5 answers
+        before = search(path, '"医生 建议"', exact=True)
+        built = archive.refresh_search(min_articles=1, size=2)
+        assert built is not None and not built.incremental
+        placed = token_postings(connection, ["医生", "建议"], ["医生", "建议"])
+        assert placed is not None and placed["建议"].counts.tolist() == [1, 2, 3]
+    after = search(path, '"医生 建议"', exact=True)
+    assert [(hit.id, hit.score) for hit in after] == [(hit.id, hit.score) for hit in before] and after.total == 3

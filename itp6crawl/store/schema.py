@@ -33,12 +33,13 @@ from .features import SCHEMA as FEATURES_SCHEMA
 from .labels import FILL as FILL_LABELS
 from .labels import SCHEMA as LABELS_SCHEMA
 from .lexicon import create_and_fill as create_and_fill_search_words
+from .postings import POSITIONS_SCHEMA
 from .postings import SCHEMA as POSTINGS_SCHEMA
 from .readonly import ArchiveError, ArchiveReadOnly, ArchiveTooNew, NotAnArchive, readonly_uri_query
 from .toplists import SCHEMA as TOP_LISTS_SCHEMA
 from .toplists import changes_schema, index_tokenizer
 
-SCHEMA_VERSION = 15  # PRAGMA user_version: the number of migrations in the newest schema
+SCHEMA_VERSION = 16  # PRAGMA user_version: the number of migrations in the newest schema
 # PRAGMA application_id of every itp6crawl archive ("ITP6" in ASCII), set by migration 0007: the mark
 # that tells our file from another program's SQLite database before a byte is written to either.
 APPLICATION_ID = 0x49545036
@@ -360,6 +361,18 @@ def search_postings(db: sqlite_utils.Database) -> None:
     if "postings_shift" not in db.table("search_state").columns_dict:
         db.execute("ALTER TABLE search_state ADD COLUMN postings_shift INTEGER")
     db.execute("UPDATE search_state SET generation = generation + 1")  # the next refresh builds them
+
+
+@migrations(name="0016_search_positions")
+def search_positions(db: sqlite_utils.Database) -> None:
+    """Where each frequent token stands in each of its articles (``counts`` and ``positions`` in
+    ``search_postings``), so that a phrase of common words is found and ranked without FTS5 checking the
+    positions of every article holding all its words. The postings are dropped and built again, with their
+    positions, by the next refresh (until then a search asks FTS5 and the top lists, as before 0015)."""
+    for statement in POSITIONS_SCHEMA:
+        db.execute(statement)
+    db.execute("DELETE FROM search_postings")
+    db.execute("UPDATE search_state SET postings_shift = NULL, generation = generation + 1")
 
 
 def _add_index_tokens(db: sqlite_utils.Database, add: Callable[[Segments], Segments]) -> None:

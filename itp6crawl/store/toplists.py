@@ -73,6 +73,9 @@ K1, B = 1.2, 0.75  # FTS5's bm25 constants (fts5_aux.c)
 FREQUENCY_STEP = 0.5
 assert all((weight / FREQUENCY_STEP).is_integer() for weight in BM25_WEIGHTS)
 COLUMN_WEIGHTS = dict(zip(FTS_COLUMNS, BM25_WEIGHTS, strict=True))
+_COLUMN_INDEX = {column: index for index, column in enumerate(FTS_COLUMNS)}
+COLUMN_BITS = 2  # a token's place in an article: offset << COLUMN_BITS | its column's index
+assert len(FTS_COLUMNS) <= 1 << COLUMN_BITS
 
 TRACK_MIN, TRACK_SHARE = 100, 0.01  # changed articles tracked one by one: 1% of the archive, at least 100
 REBUILD_SHARE = 0.05  # a full rebuild once this share of the articles changed since the last one
@@ -258,22 +261,26 @@ def term_articles(connection: sqlite3.Connection, terms: Iterable[str]) -> dict[
         return {}
 
 
-def token_postings(connection: sqlite3.Connection, tokens: Iterable[str]) -> dict[str, Postings] | None:
+def token_postings(
+    connection: sqlite3.Connection, tokens: Iterable[str], with_positions: Iterable[str] = ()
+) -> dict[str, Postings] | None:
     """Every article holding each of ``tokens`` (index terms) that has postings, with its weighted count and
-    size, as the index holds them now (:mod:`itp6crawl.store.postings`, the changes since the last refresh
-    merged in); None when the archive has no usable postings (none built, or the changes are no longer
-    tracked). Read in one snapshot of the archive (the caller's, when it holds one)."""
+    size, and for the tokens ``with_positions`` (the words of phrases) where it stands in each, as the index
+    holds them now (:mod:`itp6crawl.store.postings`, the changes since the last refresh merged in); None
+    when the archive has no usable postings (none built, or the changes are no longer tracked). Read in one
+    snapshot of the archive (the caller's, when it holds one)."""
     import numpy as np
 
     from .postings import read_tokens
 
-    wanted = sorted(set(tokens))
+    placed = set(with_positions)
+    wanted = sorted(set(tokens) | placed)
     try:
         with read_snapshot(connection):
             state = _state(connection)
             if state is None or not state.postings_readable:
                 return None
-            stored = read_tokens(connection, wanted) if wanted else {}
+            stored = read_tokens(connection, wanted, placed) if wanted else {}
             if not state.pending:
                 return stored
             changes = _pending_changes(connection, wanted)
@@ -283,7 +290,8 @@ def token_postings(connection: sqlite3.Connection, tokens: Iterable[str]) -> dic
     merged: dict[str, Postings] = {}
     for token in stored:
         now = {article: (count, changes.sizes[article]) for article, count in changes.after.get(token, {}).items()}
-        merged[token] = stored[token].merged(changed, now)
+        now_positions = changes.positions.get(token, {}) if token in placed else None
+        merged[token] = stored[token].merged(changed, now, now_positions)
     return merged
 
 
@@ -337,10 +345,11 @@ class _Changes:
     after: dict[str, dict[int, float]]  # token -> the changed articles holding it now -> weighted count
     status: dict[int, str | None]  # the changed articles in the archive now: their status
     sizes: dict[int, int]  # ... and their size in tokens
+    positions: dict[str, dict[int, list[int]]]  # token -> the changed articles holding it now -> its places
 
     @classmethod
     def none(cls) -> _Changes:
-        return cls({}, {}, {}, {}, {})
+        return cls({}, {}, {}, {}, {}, {})
 
     def was_live(self, article_id: int) -> bool:
         existed, status = self.old_status.get(article_id, (False, None))
@@ -373,17 +382,20 @@ def _pending_changes(connection: sqlite3.Connection, tokens: list[str] | None) -
     ):
         before.setdefault(term, set()).add(article_id)
     after: dict[str, dict[int, float]] = {}
-    for term, article_id, column in connection.execute(
-        f"SELECT term, doc, col FROM search_changes_after_terms{where}", params
+    positions: dict[str, dict[int, list[int]]] = {}
+    for term, article_id, column, offset in connection.execute(
+        f"SELECT term, doc, col, offset FROM search_changes_after_terms{where}", params
     ):
         counts = after.setdefault(term, {})
         counts[article_id] = counts.get(article_id, 0.0) + COLUMN_WEIGHTS[column]
+        positions.setdefault(term, {}).setdefault(article_id, []).append(offset << COLUMN_BITS | _COLUMN_INDEX[column])
     present = set().union(*after.values()) if after else set()
     status: dict[int, str | None] = {}
     if present:
         listed = ", ".join(str(int(article_id)) for article_id in present)
         status = dict(connection.execute(f"SELECT id, status FROM articles WHERE id IN ({listed})").fetchall())
-    return _Changes(old_status, before, after, status, document_sizes(connection, present) if present else {})
+    sizes = document_sizes(connection, present) if present else {}
+    return _Changes(old_status, before, after, status, sizes, positions)
 
 
 def refresh_top_lists(
@@ -492,7 +504,8 @@ def _fold_in_changes(
     for term in sorted((set(changes.before) | set(changes.after)) & posted):
         before, after = changes.before.get(term, set()), changes.after.get(term, {})
         now = {article_id: (frequency, changes.sizes[article_id]) for article_id, frequency in after.items()}
-        fold_token(connection, term, state.postings_shift, before | set(after), now)
+        placed = changes.positions.get(term, {})
+        fold_token(connection, term, state.postings_shift, before | set(after), now, placed)
     connection.execute(
         "UPDATE search_state SET changed_since_build = changed_since_build + ?", (len(changes.old_status),)
     )
@@ -539,6 +552,9 @@ def _build_lists(
     from .postings import block_shift
     from .postings import write_token as write_postings
 
+    connection.execute("DROP TABLE IF EXISTS temp.search_instances")
+    connection.execute("CREATE VIRTUAL TABLE temp.search_instances USING fts5vocab(main, articles_fts, instance)")
+
     sizes = document_sizes(connection) if frequent else {}
     sized_ids = np.array(sorted(sizes), dtype=np.int64)
     sized = np.array([sizes[article_id] for article_id in sized_ids.tolist()], dtype=np.float64)
@@ -558,7 +574,8 @@ def _build_lists(
                 "INSERT INTO search_top (term, article_id, frequency, size) VALUES (?, ?, ?, ?)",
                 zip(repeat(term), ids[best].tolist(), frequencies[best].tolist(), lengths[best].astype(int).tolist()),
             )
-            write_postings(connection, term, ids, frequencies, lengths, shift)
+            counts, positions = _token_positions(connection, term, ids, frequencies)
+            write_postings(connection, term, ids, frequencies, lengths, shift, counts, positions)
             last = best[-1]
             threshold = saturation(frequencies[last], int(lengths[last]), avgdl) if len(best) >= size else 0.0
             live = articles
@@ -574,6 +591,7 @@ def _build_lists(
             )
         if progress is not None:
             progress(done, len(frequent))
+    connection.execute("DROP TABLE temp.search_instances")
     connection.execute(
         "UPDATE search_state SET top_rows = ?, top_tokens = ?, top_size = ?, top_min_articles = ?, tracking = 1,"
         " track_limit = ?, changed_since_build = 0, postings_shift = ?",
@@ -606,6 +624,36 @@ def _all_entries(
     if not ((frequencies > 0) & (back == scores)).all():
         return None
     return ids, frequencies, sizes, scores
+
+
+_WHEN_COLUMN = " ".join(f"WHEN '{column}' THEN {index}" for column, index in _COLUMN_INDEX.items())
+_PLACE = f"offset << {COLUMN_BITS} | CASE col {_WHEN_COLUMN} END"  # a place, as SQL over an fts5vocab instance
+
+
+def _token_positions(
+    connection: sqlite3.Connection, term: str, ids: np.ndarray, frequencies: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Where ``term`` stands in each of its articles (``ids``, with its weighted ``frequencies`` there): the
+    count in each and the places (``offset << COLUMN_BITS | column``, each article's ascending), read from
+    FTS5's own instances (``temp.search_instances``); (None, None) unless they give back every article and
+    every weighted count, or a place is beyond 32 bits."""
+    import numpy as np
+
+    listed = connection.execute(
+        f"SELECT group_concat(doc || ',' || ({_PLACE})) FROM temp.search_instances WHERE term = ?", (term,)
+    ).fetchone()[0]
+    pairs = np.fromstring(listed or "", dtype=np.int64, sep=",").reshape(-1, 2)
+    docs, places = pairs[:, 0], pairs[:, 1]
+    order = np.lexsort((places, docs))
+    docs, places = docs[order], places[order]
+    starts = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]]) if len(docs) else np.array([], dtype=np.int64)
+    if len(starts) != len(ids) or not np.array_equal(docs[starts], ids) or (len(places) and places.max() >= 2**32):
+        return None, None
+    steps = np.array([weight / FREQUENCY_STEP for weight in BM25_WEIGHTS])[places & ((1 << COLUMN_BITS) - 1)]
+    if len(starts) and not np.array_equal(np.add.reduceat(steps, starts), np.rint(frequencies / FREQUENCY_STEP)):
+        return None, None
+    counts = np.diff(np.r_[starts, len(docs)])
+    return counts, places
 
 
 _TOKENIZE = re.compile(r"\btokenize\s*=\s*('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\w+)", re.IGNORECASE)
