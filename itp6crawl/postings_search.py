@@ -10,9 +10,12 @@ in at most ``ASK_FTS5_UP_TO`` articles. Anything else is left to FTS5 (None).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
+import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .match_tree import Node, Token, parse_match, scored_as_whole_matches, tokens_of
@@ -34,6 +37,8 @@ if TYPE_CHECKING:  # numpy is imported when a search first needs it (see WORTH_I
 
     from .postings_rank import Held, Matched, Ranked, Scored
     from .store.postings import Postings
+
+_PIECE = re.compile(r"[^\W_]+")  # unicode61's tokens: runs of letters and digits (ASCII punctuation cuts them)
 
 # A phrase without postings (a rare word, a phrase of several) is asked of FTS5 when it is in at most this
 # many articles: scoring them costs about a millisecond a thousand.
@@ -114,18 +119,28 @@ class PostingsSearch:
             return False
         if "numpy" in sys.modules:
             return True
-        terms = [self._term(word) for token in tokens_of(tree) for word in token.text.split(" ")]
+        texts = [token.text for token in tokens_of(tree)]
+        terms = [term for text in texts for term in (self._phrase_terms(text) or [self._term(text)])]
         return sum(term_articles(self.connection, terms).values()) >= WORTH_IMPORTING_NUMPY
 
     def _term(self, text: str) -> str:
         """The index term of a query token (English stemmed as the index stems it)."""
         return porter_stem(text) if self._porter else text
 
+    def _phrase_terms(self, text: str) -> list[str] | None:
+        """The index terms FTS5 makes of a phrase of several tokens, in order (``10^9/l 出血``: 10, 9, l,
+        出血; ``1μg/kg``: 1μg, kg), or None when it is one token or when what unicode61 makes of it is not
+        certain (a character it would fold or strip of a diacritic, a mark or symbol outside ASCII)."""
+        if not all(char.isascii() or _kept_whole(char) for char in text):
+            return None
+        terms = [self._term(piece) for piece in _PIECE.findall(text.lower())]
+        return terms if len(terms) > 1 else None
+
     def _phrases(self, tree: Node) -> dict[str, Held] | None:
         """What is known of each phrase of the expression, or None when one is too common to ask FTS5."""
         phrases = sorted({token.text for token in tokens_of(tree)} - set(self._held))
         terms = {text: self._term(text) for text in phrases if " " not in text}
-        words = {text: [self._term(word) for word in text.split(" ")] for text in phrases if " " in text}
+        words = {text: found for text in phrases if (found := self._phrase_terms(text)) is not None}
         placed = {term for each in words.values() for term in each}
         stored = token_postings(self.connection, terms.values(), placed) if terms or placed else {}
         if stored is None:
@@ -133,9 +148,9 @@ class PostingsSearch:
             return None
         for text in phrases:
             term = terms.get(text)
-            if term in stored:
+            if term in stored and text not in words:
                 self._held[text] = stored[term]
-            elif text in words and all(_with_positions(stored.get(word)) for word in words[text]):
+            elif text in words and all(_with_positions(stored.get(term)) for term in words[text]):
                 from .postings_rank import phrase_postings
 
                 self._held[text] = phrase_postings([stored[word] for word in words[text]])
@@ -176,3 +191,10 @@ def _with_positions(postings: Postings | None) -> bool:
     """Whether a phrase's word has postings with its positions (a word's positions are unknown when the
     postings were built before them, or a block was written without them)."""
     return postings is not None and postings.positions is not None
+
+
+@lru_cache(maxsize=4096)
+def _kept_whole(char: str) -> bool:
+    """Whether unicode61 reads a character outside ASCII as itself: a letter or digit that neither case
+    folding nor the removal of diacritics changes (Han characters, μ; not µ, which it folds to μ, nor é)."""
+    return char.isalnum() and char.casefold() == char and unicodedata.normalize("NFD", char) == char

@@ -257,6 +257,25 @@ def test_a_frequent_phrase_is_answered_from_its_words_positions(replica_archive,
     assert _from_postings(path, '"的 治疗"') == _fts5(path, '"的 治疗"')
 
 
+def test_a_phrase_is_cut_into_the_index_terms_fts5_makes_of_it(empty_archive, tmp_path, monkeypatch):
+    """A technical term or a phrase holding one is the phrase of unicode61's pieces (``10^9/l``: 10, 9, l;
+    ``1μg/kg``: 1μg, kg), stemmed: answered from the positions, as FTS5 answers it. A character unicode61
+    would fold (the micro sign, to μ) or strip (é) is left to FTS5, never guessed."""
+    path = tmp_path / "itp6.db"
+    shutil.copy(empty_archive, path)
+    bodies = ["血小板 10^9/l 出血", "1μg/kg 出血 10^9/l", "出血 1μg kg", "platelets counted 10 9 l 出血", "café 出血"]
+    with Archive.open(path) as archive:
+        _insert(archive.db.conn, [("标题", body) for body in bodies], 1, 1)
+        archive.refresh_search(force=True, min_articles=1, size=2)
+    monkeypatch.setattr(postings_search, "ASK_FTS5_UP_TO", 0)  # FTS5 is never asked of a phrase it finds
+    for match in ['"10^9/l 出血"', '"1μg/kg"', '"1μg kg"', '"Platelets counted"', '("出血" AND "9/L")']:
+        answer = _from_postings(path, match)
+        assert answer is not None and answer[0] > 0, match
+        assert answer == _fts5(path, match), match
+    for match in ['"1µg/kg"', '"Café 出血"']:  # U+00B5 MICRO SIGN; an accent
+        assert _fts5(path, match)[0] > 0 and _from_postings(path, match) is None, match
+
+
 def test_postings_follow_every_change_through_the_refresh(empty_archive, tmp_path, monkeypatch):
     """Inserted, rewritten and deleted articles in several blocks: the postings read before the refresh
     (the changes merged in) and after it (folded into the blocks) equal postings built anew."""
