@@ -49,29 +49,31 @@ def phrase_postings(words: list[Postings]) -> Postings:
     by its column, as FTS5 counts a phrase for bm25) and the article's size. A phrase is one term of bm25's
     sum, with its own article count for the idf, so its postings rank as a word's do.
 
-    The articles holding every word are found first, rarest word first; then each word's places in them,
-    shifted back by its place in the phrase, are keys (article, column, offset of the phrase's start); the
-    phrase stands where every word has the key. Each word's keys are ascending, so each step is one lookup."""
-    found, places = _common([word.ids for word in words])
-    keys: list[np.ndarray] = []
-    for index, (word, at) in enumerate(zip(words, places, strict=True)):
+    Each word's places are keys ``id << 32 | offset << COLUMN_BITS | column``, moved on by the words after
+    it in the phrase, so that every word of one instance has the key of the phrase's last word. Each word's
+    keys are ascending: the rarest word's keys are looked up in the next rarest's, what is left in the next,
+    and so on (the places a build stores are below 2**31, so moving them on never carries into the id)."""
+    last = len(words) - 1
+
+    def keys(index: int) -> np.ndarray:
+        word = words[index]
         assert word.counts is not None and word.positions is not None
-        lengths = word.counts[at].astype(np.int64)
-        starts = np.r_[0, np.cumsum(word.counts, dtype=np.int64)][at]
-        firsts = np.cumsum(lengths) - lengths  # where each article's places begin among those gathered
-        gathered = np.repeat(starts - firsts, lengths) + np.arange(int(lengths.sum()))
-        shifted = word.positions[gathered].astype(np.int64) - (index << COLUMN_BITS)
-        article = np.repeat(np.arange(len(found), dtype=np.int64), lengths)
-        standing = shifted >= 0
-        keys.append((article[standing] << 32) | shifted[standing])
-    instances = keys[0]
-    for other in sorted(keys[1:], key=len):
-        instances = instances[_holds(other, instances)]
-    doubled = np.bincount(instances >> 32, weights=_DOUBLED_WEIGHTS[instances & _COLUMN], minlength=len(found)).astype(
-        np.int64
-    )
-    held = np.flatnonzero(doubled)
-    return Postings(found[held], doubled[held].astype(np.uint32), words[0].sizes[places[0][held]])
+        moved_on = (word.ids.astype(np.uint64) << np.uint64(32)) + np.uint64((last - index) << COLUMN_BITS)
+        return np.repeat(moved_on, word.counts) + word.positions  # a pass over the places, and an addition
+
+    order = sorted(range(len(words)), key=lambda index: len(words[index].positions))  # type: ignore[arg-type]
+    instances = keys(order[0])
+    for index in order[1:]:
+        if not len(instances):
+            break
+        instances = instances[_holds(keys(index), instances)]
+    articles = (instances >> np.uint64(32)).astype(np.uint32)
+    starts = np.flatnonzero(np.r_[True, articles[1:] != articles[:-1]]) if len(articles) else articles
+    columns = (instances & np.uint64(_COLUMN)).astype(np.intp)
+    doubled = np.add.reduceat(_DOUBLED_WEIGHTS[columns], starts) if len(starts) else np.array([], dtype=np.int64)
+    ids = articles[starts]
+    first = words[order[0]]
+    return Postings(ids, doubled.astype(np.uint32), first.sizes[np.searchsorted(first.ids, ids)])
 
 
 def matches(tree: Node, postings: Mapping[str, Held], within: np.ndarray | None = None) -> np.ndarray:

@@ -67,10 +67,12 @@ class PostingsSearch:
 
     def count_up_to(self, match: str, at_most: int) -> int:
         """How many rows the expression matches, counting up to ``at_most``. FTS5 stops at ``at_most`` when
-        the matches are many, but reads every posting list to the end when an AND finds few or none: one
-        phrase is asked of FTS5, anything more of the postings (FTS5 when they cannot tell)."""
+        the matches are many, but reads every posting list to the end when an AND finds few or none, and
+        checks the positions of every article holding a phrase's words: one word is asked of FTS5, anything
+        more of the postings (FTS5 when they cannot tell)."""
         tree = parse_match(match)
-        if tree is not None and not isinstance(tree, Token) and (counted := self.count(match)) is not None:
+        one_word = isinstance(tree, Token) and self._phrase_terms(tree.text) is None
+        if tree is not None and not one_word and (counted := self.count(match)) is not None:
             return min(counted, at_most)
         return matches_up_to(self.connection, match, at_most)
 

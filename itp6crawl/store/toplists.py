@@ -636,7 +636,7 @@ def _token_positions(
     """Where ``term`` stands in each of its articles (``ids``, with its weighted ``frequencies`` there): the
     count in each and the places (``offset << COLUMN_BITS | column``, each article's ascending), read from
     FTS5's own instances (``temp.search_instances``); (None, None) unless they give back every article and
-    every weighted count, or a place is beyond 32 bits."""
+    every weighted count, or a place is beyond 31 bits (a phrase moves places on by a few: never into the id)."""
     import numpy as np
 
     listed = connection.execute(
@@ -647,7 +647,7 @@ def _token_positions(
     order = np.lexsort((places, docs))
     docs, places = docs[order], places[order]
     starts = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]]) if len(docs) else np.array([], dtype=np.int64)
-    if len(starts) != len(ids) or not np.array_equal(docs[starts], ids) or (len(places) and places.max() >= 2**32):
+    if len(starts) != len(ids) or not np.array_equal(docs[starts], ids) or (len(places) and places.max() >= 2**31):
         return None, None
     steps = np.array([weight / FREQUENCY_STEP for weight in BM25_WEIGHTS])[places & ((1 << COLUMN_BITS) - 1)]
     if len(starts) and not np.array_equal(np.add.reduceat(steps, starts), np.rint(frequencies / FREQUENCY_STEP)):
