@@ -201,26 +201,20 @@ def rank(
 
 def _all_of(tokens: list[Token], postings: Mapping[str, Held]) -> tuple[np.ndarray, dict[Token, np.ndarray]]:
     """The articles holding every token, and where each token holds each of them (its place in the token's
-    ids)."""
-    found, places = _common([postings[token.text].ids for token in tokens])
-    return found, dict(zip(tokens, places, strict=True))
-
-
-def _common(lists: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The ids in every one of ``lists`` (each ascending), and each one's place in every list: the shortest
-    list first, each other looked up once among what is left."""
-    order = sorted(range(len(lists)), key=lambda index: len(lists[index]))
-    found = lists[order[0]]
-    places: dict[int, np.ndarray] = {order[0]: np.arange(len(found))}
-    for index in order[1:]:
-        ids = lists[index]
+    ids): the rarest first, each other token looked up once among what is left."""
+    ordered = sorted(tokens, key=lambda token: len(postings[token.text].ids))
+    first = ordered[0]
+    found = postings[first.text].ids
+    places: dict[Token, np.ndarray] = {first: np.arange(len(found))}
+    for token in ordered[1:]:
+        ids = postings[token.text].ids
         at = np.minimum(np.searchsorted(ids, found), max(len(ids) - 1, 0))
         held = ids[at] == found if len(ids) else np.zeros(len(found), dtype=bool)
         if not held.all():
             found, at = found[held], at[held]
             places = {known: where[held] for known, where in places.items()}
-        places[index] = at
-    return found, [places[index] for index in range(len(lists))]
+        places[token] = at
+    return found, places
 
 
 def _scoring(tree: Node, found: np.ndarray, postings: Mapping[str, Held]) -> list[tuple[Token, np.ndarray]]:

@@ -38,7 +38,9 @@ if TYPE_CHECKING:  # numpy is imported when a search first needs it (see WORTH_I
     from .postings_rank import Held, Matched, Ranked, Scored
     from .store.postings import Postings
 
-_PIECE = re.compile(r"[^\W_]+")  # unicode61's tokens: runs of letters and digits (ASCII punctuation cuts them)
+# unicode61's tokens: runs of letters, digits and private-use characters (the marks of joined and concept
+# tokens, see itp6crawl.text and itp6crawl.concept_terms); anything else cuts them
+_PIECE = re.compile(r"(?:[^\W_]|[\ue000-\uf8ff\U000f0000-\U0010ffff])+")
 
 # A phrase without postings (a rare word, a phrase of several) is asked of FTS5 when it is in at most this
 # many articles: scoring them costs about a millisecond a thousand.
@@ -71,7 +73,7 @@ class PostingsSearch:
         checks the positions of every article holding a phrase's words: one word is asked of FTS5, anything
         more of the postings (FTS5 when they cannot tell)."""
         tree = parse_match(match)
-        one_word = isinstance(tree, Token) and self._phrase_terms(tree.text) is None
+        one_word = isinstance(tree, Token) and len(self._index_terms(tree.text) or ()) <= 1
         if tree is not None and not one_word and (counted := self.count(match)) is not None:
             return min(counted, at_most)
         return matches_up_to(self.connection, match, at_most)
@@ -121,41 +123,37 @@ class PostingsSearch:
             return False
         if "numpy" in sys.modules:
             return True
-        texts = [token.text for token in tokens_of(tree)]
-        terms = [term for text in texts for term in (self._phrase_terms(text) or [self._term(text)])]
+        terms = [term for token in tokens_of(tree) for term in (self._index_terms(token.text) or ())]
         return sum(term_articles(self.connection, terms).values()) >= WORTH_IMPORTING_NUMPY
 
-    def _term(self, text: str) -> str:
-        """The index term of a query token (English stemmed as the index stems it)."""
-        return porter_stem(text) if self._porter else text
-
-    def _phrase_terms(self, text: str) -> list[str] | None:
-        """The index terms FTS5 makes of a phrase of several tokens, in order (``10^9/l 出血``: 10, 9, l,
-        出血; ``1μg/kg``: 1μg, kg), or None when it is one token or when what unicode61 makes of it is not
-        certain (a character it would fold or strip of a diacritic, a mark or symbol outside ASCII)."""
+    def _index_terms(self, text: str) -> list[str] | None:
+        """The index terms FTS5 makes of a phrase, in order (``血小板``: 血小板; ``10^9/l 出血``: 10, 9, l,
+        出血; ``1μg/kg``: 1μg, kg; English stemmed as the index stems it), or None when what unicode61 makes of
+        it is not certain (a character it would fold or strip of a diacritic, a mark or symbol outside ASCII)
+        or it makes nothing."""
         if not all(char.isascii() or _kept_whole(char) for char in text):
             return None
-        terms = [self._term(piece) for piece in _PIECE.findall(text.lower())]
-        return terms if len(terms) > 1 else None
+        pieces = _PIECE.findall(text.lower())
+        return [porter_stem(piece) if self._porter else piece for piece in pieces] or None
 
     def _phrases(self, tree: Node) -> dict[str, Held] | None:
         """What is known of each phrase of the expression, or None when one is too common to ask FTS5."""
         phrases = sorted({token.text for token in tokens_of(tree)} - set(self._held))
-        terms = {text: self._term(text) for text in phrases if " " not in text}
-        words = {text: found for text in phrases if (found := self._phrase_terms(text)) is not None}
-        placed = {term for each in words.values() for term in each}
-        stored = token_postings(self.connection, terms.values(), placed) if terms or placed else {}
+        terms = {text: found for text in phrases if (found := self._index_terms(text)) is not None}
+        placed = {term for found in terms.values() if len(found) > 1 for term in found}  # a phrase's words
+        wanted = {term for found in terms.values() for term in found}
+        stored = token_postings(self.connection, wanted, placed) if wanted else {}
         if stored is None:
             self._usable = False
             return None
         for text in phrases:
-            term = terms.get(text)
-            if term in stored and text not in words:
-                self._held[text] = stored[term]
-            elif text in words and all(_with_positions(stored.get(term)) for term in words[text]):
+            found = terms.get(text, [])
+            if len(found) == 1 and found[0] in stored:
+                self._held[text] = stored[found[0]]
+            elif len(found) > 1 and all(_with_positions(stored.get(term)) for term in found):
                 from .postings_rank import phrase_postings
 
-                self._held[text] = phrase_postings([stored[word] for word in words[text]])
+                self._held[text] = phrase_postings([stored[term] for term in found])
             else:
                 self._held[text] = self._asked(text)
         known = {token.text: self._held[token.text] for token in tokens_of(tree)}
@@ -198,5 +196,11 @@ def _with_positions(postings: Postings | None) -> bool:
 @lru_cache(maxsize=4096)
 def _kept_whole(char: str) -> bool:
     """Whether unicode61 reads a character outside ASCII as itself: a letter or digit that neither case
-    folding nor the removal of diacritics changes (Han characters, μ; not µ, which it folds to μ, nor é)."""
+    folding nor the removal of diacritics changes (Han characters, μ; not µ, which it folds to μ, nor é),
+    or a private-use character (the marks of joined and concept tokens)."""
+    if _PRIVATE_USE.fullmatch(char):
+        return True
     return char.isalnum() and char.casefold() == char and unicodedata.normalize("NFD", char) == char
+
+
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff\U000f0000-\U0010ffff]")

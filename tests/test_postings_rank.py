@@ -276,6 +276,29 @@ def test_a_phrase_is_cut_into_the_index_terms_fts5_makes_of_it(empty_archive, tm
         assert _fts5(path, match)[0] > 0 and _from_postings(path, match) is None, match
 
 
+def test_merged_positions_follow_each_article_and_a_place_beyond_the_limit_makes_them_unknown():
+    from itp6crawl.store.postings import PLACE_LIMIT, Postings
+
+    stored = Postings(
+        np.array([1, 5], dtype=np.uint32),
+        np.array([2, 4], dtype=np.uint16),
+        np.array([10, 20], dtype=np.uint16),
+        np.array([1, 2], dtype=np.uint8),
+        np.array([4, 1, 9], dtype=np.uint16),
+    )
+    none = np.array([], dtype=np.uint32)
+    added = stored.merged(none, {3: (1.0, 10)}, {3: [8, 5]})
+    assert added.ids.tolist() == [1, 3, 5] and added.counts.tolist() == [1, 2, 2]
+    assert added.positions.tolist() == [4, 5, 8, 1, 9]
+    dropped = stored.merged(np.array([5], dtype=np.uint32), {}, {})
+    assert dropped.ids.tolist() == [1] and dropped.counts.tolist() == [1] and dropped.positions.tolist() == [4]
+    wide = stored.merged(none, {3: (1.0, 10)}, {3: [70_000]})
+    assert wide.positions.tolist() == [4, 70_000, 1, 9] and wide.positions.dtype == np.uint32
+    far = stored.merged(none, {3: (1.0, 10)}, {3: [PLACE_LIMIT]})
+    assert far.ids.tolist() == [1, 3, 5] and far.counts is None and far.positions is None
+    assert stored.merged(none, {3: (1.0, 10)}).positions is None  # no places given for the article added
+
+
 def test_postings_follow_every_change_through_the_refresh(empty_archive, tmp_path, monkeypatch):
     """Inserted, rewritten and deleted articles in several blocks: the postings read before the refresh
     (the changes merged in) and after it (folded into the blocks) equal postings built anew."""

@@ -40,6 +40,7 @@ import numpy as np
 
 BLOCK_ARTICLES = 4096  # articles a block holds on average: a change rewrites a few tens of kilobytes per token
 FREQUENCY_SCALE = 2  # weighted counts are multiples of 0.5 (toplists.FREQUENCY_STEP): stored times two
+PLACE_LIMIT = 2**31  # places are below it: a phrase moves them on by a few, never into the article's id
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS search_postings ("
@@ -103,18 +104,26 @@ class Postings:
             new_sizes = np.array([entry[1] for _, entry in added], dtype=np.uint32)
             at = np.searchsorted(ids, new_ids)
             if counts is not None and positions is not None and now_positions is not None:
-                placed = [np.sort(np.asarray(now_positions[article], dtype=np.uint32)) for article, _ in added]
-                new_counts = np.array([len(each) for each in placed], dtype=np.uint32)
-                new_positions = np.concatenate(placed) if placed else np.array([], dtype=np.uint32)
-                starts = np.r_[0, np.cumsum(counts, dtype=np.int64)][at]
-                positions = np.insert(
-                    _wide_enough(positions, new_positions), np.repeat(starts, new_counts), new_positions
-                )
-                counts = np.insert(_wide_enough(counts, new_counts), at, new_counts)
+                counts, positions = _inserted_places(counts, positions, at, [now_positions[a] for a, _ in added])
             ids = np.insert(ids, at, new_ids)
             doubled = np.insert(_wide_enough(doubled, new_doubled), at, new_doubled)
             sizes = np.insert(_wide_enough(sizes, new_sizes), at, new_sizes)
         return Postings(ids, doubled, sizes, counts, positions)
+
+
+def _inserted_places(
+    counts: np.ndarray, positions: np.ndarray, at: np.ndarray, added: list[Sequence[int]]
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``counts`` and ``positions`` with the places of articles ``added`` before the articles ``at``; unknown
+    (None, None) when one is beyond ``PLACE_LIMIT`` (an article of half a billion tokens)."""
+    placed = [np.sort(np.asarray(each, dtype=np.uint32)) for each in added]
+    new_counts = np.array([len(each) for each in placed], dtype=np.uint32)
+    new_positions = np.concatenate(placed) if placed else np.array([], dtype=np.uint32)
+    if len(new_positions) and new_positions.max() >= PLACE_LIMIT:
+        return None, None
+    starts = np.r_[0, np.cumsum(counts, dtype=np.int64)][at]
+    positions = np.insert(_wide_enough(positions, new_positions), np.repeat(starts, new_counts), new_positions)
+    return np.insert(_wide_enough(counts, new_counts), at, new_counts), positions
 
 
 def _wide_enough(values: np.ndarray, more: np.ndarray) -> np.ndarray:

@@ -636,8 +636,10 @@ def _token_positions(
     """Where ``term`` stands in each of its articles (``ids``, with its weighted ``frequencies`` there): the
     count in each and the places (``offset << COLUMN_BITS | column``, each article's ascending), read from
     FTS5's own instances (``temp.search_instances``); (None, None) unless they give back every article and
-    every weighted count, or a place is beyond 31 bits (a phrase moves places on by a few: never into the id)."""
+    every weighted count, or a place is at ``PLACE_LIMIT`` or beyond."""
     import numpy as np
+
+    from .postings import PLACE_LIMIT
 
     listed = connection.execute(
         f"SELECT group_concat(doc || ',' || ({_PLACE})) FROM temp.search_instances WHERE term = ?", (term,)
@@ -647,7 +649,11 @@ def _token_positions(
     order = np.lexsort((places, docs))
     docs, places = docs[order], places[order]
     starts = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]]) if len(docs) else np.array([], dtype=np.int64)
-    if len(starts) != len(ids) or not np.array_equal(docs[starts], ids) or (len(places) and places.max() >= 2**31):
+    if (
+        len(starts) != len(ids)
+        or not np.array_equal(docs[starts], ids)
+        or (len(places) and places.max() >= PLACE_LIMIT)
+    ):
         return None, None
     steps = np.array([weight / FREQUENCY_STEP for weight in BM25_WEIGHTS])[places & ((1 << COLUMN_BITS) - 1)]
     if len(starts) and not np.array_equal(np.add.reduceat(steps, starts), np.rint(frequencies / FREQUENCY_STEP)):
