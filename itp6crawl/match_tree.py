@@ -85,8 +85,9 @@ class _Parser:
         return self.chain("NOT", self.atom)
 
     def chain(self, name: str, operand: object) -> Node | None:
-        """Operands joined by ``name``: AND and OR as one node of all of them, NOT left-associative
-        (``a NOT b NOT c`` is ``(a NOT b) NOT c``)."""
+        """Operands joined by ``name``: AND and OR as one node of all of them, an operand of the same
+        operator in brackets included (FTS5 merges such children into their parent: ``(a OR b) OR c`` is
+        one OR of three), NOT left-associative (``a NOT b NOT c`` is ``(a NOT b) NOT c``)."""
         assert callable(operand)
         left = operand()
         if left is None:
@@ -100,7 +101,10 @@ class _Parser:
                 operands = [Operation("NOT", (operands[0], right))]
             else:
                 operands.append(right)
-        return operands[0] if len(operands) == 1 else Operation(name, tuple(operands))
+        if len(operands) == 1:
+            return operands[0]
+        merged = [child for node in operands for child in (node.operands if _is(node, name) else (node,))]
+        return Operation(name, tuple(merged))
 
     def atom(self) -> Node | None:
         if self.position >= len(self.lexemes):
@@ -117,6 +121,10 @@ class _Parser:
             self.position += 1
             return inner
         return None
+
+
+def _is(node: Node, operator: str) -> bool:
+    return isinstance(node, Operation) and node.operator == operator and operator != "NOT"
 
 
 def tokens_of(tree: Node) -> list[Token]:

@@ -37,6 +37,25 @@ def test_the_expressions_the_search_writes_parse_with_fts5s_precedence():
     nested = parse_match('(("a" AND "b") OR "c d") AND "e"')
     assert [token.text for token in tokens_of(nested)] == ["a", "b", "c d", "e"]
     assert parse_match('"say ""hi"""') == Token('say "hi"', 0)
+    # FTS5 merges a child of the same operator into its parent, brackets or not; never a NOT
+    assert parse_match('("a" OR "b") OR ("c" AND "d")') == Operation(
+        "OR", (Token("a", 0), Token("b", 1), Operation("AND", (Token("c", 2), Token("d", 3))))
+    )
+    assert parse_match('"a" AND ("b" AND "c")') == Operation("AND", (Token("a", 0), Token("b", 1), Token("c", 2)))
+    assert parse_match('"a" NOT ("b" NOT "c")') == Operation(
+        "NOT", (Token("a", 0), Operation("NOT", (Token("b", 1), Token("c", 2))))
+    )
+
+
+def test_a_correction_beside_a_concepts_names_is_answered_from_the_postings(empty_archive):
+    """A corrected unsegmented sentence: an OR of the readings, one of them a concept's names (an OR in
+    brackets inside the OR). FTS5 merges the inner OR into the outer one, so the shape is an OR of ANDs of
+    words, which the postings answer, as FTS5 does."""
+    match = '(("alpha" AND "beta") OR (("gamma" AND "delta") OR "治疗") OR ("血小板" AND "beta"))'
+    assert scored_as_whole_matches(parse_match(match))
+    articles = [("alpha beta", "gamma delta 治疗"), ("血小板", "beta beta"), ("治疗", "alpha"), ("gamma", "delta")]
+    with _archive_of(empty_archive, articles, 1) as path:
+        assert _from_postings(path, match) == _fts5(path, match)
 
 
 @pytest.mark.parametrize(
