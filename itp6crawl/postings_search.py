@@ -3,9 +3,10 @@ scoring every match (see :mod:`itp6crawl.store.postings` and :mod:`itp6crawl.pos
 
 A search asks several questions of the same tokens (does the query find a few articles? does a correction?
 which are the best ten?); the view reads each token's postings once and answers them all, in the search's
-snapshot of the archive. Frequent tokens come from their postings; rare tokens and phrases of several
-tokens from FTS5 itself (their matches with their own scores, each one term of bm25's sum) when they are
-in at most ``ASK_FTS5_UP_TO`` articles. Anything else is left to FTS5 (None).
+snapshot of the archive. Frequent tokens come from their postings, phrases of several frequent tokens from
+their places (:func:`itp6crawl.postings_rank.phrase_postings`); rare tokens and phrases holding one from
+FTS5 itself (their matches with their own scores, each one term of bm25's sum) when they are in at most
+``ASK_FTS5_UP_TO`` articles. Anything else is left to FTS5 (None).
 """
 
 from __future__ import annotations
