@@ -344,6 +344,22 @@ def test_an_archive_before_the_labels_and_joined_terms_gets_both(tmp_path):
 # --------------------------------------------------------------------------- 0010: changes tracked for the top lists
 
 
+def _three_articles_at(path, stop_before: str, version: int, body: str):
+    """An archive of schema ``version`` (the migrations before ``stop_before``) holding articles 1, 2 and 3,
+    article n's body ``body`` n times; the sqlite-utils database, open for the test's own rows."""
+    import sqlite_utils
+
+    db = sqlite_utils.Database(path)
+    migrations.apply(db, stop_before=stop_before)
+    db.execute(f"PRAGMA user_version = {version}")
+    for post_id in (1, 2, 3):
+        db["articles"].insert(
+            {"id": post_id, "url": f"https://www.itp6.com/{post_id}.html", "status": "live"}
+            | {"title_seg": f"第 {post_id} 篇", "body_seg": body * post_id, "search_extra": ""}
+        )
+    return db
+
+
 def test_an_archive_of_schema_9_gets_lists_that_follow_changes_and_triggers_that_fire_on_real_ones(tmp_path):
     """Lists of release 0.9 (scores only) are emptied and stale until the next refresh builds the new
     ones; the old trigger that fired on every save is replaced; sqlite-utils alone can still write the
@@ -353,14 +369,7 @@ def test_an_archive_of_schema_9_gets_lists_that_follow_changes_and_triggers_that
     from itp6crawl.search import search
 
     path = tmp_path / "v9.db"
-    db = sqlite_utils.Database(path)
-    migrations.apply(db, stop_before="0010_search_changes")
-    db.execute("PRAGMA user_version = 9")
-    for post_id in (1, 2, 3):
-        db["articles"].insert(
-            {"id": post_id, "url": f"https://www.itp6.com/{post_id}.html", "status": "live"}
-            | {"title_seg": f"第 {post_id} 篇", "body_seg": "血小板 " * post_id, "search_extra": ""}
-        )
+    db = _three_articles_at(path, "0010_search_changes", 9, "血小板 ")
     db.execute("INSERT INTO search_top (term, article_id, score) VALUES ('血小板', 3, 1.0)")
     db.execute("INSERT INTO search_top_terms VALUES ('血小板', 3, 3, 0.0)")
     db.execute("UPDATE search_state SET top_generation = generation")
@@ -398,20 +407,12 @@ def test_an_archive_of_schema_9_gets_lists_that_follow_changes_and_triggers_that
 def test_an_archive_of_schema_15_gets_postings_with_positions_at_its_next_refresh(tmp_path):
     """Postings of 0.15 (no positions) are dropped: until the next refresh a search asks FTS5 (and the top
     lists), with the same hits; the refresh then builds them whole, with each word's positions."""
-    import sqlite_utils
 
     from itp6crawl.search import search
     from itp6crawl.store.toplists import token_postings
 
     path = tmp_path / "v15.db"
-    db = sqlite_utils.Database(path)
-    migrations.apply(db, stop_before="0016_search_positions")
-    db.execute("PRAGMA user_version = 15")
-    for post_id in (1, 2, 3):
-        db["articles"].insert(
-            {"id": post_id, "url": f"https://www.itp6.com/{post_id}.html", "status": "live"}
-            | {"title_seg": f"第 {post_id} 篇", "body_seg": "医生 建议 " * post_id, "search_extra": ""}
-        )
+    db = _three_articles_at(path, "0016_search_positions", 15, "医生 建议 ")
     db.execute("INSERT INTO search_postings VALUES ('医生', 0, x'01000000', x'0200', x'0400')")
     db.execute("UPDATE search_state SET top_generation = generation, postings_shift = 12, tracking = 1")
     db.conn.commit()
