@@ -344,9 +344,9 @@ def test_an_archive_before_the_labels_and_joined_terms_gets_both(tmp_path):
 # --------------------------------------------------------------------------- 0010: changes tracked for the top lists
 
 
-def _three_articles_at(path, stop_before: str, version: int, body: str):
+def _three_articles_at(path, stop_before: str, version: int, body: str, *statements: str) -> None:
     """An archive of schema ``version`` (the migrations before ``stop_before``) holding articles 1, 2 and 3,
-    article n's body ``body`` n times; the sqlite-utils database, open for the test's own rows."""
+    article n's body ``body`` n times, then ``statements`` run (what that release had built)."""
     import sqlite_utils
 
     db = sqlite_utils.Database(path)
@@ -357,7 +357,10 @@ def _three_articles_at(path, stop_before: str, version: int, body: str):
             {"id": post_id, "url": f"https://www.itp6.com/{post_id}.html", "status": "live"}
             | {"title_seg": f"第 {post_id} 篇", "body_seg": body * post_id, "search_extra": ""}
         )
-    return db
+    for statement in statements:
+        db.execute(statement)
+    db.conn.commit()
+    db.close()
 
 
 def test_an_archive_of_schema_9_gets_lists_that_follow_changes_and_triggers_that_fire_on_real_ones(tmp_path):
@@ -369,12 +372,15 @@ def test_an_archive_of_schema_9_gets_lists_that_follow_changes_and_triggers_that
     from itp6crawl.search import search
 
     path = tmp_path / "v9.db"
-    db = _three_articles_at(path, "0010_search_changes", 9, "血小板 ")
-    db.execute("INSERT INTO search_top (term, article_id, score) VALUES ('血小板', 3, 1.0)")
-    db.execute("INSERT INTO search_top_terms VALUES ('血小板', 3, 3, 0.0)")
-    db.execute("UPDATE search_state SET top_generation = generation")
-    db.conn.commit()
-    db.close()
+    _three_articles_at(
+        path,
+        "0010_search_changes",
+        9,
+        "血小板 ",
+        "INSERT INTO search_top (term, article_id, score) VALUES ('血小板', 3, 1.0)",
+        "INSERT INTO search_top_terms VALUES ('血小板', 3, 3, 0.0)",
+        "UPDATE search_state SET top_generation = generation",
+    )
     with Archive.open(path) as archive:
         connection = archive.db.conn
         assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 16
@@ -412,11 +418,14 @@ def test_an_archive_of_schema_15_gets_postings_with_positions_at_its_next_refres
     from itp6crawl.store.toplists import token_postings
 
     path = tmp_path / "v15.db"
-    db = _three_articles_at(path, "0016_search_positions", 15, "医生 建议 ")
-    db.execute("INSERT INTO search_postings VALUES ('医生', 0, x'01000000', x'0200', x'0400')")
-    db.execute("UPDATE search_state SET top_generation = generation, postings_shift = 12, tracking = 1")
-    db.conn.commit()
-    db.close()
+    _three_articles_at(
+        path,
+        "0016_search_positions",
+        15,
+        "医生 建议 ",
+        "INSERT INTO search_postings VALUES ('医生', 0, x'01000000', x'0200', x'0400')",
+        "UPDATE search_state SET top_generation = generation, postings_shift = 12, tracking = 1",
+    )
     with Archive.open(path) as archive:
         connection = archive.db.conn
         assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 16
