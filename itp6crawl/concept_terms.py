@@ -46,24 +46,35 @@ def index_terms(column: str) -> list[str]:
     diacritics removed, as unicode61 does), others as they are; joined and concept tokens whole."""
     terms: list[str] = []
     for word in column.split():
-        if JOINED_TERM_MARK in word or CONCEPT_MARK in word:
-            continue  # not a word of the text: never part of a name
-        for piece in _PIECE.findall(word):
-            stem = _joinable_stem(piece)
-            terms.append(stem if stem is not None else piece)
+        terms.extend(_word_terms(word))
     return terms
 
 
+@lru_cache(maxsize=262144)
+def _word_terms(word: str) -> tuple[str, ...]:
+    """One word's index terms (see :func:`index_terms`); an article's words repeat across articles, so a
+    save looks most of them up instead of cutting and stemming them again."""
+    if JOINED_TERM_MARK in word or CONCEPT_MARK in word:
+        return ()  # not a word of the text: never part of a name
+    return tuple(stem if (stem := _joinable_stem(piece)) is not None else piece for piece in _PIECE.findall(word))
+
+
 @lru_cache(maxsize=1)
-def _names_by_first_term() -> dict[str, list[tuple[tuple[str, ...], str]]]:
-    """Every name of every concept as its index terms, by its first term, with the concept's token."""
-    found: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+def _names_by_first_term() -> dict[str, dict[int, dict[tuple[str, ...], frozenset[str]]]]:
+    """Every name of every concept as its index terms, by its first term and its length, with the tokens of
+    the concepts it names (a text's word is looked up once for each length of name it may start)."""
+    found: dict[str, dict[int, dict[tuple[str, ...], set[str]]]] = {}
     for concept in load_vocabulary():
         token = concept_token(concept)
-        for terms in sorted(_name_terms(concept)):
+        for terms in _name_terms(concept):
             if terms:
-                found.setdefault(terms[0], []).append((terms, token))
-    return found
+                found.setdefault(terms[0], {}).setdefault(len(terms), {}).setdefault(terms, set()).add(token)
+    return {
+        first: {
+            length: {name: frozenset(tokens) for name, tokens in named.items()} for length, named in lengths.items()
+        }
+        for first, lengths in found.items()
+    }
 
 
 def names_a_concept(column: str, concept: Concept) -> bool:
@@ -87,7 +98,11 @@ def concept_tokens(column: str) -> list[str]:
     terms = index_terms(column)
     tokens: list[str] = []
     for start, term in enumerate(terms):
-        at_start = {token for name, token in names.get(term, ()) if tuple(terms[start : start + len(name)]) == name}
+        if (by_length := names.get(term)) is None:
+            continue  # most words start no name: a lookup, nothing more
+        at_start: set[str] = set()
+        for length, named in by_length.items():
+            at_start.update(named.get(tuple(terms[start : start + length]), ()))
         tokens.extend(sorted(at_start))
     return tokens
 

@@ -21,6 +21,7 @@ older than the tables gets suggestions from the vocabulary alone.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -107,14 +108,15 @@ class WordCounts:
             counts.update(unknown)
         for change, words in ((1, gained), (-1, lost)):
             # A count at the cap stays there; a row added a moment ago already counts this article.
-            moved = sorted((word,) for word in words if word not in unknown and counts[word] < COUNT_CAP)
+            moved = [word for word in words if word not in unknown and counts[word] < COUNT_CAP]
             if not moved:
                 continue
-            self.connection.executemany(
-                "UPDATE search_words SET articles = articles + ? WHERE word = ? AND articles + ? >= 0",
-                [(change, word, change) for (word,) in moved],
+            self.connection.execute(  # one statement: the words as a JSON array, looked up by SQLite itself
+                "UPDATE search_words SET articles = articles + :change"
+                " WHERE word IN (SELECT value FROM json_each(:words)) AND articles + :change >= 0",
+                {"change": change, "words": json.dumps(moved, ensure_ascii=False)},
             )
-            for (word,) in moved:
+            for word in moved:
                 counts[word] = max(0, counts[word] + change)
 
     def forget_counts(self) -> None:
