@@ -542,6 +542,9 @@ RANDOM_QUERIES = [
     "血小板 治疗",
     "alpha OR delta",
     "gamma -beta",
+    '"alpha beta"',  # phrases: from their words' places, merged with the changes, then folded in
+    '"gamma gamma" delta',
+    '"血小板 治疗 alpha"',
 ]
 _texts = st.lists(st.sampled_from(WORDS), max_size=10).map(" ".join)
 _titles = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".join)
