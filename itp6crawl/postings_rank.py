@@ -25,7 +25,7 @@ import numpy as np
 
 from .match_tree import Node, Operation, Token, tokens_of
 from .store.postings import FREQUENCY_SCALE, Postings
-from .store.toplists import BM25_WEIGHTS, COLUMN_BITS, K1, B, idf
+from .store.toplists import COLUMN_BITS, COLUMN_MASK, COLUMN_STEPS, K1, B, idf
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +39,7 @@ class Scored:
 
 Held = Postings | Scored  # what a search knows of one phrase
 
-_DOUBLED_WEIGHTS = np.array([round(weight * FREQUENCY_SCALE) for weight in BM25_WEIGHTS], dtype=np.int64)
-_COLUMN = (1 << COLUMN_BITS) - 1
+_COLUMN_STEPS = np.array(COLUMN_STEPS, dtype=np.int64)  # an instance's weighted count, times FREQUENCY_SCALE
 
 
 def phrase_postings(words: list[Postings]) -> Postings:
@@ -69,8 +68,8 @@ def phrase_postings(words: list[Postings]) -> Postings:
         instances = instances[_holds(keys(index), instances)]
     articles = (instances >> np.uint64(32)).astype(np.uint32)
     starts = np.flatnonzero(np.r_[True, articles[1:] != articles[:-1]]) if len(articles) else articles
-    columns = (instances & np.uint64(_COLUMN)).astype(np.intp)
-    doubled = np.add.reduceat(_DOUBLED_WEIGHTS[columns], starts) if len(starts) else np.array([], dtype=np.int64)
+    columns = (instances & np.uint64(COLUMN_MASK)).astype(np.intp)
+    doubled = np.add.reduceat(_COLUMN_STEPS[columns], starts) if len(starts) else np.array([], dtype=np.int64)
     ids = articles[starts]
     first = words[order[0]]
     return Postings(ids, doubled.astype(np.uint32), first.sizes[np.searchsorted(first.ids, ids)])

@@ -623,8 +623,7 @@ def _rank_from_postings(query: Query, matches: _Matches, wanted: int) -> tuple[i
     """The match count and the best ``wanted`` (rowid, rank) pairs from the postings of the query's phrases
     (:mod:`itp6crawl.postings_search`), or None when they cannot answer: not an expression of phrases, a
     phrase without postings or places that is too common to ask FTS5 of, or a date filter (a condition on
-    every article row). The answer is
-    FTS5's, scores and order to the last bit (tests compare them)."""
+    every article row). The answer is FTS5's, scores and order to the last bit (tests compare them)."""
     if matches.postings is None or any(name in matches.params for name in ("since", "until")):
         return None
     ranked = matches.postings.rank(query.match, matches.params, matches.all_live)

@@ -91,12 +91,13 @@ class Postings:
             changed = np.asarray(changed, dtype=np.uint32)
             at = np.minimum(np.searchsorted(ids, changed), len(ids) - 1)
             gone = at[ids[at] == changed]
-            if counts is not None and positions is not None and len(gone):
+            if len(gone):  # one mask for every column, the places by their articles' counts
                 kept = np.ones(len(ids), dtype=bool)
                 kept[gone] = False
-                positions = positions[np.repeat(kept, counts)]
-                counts = counts[kept]
-            ids, doubled, sizes = np.delete(ids, gone), np.delete(doubled, gone), np.delete(sizes, gone)
+                ids, doubled, sizes = ids[kept], doubled[kept], sizes[kept]
+                if counts is not None and positions is not None:
+                    positions = positions[np.repeat(kept, counts)]
+                    counts = counts[kept]
         if now:
             added = sorted(now.items())
             new_ids = np.array([article for article, _ in added], dtype=np.uint32)

@@ -76,6 +76,10 @@ COLUMN_WEIGHTS = dict(zip(FTS_COLUMNS, BM25_WEIGHTS, strict=True))
 _COLUMN_INDEX = {column: index for index, column in enumerate(FTS_COLUMNS)}
 COLUMN_BITS = 2  # a token's place in an article: offset << COLUMN_BITS | its column's index
 assert len(FTS_COLUMNS) <= 1 << COLUMN_BITS
+COLUMN_MASK = (1 << COLUMN_BITS) - 1  # a place's column index: place & COLUMN_MASK
+COLUMN_STEPS = tuple(round(weight / FREQUENCY_STEP) for weight in BM25_WEIGHTS)  # an instance's weighted count
+_WHEN_COLUMN = " ".join(f"WHEN '{column}' THEN {index}" for column, index in _COLUMN_INDEX.items())
+_PLACE = f"offset << {COLUMN_BITS} | CASE col {_WHEN_COLUMN} END"  # a place, as SQL over an fts5vocab instance
 
 TRACK_MIN, TRACK_SHARE = 100, 0.01  # changed articles tracked one by one: 1% of the archive, at least 100
 REBUILD_SHARE = 0.05  # a full rebuild once this share of the articles changed since the last one
@@ -383,12 +387,12 @@ def _pending_changes(connection: sqlite3.Connection, tokens: list[str] | None) -
         before.setdefault(term, set()).add(article_id)
     after: dict[str, dict[int, float]] = {}
     positions: dict[str, dict[int, list[int]]] = {}
-    for term, article_id, column, offset in connection.execute(
-        f"SELECT term, doc, col, offset FROM search_changes_after_terms{where}", params
+    for term, article_id, column, place in connection.execute(
+        f"SELECT term, doc, col, {_PLACE} FROM search_changes_after_terms{where}", params
     ):
         counts = after.setdefault(term, {})
         counts[article_id] = counts.get(article_id, 0.0) + COLUMN_WEIGHTS[column]
-        positions.setdefault(term, {}).setdefault(article_id, []).append(offset << COLUMN_BITS | _COLUMN_INDEX[column])
+        positions.setdefault(term, {}).setdefault(article_id, []).append(place)
     present = set().union(*after.values()) if after else set()
     status: dict[int, str | None] = {}
     if present:
@@ -626,10 +630,6 @@ def _all_entries(
     return ids, frequencies, sizes, scores
 
 
-_WHEN_COLUMN = " ".join(f"WHEN '{column}' THEN {index}" for column, index in _COLUMN_INDEX.items())
-_PLACE = f"offset << {COLUMN_BITS} | CASE col {_WHEN_COLUMN} END"  # a place, as SQL over an fts5vocab instance
-
-
 def _token_positions(
     connection: sqlite3.Connection, term: str, ids: np.ndarray, frequencies: np.ndarray
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -655,7 +655,7 @@ def _token_positions(
         or (len(places) and places.max() >= PLACE_LIMIT)
     ):
         return None, None
-    steps = np.array([weight / FREQUENCY_STEP for weight in BM25_WEIGHTS])[places & ((1 << COLUMN_BITS) - 1)]
+    steps = np.array(COLUMN_STEPS)[places & COLUMN_MASK]
     if len(starts) and not np.array_equal(np.add.reduceat(steps, starts), np.rint(frequencies / FREQUENCY_STEP)):
         return None, None
     counts = np.diff(np.r_[starts, len(docs)])
